@@ -1,0 +1,82 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "port-kafka-harness",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "port-emulator", targets: ["port-emulator"]),
+        .executable(name: "port-bench", targets: ["port-bench"]),
+        .library(name: "Kafka", targets: ["Kafka"]),
+        .library(name: "HTTPServer", targets: ["HTTPServer"]),
+        .library(name: "JQ", targets: ["JQ"]),
+        .library(name: "Emulator", targets: ["Emulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C libraries, each declared once as a system library with a shim header.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"]), .brew(["librdkafka"])]
+        ),
+        .systemLibrary(
+            name: "CMicroHTTPD",
+            pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"]), .brew(["libmicrohttpd"])]
+        ),
+        .systemLibrary(
+            name: "CJQ",
+            providers: [.apt(["libjq-dev"]), .brew(["jq"])]
+        ),
+
+        // One Swift wrapper per C library.
+        .target(
+            name: "Kafka",
+            dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "HTTPServer",
+            dependencies: ["CMicroHTTPD", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(name: "JQ", dependencies: ["CJQ"]),
+
+        // The product's libraries.
+        .target(
+            name: "Emulator",
+            dependencies: ["Kafka", "HTTPServer", "JQ", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "Benchmarks",
+            dependencies: ["Kafka", "HTTPServer", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // Thin executables.
+        .executableTarget(
+            name: "port-emulator",
+            dependencies: [
+                "Emulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "port-bench",
+            dependencies: [
+                "Benchmarks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(
+            name: "KafkaTests",
+            dependencies: ["Kafka", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "JQTests", dependencies: ["JQ"]),
+        .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "Kafka"]),
+    ]
+)

@@ -1,0 +1,291 @@
+import CRdKafka
+import Logging
+import Synchronization
+
+/// A topic and partition, as assigned to a consumer.
+public struct KafkaTopicPartition: Sendable, Hashable, Comparable {
+    /// The topic's name.
+    public var topic: String
+    /// The partition number.
+    public var partition: Int32
+
+    /// Creates a topic-partition pair.
+    public init(topic: String, partition: Int32) {
+        self.topic = topic
+        self.partition = partition
+    }
+
+    /// Orders by topic, then by partition.
+    public static func < (lhs: KafkaTopicPartition, rhs: KafkaTopicPartition) -> Bool {
+        (lhs.topic, lhs.partition) < (rhs.topic, rhs.partition)
+    }
+}
+
+/// A member of a balanced consumer group with manual offset commits.
+///
+/// Read messages through `messages`, an `AsyncSequence` whose reads run on the consumer's
+/// own thread (never on Swift's cooperative pool); librdkafka's fetch queue is the back
+/// pressure. Commit a message with `commit(_:)` once it is fully handled: that stores
+/// `offset + 1`, so a restarted member resumes right after it. Auto-commit is always off.
+public final class KafkaConsumer: Sendable {
+    private let client: RDKafkaConsumerClient
+
+    private init(client: RDKafkaConsumerClient) {
+        self.client = client
+    }
+
+    /// Creates a consumer; it joins its group when it subscribes and reads.
+    public static func make(
+        configuration: KafkaConsumerConfiguration,
+        logger: Logger = Logger(label: "kafka.consumer")
+    ) throws -> KafkaConsumer {
+        KafkaConsumer(client: try RDKafkaConsumerClient(properties: configuration.librdkafkaProperties, logger: logger))
+    }
+
+    /// Subscribes to the given topics, replacing any earlier subscription.
+    public func subscribe(topics: [String]) throws {
+        try client.subscribe(topics: topics)
+    }
+
+    /// The messages of the subscribed topics, in order within each partition.
+    ///
+    /// The sequence ends when the consumer is closed or the reading task is cancelled; it
+    /// throws only for fatal errors. A message with a null value is delivered with `value == nil`.
+    public var messages: KafkaConsumerMessages { KafkaConsumerMessages(client: client) }
+
+    /// Commits `message.offset + 1` for the message's partition and waits for the broker's answer.
+    public func commit(_ message: KafkaConsumerMessage) async throws {
+        try await client.commit(topic: message.topic, partition: message.partition, nextOffset: message.offset + 1)
+    }
+
+    /// Commits `nextOffset` (the offset of the next message to read) for one partition.
+    public func commit(topic: String, partition: Int32, nextOffset: Int64) async throws {
+        try await client.commit(topic: topic, partition: partition, nextOffset: nextOffset)
+    }
+
+    /// The partitions currently assigned to this member.
+    public func assignment() throws -> [KafkaTopicPartition] {
+        try client.assignment()
+    }
+
+    /// Leaves the group and releases the client; reading stops and the sequence ends.
+    public func close() async {
+        await client.close()
+    }
+
+    deinit {
+        client.shutdownNow()
+    }
+}
+
+/// The messages of a `KafkaConsumer` as an `AsyncSequence`.
+public struct KafkaConsumerMessages: AsyncSequence, Sendable {
+    /// Each element is one message.
+    public typealias Element = KafkaConsumerMessage
+
+    let client: RDKafkaConsumerClient
+
+    /// Creates the iterator that reads messages.
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(client: client)
+    }
+
+    /// Reads one message at a time from librdkafka.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let client: RDKafkaConsumerClient
+
+        /// The next message, or `nil` once the consumer is closed or the task is cancelled.
+        public mutating func next() async throws -> KafkaConsumerMessage? {
+            try await client.nextMessage()
+        }
+    }
+}
+
+/// The librdkafka side of a consumer: the handle, its reading thread and its lifecycle.
+final class RDKafkaConsumerClient: Sendable {
+    private enum State {
+        case running
+        case closing
+        case closed
+    }
+
+    private let handle: RDKafkaHandle
+    private let context: Unmanaged<RDKafkaCallbackContext>
+    private let logger: Logger
+    private let state = Mutex(State.running)
+    private let pollQueue = RDKafkaBlockingQueue(label: "kafka.consumer.poll")
+    private let commitQueue = RDKafkaBlockingQueue(label: "kafka.consumer.commit")
+
+    init(properties: [String: String], logger: Logger) throws {
+        self.logger = logger
+        (handle, context) = try RDKafkaFactory.makeHandle(
+            type: RD_KAFKA_CONSUMER,
+            properties: properties,
+            logger: logger
+        )
+        rd_kafka_poll_set_consumer(handle.pointer)
+    }
+
+    private var isRunning: Bool { state.withLock { $0 == .running } }
+
+    func subscribe(topics: [String]) throws {
+        guard isRunning else { throw KafkaError.closed("the consumer") }
+        let list = rd_kafka_topic_partition_list_new(Int32(topics.count))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for topic in topics {
+            rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA)
+        }
+        let error = rd_kafka_subscribe(handle.pointer, list)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            let failure = KafkaError.fromResponse(error, context: "subscribing to \(topics) failed")
+            throw KafkaError(code: .subscriptionFailed, reason: failure.reason, librdkafkaCode: failure.librdkafkaCode)
+        }
+    }
+
+    func nextMessage() async throws -> KafkaConsumerMessage? {
+        let cancelled = StopFlag()
+        return try await withTaskCancellationHandler {
+            try await pollQueue.run { [self] in try pollUntilMessage(orUntil: cancelled) }
+        } onCancel: {
+            cancelled.set()
+        }
+    }
+
+    /// Polls in short slices so that cancellation and closing are noticed within 100 ms.
+    private func pollUntilMessage(orUntil cancelled: StopFlag) throws -> KafkaConsumerMessage? {
+        while true {
+            guard isRunning, !cancelled.isSet else { return nil }
+            guard let pointer = rd_kafka_consumer_poll(handle.pointer, 100) else { continue }
+            defer { rd_kafka_message_destroy(pointer) }
+            let error = pointer.pointee.err
+            if error == RD_KAFKA_RESP_ERR_NO_ERROR {
+                return KafkaConsumerMessage(copying: pointer)
+            }
+            if error == RD_KAFKA_RESP_ERR__PARTITION_EOF { continue }
+            var reason = [CChar](repeating: 0, count: 512)
+            let fatal = rd_kafka_fatal_error(handle.pointer, &reason, reason.count)
+            if fatal != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError.fromResponse(fatal, context: String(errorBuffer: reason), fatal: true)
+            }
+            logger.warning(
+                "consumer error event",
+                metadata: ["error": "\(KafkaError.fromResponse(error, context: consumerErrorText(pointer)))"]
+            )
+        }
+    }
+
+    private func consumerErrorText(_ pointer: UnsafeMutablePointer<rd_kafka_message_t>) -> String {
+        guard let text = rd_kafka_message_errstr(pointer) else { return "consumer error" }
+        return String(cString: text)
+    }
+
+    func commit(topic: String, partition: Int32, nextOffset: Int64) async throws {
+        guard isRunning else { throw KafkaError.closed("the consumer") }
+        let handle = handle
+        try await commitQueue.run {
+            let list = rd_kafka_topic_partition_list_new(1)
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let element = rd_kafka_topic_partition_list_add(list, topic, partition)
+            element?.pointee.offset = nextOffset
+            let context = "committing offset \(nextOffset) of \(topic)[\(partition)] failed"
+            let error = rd_kafka_commit(handle.pointer, list, 0)
+            let partitionError = element?.pointee.err ?? RD_KAFKA_RESP_ERR_NO_ERROR
+            for failure in [error, partitionError] where failure != RD_KAFKA_RESP_ERR_NO_ERROR {
+                let detail = KafkaError.fromResponse(failure, context: context)
+                throw KafkaError(
+                    code: .commitFailed,
+                    reason: detail.reason,
+                    isRetriable: detail.isRetriable,
+                    librdkafkaCode: detail.librdkafkaCode
+                )
+            }
+        }
+    }
+
+    func assignment() throws -> [KafkaTopicPartition] {
+        guard isRunning else { throw KafkaError.closed("the consumer") }
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        let error = rd_kafka_assignment(handle.pointer, &list)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let list else {
+            throw KafkaError.fromResponse(error, context: "reading the assignment failed")
+        }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let elements = UnsafeBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt))
+        return elements.map { KafkaTopicPartition(topic: String(cString: $0.topic), partition: $0.partition) }.sorted()
+    }
+
+    func close() async {
+        guard beginClosing() else { return }
+        _ = try? await pollQueue.run { [self] in finishClosing() }
+    }
+
+    func shutdownNow() {
+        guard beginClosing() else { return }
+        pollQueue.runAndWait { finishClosing() }
+    }
+
+    private func beginClosing() -> Bool {
+        state.withLock { state in
+            guard state == .running else { return false }
+            state = .closing
+            return true
+        }
+    }
+
+    /// Runs on the poll queue, after any read in progress has returned.
+    private func finishClosing() {
+        commitQueue.runAndWait {}  // let a commit in flight finish first
+        let error = rd_kafka_consumer_close(handle.pointer)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning(
+                "leaving the consumer group failed",
+                metadata: ["error": "\(KafkaError.fromResponse(error))"]
+            )
+        }
+        rd_kafka_destroy(handle.pointer)
+        context.release()
+        state.withLock { $0 = .closed }
+    }
+}
+
+extension KafkaConsumerMessage {
+    /// Copies topic, partition, offset, key, value and headers out of a librdkafka message.
+    init(copying pointer: UnsafeMutablePointer<rd_kafka_message_t>) {
+        let message = pointer.pointee
+        let topic = message.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        let value = message.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: message.len)) }
+        let key = message.key.map { Array(UnsafeRawBufferPointer(start: $0, count: message.key_len)) }
+
+        var headers: [KafkaHeader] = []
+        var headerList: OpaquePointer?
+        if rd_kafka_message_headers(pointer, &headerList) == RD_KAFKA_RESP_ERR_NO_ERROR, let headerList {
+            var index = 0
+            while true {
+                var name: UnsafePointer<CChar>?
+                var bytes: UnsafeRawPointer?
+                var count = 0
+                guard rd_kafka_header_get_all(headerList, index, &name, &bytes, &count) == RD_KAFKA_RESP_ERR_NO_ERROR
+                else { break }
+                headers.append(
+                    KafkaHeader(
+                        key: name.map { String(cString: $0) } ?? "",
+                        value: bytes.map { Array(UnsafeRawBufferPointer(start: $0, count: count)) }
+                    )
+                )
+                index += 1
+            }
+        }
+
+        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let timestamp = rd_kafka_message_timestamp(pointer, &timestampType)
+        self.init(
+            topic: topic,
+            partition: message.partition,
+            offset: message.offset,
+            key: key,
+            value: value,
+            headers: headers,
+            timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp
+        )
+    }
+}

@@ -1,0 +1,90 @@
+import Kafka
+import Logging
+
+/// A logger that drops everything, so librdkafka's expected connection errors stay out of test output.
+let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+/// Raised when a condition was not met before its deadline.
+struct DeadlineExceeded: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "deadline exceeded while waiting for \(what)" }
+}
+
+/// Runs `body`, failing with `DeadlineExceeded` if it has not finished within `limit`.
+func withDeadline<Result: Sendable>(
+    _ limit: Duration,
+    _ what: String,
+    _ body: @escaping @Sendable () async throws -> Result
+) async throws -> Result {
+    try await withThrowingTaskGroup(of: Result?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let result = first else { throw DeadlineExceeded(what: what) }
+        return result
+    }
+}
+
+/// Polls `condition` every 20 ms until it holds, failing after `limit`.
+func waitUntil(
+    _ what: String,
+    within limit: Duration = .seconds(30),
+    _ condition: @escaping @Sendable () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + limit
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw DeadlineExceeded(what: what) }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+/// Reads from `consumer` until `count` messages have arrived, within `limit`.
+func read(
+    _ count: Int,
+    from consumer: KafkaConsumer,
+    within limit: Duration = .seconds(30),
+    commitEach: Bool = false
+) async throws -> [KafkaConsumerMessage] {
+    try await withDeadline(limit, "\(count) messages") {
+        var received: [KafkaConsumerMessage] = []
+        for try await message in consumer.messages {
+            received.append(message)
+            if commitEach { try await consumer.commit(message) }
+            if received.count == count { break }
+        }
+        return received
+    }
+}
+
+/// Client settings that make tests against the embedded cluster quick to connect and rebalance.
+let fastClientProperties = [
+    "reconnect.backoff.ms": "50",
+    "reconnect.backoff.max.ms": "500",
+    "topic.metadata.refresh.interval.ms": "1000",
+]
+
+func makeProducer(_ cluster: EmbeddedKafkaCluster, messageTimeout: Duration = .seconds(60)) throws -> KafkaProducer {
+    var configuration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServerList)
+    configuration.linger = .milliseconds(1)
+    configuration.messageTimeout = messageTimeout
+    configuration.additionalProperties = fastClientProperties
+    return try KafkaProducer.make(configuration: configuration, logger: quietLogger)
+}
+
+func makeConsumer(_ cluster: EmbeddedKafkaCluster, group: String, topics: [String]) throws -> KafkaConsumer {
+    var configuration = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServerList, groupID: group)
+    configuration.sessionTimeout = .seconds(6)
+    configuration.heartbeatInterval = .milliseconds(200)
+    configuration.additionalProperties = fastClientProperties
+    let consumer = try KafkaConsumer.make(configuration: configuration, logger: quietLogger)
+    try consumer.subscribe(topics: topics)
+    return consumer
+}
+
+extension KafkaConsumerMessage {
+    /// The message's identity across producers and consumers: where it is stored.
+    var position: String { "\(topic)[\(partition)]@\(offset)" }
+}
