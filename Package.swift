@@ -75,7 +75,10 @@ let package = Package(
             name: "KafkaTests",
             dependencies: ["Kafka", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(
+            name: "HTTPServerTests",
+            dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "JQTests", dependencies: ["JQ"]),
         .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "Kafka"]),
     ]

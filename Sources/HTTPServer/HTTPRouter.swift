@@ -1,0 +1,84 @@
+/// Handles one request.
+public typealias HTTPHandler = @Sendable (HTTPRequest) async throws -> HTTPResponse
+
+/// Routes requests by method and path pattern, such as `/v1/actions/runs/:id/logs`.
+///
+/// A segment starting with `:` captures one path segment under that name. A trailing slash
+/// is ignored. Literal segments win over captures when two patterns could match.
+public struct HTTPRouter: Sendable {
+    /// What the router found for a request.
+    public enum Resolution: Sendable {
+        /// A route matched: its handler and captured parameters.
+        case matched(HTTPHandler, parameters: [String: String], pattern: String)
+        /// The path exists but not for this method; `allowed` lists the methods it has.
+        case methodNotAllowed(allowed: [String])
+        /// No route has this path.
+        case notFound
+    }
+
+    private struct Route: Sendable {
+        let method: String
+        let pattern: String
+        let segments: [Segment]
+        let handler: HTTPHandler
+    }
+
+    private enum Segment: Sendable, Equatable {
+        case literal(String)
+        case capture(String)
+    }
+
+    private var routes: [Route] = []
+
+    /// Creates an empty router.
+    public init() {}
+
+    /// Adds a route; a later route with the same method and pattern replaces the earlier one.
+    public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping HTTPHandler) {
+        let segments = Self.split(pattern).map {
+            $0.hasPrefix(":") ? Segment.capture(String($0.dropFirst())) : .literal($0)
+        }
+        routes.removeAll { $0.method == method.rawValue && $0.segments == segments }
+        routes.append(Route(method: method.rawValue, pattern: pattern, segments: segments, handler: handler))
+    }
+
+    /// Finds the handler for a method and path.
+    public func resolve(method: String, path: String) -> Resolution {
+        let parts = Self.split(path)
+        var best: (route: Route, parameters: [String: String], literals: Int)?
+        var allowed: Set<String> = []
+        for route in routes {
+            guard let parameters = Self.match(route.segments, parts) else { continue }
+            guard route.method == method else {
+                allowed.insert(route.method)
+                continue
+            }
+            let literals = route.segments.filter { if case .literal = $0 { true } else { false } }.count
+            if best == nil || literals > best!.literals {
+                best = (route, parameters, literals)
+            }
+        }
+        if let best {
+            return .matched(best.route.handler, parameters: best.parameters, pattern: best.route.pattern)
+        }
+        return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed.sorted())
+    }
+
+    private static func split(_ path: String) -> [String] {
+        path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+    }
+
+    private static func match(_ segments: [Segment], _ parts: [String]) -> [String: String]? {
+        guard segments.count == parts.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (segment, part) in zip(segments, parts) {
+            switch segment {
+            case .literal(let literal):
+                guard literal == part else { return nil }
+            case .capture(let name):
+                parameters[name] = part
+            }
+        }
+        return parameters
+    }
+}

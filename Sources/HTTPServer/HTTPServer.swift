@@ -1,0 +1,286 @@
+import CMicroHTTPD
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+/// An HTTP/1.1 server over libmicrohttpd with a router and `async` handlers.
+///
+/// libmicrohttpd's thread pool (over epoll) does the socket work; each request is handed to
+/// a Swift task once its body is complete, and its connection is suspended until the
+/// handler answers, so slow handlers hold no server thread. Bodies over
+/// `Configuration.maxBodySize` are answered with 413, unknown paths with 404, a known path
+/// with the wrong method with 405 and an `Allow` header, and a handler that throws with 500.
+public final class HTTPServer: Sendable {
+    /// Settings for a server.
+    public struct Configuration: Sendable {
+        /// The IPv4 address to bind; `127.0.0.1` keeps the server local.
+        public var host: String = "127.0.0.1"
+        /// The port to bind; 0 picks a free one (read it back from `HTTPServer.port`).
+        public var port: Int = 0
+        /// libmicrohttpd's worker threads, which do socket I/O only.
+        public var threadPoolSize: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)
+        /// The largest request body accepted; larger ones get 413.
+        public var maxBodySize: Int = 1 << 20
+        /// The most connections held open at once.
+        public var connectionLimit: Int = 1024
+        /// How long an idle connection is kept.
+        public var connectionTimeout: Duration = .seconds(30)
+        /// The answer to a body over `maxBodySize` (Port's wording by default).
+        public var bodyTooLargeResponse: HTTPResponse = .error(
+            status: 413,
+            code: "bad_request",
+            message: "Request body is too large (limit is 1MiB)"
+        )
+        /// Called with every request and its response just before it is sent, including
+        /// 404, 405, 413 and 500 answers: add headers such as `X-Trace-Id`, or record the call.
+        public var finalizeResponse: (@Sendable (HTTPRequest, inout HTTPResponse) -> Void)?
+
+        /// Creates the default configuration: 127.0.0.1, a free port, a 1 MiB body limit.
+        public init() {}
+    }
+
+    private let core: HTTPServerCore
+    private let daemon: Mutex<MHDDaemon?>
+
+    /// The port the server listens on (the real one when configured with port 0).
+    public let port: Int
+    /// The address the server listens on.
+    public let host: String
+
+    /// `http://host:port`, for clients.
+    public var baseURL: String { "http://\(host):\(port)" }
+
+    private init(core: HTTPServerCore, daemon: MHDDaemon, port: Int, host: String) {
+        self.core = core
+        self.daemon = Mutex(daemon)
+        self.port = port
+        self.host = host
+    }
+
+    /// Binds the address and starts serving `router`'s routes.
+    public static func start(
+        configuration: Configuration = Configuration(),
+        router: HTTPRouter,
+        logger: Logger = Logger(label: "http.server")
+    ) throws -> HTTPServer {
+        guard (0...65535).contains(configuration.port) else {
+            throw HTTPServerError(message: "port \(configuration.port) is out of range 0-65535")
+        }
+        guard configuration.threadPoolSize >= 1, configuration.maxBodySize >= 0 else {
+            throw HTTPServerError(message: "thread pool size must be at least 1 and the body limit not negative")
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(configuration.port).bigEndian)
+        let host = configuration.host == "localhost" ? "127.0.0.1" : configuration.host
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+            throw HTTPServerError(message: "'\(configuration.host)' is not an IPv4 address to bind")
+        }
+
+        let core = HTTPServerCore(router: router, configuration: configuration, logger: logger)
+        let context = Unmanaged.passRetained(core)
+        let pointer = withUnsafePointer(to: &address) { addressPointer in
+            addressPointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                cmhd_start_daemon(
+                    UInt16(configuration.port),
+                    socketAddress,
+                    UInt32(configuration.threadPoolSize),
+                    UInt32(configuration.connectionLimit),
+                    UInt32(clamping: configuration.connectionTimeout.components.seconds),
+                    { cls, connection, url, method, _, uploadData, uploadDataSize, requestContext in
+                        MHDBridge.access(
+                            cls: cls,
+                            connection: connection,
+                            url: url,
+                            method: method,
+                            uploadData: uploadData,
+                            uploadDataSize: uploadDataSize,
+                            requestContext: requestContext
+                        )
+                    },
+                    context.toOpaque(),
+                    { cls, _, requestContext, _ in MHDBridge.completed(cls: cls, requestContext: requestContext) },
+                    context.toOpaque()
+                )
+            }
+        }
+        guard let pointer else {
+            let reason = String(cString: strerror(errno))
+            context.release()
+            throw HTTPServerError(message: "could not listen on \(host):\(configuration.port): \(reason)")
+        }
+        let daemon = MHDDaemon(pointer: pointer, context: context)
+        let port = Int(cmhd_bound_port(pointer))
+        logger.debug("HTTP server listening", metadata: ["address": "\(host):\(port)"])
+        return HTTPServer(core: core, daemon: daemon, port: port, host: host)
+    }
+
+    /// Stops gracefully: refuses new connections at once, lets requests in progress finish
+    /// for up to `gracePeriod`, cancels the handlers still running, then closes everything.
+    public func stop(gracePeriod: Duration = .seconds(5)) async {
+        guard let daemon = daemon.withLock({ $0.take() }) else { return }
+        let listener = Self.quiesce(daemon)
+        let deadline = ContinuousClock.now + gracePeriod
+        while core.activeRequests > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        core.cancelHandlers()
+        await withCheckedContinuation { continuation in
+            DispatchQueue(label: "http.server.stop").async { [core] in
+                Self.destroy(daemon, listener: listener, core: core)
+                continuation.resume()
+            }
+        }
+    }
+
+    /// Stops accepting: libmicrohttpd no longer accepts, and shutting the listening socket
+    /// down makes the kernel refuse new connections instead of queueing them.
+    private static func quiesce(_ daemon: MHDDaemon) -> MHD_socket {
+        let listener = MHD_quiesce_daemon(daemon.pointer)
+        if listener >= 0 { shutdown(listener, Int32(SHUT_RDWR)) }
+        return listener
+    }
+
+    /// Waits (blocking) until no connection is suspended, then stops libmicrohttpd.
+    ///
+    /// libmicrohttpd aborts the process when stopped with a suspended connection, so a
+    /// handler that ignores cancellation for more than two seconds leaks the daemon instead.
+    private static func destroy(_ daemon: MHDDaemon, listener: MHD_socket, core: HTTPServerCore) {
+        let deadline = ContinuousClock.now + .seconds(2)
+        while core.suspendedConnections > 0, ContinuousClock.now < deadline {
+            usleep(1000)
+        }
+        guard core.suspendedConnections == 0 else {
+            core.logger.error(
+                "handlers ignored cancellation; leaving the HTTP daemon running",
+                metadata: ["suspended": "\(core.suspendedConnections)"]
+            )
+            return
+        }
+        daemon.destroy(listener: listener)
+    }
+
+    /// The number of requests received and not yet fully answered.
+    public var activeRequests: Int { core.activeRequests }
+
+    deinit {
+        guard let daemon = daemon.withLock({ $0.take() }) else { return }
+        let listener = Self.quiesce(daemon)
+        core.cancelHandlers()
+        Self.destroy(daemon, listener: listener, core: core)
+    }
+}
+
+/// Why a server could not start.
+public struct HTTPServerError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, in one line.
+    public let message: String
+    /// The message.
+    public var description: String { message }
+}
+
+/// The running daemon and the retained context libmicrohttpd's callbacks see.
+struct MHDDaemon: @unchecked Sendable {
+    let pointer: OpaquePointer
+    let context: Unmanaged<HTTPServerCore>
+
+    /// Stops libmicrohttpd's threads (blocking), closes the quiesced listener and drops the context.
+    func destroy(listener: MHD_socket) {
+        MHD_stop_daemon(pointer)
+        if listener >= 0 { close(listener) }
+        context.release()
+    }
+}
+
+/// A libmicrohttpd connection, passed to the task that answers it.
+struct MHDConnection: @unchecked Sendable {
+    let pointer: OpaquePointer
+}
+
+/// Routing, handler tasks and request accounting shared by the server and its C callbacks.
+final class HTTPServerCore: Sendable {
+    let router: HTTPRouter
+    let configuration: HTTPServer.Configuration
+    let logger: Logger
+    private let requestCount = Atomic<Int>(0)
+    private let suspendedCount = Atomic<Int>(0)
+    private let handlers = Mutex<[ObjectIdentifier: Task<Void, Never>]>([:])
+
+    init(router: HTTPRouter, configuration: HTTPServer.Configuration, logger: Logger) {
+        self.router = router
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    var activeRequests: Int { requestCount.load(ordering: .relaxed) }
+
+    func requestStarted() { requestCount.add(1, ordering: .relaxed) }
+
+    func requestCompleted() { requestCount.subtract(1, ordering: .relaxed) }
+
+    /// Connections waiting for a handler; libmicrohttpd must not be stopped while any are.
+    var suspendedConnections: Int { suspendedCount.load(ordering: .acquiring) }
+
+    func connectionSuspended() { suspendedCount.add(1, ordering: .releasing) }
+
+    func connectionResumed() { suspendedCount.subtract(1, ordering: .releasing) }
+
+    /// Answers `request` in a task, then resumes the suspended connection.
+    func spawnHandler(for request: HTTPRequest, state: MHDRequestState, connection: MHDConnection) {
+        let key = ObjectIdentifier(state)
+        handlers.withLock { handlers in
+            handlers[key] = Task {
+                let response = await self.respond(to: request)
+                state.deliver(response)
+                MHD_resume_connection(connection.pointer)
+                _ = self.handlers.withLock { $0.removeValue(forKey: key) }
+            }
+        }
+    }
+
+    /// Routes a request and turns every outcome into a response.
+    func respond(to request: HTTPRequest) async -> HTTPResponse {
+        var response: HTTPResponse
+        switch router.resolve(method: request.method, path: request.path) {
+        case .matched(let handler, let parameters, _):
+            var request = request
+            request.pathParameters = parameters
+            do {
+                response = try await handler(request)
+            } catch let error as HTTPError {
+                response = error.response
+            } catch is CancellationError {
+                response = .error(status: 503, code: "service_unavailable", message: "The server is shutting down")
+            } catch {
+                logger.error(
+                    "handler failed",
+                    metadata: ["method": "\(request.method)", "path": "\(request.path)", "error": "\(error)"]
+                )
+                response = .error(status: 500, code: "internal_error", message: "Internal error: \(error)")
+            }
+        case .methodNotAllowed(let allowed):
+            response = .error(
+                status: 405,
+                code: "method_not_allowed",
+                message:
+                    "\(request.method) is not allowed on \(request.path); allowed: \(allowed.joined(separator: ", "))"
+            )
+            response.setHeader("Allow", allowed.joined(separator: ", "))
+        case .notFound:
+            response = .error(status: 404, code: "not_found", message: "No route for \(request.method) \(request.path)")
+        }
+        return finalize(request, response)
+    }
+
+    /// Applies the configured response hook.
+    func finalize(_ request: HTTPRequest, _ response: HTTPResponse) -> HTTPResponse {
+        var response = response
+        configuration.finalizeResponse?(request, &response)
+        return response
+    }
+
+    func cancelHandlers() {
+        handlers.withLock { handlers in handlers.values.forEach { $0.cancel() } }
+    }
+}
