@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C libraries, each declared once as a system library with a shim header.
@@ -47,7 +48,11 @@ let package = Package(
         // The product's libraries.
         .target(
             name: "Emulator",
-            dependencies: ["Kafka", "HTTPServer", "JQ", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Kafka", "HTTPServer", "JQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .target(
             name: "Benchmarks",
@@ -61,6 +66,7 @@ let package = Package(
                 "Emulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -71,15 +77,20 @@ let package = Package(
             ]
         ),
 
+        // Helpers shared by the test targets: a raw-socket HTTP client and deadline waits.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "KafkaTests",
-            dependencies: ["Kafka", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "HTTPServerTests",
-            dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["HTTPServer", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "JQTests", dependencies: ["JQ"]),
-        .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "Kafka"]),
+        .testTarget(
+            name: "EmulatorTests",
+            dependencies: ["Emulator", "Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
     ]
 )

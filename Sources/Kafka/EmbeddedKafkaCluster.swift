@@ -112,7 +112,7 @@ public final class EmbeddedKafkaCluster: Sendable {
         // The mock cluster is book-kept by a client handle that never connects anywhere.
         let (owner, context) = try RDKafkaFactory.makeHandle(
             type: RD_KAFKA_PRODUCER,
-            properties: ["client.id": "embedded-kafka-owner", "log.connection.close": "false"],
+            properties: ["client.id": "embedded-kafka-owner", "log.connection.close": "false", "log_level": "3"],
             logger: logger
         )
         guard let pointer = rd_kafka_mock_cluster_new(owner.pointer, Int32(brokers)) else {

@@ -1,24 +1,32 @@
 import Foundation
 
 /// A response as read off the socket.
-struct RawResponse: Sendable {
-    var status: Int
-    var headers: [String: String]
-    var body: [UInt8]
-    var bodyString: String { String(decoding: body, as: UTF8.self) }
-    func json() throws -> [String: Any] {
+public struct RawResponse: Sendable {
+    /// The status code.
+    public var status: Int
+    /// Headers, keyed by lower-cased name.
+    public var headers: [String: String]
+    /// The body bytes.
+    public var body: [UInt8]
+    /// The body as UTF-8 text.
+    public var bodyString: String { String(decoding: body, as: UTF8.self) }
+    /// The body parsed as a JSON object.
+    public func json() throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] ?? [:]
     }
 }
 
-struct RawHTTPError: Error, CustomStringConvertible {
-    let description: String
+/// A request that could not be sent or a response that could not be read.
+public struct RawHTTPError: Error, CustomStringConvertible {
+    /// What went wrong.
+    public let description: String
 }
 
 /// A minimal HTTP/1.1 client over a plain socket: one request per connection, with
 /// `Connection: close`, run on its own thread so that many can block at once.
-enum RawHTTPClient {
-    static func send(
+public enum RawHTTPClient {
+    /// Sends one request and reads the whole response.
+    public static func send(
         port: Int,
         method: String,
         path: String,
@@ -46,7 +54,7 @@ enum RawHTTPClient {
     }
 
     /// Whether a TCP connection to the port is accepted.
-    static func canConnect(port: Int) -> Bool {
+    public static func canConnect(port: Int) -> Bool {
         guard let socket = try? connect(port: port) else { return false }
         close(socket)
         return true

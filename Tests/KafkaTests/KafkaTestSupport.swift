@@ -1,45 +1,9 @@
 import Kafka
 import Logging
+import TestSupport
 
 /// A logger that drops everything, so librdkafka's expected connection errors stay out of test output.
 let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
-
-/// Raised when a condition was not met before its deadline.
-struct DeadlineExceeded: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "deadline exceeded while waiting for \(what)" }
-}
-
-/// Runs `body`, failing with `DeadlineExceeded` if it has not finished within `limit`.
-func withDeadline<Result: Sendable>(
-    _ limit: Duration,
-    _ what: String,
-    _ body: @escaping @Sendable () async throws -> Result
-) async throws -> Result {
-    try await withThrowingTaskGroup(of: Result?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let result = first else { throw DeadlineExceeded(what: what) }
-        return result
-    }
-}
-
-/// Polls `condition` every 20 ms until it holds, failing after `limit`.
-func waitUntil(
-    _ what: String,
-    within limit: Duration = .seconds(30),
-    _ condition: @escaping @Sendable () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + limit
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw DeadlineExceeded(what: what) }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-}
 
 /// Reads from `consumer` until `count` messages have arrived, within `limit`.
 func read(

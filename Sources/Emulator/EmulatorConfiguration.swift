@@ -1,0 +1,38 @@
+/// How a `PortEmulator` is set up.
+public struct EmulatorConfiguration: Sendable {
+    /// The IPv4 address the API binds; `127.0.0.1` keeps the unauthenticated admin API local.
+    public var host: String = "127.0.0.1"
+    /// The API port; 0 picks a free one.
+    public var port: Int = 5100
+    /// The organization id; topics are `<orgID>.runs` and `<orgID>.change.log`.
+    public var orgID: String = "org_emulator"
+    /// Partitions of each topic.
+    public var partitions: Int = 3
+    /// Brokers of the embedded Kafka cluster.
+    public var brokers: Int = 1
+
+    /// Creates the default configuration.
+    public init() {}
+
+    /// The invocations topic.
+    public var runsTopic: String { "\(orgID).runs" }
+    /// The entity and run change-log topic.
+    public var changeLogTopic: String { "\(orgID).change.log" }
+
+    /// Checks every field and returns one message per problem (empty when all is well).
+    public func problems() -> [String] {
+        var problems: [String] = []
+        if !(0...65535).contains(port) { problems.append("port \(port) is not between 0 and 65535") }
+        if !(1...1000).contains(partitions) {
+            problems.append("partitions must be between 1 and 1000, not \(partitions)")
+        }
+        if !(1...16).contains(brokers) { problems.append("brokers must be between 1 and 16, not \(brokers)") }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        if orgID.isEmpty || orgID.count > 200 || !orgID.allSatisfy(allowed.contains) {
+            problems.append(
+                "org id '\(orgID)' must be 1-200 characters of letters, digits, '.', '_' or '-' (it names Kafka topics)"
+            )
+        }
+        return problems
+    }
+}

@@ -1,0 +1,151 @@
+import HTTPServer
+import Kafka
+import Logging
+import ServiceLifecycle
+
+/// Where a running emulator can be reached; served at `GET /_emulator/info`.
+public struct EmulatorInfo: Codable, Sendable, Equatable {
+    /// Port's API base URL, with `/v1`.
+    public var apiURL: String
+    /// The API's base URL without `/v1`, as port-agent's `PORT_API_BASE_URL` wants it.
+    public var apiBaseURL: String
+    /// `host:port` list of the Kafka brokers.
+    public var kafkaBootstrapServers: String
+    /// `embedded` for the in-process cluster.
+    public var kafka: String
+    /// The organization id.
+    public var orgID: String
+    /// The invocations topic.
+    public var runsTopic: String
+    /// The change-log topic.
+    public var changeLogTopic: String
+    /// Partitions of each topic.
+    public var partitions: Int
+
+    /// The line printed once the emulator is ready.
+    public var readyLine: String {
+        "port-emulator ready: api=\(apiURL) kafka=\(kafkaBootstrapServers) org=\(orgID) "
+            + "topics=\(runsTopic),\(changeLogTopic) partitions=\(partitions)"
+    }
+}
+
+/// One emulator process's parts: the embedded Kafka cluster with the org's topics, and the
+/// HTTP server. The Port API routes arrive with issue #3; today it serves the admin routes.
+public final class PortEmulator: Sendable {
+    /// Where the emulator can be reached.
+    public let info: EmulatorInfo
+    private let cluster: EmbeddedKafkaCluster
+    private let server: HTTPServer
+
+    private init(info: EmulatorInfo, cluster: EmbeddedKafkaCluster, server: HTTPServer) {
+        self.info = info
+        self.cluster = cluster
+        self.server = server
+    }
+
+    /// Starts the embedded Kafka, creates the org's topics, and starts serving HTTP.
+    public static func start(
+        configuration: EmulatorConfiguration,
+        logger: Logger = Logger(label: "port-emulator")
+    ) throws -> PortEmulator {
+        let problems = configuration.problems()
+        guard problems.isEmpty else { throw EmulatorError(message: problems.joined(separator: "; ")) }
+
+        let cluster = try EmbeddedKafkaCluster.start(brokers: configuration.brokers, logger: logger)
+        do {
+            for topic in [configuration.runsTopic, configuration.changeLogTopic] {
+                try cluster.createTopic(topic, partitions: configuration.partitions)
+            }
+        } catch {
+            cluster.shutdown()
+            throw error
+        }
+
+        let infoBox = InfoBox()
+        var router = HTTPRouter()
+        router.add(.get, "/_emulator/health") { _ in try .json(["ok": true]) }
+        router.add(.get, "/_emulator/info") { _ in try .json(infoBox.info) }
+
+        var serverConfiguration = HTTPServer.Configuration()
+        serverConfiguration.host = configuration.host
+        serverConfiguration.port = configuration.port
+        serverConfiguration.finalizeResponse = { _, response in
+            response.setHeader("X-Trace-Id", TraceID.make())
+        }
+        let server: HTTPServer
+        do {
+            server = try HTTPServer.start(configuration: serverConfiguration, router: router, logger: logger)
+        } catch {
+            cluster.shutdown()
+            throw error
+        }
+        let base = server.baseURL
+        let info = EmulatorInfo(
+            apiURL: base + "/v1",
+            apiBaseURL: base,
+            kafkaBootstrapServers: cluster.bootstrapServers,
+            kafka: "embedded",
+            orgID: configuration.orgID,
+            runsTopic: configuration.runsTopic,
+            changeLogTopic: configuration.changeLogTopic,
+            partitions: configuration.partitions
+        )
+        infoBox.set(info)
+        return PortEmulator(info: info, cluster: cluster, server: server)
+    }
+
+    /// Stops serving (letting requests in progress finish) and shuts the cluster down.
+    public func stop() async {
+        await server.stop()
+        cluster.shutdown()
+    }
+}
+
+/// Runs a `PortEmulator` under swift-service-lifecycle until a graceful shutdown (SIGINT/SIGTERM).
+public struct EmulatorService: Service {
+    private let configuration: EmulatorConfiguration
+    private let logger: Logger
+    private let onReady: @Sendable (EmulatorInfo) -> Void
+
+    /// Creates the service; `onReady` is called once the API and Kafka accept connections.
+    public init(
+        configuration: EmulatorConfiguration,
+        logger: Logger,
+        onReady: @escaping @Sendable (EmulatorInfo) -> Void
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.onReady = onReady
+    }
+
+    /// Starts the emulator, waits for a graceful shutdown, then stops it.
+    public func run() async throws {
+        let emulator = try PortEmulator.start(configuration: configuration, logger: logger)
+        onReady(emulator.info)
+        try? await gracefulShutdown()
+        logger.info("shutting down")
+        await emulator.stop()
+    }
+}
+
+/// Why the emulator could not start.
+public struct EmulatorError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong, in one line.
+    public let message: String
+    /// The message.
+    public var description: String { message }
+}
+
+/// Port's `X-Trace-Id`: a random 32-hex-digit id per response.
+enum TraceID {
+    static func make() -> String {
+        let high = UInt64.random(in: .min ... .max)
+        let low = UInt64.random(in: .min ... .max)
+        return hex(high) + hex(low)
+    }
+
+    private static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Emulator
+import Foundation
+import Logging
+import ServiceLifecycle
+
+@main
+struct PortEmulatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "port-emulator",
+        abstract: "A local stand-in for Port (getport.io): its API and an embedded Kafka, for testing action backends.",
+        discussion: """
+            Today `serve` starts the embedded Kafka cluster with the organization's topics and the \
+            admin endpoints /_emulator/health and /_emulator/info. The Port API itself, action \
+            fixtures and triggering follow.
+            """,
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+extension PortEmulatorCommand {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start the embedded Kafka and the HTTP API, print one ready line, run until SIGINT or SIGTERM."
+        )
+
+        @Option(help: "IPv4 address to bind the API to. The admin API has no authentication: keep it local.")
+        var host = "127.0.0.1"
+
+        @Option(help: "API port; 0 picks a free port (the ready line says which).")
+        var port = 5100
+
+        @Option(name: .customLong("org-id"), help: "Organization id; the topics are ORG_ID.runs and ORG_ID.change.log.")
+        var orgID = "org_emulator"
+
+        @Option(help: "Partitions of each topic.")
+        var partitions = 3
+
+        @Option(help: "Brokers in the embedded Kafka cluster.")
+        var brokers = 1
+
+        @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+        var logLevel = "info"
+
+        func validate() throws {
+            guard Logger.Level(rawValue: logLevel) != nil else {
+                throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            let problems = emulatorConfiguration.problems()
+            guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "\n")) }
+        }
+
+        var emulatorConfiguration: EmulatorConfiguration {
+            var configuration = EmulatorConfiguration()
+            configuration.host = host
+            configuration.port = port
+            configuration.orgID = orgID
+            configuration.partitions = partitions
+            configuration.brokers = brokers
+            return configuration
+        }
+
+        func run() async throws {
+            let level = Logger.Level(rawValue: logLevel) ?? .info
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            let logger = Logger(label: "port-emulator")
+            let service = EmulatorService(configuration: emulatorConfiguration, logger: logger) { info in
+                // Scripts wait for this line through a pipe: write it unbuffered.
+                FileHandle.standardOutput.write(Data((info.readyLine + "\n").utf8))
+            }
+            let group = ServiceGroup(
+                configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            )
+            do {
+                try await group.run()
+            } catch {
+                logger.error("port-emulator stopped: \(error)")
+                throw ExitCode.failure
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Emulator
+import Foundation
+import Kafka
+import Logging
+import TestSupport
+import Testing
+
+let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+@Suite("port-emulator foundation")
+struct PortEmulatorTests {
+    @Test("serve creates the org's topics with the configured partitions and reports where everything is")
+    func startsKafkaAndHTTP() async throws {
+        var configuration = EmulatorConfiguration()
+        configuration.port = 0
+        configuration.orgID = "org_test"
+        configuration.partitions = 3
+        let emulator = try PortEmulator.start(configuration: configuration, logger: quietLogger)
+        let port = try #require(Int(emulator.info.apiBaseURL.split(separator: ":").last ?? ""))
+
+        let info = try await RawHTTPClient.send(port: port, method: "GET", path: "/_emulator/info")
+        #expect(info.status == 200)
+        #expect(info.headers["x-trace-id"]?.count == 32)
+        let decoded = try JSONDecoder().decode(EmulatorInfo.self, from: Data(info.body))
+        #expect(decoded == emulator.info)
+        #expect(decoded.runsTopic == "org_test.runs")
+        #expect(decoded.changeLogTopic == "org_test.change.log")
+        #expect(decoded.apiURL == "http://127.0.0.1:\(port)/v1")
+        #expect(emulator.info.readyLine.contains("kafka=\(decoded.kafkaBootstrapServers)"))
+
+        let health = try await RawHTTPClient.send(port: port, method: "GET", path: "/_emulator/health")
+        #expect(health.status == 200)
+        #expect(health.bodyString == #"{"ok":true}"#)
+
+        var producerConfiguration = KafkaProducerConfiguration(
+            bootstrapServers: decoded.kafkaBootstrapServers.split(separator: ",").map(String.init)
+        )
+        producerConfiguration.messageTimeout = .seconds(3)
+        let producer = try KafkaProducer.make(configuration: producerConfiguration, logger: quietLogger)
+        for topic in [decoded.runsTopic, decoded.changeLogTopic] {
+            let report = try await producer.send(KafkaProducerMessage(topic: topic, partition: 2, value: "{}"))
+            #expect(report.partition == 2)
+            let error = await #expect(throws: KafkaError.self) {
+                try await producer.send(KafkaProducerMessage(topic: topic, partition: 3, value: "{}"))
+            }
+            #expect(error?.code == .unknownTopicOrPartition)
+        }
+        await producer.close()
+        await emulator.stop()
+        #expect(!RawHTTPClient.canConnect(port: port))
+    }
+
+    @Test(
+        "bad settings are refused with a message that names them",
+        arguments: ["org id", "partitions", "port 70000", "brokers"]
+    )
+    func invalidConfiguration(named: String) {
+        var configuration = EmulatorConfiguration()
+        switch named {
+        case "org id": configuration.orgID = "org with spaces"
+        case "partitions": configuration.partitions = 0
+        case "port 70000": configuration.port = 70000
+        default: configuration.brokers = 0
+        }
+        let error = #expect(throws: EmulatorError.self) {
+            try PortEmulator.start(configuration: configuration, logger: quietLogger)
+        }
+        #expect(error?.message.contains(named) == true)
+    }
+}
