@@ -76,7 +76,9 @@ public struct KafkaResponseCode: RawRepresentable, Sendable, Hashable, CustomStr
 /// on 127.0.0.1 with random ports.
 ///
 /// It supports producers, balanced consumer groups and offset commits. It has no SASL or
-/// TLS and no CreateTopics API: create topics with `createTopic(_:partitions:)`.
+/// TLS and no CreateTopics API: create topics with `createTopic(_:partitions:)`. Each
+/// partition keeps only about the last 5 MiB of messages (librdkafka 2.0's mock log); older
+/// ones are dropped, and a consumer group that starts later begins at the oldest kept one.
 public final class EmbeddedKafkaCluster: Sendable {
     private let owner: RDKafkaHandle
     private let ownerContext: Unmanaged<RDKafkaCallbackContext>

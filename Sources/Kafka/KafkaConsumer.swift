@@ -90,13 +90,26 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
         AsyncIterator(client: client)
     }
 
-    /// Reads one message at a time from librdkafka.
+    /// Reads messages from librdkafka, taking every message already fetched in one hop to
+    /// the consumer's thread (up to 256) and handing them out one by one.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let client: RDKafkaConsumerClient
+        private var buffered: [KafkaConsumerMessage] = []
+        private var nextIndex = 0
+
+        init(client: RDKafkaConsumerClient) {
+            self.client = client
+        }
 
         /// The next message, or `nil` once the consumer is closed or the task is cancelled.
         public mutating func next() async throws -> KafkaConsumerMessage? {
-            try await client.nextMessage()
+            if nextIndex == buffered.count {
+                buffered = try await client.nextMessages(upTo: 256)
+                nextIndex = 0
+                if buffered.isEmpty { return nil }
+            }
+            defer { nextIndex += 1 }
+            return buffered[nextIndex]
         }
     }
 }
@@ -142,20 +155,34 @@ final class RDKafkaConsumerClient: Sendable {
         }
     }
 
-    func nextMessage() async throws -> KafkaConsumerMessage? {
+    /// Waits for at least one message, then adds those already fetched, up to `limit`;
+    /// returns an empty array once the consumer is closed or the task is cancelled.
+    func nextMessages(upTo limit: Int) async throws -> [KafkaConsumerMessage] {
         let cancelled = StopFlag()
         return try await withTaskCancellationHandler {
-            try await pollQueue.run { [self] in try pollUntilMessage(orUntil: cancelled) }
+            try await pollQueue.run { [self] in
+                guard let first = try poll(waitingFor: .milliseconds(100), orUntil: cancelled) else { return [] }
+                var messages = [first]
+                while messages.count < limit, let next = try poll(waitingFor: .zero, orUntil: cancelled) {
+                    messages.append(next)
+                }
+                return messages
+            }
         } onCancel: {
             cancelled.set()
         }
     }
 
-    /// Polls in short slices so that cancellation and closing are noticed within 100 ms.
-    private func pollUntilMessage(orUntil cancelled: StopFlag) throws -> KafkaConsumerMessage? {
+    /// Polls in slices of `slice` so that cancellation and closing are noticed quickly;
+    /// with a zero slice it returns `nil` as soon as nothing is ready.
+    private func poll(waitingFor slice: Duration, orUntil cancelled: StopFlag) throws -> KafkaConsumerMessage? {
+        let timeout = Int32(slice.wholeMilliseconds)
         while true {
             guard isRunning, !cancelled.isSet else { return nil }
-            guard let pointer = rd_kafka_consumer_poll(handle.pointer, 100) else { continue }
+            guard let pointer = rd_kafka_consumer_poll(handle.pointer, timeout) else {
+                if timeout == 0 { return nil }
+                continue
+            }
             defer { rd_kafka_message_destroy(pointer) }
             let error = pointer.pointee.err
             if error == RD_KAFKA_RESP_ERR_NO_ERROR {

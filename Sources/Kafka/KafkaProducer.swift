@@ -95,8 +95,10 @@ final class RDKafkaProducerClient: Sendable {
         let stop = stopPolling
         let stopped = pollThreadStopped
         DispatchQueue(label: "kafka.producer.poll").async {
+            // A short slice: rd_kafka_yield does not wake a poll waiting on an empty queue,
+            // and closing waits for this loop to notice the stop flag.
             while !stop.isSet {
-                rd_kafka_poll(handle.pointer, 100)
+                rd_kafka_poll(handle.pointer, 10)
             }
             stopped.signal()
         }
