@@ -56,7 +56,11 @@ let package = Package(
         ),
         .target(
             name: "Benchmarks",
-            dependencies: ["Kafka", "HTTPServer", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Kafka", "HTTPServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
 
         // Thin executables.
@@ -74,6 +78,8 @@ let package = Package(
             dependencies: [
                 "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 

@@ -1,0 +1,52 @@
+# The project's entry points. Each target installs the Debian packages it needs first
+# (as root, or with sudo), so a fresh Debian/Ubuntu machine needs only `make run` or `make test`.
+
+SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev pkg-config
+BENCH_PACKAGES := wrk nginx-light curl
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SWIFT_TEST_FLAGS ?=
+
+.PHONY: help deps bench-deps build run test bench format lint clean
+
+help:
+	@echo "make run     install system packages, build, start port-emulator serve (embedded Kafka + HTTP)"
+	@echo "make test    install system packages, build and run every test"
+	@echo "make bench   the foundation's figures (Kafka start-up and throughput, HTTP req/s vs nginx and C)"
+	@echo "make build | format | lint | clean"
+
+# Installs only what is missing; apt-get update runs once, and only then.
+deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+bench-deps: deps
+	@missing=""; for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	swift build
+
+run: build
+	swift run port-emulator serve
+
+test: deps
+	swift build --build-tests
+	swift test --skip-build $(SWIFT_TEST_FLAGS)
+
+bench: bench-deps
+	bash bench/run.sh
+
+format:
+	swift format format --in-place --recursive Package.swift Sources Tests
+
+lint:
+	swift format lint --strict --recursive Package.swift Sources Tests
+
+clean:
+	rm -rf .build bench-results

@@ -1,0 +1,44 @@
+import HTTPServer
+import Logging
+import ServiceLifecycle
+
+/// The server side of the HTTP benchmark; the load comes from `wrk` in another process.
+public enum HTTPBenchmarks {
+    /// The body every benchmark server answers with, byte for byte.
+    public static let body = #"{"ok":true}"#
+
+    /// Starts a server whose `GET /bench` answers `{"ok":true}` as JSON.
+    public static func serveTrivialJSON(port: Int, threads: Int, logger: Logger) throws -> HTTPServer {
+        var router = HTTPRouter()
+        let bytes = Array(body.utf8)
+        router.add(.get, "/bench") { _ in .json(bytes: bytes) }
+        var configuration = HTTPServer.Configuration()
+        configuration.port = port
+        configuration.threadPoolSize = threads
+        return try HTTPServer.start(configuration: configuration, router: router, logger: logger)
+    }
+
+    /// Serves the benchmark route until a graceful shutdown.
+    public struct Service: ServiceLifecycle.Service {
+        let port: Int
+        let threads: Int
+        let logger: Logger
+        let onReady: @Sendable (String) -> Void
+
+        /// Creates the service; `onReady` receives the server's base URL.
+        public init(port: Int, threads: Int, logger: Logger, onReady: @escaping @Sendable (String) -> Void) {
+            self.port = port
+            self.threads = threads
+            self.logger = logger
+            self.onReady = onReady
+        }
+
+        /// Serves until SIGINT or SIGTERM, then stops the server.
+        public func run() async throws {
+            let server = try serveTrivialJSON(port: port, threads: threads, logger: logger)
+            onReady(server.baseURL)
+            try? await gracefulShutdown()
+            await server.stop()
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Benchmarks
+import Foundation
+import Logging
+import ServiceLifecycle
+
+@main
+struct PortBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "port-bench",
+        abstract: "Measures the foundation: embedded Kafka start-up and throughput, and the HTTP server.",
+        discussion:
+            "`make bench` runs all of these and compares the HTTP server with nginx and a bare C libmicrohttpd server.",
+        subcommands: [KafkaStartup.self, KafkaThroughput.self, HTTPServe.self]
+    )
+}
+
+/// librdkafka's logs would only disturb the timings.
+let quietLogger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
+
+func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
+
+extension PortBench {
+    struct KafkaStartup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "kafka-startup",
+            abstract: "Start the embedded cluster and time it until it has acknowledged one produce, then exit."
+        )
+
+        func run() async throws {
+            let result = try await KafkaBenchmarks.startup(logger: quietLogger)
+            // bench/run.sh sets PORT_BENCH_T0_NS to the wall clock just before it execs us.
+            var sinceExec = ""
+            if let started = ProcessInfo.processInfo.environment["PORT_BENCH_T0_NS"].flatMap(Double.init) {
+                let elapsed = (result.firstDeliveryWallClockNanoseconds - started) / 1e6
+                sinceExec = "exec_to_first_delivery_ms=\(format(elapsed)) "
+            }
+            print(
+                "kafka-startup \(sinceExec)total_ms=\(format(result.total.milliseconds)) "
+                    + "cluster_ms=\(format(result.clusterStart.milliseconds)) "
+                    + "topic_ms=\(format(result.topicCreation.milliseconds)) "
+                    + "producer_ms=\(format(result.producerCreation.milliseconds)) "
+                    + "first_delivery_ms=\(format(result.firstDelivery.milliseconds))"
+            )
+        }
+    }
+
+    struct KafkaThroughput: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "kafka-throughput",
+            abstract: "Produce N values through the embedded cluster, then consume them with a new group."
+        )
+
+        @Option(help: "Messages to produce and consume (the embedded cluster keeps about 5 MiB per partition).")
+        var messages = 12_000
+
+        @Option(help: "Bytes per value.")
+        var size = 1024
+
+        @Option(help: "Partitions of the topic.")
+        var partitions = 3
+
+        @Option(
+            name: .customLong("in-flight"),
+            help: "Sends awaiting their delivery report at once (librdkafka 2.0 can stall 1 s when flooded, see #2912)."
+        )
+        var inFlight = 1000
+
+        func validate() throws {
+            guard messages >= 2, size >= 0, partitions >= 1, inFlight >= 1 else {
+                throw ValidationError("need --messages >= 2, --size >= 0, --partitions >= 1, --in-flight >= 1")
+            }
+        }
+
+        func run() async throws {
+            FileHandle.standardError.write(Data("producing and consuming \(messages) x \(size) B...\n".utf8))
+            let result = try await KafkaBenchmarks.throughput(
+                messages: messages,
+                valueSize: size,
+                partitions: partitions,
+                inFlight: inFlight,
+                logger: quietLogger
+            )
+            print(
+                "kafka-throughput messages=\(messages) size=\(size) "
+                    + "produced_per_s=\(format(result.producedPerSecond, 0)) "
+                    + "produced_MiB_per_s=\(format(result.producedMiBPerSecond)) "
+                    + "consumed_per_s=\(format(result.consumedPerSecond, 0)) "
+                    + "consumed_MiB_per_s=\(format(result.consumedMiBPerSecond)) "
+                    + "group_join_ms=\(format(result.groupJoinTime.milliseconds))"
+            )
+        }
+    }
+
+    struct HTTPServe: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "http-serve",
+            abstract: "Serve GET /bench -> {\"ok\":true} until SIGINT or SIGTERM, for wrk to load."
+        )
+
+        @Option(help: "Port to listen on (127.0.0.1).")
+        var port = 18080
+
+        @Option(help: "libmicrohttpd worker threads.")
+        var threads = 2
+
+        func run() async throws {
+            let service = HTTPBenchmarks.Service(port: port, threads: threads, logger: quietLogger) { url in
+                FileHandle.standardOutput.write(Data("listening on \(url)/bench\n".utf8))
+            }
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [service],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: quietLogger
+                )
+            )
+            try await group.run()
+        }
+    }
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# make bench: the foundation's figures, all taken in one run on this machine.
+#  1. Embedded Kafka start-up: process start until the cluster has acknowledged a produce.
+#  2. Kafka throughput through the embedded cluster with 1 KiB values, produced and consumed.
+#  3. HTTP requests per second for a trivial JSON route, 32 connections, wrk on the same
+#     machine, for the Swift HTTPServer next to a bare C libmicrohttpd server and nginx.
+# Results go to stdout and bench-results/summary.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MESSAGES=${BENCH_MESSAGES:-12000}
+THROUGHPUT_RUNS=${BENCH_THROUGHPUT_RUNS:-5}
+DURATION=${BENCH_DURATION:-10s}
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
+THREADS=${BENCH_THREADS:-2}
+STARTUP_RUNS=${BENCH_STARTUP_RUNS:-5}
+OUT=bench-results
+mkdir -p "$OUT"
+BIN=.build/release
+
+for tool in wrk nginx cc; do
+    command -v "$tool" >/dev/null || { echo "bench: '$tool' is missing; run 'make bench-deps' first" >&2; exit 1; }
+done
+
+echo "== building (release)" >&2
+swift build -c release --product port-bench >&2
+cc -O2 -o "$OUT/mhd_bare" bench/mhd_bare.c $(pkg-config --cflags --libs libmicrohttpd) -lpthread
+
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+now_ns() { date +%s%N; }
+
+{
+    echo "# port-kafka-harness foundation benchmarks"
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r)"
+    echo "librdkafka $(pkg-config --modversion rdkafka), libmicrohttpd $(pkg-config --modversion libmicrohttpd), $(swift --version 2>/dev/null | head -1)"
+    echo
+    echo "## 1. embedded Kafka start-up ($STARTUP_RUNS runs)"
+    echo "exec_to_first_delivery = process exec until the first produce was acknowledged;"
+    echo "wall = exec to exit (includes tearing the cluster down); total = in-process steps"
+    firsts=()
+    for run in $(seq "$STARTUP_RUNS"); do
+        start=$(now_ns)
+        line=$(PORT_BENCH_T0_NS=$start "$BIN/port-bench" kafka-startup)
+        end=$(now_ns)
+        echo "run $run: wall_ms=$(( (end - start) / 1000000 )) $line"
+        firsts+=("$(echo "$line" | sed -n 's/.*exec_to_first_delivery_ms=\([0-9.]*\).*/\1/p')")
+    done
+    sorted=$(printf '%s\n' "${firsts[@]}" | sort -n)
+    echo "exec_to_first_delivery_ms: min=$(echo "$sorted" | head -1) median=$(echo "$sorted" | sed -n "$(( (STARTUP_RUNS + 1) / 2 ))p") max=$(echo "$sorted" | tail -1)"
+    echo
+    echo "## 2. Kafka throughput, $MESSAGES x 1 KiB values, 3 partitions, $THROUGHPUT_RUNS runs"
+    echo "(the embedded cluster keeps about 5 MiB per partition, so one run stays under 4 MiB each)"
+    produced=(); consumed=()
+    for run in $(seq "$THROUGHPUT_RUNS"); do
+        line=$("$BIN/port-bench" kafka-throughput --messages "$MESSAGES" --size 1024 2>/dev/null)
+        echo "run $run: $line"
+        produced+=("$(echo "$line" | sed -n 's/.* produced_per_s=\([0-9]*\).*/\1/p')")
+        consumed+=("$(echo "$line" | sed -n 's/.* consumed_per_s=\([0-9]*\).*/\1/p')")
+    done
+    median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
+    echo "median: produced_per_s=$(median "${produced[@]}") consumed_per_s=$(median "${consumed[@]}")"
+    echo
+    echo "## 3. HTTP GET {\"ok\":true}: wrk -t2 -c$CONNECTIONS -d$DURATION (client and server share the $(nproc) cores)"
+} | tee "$OUT/summary.txt"
+
+wait_for_port() {
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "bench: nothing listens on port $1" >&2
+    return 1
+}
+
+run_wrk() {  # name port
+    wait_for_port "$2"
+    body=$(curl -s "http://127.0.0.1:$2/bench")
+    [ "$body" = '{"ok":true}' ] || { echo "bench: $1 answered '$body'" >&2; exit 1; }
+    wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$2/bench" > "$OUT/wrk-$1.txt"
+    rps=$(awk '/Requests\/sec/{print $2}' "$OUT/wrk-$1.txt")
+    p50=$(awk '$1=="50%"{print $2}' "$OUT/wrk-$1.txt")
+    p99=$(awk '$1=="99%"{print $2}' "$OUT/wrk-$1.txt")
+    errors=$(awk '/Non-2xx|Socket errors/{print}' "$OUT/wrk-$1.txt" | tr '\n' ' ')
+    printf '%-28s requests_per_s=%-10s p50=%-8s p99=%-8s %s\n' "$1" "$rps" "$p50" "$p99" "$errors" | tee -a "$OUT/summary.txt"
+}
+
+"$BIN/port-bench" http-serve --port 18081 --threads "$THREADS" > /dev/null & PIDS+=($!)
+run_wrk "swift-httpserver($THREADS thr)" 18081
+kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+
+"$OUT/mhd_bare" 18082 "$THREADS" > /dev/null & PIDS+=($!)
+run_wrk "c-libmicrohttpd($THREADS thr)" 18082
+kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+
+NGINX_DIR=$(mktemp -d)
+mkdir -p "$NGINX_DIR/logs"
+cat > "$NGINX_DIR/nginx.conf" <<NGINX
+worker_processes $THREADS;
+daemon off;
+pid $NGINX_DIR/nginx.pid;
+error_log $NGINX_DIR/logs/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:18083;
+        location = /bench { default_type application/json; return 200 '{"ok":true}'; }
+    }
+}
+NGINX
+nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" 2>/dev/null & PIDS+=($!)
+run_wrk "nginx($THREADS workers)" 18083
+kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+rm -rf "$NGINX_DIR"
+
+echo "summary written to $OUT/summary.txt" >&2
