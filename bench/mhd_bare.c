@@ -13,7 +13,14 @@ static const char body[] = "{\"ok\":true}";
 static enum MHD_Result answer(void *cls, struct MHD_Connection *connection, const char *url, const char *method,
                               const char *version, const char *upload_data, size_t *upload_data_size,
                               void **request_context) {
-    (void)cls; (void)version; (void)upload_data; (void)upload_data_size; (void)request_context;
+    (void)cls; (void)version; (void)upload_data; (void)upload_data_size;
+    /* libmicrohttpd's canonical pattern: answer on the second call, once the request has been
+     * read. Answering on the first call makes it close the connection after every response. */
+    static int marker;
+    if (*request_context != &marker) {
+        *request_context = &marker;
+        return MHD_YES;
+    }
     int found = strcmp(method, "GET") == 0 && strcmp(url, "/bench") == 0;
     struct MHD_Response *response = MHD_create_response_from_buffer(
         found ? strlen(body) : 0, (void *)body, MHD_RESPMEM_PERSISTENT);

@@ -75,11 +75,12 @@ wait_for_port() {
     return 1
 }
 
-run_wrk() {  # name port
+run_wrk() {  # name port [path]
+    path=${3:-/bench}
     wait_for_port "$2"
-    body=$(curl -s "http://127.0.0.1:$2/bench")
+    body=$(curl -s "http://127.0.0.1:$2$path")
     [ "$body" = '{"ok":true}' ] || { echo "bench: $1 answered '$body'" >&2; exit 1; }
-    wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$2/bench" > "$OUT/wrk-$1.txt"
+    wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$2$path" > "$OUT/wrk-$1.txt"
     rps=$(awk '/Requests\/sec/{print $2}' "$OUT/wrk-$1.txt")
     p50=$(awk '$1=="50%"{print $2}' "$OUT/wrk-$1.txt")
     p99=$(awk '$1=="99%"{print $2}' "$OUT/wrk-$1.txt")
@@ -88,7 +89,8 @@ run_wrk() {  # name port
 }
 
 "$BIN/port-bench" http-serve --port 18081 --threads "$THREADS" > /dev/null & PIDS+=($!)
-run_wrk "swift-httpserver($THREADS thr)" 18081
+run_wrk "swift-immediate($THREADS thr)" 18081 /bench
+run_wrk "swift-async($THREADS thr)" 18081 /bench-async
 kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
 
 "$OUT/mhd_bare" 18082 "$THREADS" > /dev/null & PIDS+=($!)

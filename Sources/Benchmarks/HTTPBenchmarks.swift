@@ -7,11 +7,13 @@ public enum HTTPBenchmarks {
     /// The body every benchmark server answers with, byte for byte.
     public static let body = #"{"ok":true}"#
 
-    /// Starts a server whose `GET /bench` answers `{"ok":true}` as JSON.
+    /// Starts a server whose `GET /bench` (an immediate route) and `GET /bench-async` (an
+    /// async route, answered from a Swift task) answer `{"ok":true}` as JSON.
     public static func serveTrivialJSON(port: Int, threads: Int, logger: Logger) throws -> HTTPServer {
         var router = HTTPRouter()
         let bytes = Array(body.utf8)
-        router.add(.get, "/bench") { _ in .json(bytes: bytes) }
+        router.addImmediate(.get, "/bench") { _ in .json(bytes: bytes) }
+        router.add(.get, "/bench-async") { _ in .json(bytes: bytes) }
         var configuration = HTTPServer.Configuration()
         configuration.port = port
         configuration.threadPoolSize = threads

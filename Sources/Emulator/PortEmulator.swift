@@ -63,8 +63,8 @@ public final class PortEmulator: Sendable {
 
         let infoBox = InfoBox()
         var router = HTTPRouter()
-        router.add(.get, "/_emulator/health") { _ in try .json(["ok": true]) }
-        router.add(.get, "/_emulator/info") { _ in try .json(infoBox.info) }
+        router.addImmediate(.get, "/_emulator/health") { _ in try .json(["ok": true]) }
+        router.addImmediate(.get, "/_emulator/info") { _ in try .json(infoBox.info) }
 
         var serverConfiguration = HTTPServer.Configuration()
         serverConfiguration.host = configuration.host

@@ -1,5 +1,17 @@
-/// Handles one request.
+/// Handles one request in a Swift task; the connection waits, holding no server thread.
 public typealias HTTPHandler = @Sendable (HTTPRequest) async throws -> HTTPResponse
+
+/// Handles one request at once on the server's I/O thread. It must not block or wait:
+/// use it for work that only computes or takes a short lock.
+public typealias HTTPImmediateHandler = @Sendable (HTTPRequest) throws -> HTTPResponse
+
+/// A route's handler: answered in a task, or immediately on the I/O thread.
+public enum HTTPRouteHandler: Sendable {
+    /// Runs in a Swift task; may await (long polls, I/O).
+    case async(HTTPHandler)
+    /// Runs on libmicrohttpd's thread with no hand-off: fastest, but must never block.
+    case immediate(HTTPImmediateHandler)
+}
 
 /// Routes requests by method and path pattern, such as `/v1/actions/runs/:id/logs`.
 ///
@@ -9,7 +21,7 @@ public struct HTTPRouter: Sendable {
     /// What the router found for a request.
     public enum Resolution: Sendable {
         /// A route matched: its handler and captured parameters.
-        case matched(HTTPHandler, parameters: [String: String], pattern: String)
+        case matched(HTTPRouteHandler, parameters: [String: String], pattern: String)
         /// The path exists but not for this method; `allowed` lists the methods it has.
         case methodNotAllowed(allowed: [String])
         /// No route has this path.
@@ -20,7 +32,7 @@ public struct HTTPRouter: Sendable {
         let method: String
         let pattern: String
         let segments: [Segment]
-        let handler: HTTPHandler
+        let handler: HTTPRouteHandler
     }
 
     private enum Segment: Sendable, Equatable {
@@ -33,8 +45,22 @@ public struct HTTPRouter: Sendable {
     /// Creates an empty router.
     public init() {}
 
-    /// Adds a route; a later route with the same method and pattern replaces the earlier one.
+    /// Adds a route answered in a Swift task; a later route with the same method and pattern
+    /// replaces the earlier one.
     public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping HTTPHandler) {
+        add(method, pattern, handler: .async(handler))
+    }
+
+    /// Adds a route answered at once on the I/O thread; `handler` must not block.
+    public mutating func addImmediate(
+        _ method: HTTPMethod,
+        _ pattern: String,
+        _ handler: @escaping HTTPImmediateHandler
+    ) {
+        add(method, pattern, handler: .immediate(handler))
+    }
+
+    private mutating func add(_ method: HTTPMethod, _ pattern: String, handler: HTTPRouteHandler) {
         let segments = Self.split(pattern).map {
             $0.hasPrefix(":") ? Segment.capture(String($0.dropFirst())) : .literal($0)
         }

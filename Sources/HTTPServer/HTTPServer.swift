@@ -6,9 +6,11 @@ import Synchronization
 
 /// An HTTP/1.1 server over libmicrohttpd with a router and `async` handlers.
 ///
-/// libmicrohttpd's thread pool (over epoll) does the socket work; each request is handed to
-/// a Swift task once its body is complete, and its connection is suspended until the
-/// handler answers, so slow handlers hold no server thread. Bodies over
+/// libmicrohttpd's thread pool (over epoll) does the socket work. Once a request's body is
+/// complete, an immediate route (`HTTPRouter.addImmediate`) is answered right there on the
+/// I/O thread; an async route (`HTTPRouter.add`) is handed to a Swift task and its
+/// connection suspended until the handler answers, so slow handlers hold no server thread.
+/// Bodies over
 /// `Configuration.maxBodySize` are answered with 413, unknown paths with 404, a known path
 /// with the wrong method with 405 and an `Allow` header, and a handler that throws with 500.
 public final class HTTPServer: Sendable {
@@ -226,51 +228,87 @@ final class HTTPServerCore: Sendable {
 
     func connectionResumed() { suspendedCount.subtract(1, ordering: .releasing) }
 
-    /// Answers `request` in a task, then resumes the suspended connection.
-    func spawnHandler(for request: HTTPRequest, state: MHDRequestState, connection: MHDConnection) {
-        let key = ObjectIdentifier(state)
-        handlers.withLock { handlers in
-            handlers[key] = Task {
-                let response = await self.respond(to: request)
-                state.deliver(response)
-                MHD_resume_connection(connection.pointer)
-                _ = self.handlers.withLock { $0.removeValue(forKey: key) }
-            }
-        }
+    /// What to do with a complete request.
+    enum Dispatch {
+        /// Queue this response now.
+        case respond(HTTPResponse)
+        /// Suspend the connection and answer from a task.
+        case run(HTTPHandler, HTTPRequest)
     }
 
-    /// Routes a request and turns every outcome into a response.
-    func respond(to request: HTTPRequest) async -> HTTPResponse {
-        var response: HTTPResponse
+    /// Routes a request: immediate handlers, 404 and 405 are answered here and now.
+    func dispatch(_ request: HTTPRequest) -> Dispatch {
         switch router.resolve(method: request.method, path: request.path) {
         case .matched(let handler, let parameters, _):
             var request = request
             request.pathParameters = parameters
-            do {
-                response = try await handler(request)
-            } catch let error as HTTPError {
-                response = error.response
-            } catch is CancellationError {
-                response = .error(status: 503, code: "service_unavailable", message: "The server is shutting down")
-            } catch {
-                logger.error(
-                    "handler failed",
-                    metadata: ["method": "\(request.method)", "path": "\(request.path)", "error": "\(error)"]
-                )
-                response = .error(status: 500, code: "internal_error", message: "Internal error: \(error)")
+            switch handler {
+            case .async(let handler):
+                return .run(handler, request)
+            case .immediate(let handler):
+                do {
+                    return .respond(finalize(request, try handler(request)))
+                } catch {
+                    return .respond(finalize(request, response(for: error, request)))
+                }
             }
         case .methodNotAllowed(let allowed):
-            response = .error(
+            var response = HTTPResponse.error(
                 status: 405,
                 code: "method_not_allowed",
                 message:
                     "\(request.method) is not allowed on \(request.path); allowed: \(allowed.joined(separator: ", "))"
             )
             response.setHeader("Allow", allowed.joined(separator: ", "))
+            return .respond(finalize(request, response))
         case .notFound:
-            response = .error(status: 404, code: "not_found", message: "No route for \(request.method) \(request.path)")
+            return .respond(
+                finalize(
+                    request,
+                    .error(status: 404, code: "not_found", message: "No route for \(request.method) \(request.path)")
+                )
+            )
         }
-        return finalize(request, response)
+    }
+
+    /// Answers `request` with `handler` in a task, then resumes the suspended connection.
+    func spawnHandler(
+        _ handler: @escaping HTTPHandler,
+        for request: HTTPRequest,
+        state: MHDRequestState,
+        connection: MHDConnection
+    ) {
+        let key = ObjectIdentifier(state)
+        handlers.withLock { handlers in
+            handlers[key] = Task {
+                let response: HTTPResponse
+                do {
+                    response = try await handler(request)
+                } catch {
+                    response = self.response(for: error, request)
+                }
+                state.deliver(self.finalize(request, response))
+                MHD_resume_connection(connection.pointer)
+                _ = self.handlers.withLock { $0.removeValue(forKey: key) }
+            }
+        }
+    }
+
+    /// The answer to a handler's error: its own status for `HTTPError`, 503 when cancelled
+    /// by a stop, 500 otherwise.
+    private func response(for error: any Error, _ request: HTTPRequest) -> HTTPResponse {
+        switch error {
+        case let error as HTTPError:
+            return error.response
+        case is CancellationError:
+            return .error(status: 503, code: "service_unavailable", message: "The server is shutting down")
+        default:
+            logger.error(
+                "handler failed",
+                metadata: ["method": "\(request.method)", "path": "\(request.path)", "error": "\(error)"]
+            )
+            return .error(status: 500, code: "internal_error", message: "Internal error: \(error)")
+        }
     }
 
     /// Applies the configured response hook.

@@ -96,11 +96,17 @@ enum MHDBridge {
                 state.body = []
                 return queue(core.finalize(state.request, core.configuration.bodyTooLargeResponse), on: connection)
             }
-            state.phase = .handling
-            core.connectionSuspended()
-            MHD_suspend_connection(connection)
-            core.spawnHandler(for: state.request, state: state, connection: MHDConnection(pointer: connection))
-            return .YES
+            switch core.dispatch(state.request) {
+            case .respond(let response):
+                state.phase = .responded
+                return queue(response, on: connection)
+            case .run(let handler, let request):
+                state.phase = .handling
+                core.connectionSuspended()
+                MHD_suspend_connection(connection)
+                core.spawnHandler(handler, for: request, state: state, connection: MHDConnection(pointer: connection))
+                return .YES
+            }
         case .handling:
             guard let response = state.takeResponse() else { return .YES }
             core.connectionResumed()

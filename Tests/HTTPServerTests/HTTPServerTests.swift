@@ -73,6 +73,13 @@ func makeRouter(gate: Gate = Gate(), barrier: Barrier = Barrier(count: 64)) -> H
         )
     }
     router.add(.get, "/v1/actions/runs/:id", echo)
+    router.addImmediate(.get, "/immediate/runs/:id") { request in
+        try .json(["id": request.parameter("id") ?? "", "version": request.query("version") ?? ""])
+    }
+    router.addImmediate(.get, "/immediate/fail") { _ in throw CocoaError(.fileNoSuchFile) }
+    router.addImmediate(.get, "/immediate/teapot") { _ in
+        throw HTTPError(status: 418, code: "teapot", message: "short and stout", headers: [("Retry-After", "3")])
+    }
     router.add(.post, "/v1/actions/runs/:id/logs", echo)
     router.add(.patch, "/v1/actions/runs/:id", echo)
     router.add(.get, "/v1/actions/runs", echo)
@@ -207,6 +214,27 @@ struct HTTPServerTests {
         // The server is still serving after both.
         let after = try await RawHTTPClient.send(port: server.port, method: "GET", path: "/v1/actions/runs")
         #expect(after.status == 200)
+        await server.stop()
+    }
+
+    @Test("immediate routes answer on the I/O thread with the same parameters, errors and response hook")
+    func immediateRoutes() async throws {
+        let server = try startServer()
+        let response = try await RawHTTPClient.send(
+            port: server.port,
+            method: "GET",
+            path: "/immediate/runs/r_7?version=v1"
+        )
+        #expect(response.status == 200)
+        #expect(response.bodyString == #"{"id":"r_7","version":"v1"}"#)
+        #expect(response.headers["x-trace-id"] == "trace-test")
+        let failed = try await RawHTTPClient.send(port: server.port, method: "GET", path: "/immediate/fail")
+        #expect(failed.status == 500)
+        #expect(try failed.json()["error"] as? String == "internal_error")
+        let teapot = try await RawHTTPClient.send(port: server.port, method: "GET", path: "/immediate/teapot")
+        #expect(teapot.status == 418)
+        #expect(teapot.headers["retry-after"] == "3")
+        #expect(teapot.headers["x-trace-id"] == "trace-test")
         await server.stop()
     }
 
