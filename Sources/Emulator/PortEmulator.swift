@@ -75,9 +75,11 @@ public final class PortEmulator: Sendable {
         let server: HTTPServer
         do {
             server = try HTTPServer.start(configuration: serverConfiguration, router: router, logger: logger)
-        } catch {
+        } catch let error as HTTPServerError {
             cluster.shutdown()
-            throw error
+            throw EmulatorError(
+                message: "\(error.message) (is another emulator running? choose another port, or port 0 for a free one)"
+            )
         }
         let base = server.baseURL
         let info = EmulatorInfo(

@@ -67,4 +67,18 @@ struct PortEmulatorTests {
         }
         #expect(error?.message.contains(named) == true)
     }
+
+    @Test("a port already in use is refused with a hint to choose another")
+    func portInUse() async throws {
+        var configuration = EmulatorConfiguration()
+        configuration.port = 0
+        let first = try PortEmulator.start(configuration: configuration, logger: quietLogger)
+        configuration.port = try #require(Int(first.info.apiBaseURL.split(separator: ":").last ?? ""))
+        let error = #expect(throws: EmulatorError.self) {
+            try PortEmulator.start(configuration: configuration, logger: quietLogger)
+        }
+        #expect(error?.message.contains("Address already in use") == true)
+        #expect(error?.message.contains("port 0 for a free one") == true)
+        await first.stop()
+    }
 }
