@@ -116,16 +116,10 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
 
 /// The librdkafka side of a consumer: the handle, its reading thread and its lifecycle.
 final class RDKafkaConsumerClient: Sendable {
-    private enum State {
-        case running
-        case closing
-        case closed
-    }
-
     private let handle: RDKafkaHandle
     private let context: Unmanaged<RDKafkaCallbackContext>
     private let logger: Logger
-    private let state = Mutex(State.running)
+    private let lifecycle = RDKafkaLifecycle()
     private let pollQueue = RDKafkaBlockingQueue(label: "kafka.consumer.poll")
     private let commitQueue = RDKafkaBlockingQueue(label: "kafka.consumer.commit")
 
@@ -139,10 +133,8 @@ final class RDKafkaConsumerClient: Sendable {
         rd_kafka_poll_set_consumer(handle.pointer)
     }
 
-    private var isRunning: Bool { state.withLock { $0 == .running } }
-
     func subscribe(topics: [String]) throws {
-        guard isRunning else { throw KafkaError.closed("the consumer") }
+        guard lifecycle.isRunning else { throw KafkaError.closed("the consumer") }
         let list = rd_kafka_topic_partition_list_new(Int32(topics.count))
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for topic in topics {
@@ -178,7 +170,7 @@ final class RDKafkaConsumerClient: Sendable {
     private func poll(waitingFor slice: Duration, orUntil cancelled: StopFlag) throws -> KafkaConsumerMessage? {
         let timeout = Int32(slice.wholeMilliseconds)
         while true {
-            guard isRunning, !cancelled.isSet else { return nil }
+            guard lifecycle.isRunning, !cancelled.isSet else { return nil }
             guard let pointer = rd_kafka_consumer_poll(handle.pointer, timeout) else {
                 if timeout == 0 { return nil }
                 continue
@@ -207,7 +199,7 @@ final class RDKafkaConsumerClient: Sendable {
     }
 
     func commit(topic: String, partition: Int32, nextOffset: Int64) async throws {
-        guard isRunning else { throw KafkaError.closed("the consumer") }
+        guard lifecycle.isRunning else { throw KafkaError.closed("the consumer") }
         let handle = handle
         try await commitQueue.run {
             let list = rd_kafka_topic_partition_list_new(1)
@@ -230,7 +222,7 @@ final class RDKafkaConsumerClient: Sendable {
     }
 
     func assignment() throws -> [KafkaTopicPartition] {
-        guard isRunning else { throw KafkaError.closed("the consumer") }
+        guard lifecycle.isRunning else { throw KafkaError.closed("the consumer") }
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
         let error = rd_kafka_assignment(handle.pointer, &list)
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let list else {
@@ -242,21 +234,13 @@ final class RDKafkaConsumerClient: Sendable {
     }
 
     func close() async {
-        guard beginClosing() else { return }
+        guard lifecycle.beginClosing() else { return }
         _ = try? await pollQueue.run { [self] in finishClosing() }
     }
 
     func shutdownNow() {
-        guard beginClosing() else { return }
+        guard lifecycle.beginClosing() else { return }
         pollQueue.runAndWait { finishClosing() }
-    }
-
-    private func beginClosing() -> Bool {
-        state.withLock { state in
-            guard state == .running else { return false }
-            state = .closing
-            return true
-        }
     }
 
     /// Runs on the poll queue, after any read in progress has returned.
@@ -271,7 +255,7 @@ final class RDKafkaConsumerClient: Sendable {
         }
         rd_kafka_destroy(handle.pointer)
         context.release()
-        state.withLock { $0 = .closed }
+        lifecycle.markClosed()
     }
 }
 

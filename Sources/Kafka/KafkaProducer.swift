@@ -63,15 +63,9 @@ private final class DeliveryWaiter: Sendable {
 
 /// The librdkafka side of a producer: the handle, its polling thread and its lifecycle.
 final class RDKafkaProducerClient: Sendable {
-    private enum State {
-        case running
-        case closing
-        case closed
-    }
-
     private let handle: RDKafkaHandle
     private let context: Unmanaged<RDKafkaCallbackContext>
-    private let state = Mutex(State.running)
+    private let lifecycle = RDKafkaLifecycle()
     private let pollThreadStopped = DispatchSemaphore(value: 0)
     private let stopPolling = StopFlag()
     private let blocking = RDKafkaBlockingQueue(label: "kafka.producer.blocking")
@@ -124,7 +118,7 @@ final class RDKafkaProducerClient: Sendable {
     }
 
     func send(_ message: KafkaProducerMessage) async throws -> KafkaDeliveryReport {
-        guard state.withLock({ $0 == .running }) else { throw KafkaError.closed("the producer") }
+        guard lifecycle.isRunning else { throw KafkaError.closed("the producer") }
         return try await withCheckedThrowingContinuation { continuation in
             let waiter = Unmanaged.passRetained(DeliveryWaiter(topic: message.topic, continuation: continuation))
             let headers = Self.makeHeaders(message.headers)
@@ -169,7 +163,7 @@ final class RDKafkaProducerClient: Sendable {
     var outstandingCount: Int { Int(rd_kafka_outq_len(handle.pointer)) }
 
     func flush(timeout: Duration) async throws {
-        guard state.withLock({ $0 != .closed }) else { throw KafkaError.closed("the producer") }
+        guard !lifecycle.isClosed else { throw KafkaError.closed("the producer") }
         let handle = handle
         let error = try await blocking.run {
             rd_kafka_flush(handle.pointer, Int32(clamping: timeout.wholeMilliseconds))
@@ -180,7 +174,7 @@ final class RDKafkaProducerClient: Sendable {
     }
 
     func close(timeout: Duration) async {
-        guard beginClosing() else { return }
+        guard lifecycle.beginClosing() else { return }
         let handle = handle
         _ = try? await blocking.run {
             rd_kafka_flush(handle.pointer, Int32(clamping: timeout.wholeMilliseconds))
@@ -190,16 +184,8 @@ final class RDKafkaProducerClient: Sendable {
 
     /// Closes without flushing: queued messages fail with `.purged`.
     func shutdownNow() {
-        guard beginClosing() else { return }
+        guard lifecycle.beginClosing() else { return }
         finishClosing()
-    }
-
-    private func beginClosing() -> Bool {
-        state.withLock { state in
-            guard state == .running else { return false }
-            state = .closing
-            return true
-        }
     }
 
     private func finishClosing() {
@@ -214,7 +200,7 @@ final class RDKafkaProducerClient: Sendable {
         rd_kafka_poll(handle.pointer, 0)
         rd_kafka_destroy(handle.pointer)
         context.release()
-        state.withLock { $0 = .closed }
+        lifecycle.markClosed()
     }
 }
 
