@@ -40,7 +40,9 @@ func makeProducer(_ cluster: EmbeddedKafkaCluster, messageTimeout: Duration = .s
 
 func makeConsumer(_ cluster: EmbeddedKafkaCluster, group: String, topics: [String]) throws -> KafkaConsumer {
     var configuration = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServerList, groupID: group)
-    configuration.sessionTimeout = .seconds(6)
+    // After a member leaves, the mock coordinator waits session timeout - 1 s for members
+    // to rejoin before a newcomer gets its assignment; keep that short.
+    configuration.sessionTimeout = .seconds(3)
     configuration.heartbeatInterval = .milliseconds(200)
     configuration.additionalProperties = fastClientProperties
     let consumer = try KafkaConsumer.make(configuration: configuration, logger: quietLogger)
