@@ -99,7 +99,7 @@ public final class PortEmulator: Sendable {
     /// Stops serving (letting requests in progress finish) and shuts the cluster down.
     public func stop() async {
         await server.stop()
-        cluster.shutdown()
+        await cluster.stop()
     }
 }
 

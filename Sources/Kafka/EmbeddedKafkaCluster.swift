@@ -1,4 +1,5 @@
 import CRdKafka
+import Dispatch
 import Logging
 import Synchronization
 
@@ -178,7 +179,18 @@ public final class EmbeddedKafkaCluster: Sendable {
         )
     }
 
-    /// Stops the brokers; clients still connected see their connections drop.
+    /// Stops the brokers from a task, on a thread outside Swift's cooperative pool.
+    public func stop() async {
+        await withCheckedContinuation { continuation in
+            DispatchQueue(label: "kafka.embedded.stop").async { [self] in
+                shutdown()
+                continuation.resume()
+            }
+        }
+    }
+
+    /// Stops the brokers, blocking the calling thread for as long as librdkafka needs;
+    /// clients still connected see their connections drop.
     public func shutdown() {
         let wasStopped = isStopped.withLock { stopped in
             defer { stopped = true }

@@ -175,11 +175,10 @@ final class RDKafkaProducerClient: Sendable {
 
     func close(timeout: Duration) async {
         guard lifecycle.beginClosing() else { return }
-        let handle = handle
-        _ = try? await blocking.run {
+        _ = try? await blocking.run { [self] in
             rd_kafka_flush(handle.pointer, Int32(clamping: timeout.wholeMilliseconds))
+            finishClosing()
         }
-        finishClosing()
     }
 
     /// Closes without flushing: queued messages fail with `.purged`.
