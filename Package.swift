@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Kafka", targets: ["Kafka"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .library(name: "JQ", targets: ["JQ"]),
+        .library(name: "PortContract", targets: ["PortContract"]),
         .library(name: "Emulator", targets: ["Emulator"]),
     ],
     dependencies: [
@@ -46,6 +47,7 @@ let package = Package(
         .target(name: "JQ", dependencies: ["CJQ"]),
 
         // The product's libraries.
+        .target(name: "PortContract"),
         .target(
             name: "Emulator",
             dependencies: [
@@ -94,6 +96,7 @@ let package = Package(
             dependencies: ["HTTPServer", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "JQTests", dependencies: ["JQ"]),
+        .testTarget(name: "PortContractTests", dependencies: ["PortContract"]),
         .testTarget(
             name: "EmulatorTests",
             dependencies: ["Emulator", "Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")]
