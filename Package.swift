@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "Emulator",
             dependencies: [
-                "Kafka", "HTTPServer", "JQ",
+                "Kafka", "HTTPServer", "JQ", "PortContract",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -99,7 +99,9 @@ let package = Package(
         .testTarget(name: "PortContractTests", dependencies: ["PortContract"]),
         .testTarget(
             name: "EmulatorTests",
-            dependencies: ["Emulator", "Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Emulator", "Kafka", "PortContract", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ]
 )

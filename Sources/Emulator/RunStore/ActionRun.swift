@@ -1,0 +1,118 @@
+import Foundation
+import PortContract
+
+/// The action a run belongs to, as Port shows it on the run.
+public struct RunActionInfo: Sendable, Equatable {
+    /// The action's identifier.
+    public var identifier: String
+    /// The action's title.
+    public var title: String?
+    /// The action's icon.
+    public var icon: String?
+
+    /// Creates the action summary.
+    public init(identifier: String, title: String? = nil, icon: String? = nil) {
+        self.identifier = identifier
+        self.title = title
+        self.icon = icon
+    }
+}
+
+/// What is needed to create a run.
+public struct NewRun: Sendable, Equatable {
+    /// The action.
+    public var action: RunActionInfo
+    /// The action's blueprint, if it has one.
+    public var blueprintIdentifier: String?
+    /// The entity a DAY-2 or DELETE run acts on, if any.
+    public var entityIdentifier: String?
+    /// The user inputs.
+    public var properties: JSONObject
+    /// Whether the run waits for approval before it starts.
+    public var requiredApproval: Bool
+    /// Whether the invocation is synchronized (status set by Port, not by PATCH).
+    public var synchronized: Bool
+    /// Where it was triggered from.
+    public var source: RunSource
+    /// The user who triggered it.
+    public var createdBy: String
+
+    /// Creates a run request; by default an API-triggered run of a KAFKA action.
+    public init(
+        action: RunActionInfo,
+        blueprintIdentifier: String? = nil,
+        entityIdentifier: String? = nil,
+        properties: JSONObject = [:],
+        requiredApproval: Bool = false,
+        synchronized: Bool = false,
+        source: RunSource = .api,
+        createdBy: String = "emulator-user@example.com"
+    ) {
+        self.action = action
+        self.blueprintIdentifier = blueprintIdentifier
+        self.entityIdentifier = entityIdentifier
+        self.properties = properties
+        self.requiredApproval = requiredApproval
+        self.synchronized = synchronized
+        self.source = source
+        self.createdBy = createdBy
+    }
+}
+
+/// One action run, as the RunStore holds it.
+public struct ActionRun: Sendable, Equatable {
+    /// `r_` and 16 alphanumerics.
+    public let id: String
+    /// Where the run stands.
+    public var status: RunStatus
+    /// The label shown beside the status.
+    public var statusLabel: String?
+    /// Links, replaced as a whole by each PATCH that names them.
+    public var links: [String] = []
+    /// The run's summary.
+    public var summary: String?
+    /// The consumer's own id for the run.
+    public var externalRunId: String?
+    /// Port's deprecated `message` object.
+    public var message: JSONObject?
+    /// When the run finished.
+    public var endedAt: Date?
+    /// The approver's decision, once made.
+    public var approval: JSONObject?
+    /// The response of a synchronized webhook run.
+    public var response: JSONValue?
+    /// The request that created it.
+    public let request: NewRun
+    /// When it was created.
+    public let createdAt: Date
+    /// When it last changed.
+    public var updatedAt: Date
+    /// The client id (or user) that last changed it.
+    public var updatedBy: String
+
+    /// Whether the run is finished and refuses every further write.
+    public var isLocked: Bool { status.isFinished }
+}
+
+/// One log line of a run.
+public struct RunLog: Sendable, Equatable {
+    /// `log_` and 16 alphanumerics.
+    public let id: String
+    /// The run it belongs to.
+    public let runId: String
+    /// The text.
+    public let message: String
+    /// The client id that posted it.
+    public let createdBy: String
+    /// When it was posted.
+    public let createdAt: Date
+}
+
+/// Port's identifiers: a prefix and 16 letters and digits.
+enum PortIdentifier {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
+    static func make(prefix: String) -> String {
+        prefix + String((0..<16).map { _ in alphabet.randomElement()! })
+    }
+}

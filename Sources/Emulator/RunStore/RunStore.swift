@@ -1,0 +1,152 @@
+import Foundation
+import PortContract
+import Synchronization
+
+/// Runs and their logs, and the state machine Port enforces on them.
+///
+/// `IN_PROGRESS` or `WAITING_FOR_APPROVAL` lead to `SUCCESS`, `FAILURE` or `DECLINED`;
+/// once finished a run is locked and every further write is refused with Port's error.
+/// All methods are synchronous and take one short lock, so HTTP handlers can call them
+/// from the I/O thread; concurrent requests on one run are applied one at a time.
+public final class RunStore: Sendable {
+    private struct State {
+        var runs: [String: ActionRun] = [:]
+        var order: [String] = []
+        var logs: [String: [RunLog]] = [:]
+    }
+
+    private let state = Mutex(State())
+    private let now: @Sendable () -> Date
+
+    /// Creates an empty store; `now` is the clock for timestamps.
+    public init(now: @escaping @Sendable () -> Date = { Date() }) {
+        self.now = now
+    }
+
+    /// Creates a run: `WAITING_FOR_APPROVAL` when the action requires approval, else `IN_PROGRESS`.
+    @discardableResult
+    public func create(_ request: NewRun) -> ActionRun {
+        let timestamp = now()
+        let run = ActionRun(
+            id: PortIdentifier.make(prefix: "r_"),
+            status: request.requiredApproval ? .waitingForApproval : .inProgress,
+            request: request,
+            createdAt: timestamp,
+            updatedAt: timestamp,
+            updatedBy: request.createdBy
+        )
+        state.withLock { state in
+            state.runs[run.id] = run
+            state.order.append(run.id)
+            state.logs[run.id] = []
+        }
+        return run
+    }
+
+    /// The run with this id, or 404 `not_found`.
+    public func run(_ id: String) throws(PortError) -> ActionRun {
+        guard let run = state.withLock({ $0.runs[id] }) else { throw .runNotFound(id) }
+        return run
+    }
+
+    /// Every run, oldest first.
+    public var runs: [ActionRun] {
+        state.withLock { state in state.order.compactMap { state.runs[$0] } }
+    }
+
+    /// Applies a PATCH: each named field replaces the run's; a status finishes the run.
+    public func patch(_ id: String, _ patch: RunPatch, by client: String) throws(PortError) -> ActionRun {
+        try update(id, by: client) { run throws(PortError) in
+            if patch.status != nil, run.request.synchronized { throw .runSynchronized }
+            if let statusLabel = patch.statusLabel { run.statusLabel = statusLabel }
+            if let links = patch.links { run.links = links }
+            if let summary = patch.summary { run.summary = summary }
+            if let externalRunId = patch.externalRunId { run.externalRunId = externalRunId }
+            if let message = patch.message { run.message = message }
+            if let status = patch.status { finish(&run, as: status.runStatus) }
+        }
+    }
+
+    /// Adds a log line; a `terminationStatus` finishes the run.
+    public func appendLog(
+        _ id: String,
+        _ request: RunLogRequest,
+        by client: String
+    ) throws(PortError) -> (log: RunLog, run: ActionRun) {
+        var created: RunLog?
+        let run = try update(id, by: client) { run throws(PortError) in
+            if request.terminationStatus != nil, run.request.synchronized { throw .runSynchronized }
+            let log = RunLog(
+                id: PortIdentifier.make(prefix: "log_"),
+                runId: id,
+                message: request.message,
+                createdBy: client,
+                createdAt: run.updatedAt
+            )
+            created = log
+            if let statusLabel = request.statusLabel { run.statusLabel = statusLabel }
+            if let status = request.terminationStatus { finish(&run, as: status.runStatus) }
+        } afterUpdate: { state in
+            if let created { state.logs[id, default: []].append(created) }
+        }
+        return (created!, run)
+    }
+
+    /// The run's logs, oldest first.
+    public func logs(_ id: String) throws(PortError) -> [RunLog] {
+        guard let logs = state.withLock({ $0.logs[id] }) else { throw .runNotFound(id) }
+        return logs
+    }
+
+    /// Approves (the run starts: `IN_PROGRESS`) or declines (`DECLINED`, finished) a waiting run.
+    public func decide(_ id: String, _ decision: ApprovalRequest, by client: String) throws(PortError) -> ActionRun {
+        try update(id, by: client) { run throws(PortError) in
+            guard run.status == .waitingForApproval else { throw .runNotWaitingForApproval }
+            var approval: JSONObject = ["status": .string(decision.approve ? "APPROVED" : "DECLINED")]
+            approval["description"] = decision.description.map(JSONValue.string)
+            approval["by"] = .string(client)
+            run.approval = approval
+            if decision.approve {
+                run.status = .inProgress
+            } else {
+                finish(&run, as: .declined)
+            }
+        }
+    }
+
+    /// Checks that an entity write may carry `run_id`: the run exists and is not finished.
+    public func checkAcceptsEntityWrites(_ id: String) throws(PortError) {
+        let run = try run(id)
+        if run.isLocked { throw .entityRunExhausted }
+    }
+
+    /// Forgets every run and log.
+    public func reset() {
+        state.withLock { $0 = State() }
+    }
+
+    /// Applies `change` to a run that is not finished, under the lock, stamping who and when.
+    private func update(
+        _ id: String,
+        by client: String,
+        _ change: (inout ActionRun) throws(PortError) -> Void,
+        afterUpdate: (inout State) -> Void = { _ in }
+    ) throws(PortError) -> ActionRun {
+        let timestamp = now()
+        return try state.withLock { (state) throws(PortError) -> ActionRun in
+            guard var run = state.runs[id] else { throw .runNotFound(id) }
+            guard !run.isLocked else { throw .runExhausted }
+            run.updatedAt = timestamp
+            run.updatedBy = client
+            try change(&run)
+            state.runs[id] = run
+            afterUpdate(&state)
+            return run
+        }
+    }
+
+    private func finish(_ run: inout ActionRun, as status: RunStatus) {
+        run.status = status
+        run.endedAt = run.updatedAt
+    }
+}
