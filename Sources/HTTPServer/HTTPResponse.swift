@@ -39,24 +39,21 @@ public struct HTTPResponse: Sendable {
         return json(status: status, bytes: Array(try encoder.encode(value)))
     }
 
-    /// Port's error envelope: `{"ok":false,"error":code,"message":message}`.
+    /// Port's error envelope, in Port's key order: `{"ok":false,"error":code,"message":message}`.
     public static func error(status: Int, code: String, message: String) -> HTTPResponse {
-        let envelope = ErrorEnvelope(error: code, message: message)
-        // Encoding three strings cannot fail.
-        return (try? json(status: status, envelope)) ?? HTTPResponse(status: status)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let quoted = { (text: String) in
+            String(decoding: (try? encoder.encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
+        }
+        let body = #"{"ok":false,"error":"# + quoted(code) + #","message":"# + quoted(message) + "}"
+        return json(status: status, bytes: Array(body.utf8))
     }
 
     /// A plain-text response.
     public static func text(status: Int = 200, _ text: String) -> HTTPResponse {
         HTTPResponse(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array(text.utf8))
     }
-}
-
-/// Port's error body.
-struct ErrorEnvelope: Encodable {
-    let ok = false
-    let error: String
-    let message: String
 }
 
 /// An error a handler throws to answer with a specific status and Port error envelope.

@@ -183,7 +183,7 @@ struct HTTPServerTests {
         #expect(refused.status == 413)
         #expect(
             refused.bodyString
-                == #"{"error":"bad_request","message":"Request body is too large (limit is 1MiB)","ok":false}"#
+                == #"{"ok":false,"error":"bad_request","message":"Request body is too large (limit is 1MiB)"}"#
         )
         #expect(refused.headers["x-trace-id"] == "trace-test")
         await server.stop()
