@@ -10,6 +10,12 @@ public struct EmulatorConfiguration: Sendable {
     public var partitions: Int = 3
     /// Brokers of the embedded Kafka cluster.
     public var brokers: Int = 1
+    /// The client id consumers authenticate with.
+    public var clientID: String = "emulator-client-id"
+    /// The client secret consumers authenticate with.
+    public var clientSecret: String = "emulator-client-secret"
+    /// How long an access token lives (Port: 3 hours).
+    public var tokenTTL: Duration = .seconds(10_800)
 
     /// Creates the default configuration.
     public init() {}
@@ -27,6 +33,8 @@ public struct EmulatorConfiguration: Sendable {
             problems.append("partitions must be between 1 and 1000, not \(partitions)")
         }
         if !(1...16).contains(brokers) { problems.append("brokers must be between 1 and 16, not \(brokers)") }
+        if clientID.isEmpty || clientSecret.isEmpty { problems.append("client id and client secret must not be empty") }
+        if tokenTTL <= .zero { problems.append("token TTL must be positive") }
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
         if orgID.isEmpty || orgID.count > 200 || !orgID.allSatisfy(allowed.contains) {
             problems.append(

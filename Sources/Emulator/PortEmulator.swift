@@ -1,3 +1,4 @@
+import Foundation
 import HTTPServer
 import Kafka
 import Logging
@@ -21,24 +22,41 @@ public struct EmulatorInfo: Codable, Sendable, Equatable {
     public var changeLogTopic: String
     /// Partitions of each topic.
     public var partitions: Int
+    /// The client id consumers authenticate with.
+    public var clientID: String
+    /// The client secret consumers authenticate with (a test credential, printed on purpose).
+    public var clientSecret: String
 
     /// The line printed once the emulator is ready.
     public var readyLine: String {
         "port-emulator ready: api=\(apiURL) kafka=\(kafkaBootstrapServers) org=\(orgID) "
-            + "topics=\(runsTopic),\(changeLogTopic) partitions=\(partitions)"
+            + "topics=\(runsTopic),\(changeLogTopic) partitions=\(partitions) "
+            + "client_id=\(clientID) client_secret=\(clientSecret)"
     }
 }
 
-/// One emulator process's parts: the embedded Kafka cluster with the org's topics, and the
-/// HTTP server. The Port API routes arrive with issue #3; today it serves the admin routes.
+/// One emulator process's parts: the embedded Kafka cluster with the org's topics, Port's
+/// API over the RunStore (auth and action runs), and the admin API under `/_emulator/`.
 public final class PortEmulator: Sendable {
     /// Where the emulator can be reached.
     public let info: EmulatorInfo
+    /// The runs, their logs and the state machine.
+    public let runs: RunStore
+    /// The journal of API calls and the refused requests.
+    public let recorder: CallRecorder
     private let cluster: EmbeddedKafkaCluster
     private let server: HTTPServer
 
-    private init(info: EmulatorInfo, cluster: EmbeddedKafkaCluster, server: HTTPServer) {
+    private init(
+        info: EmulatorInfo,
+        runs: RunStore,
+        recorder: CallRecorder,
+        cluster: EmbeddedKafkaCluster,
+        server: HTTPServer
+    ) {
         self.info = info
+        self.runs = runs
+        self.recorder = recorder
         self.cluster = cluster
         self.server = server
     }
@@ -62,15 +80,33 @@ public final class PortEmulator: Sendable {
         }
 
         let infoBox = InfoBox()
+        let runs = RunStore()
+        let recorder = CallRecorder()
+        let tokens = TokenStore(
+            credentials: [configuration.clientID: configuration.clientSecret],
+            ttl: configuration.tokenTTL,
+            orgID: configuration.orgID
+        )
         var router = HTTPRouter()
-        router.addImmediate(.get, "/_emulator/health") { _ in try .json(["ok": true]) }
-        router.addImmediate(.get, "/_emulator/info") { _ in try .json(infoBox.info) }
+        PortAPI(runs: runs, tokens: tokens, recorder: recorder).register(on: &router)
+        AdminAPI(runs: runs, tokens: tokens, recorder: recorder, info: infoBox).register(on: &router)
 
         var serverConfiguration = HTTPServer.Configuration()
         serverConfiguration.host = configuration.host
         serverConfiguration.port = configuration.port
-        serverConfiguration.finalizeResponse = { _, response in
+        serverConfiguration.finalizeResponse = { request, response in
             response.setHeader("X-Trace-Id", TraceID.make())
+            guard !request.path.hasPrefix("/_emulator/") else { return }
+            recorder.record(
+                JournalEntry(
+                    time: Date(),
+                    clientID: tokens.clientID(forAuthorization: request.header("Authorization")),
+                    method: request.method,
+                    path: request.path,
+                    status: response.status,
+                    runID: CallRecorder.runID(inPath: request.path)
+                )
+            )
         }
         let server: HTTPServer
         do {
@@ -90,10 +126,12 @@ public final class PortEmulator: Sendable {
             orgID: configuration.orgID,
             runsTopic: configuration.runsTopic,
             changeLogTopic: configuration.changeLogTopic,
-            partitions: configuration.partitions
+            partitions: configuration.partitions,
+            clientID: configuration.clientID,
+            clientSecret: configuration.clientSecret
         )
         infoBox.set(info)
-        return PortEmulator(info: info, cluster: cluster, server: server)
+        return PortEmulator(info: info, runs: runs, recorder: recorder, cluster: cluster, server: server)
     }
 
     /// Stops serving (letting requests in progress finish) and shuts the cluster down.

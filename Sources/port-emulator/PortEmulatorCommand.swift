@@ -10,9 +10,10 @@ struct PortEmulatorCommand: AsyncParsableCommand {
         commandName: "port-emulator",
         abstract: "A local stand-in for Port (getport.io): its API and an embedded Kafka, for testing action backends.",
         discussion: """
-            Today `serve` starts the embedded Kafka cluster with the organization's topics and the \
-            admin endpoints /_emulator/health and /_emulator/info. The Port API itself, action \
-            fixtures and triggering follow.
+            `serve` starts the embedded Kafka cluster with the organization's topics, Port's auth \
+            and action-run API (runs, logs, approval, the state machine) and the admin API under \
+            /_emulator/ (runs, journal, violations, reset). Action fixtures, entities and \
+            publishing invocations to Kafka follow.
             """,
         subcommands: [Serve.self],
         defaultSubcommand: Serve.self
@@ -40,12 +41,27 @@ extension PortEmulatorCommand {
         @Option(help: "Brokers in the embedded Kafka cluster.")
         var brokers = 1
 
+        @Option(name: .customLong("client-id"), help: "The client id consumers authenticate with.")
+        var clientID = "emulator-client-id"
+
+        @Option(name: .customLong("client-secret"), help: "The client secret consumers authenticate with.")
+        var clientSecret = "emulator-client-secret"
+
+        @Option(
+            name: .customLong("token-ttl"),
+            help: "How long access tokens live: 500ms, 30s, 5m, 3h or seconds (Port: 3h). Short values test expiry."
+        )
+        var tokenTTL = "3h"
+
         @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
         var logLevel = "info"
 
         func validate() throws {
             guard Logger.Level(rawValue: logLevel) != nil else {
                 throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            guard DurationText.parse(tokenTTL) != nil else {
+                throw ValidationError("--token-ttl '\(tokenTTL)' is not a duration; write e.g. 500ms, 30s, 5m or 3h")
             }
             let problems = emulatorConfiguration.problems()
             guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "\n")) }
@@ -58,6 +74,9 @@ extension PortEmulatorCommand {
             configuration.orgID = orgID
             configuration.partitions = partitions
             configuration.brokers = brokers
+            configuration.clientID = clientID
+            configuration.clientSecret = clientSecret
+            configuration.tokenTTL = DurationText.parse(tokenTTL) ?? configuration.tokenTTL
             return configuration
         }
 

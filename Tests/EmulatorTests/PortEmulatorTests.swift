@@ -82,3 +82,22 @@ struct PortEmulatorTests {
         await first.stop()
     }
 }
+
+@Suite("Command-line durations")
+struct DurationTextTests {
+    @Test(
+        "durations are read as people write them",
+        arguments: [
+            ("500ms", Duration.milliseconds(500)), ("30s", .seconds(30)), ("5m", .seconds(300)),
+            ("3h", .seconds(10_800)), ("90", .seconds(90)), ("1.5s", .milliseconds(1500)),
+        ]
+    )
+    func valid(text: String, expected: Duration) {
+        #expect(DurationText.parse(text) == expected)
+    }
+
+    @Test("anything else is refused", arguments: ["", "soon", "-5s", "5 m", "ms", "1d"])
+    func invalid(text: String) {
+        #expect(DurationText.parse(text) == nil)
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import HTTPServer
+import PortContract
+
+/// The emulator's own routes under `/_emulator/` (no Port token): what tests and people use
+/// to look inside, create runs and start over.
+struct AdminAPI: Sendable {
+    let runs: RunStore
+    let tokens: TokenStore
+    let recorder: CallRecorder
+    let info: InfoBox
+
+    func register(on router: inout HTTPRouter) {
+        router.addImmediate(.get, "/_emulator/health") { _ in ok([:]) }
+        router.addImmediate(.get, "/_emulator/info") { _ in try .json(info.info) }
+        router.addImmediate(.get, "/_emulator/runs") { _ in
+            ok(["runs": .array(runs.runs.map(detail))])
+        }
+        router.addImmediate(.get, "/_emulator/runs/:id") { request in
+            do throws(PortError) {
+                return ok(["run": detail(try runs.run(request.parameter("id")!))])
+            } catch {
+                return .error(status: error.status, code: error.code, message: error.message)
+            }
+        }
+        router.addImmediate(.post, "/_emulator/runs") { request in
+            do throws(PortError) {
+                let run = runs.create(try newRun(from: JSONBody(request)))
+                return ok(["run": run.json(.v2)], status: 201)
+            } catch {
+                return .error(status: error.status, code: error.code, message: error.message)
+            }
+        }
+        router.addImmediate(.get, "/_emulator/journal") { _ in
+            ok(["journal": .array(recorder.journal.map(\.json))])
+        }
+        router.addImmediate(.get, "/_emulator/violations") { _ in
+            ok(["violations": .array(recorder.violations.map(\.json))])
+        }
+        router.addImmediate(.post, "/_emulator/tokens/expire") { _ in
+            tokens.expireAll()
+            return ok([:])
+        }
+        router.addImmediate(.post, "/_emulator/reset") { _ in
+            runs.reset()
+            recorder.reset()
+            return ok([:])
+        }
+    }
+
+    /// A run with its logs, for people and tests.
+    private func detail(_ run: ActionRun) -> JSONValue {
+        var object = run.json(.v2).objectValue ?? [:]
+        object["logs"] = .array(((try? runs.logs(run.id)) ?? []).map(\.json))
+        return .object(object)
+    }
+
+    /// Reads `{"action", "properties"?, "entity"?, "blueprint"?, "requiredApproval"?, "synchronized"?, "user"?}`.
+    private func newRun(from body: JSONBody) throws(PortError) -> NewRun {
+        let object = try body.object(
+            allowed: ["action", "properties", "entity", "blueprint", "requiredApproval", "synchronized", "user"]
+        )
+        guard let action = object["action"]?.stringValue else {
+            throw .invalidRequest("body.action is required (a string)")
+        }
+        var run = NewRun(action: RunActionInfo(identifier: action))
+        if let properties = object["properties"] {
+            guard let value = properties.objectValue else { throw .invalidRequest("body.properties must be an object") }
+            run.properties = value
+        }
+        run.entityIdentifier = object["entity"]?.stringValue
+        run.blueprintIdentifier = object["blueprint"]?.stringValue
+        run.requiredApproval = object["requiredApproval"]?.boolValue ?? false
+        run.synchronized = object["synchronized"]?.boolValue ?? false
+        if let user = object["user"]?.stringValue { run.createdBy = user }
+        return run
+    }
+}
+
+extension JournalEntry {
+    var json: JSONValue {
+        [
+            "time": PortTimestamp.format(time), "clientId": clientID.map(JSONValue.string) ?? .null,
+            "method": .string(method), "path": .string(path), "status": .int(Int64(status)),
+            "runId": runID.map(JSONValue.string) ?? .null,
+        ]
+    }
+}
+
+extension Violation {
+    var json: JSONValue {
+        [
+            "time": PortTimestamp.format(time), "clientId": clientID.map(JSONValue.string) ?? .null,
+            "method": .string(method), "path": .string(path), "runId": runID.map(JSONValue.string) ?? .null,
+            "status": .int(Int64(status)), "error": .string(code), "rule": .string(rule), "message": .string(message),
+        ]
+    }
+}

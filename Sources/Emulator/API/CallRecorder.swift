@@ -1,0 +1,80 @@
+import Foundation
+import PortContract
+import Synchronization
+
+/// One API call, as the journal keeps it.
+public struct JournalEntry: Sendable, Equatable {
+    /// When the response was sent.
+    public let time: Date
+    /// The client id behind the request's token, if any.
+    public let clientID: String?
+    /// The request method.
+    public let method: String
+    /// The request path.
+    public let path: String
+    /// The response status.
+    public let status: Int
+    /// The run the call touched, if any.
+    public let runID: String?
+}
+
+/// A request the emulator refused, with the contract rule that refused it.
+public struct Violation: Sendable, Equatable {
+    /// When it was refused.
+    public let time: Date
+    /// The client id behind the request's token, if any.
+    public let clientID: String?
+    /// The request method.
+    public let method: String
+    /// The request path.
+    public let path: String
+    /// The run it concerned, if any.
+    public let runID: String?
+    /// The status answered.
+    public let status: Int
+    /// Port's error code.
+    public let code: String
+    /// The contract rule, e.g. `run-locked-after-finish`.
+    public let rule: String
+    /// Port's message.
+    public let message: String
+}
+
+/// The journal of every API call and the list of refused requests.
+public final class CallRecorder: Sendable {
+    private struct State {
+        var journal: [JournalEntry] = []
+        var violations: [Violation] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// Creates an empty recorder.
+    public init() {}
+
+    /// Records one call.
+    public func record(_ entry: JournalEntry) {
+        state.withLock { $0.journal.append(entry) }
+    }
+
+    /// Records one refusal.
+    public func record(_ violation: Violation) {
+        state.withLock { $0.violations.append(violation) }
+    }
+
+    /// Every call so far, oldest first.
+    public var journal: [JournalEntry] { state.withLock { $0.journal } }
+
+    /// Every refusal so far, oldest first.
+    public var violations: [Violation] { state.withLock { $0.violations } }
+
+    /// Forgets everything.
+    public func reset() {
+        state.withLock { $0 = State() }
+    }
+
+    /// The run id (`r_…`) a path names, if any.
+    static func runID(inPath path: String) -> String? {
+        path.split(separator: "/").first { $0.hasPrefix("r_") }.map(String.init)
+    }
+}

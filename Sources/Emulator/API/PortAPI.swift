@@ -1,0 +1,183 @@
+import Foundation
+import HTTPServer
+import PortContract
+
+/// Port's REST API over the RunStore: auth and the action-run routes of the contract.
+///
+/// Every route is immediate (answered on the I/O thread under the stores' short locks).
+/// A request the contract refuses is answered with Port's error envelope and recorded as
+/// a violation with the rule that refused it.
+struct PortAPI: Sendable {
+    let runs: RunStore
+    let tokens: TokenStore
+    let recorder: CallRecorder
+
+    func register(on router: inout HTTPRouter) {
+        router.addImmediate(
+            .post,
+            "/v1/auth/access_token",
+            route(authenticated: false) { (request, _) throws(PortError) in
+                let reader = try JSONBody(request).object(allowed: ["clientId", "clientSecret"])
+                guard let clientID = reader["clientId"]?.stringValue, let secret = reader["clientSecret"]?.stringValue
+                else {
+                    throw .invalidRequest("body.clientId and body.clientSecret are required strings")
+                }
+                let grant = try tokens.issue(clientID: clientID, clientSecret: secret)
+                return ok([
+                    "accessToken": .string(grant.accessToken), "expiresIn": .int(Int64(grant.expiresIn)),
+                    "tokenType": "Bearer",
+                ])
+            }
+        )
+        router.addImmediate(
+            .get,
+            "/v1/actions/runs/:id",
+            route { (request, _) throws(PortError) in
+                ok(["run": try runs.run(request.parameter("id")!).json(try shape(request))])
+            }
+        )
+        router.addImmediate(
+            .patch,
+            "/v1/actions/runs/:id",
+            route { (request, client) throws(PortError) in
+                let patch = try RunPatch(body: try JSONBody(request).value)
+                return ok(["run": try runs.patch(request.parameter("id")!, patch, by: client).json(try shape(request))])
+            }
+        )
+        router.addImmediate(
+            .post,
+            "/v1/actions/runs/:id/logs",
+            route { (request, client) throws(PortError) in
+                let log = try RunLogRequest(body: try JSONBody(request).value)
+                return ok(
+                    ["runLog": try runs.appendLog(request.parameter("id")!, log, by: client).log.json],
+                    status: 201
+                )
+            }
+        )
+        router.addImmediate(
+            .get,
+            "/v1/actions/runs/:id/logs",
+            route { (request, _) throws(PortError) in
+                let limit = try integerQuery(request, "limit", in: 1...50) ?? 50
+                let offset = try integerQuery(request, "offset", in: 0...Int.max) ?? 0
+                let logs = try runs.logs(request.parameter("id")!).dropFirst(offset).prefix(limit)
+                return ok(["runLogs": .array(logs.map(\.json))])
+            }
+        )
+        router.addImmediate(
+            .patch,
+            "/v1/actions/runs/:id/approval",
+            route { (request, client) throws(PortError) in
+                let decision = try ApprovalRequest(body: try JSONBody(request).value)
+                return ok(
+                    ["run": try runs.decide(request.parameter("id")!, decision, by: client).json(.v1)],
+                    status: 201
+                )
+            }
+        )
+        router.addImmediate(
+            .get,
+            "/v1/actions/runs",
+            route { (request, _) throws(PortError) in
+                let limit = try integerQuery(request, "limit", in: 1...1000) ?? 1000
+                let runShape = try shape(request)
+                let selected = runs.runs.filter { run in
+                    (request.query("action").map { $0 == run.request.action.identifier } ?? true)
+                        && (request.query("entity").map { $0 == run.request.entityIdentifier } ?? true)
+                        && (request.query("blueprint").map { $0 == run.request.blueprintIdentifier } ?? true)
+                        && (request.query("user_email").map { $0 == run.request.createdBy } ?? true)
+                        && (request.query("external_run_id").map { $0 == run.externalRunId } ?? true)
+                        && (request.query("active").map { ($0 == "true") == !run.status.isFinished } ?? true)
+                }
+                return ok(["runs": .array(selected.suffix(limit).reversed().map { $0.json(runShape) })])
+            }
+        )
+    }
+
+    /// Wraps a handler: checks the token (unless `authenticated` is false), turns refusals
+    /// into Port's envelope, and records them as violations.
+    func route(
+        authenticated: Bool = true,
+        _ handler: @escaping @Sendable (HTTPRequest, String) throws(PortError) -> HTTPResponse
+    ) -> HTTPImmediateHandler {
+        { [tokens, recorder] request in
+            let client = tokens.clientID(forAuthorization: request.header("Authorization"))
+            do throws(PortError) {
+                let authenticatedClient =
+                    authenticated
+                    ? try tokens.authenticate(authorization: request.header("Authorization")) : ""
+                return try handler(request, authenticatedClient)
+            } catch {
+                recorder.record(
+                    Violation(
+                        time: Date(),
+                        clientID: client,
+                        method: request.method,
+                        path: request.path,
+                        runID: CallRecorder.runID(inPath: request.path),
+                        status: error.status,
+                        code: error.code,
+                        rule: error.rule,
+                        message: error.message
+                    )
+                )
+                return .error(status: error.status, code: error.code, message: error.message)
+            }
+        }
+    }
+}
+
+/// `{"ok": true, …members}` with a status.
+func ok(_ members: JSONObject, status: Int = 200) -> HTTPResponse {
+    var body: JSONObject = ["ok": true]
+    for (key, value) in members { body[key] = value }
+    return .json(status: status, bytes: JSONValue.object(body).compactBytes)
+}
+
+/// The `version` query parameter: `v1` (default) or `v2`.
+func shape(_ request: HTTPRequest) throws(PortError) -> RunShape {
+    guard let text = request.query("version") else { return .v1 }
+    guard let shape = RunShape(rawValue: text) else {
+        throw .invalidRequest("querystring.version must be one of v1, v2 (got \"\(text)\")")
+    }
+    return shape
+}
+
+/// An integer query parameter within `range`, or `nil` when absent.
+func integerQuery(_ request: HTTPRequest, _ name: String, in range: ClosedRange<Int>) throws(PortError) -> Int? {
+    guard let text = request.query(name) else { return nil }
+    guard let value = Int(text), range.contains(value) else {
+        throw .invalidRequest(
+            "querystring.\(name) must be an integer from \(range.lowerBound)"
+                + (range.upperBound == Int.max ? " up" : " to \(range.upperBound)") + " (got \"\(text)\")"
+        )
+    }
+    return value
+}
+
+/// A request body parsed as JSON: malformed text is 400 `bad_request` with the position.
+struct JSONBody {
+    let value: JSONValue
+
+    init(_ request: HTTPRequest) throws(PortError) {
+        do {
+            value = try JSONValue.parse(request.body)
+        } catch {
+            throw .malformedBody(error.description)
+        }
+    }
+
+    func object(allowed: Set<String>) throws(PortError) -> JSONObject {
+        guard let object = value.objectValue else {
+            throw .invalidRequest("body must be a JSON object, not \(value.typeName)")
+        }
+        if let unknown = object.keys.first(where: { !allowed.contains($0) }) {
+            throw .invalidRequest(
+                "body.\(unknown) is not allowed; allowed fields: \(allowed.sorted().joined(separator: ", "))",
+                rule: "request-schema-no-additional-properties"
+            )
+        }
+        return object
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import PortContract
+
+/// The two shapes Port returns a run in: `?version=v2`, or the default (v1) of Port's docs.
+public enum RunShape: String, Sendable {
+    /// Port's documented default: `action` is the identifier string.
+    case v1
+    /// The current shape: `action` and `blueprint` are objects.
+    case v2
+}
+
+/// Port's timestamps: ISO 8601 in UTC with milliseconds.
+enum PortTimestamp {
+    static func format(_ date: Date) -> JSONValue {
+        .string(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+    }
+
+    static func format(_ date: Date?) -> JSONValue { date.map(format) ?? .null }
+}
+
+extension ActionRun {
+    /// The run as Port's API returns it.
+    public func json(_ shape: RunShape) -> JSONValue {
+        let blueprint = request.blueprintIdentifier
+        var object: JSONObject = [
+            "id": .string(id),
+            "status": .string(status.rawValue),
+            "statusLabel": statusLabel.map(JSONValue.string) ?? .null,
+            "link": .array(links.map(JSONValue.string)),
+            "summary": summary.map(JSONValue.string) ?? .null,
+            "externalRunId": externalRunId.map(JSONValue.string) ?? .null,
+            "endedAt": PortTimestamp.format(endedAt),
+            "source": .string(request.source.rawValue),
+            "requiredApproval": .bool(request.requiredApproval),
+            "properties": .object(request.properties),
+        ]
+        switch shape {
+        case .v2:
+            object["rawProperties"] = .object(request.properties)
+            object["blueprint"] =
+                blueprint.map {
+                    .object(["identifier": .string($0), "title": .string($0), "icon": .null, "deleted": false])
+                } ?? .null
+            object["entity"] =
+                request.entityIdentifier.map {
+                    .object(["identifier": .string($0), "title": .string($0), "deleted": false])
+                } ?? .null
+            object["action"] = .object([
+                "identifier": .string(request.action.identifier),
+                "title": request.action.title.map(JSONValue.string) ?? .null,
+                "icon": request.action.icon.map(JSONValue.string) ?? .null,
+                "deleted": false,
+            ])
+            object["approval"] = approval.map(JSONValue.object) ?? .null
+            object["payload"] = .null
+            object["response"] = response ?? .null
+        case .v1:
+            object["action"] = .string(request.action.identifier)
+            if let blueprint {
+                object["blueprint"] = .object(["identifier": .string(blueprint), "title": .string(blueprint)])
+            }
+            if let entity = request.entityIdentifier {
+                object["entity"] = .object(["identifier": .string(entity), "title": .string(entity)])
+            }
+            object["relatedEntityExists"] = .bool(request.entityIdentifier != nil)
+            object["relatedBlueprintExists"] = .bool(blueprint != nil)
+            object["approval"] = approval.map(JSONValue.object) ?? .null
+        }
+        object["createdBy"] = .string(request.createdBy)
+        object["updatedBy"] = .string(updatedBy)
+        object["createdAt"] = PortTimestamp.format(createdAt)
+        object["updatedAt"] = PortTimestamp.format(updatedAt)
+        return .object(object)
+    }
+}
+
+extension RunLog {
+    /// The log as Port's API returns it.
+    public var json: JSONValue {
+        [
+            "id": .string(id), "runId": .string(runId), "message": .string(message),
+            "createdBy": .string(createdBy), "createdAt": PortTimestamp.format(createdAt),
+        ]
+    }
+}

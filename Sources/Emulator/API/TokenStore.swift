@@ -1,0 +1,128 @@
+import Foundation
+import PortContract
+import Synchronization
+
+/// Port's access tokens: one active token per credential pair, the same token until it expires.
+public final class TokenStore: Sendable {
+    private struct Issued {
+        let token: String
+        let clientID: String
+        let expiresAt: Date
+    }
+
+    private struct State {
+        var byClient: [String: Issued] = [:]
+        var byToken: [String: Issued] = [:]
+    }
+
+    private let credentials: [String: String]
+    private let ttl: Duration
+    private let orgID: String
+    private let now: @Sendable () -> Date
+    private let state = Mutex(State())
+
+    /// Creates a store that accepts these client id → secret pairs and issues tokens living `ttl`.
+    public init(
+        credentials: [String: String],
+        ttl: Duration,
+        orgID: String,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.credentials = credentials
+        self.ttl = ttl
+        self.orgID = orgID
+        self.now = now
+    }
+
+    /// A token and its lifetime in whole seconds.
+    public struct Grant: Sendable, Equatable {
+        /// The bearer token.
+        public let accessToken: String
+        /// Seconds until it expires.
+        public let expiresIn: Int
+    }
+
+    /// Issues a token for valid credentials, or returns the one still active.
+    public func issue(clientID: String, clientSecret: String) throws(PortError) -> Grant {
+        guard let secret = credentials[clientID], secret == clientSecret else {
+            throw PortError(
+                status: 401,
+                code: "unauthorized",
+                message: "The client id or client secret is incorrect",
+                rule: "valid-credentials"
+            )
+        }
+        let current = now()
+        return state.withLock { state in
+            if let active = state.byClient[clientID], active.expiresAt > current {
+                return Grant(accessToken: active.token, expiresIn: Int(active.expiresAt.timeIntervalSince(current)))
+            }
+            let expiresAt = current.addingTimeInterval(ttl.seconds)
+            let issued = Issued(
+                token: makeToken(clientID: clientID, issuedAt: current, expiresAt: expiresAt),
+                clientID: clientID,
+                expiresAt: expiresAt
+            )
+            if let old = state.byClient[clientID] { state.byToken[old.token] = nil }
+            state.byClient[clientID] = issued
+            state.byToken[issued.token] = issued
+            return Grant(accessToken: issued.token, expiresIn: Int(ttl.seconds.rounded()))
+        }
+    }
+
+    /// The client id behind an `Authorization` header value, or 401 `unauthorized`.
+    public func authenticate(authorization: String?) throws(PortError) -> String {
+        guard let authorization, authorization.lowercased().hasPrefix("bearer ") else {
+            throw Self.unauthorized("Authorization header with a Bearer token is required", rule: "token-required")
+        }
+        let token = String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        guard let issued = state.withLock({ $0.byToken[token] }) else {
+            throw Self.unauthorized("token is invalid", rule: "token-known")
+        }
+        guard issued.expiresAt > now() else { throw Self.unauthorized("token is expired", rule: "token-not-expired") }
+        return issued.clientID
+    }
+
+    /// The client id of a token, without checking expiry (for the journal).
+    public func clientID(forAuthorization authorization: String?) -> String? {
+        guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { return nil }
+        let token = String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        return state.withLock { $0.byToken[token]?.clientID }
+    }
+
+    /// Expires every token now.
+    public func expireAll() {
+        state.withLock { $0 = State() }
+    }
+
+    private static func unauthorized(_ message: String, rule: String) -> PortError {
+        PortError(status: 401, code: "unauthorized", message: message, rule: rule)
+    }
+
+    /// A JWT-shaped token (header.payload.signature, base64url) naming the client and org.
+    private func makeToken(clientID: String, issuedAt: Date, expiresAt: Date) -> String {
+        let header: JSONValue = ["alg": "HS256", "typ": "JWT"]
+        let payload: JSONValue = [
+            "clientId": .string(clientID), "orgId": .string(orgID),
+            "iat": .int(Int64(issuedAt.timeIntervalSince1970)), "exp": .int(Int64(expiresAt.timeIntervalSince1970)),
+            "jti": .string(PortIdentifier.make(prefix: "")),
+        ]
+        let signature = (0..<32).map { _ in UInt8.random(in: 0...255) }
+        return [header.compactBytes, payload.compactBytes, signature].map(Self.base64URL).joined(separator: ".")
+    }
+
+    private static func base64URL(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a floating-point number.
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,16 @@
+/// Parses durations written as people write them on a command line: `500ms`, `30s`, `5m`,
+/// `3h`, or a plain number of seconds.
+public enum DurationText {
+    /// The duration `text` stands for, or `nil` when it is not one.
+    public static func parse(_ text: String) -> Duration? {
+        let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        for unit in units where text.hasSuffix(unit.suffix) {
+            guard let number = Double(text.dropLast(unit.suffix.count)), number >= 0, number.isFinite else {
+                return nil
+            }
+            return .milliseconds(Int64((number * unit.seconds * 1000).rounded()))
+        }
+        guard let seconds = Double(text), seconds >= 0, seconds.isFinite else { return nil }
+        return .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+}

@@ -1,0 +1,264 @@
+import Emulator
+import Foundation
+import PortContract
+import TestSupport
+import Testing
+
+/// A running emulator on a free port and a small JSON client for it.
+struct EmulatorHarness {
+    let emulator: PortEmulator
+    let port: Int
+
+    static func start(tokenTTL: Duration = .seconds(10_800)) throws -> EmulatorHarness {
+        var configuration = EmulatorConfiguration()
+        configuration.port = 0
+        configuration.orgID = "org_api"
+        configuration.tokenTTL = tokenTTL
+        let emulator = try PortEmulator.start(configuration: configuration, logger: quietLogger)
+        let port = Int(emulator.info.apiBaseURL.split(separator: ":").last ?? "") ?? 0
+        return EmulatorHarness(emulator: emulator, port: port)
+    }
+
+    func call(
+        _ method: String,
+        _ path: String,
+        token: String? = nil,
+        body: String? = nil
+    ) async throws -> (status: Int, json: JSONValue, headers: [String: String]) {
+        var headers: [(String, String)] = [("Content-Type", "application/json")]
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        let response = try await RawHTTPClient.send(
+            port: port,
+            method: method,
+            path: path,
+            headers: headers,
+            body: Array((body ?? "").utf8)
+        )
+        return (response.status, try JSONValue.parse(response.body), response.headers)
+    }
+
+    func token() async throws -> String {
+        let response = try await call(
+            "POST",
+            "/v1/auth/access_token",
+            body: #"{"clientId":"emulator-client-id","clientSecret":"emulator-client-secret"}"#
+        )
+        return try #require(response.json["accessToken"]?.stringValue)
+    }
+
+    func createRun(
+        _ body: String = #"{"action":"deploy_service","properties":{"service":"api"}}"#
+    ) async throws -> String {
+        let response = try await call("POST", "/_emulator/runs", body: body)
+        #expect(response.status == 201)
+        return try #require(response.json["run"]?["id"]?.stringValue)
+    }
+}
+
+@Suite("Port API emulation over HTTP")
+struct PortAPITests {
+    @Test("a token is issued, reused until it expires, and required on every route")
+    func tokens() async throws {
+        let harness = try EmulatorHarness.start()
+        let grant = try await harness.call(
+            "POST",
+            "/v1/auth/access_token",
+            body: #"{"clientId":"emulator-client-id","clientSecret":"emulator-client-secret"}"#
+        )
+        #expect(grant.status == 200)
+        #expect(grant.json["ok"] == true)
+        #expect(grant.json["tokenType"] == "Bearer")
+        #expect(grant.json["expiresIn"]?.intValue == 10_800)
+        let token = try #require(grant.json["accessToken"]?.stringValue)
+        #expect(token.split(separator: ".").count == 3)
+        #expect(try await harness.token() == token)
+
+        let runID = try await harness.createRun()
+        for (token, message) in [(nil, "Bearer token is required"), ("not-a-token", "token is invalid")] {
+            let refused = try await harness.call("GET", "/v1/actions/runs/\(runID)", token: token)
+            #expect(refused.status == 401)
+            #expect(refused.json["error"] == "unauthorized")
+            #expect(refused.json["message"]?.stringValue?.contains(message) == true)
+        }
+        let wrongSecret = try await harness.call(
+            "POST",
+            "/v1/auth/access_token",
+            body: #"{"clientId":"emulator-client-id","clientSecret":"nope"}"#
+        )
+        #expect(wrongSecret.status == 401)
+        let extraField = try await harness.call(
+            "POST",
+            "/v1/auth/access_token",
+            body: #"{"clientId":"a","clientSecret":"b","scope":"all"}"#
+        )
+        #expect(extraField.status == 422)
+        #expect(extraField.json["error"] == "invalid_request")
+        await harness.emulator.stop()
+    }
+
+    @Test("an expired token is 401 'token is expired' and a new one is issued")
+    func expiredToken() async throws {
+        let harness = try EmulatorHarness.start(tokenTTL: .milliseconds(300))
+        let token = try await harness.token()
+        let runID = try await harness.createRun()
+        try await waitUntil("the token to expire", within: .seconds(5)) {
+            try await harness.call("GET", "/v1/actions/runs/\(runID)", token: token).status == 401
+        }
+        let expired = try await harness.call("GET", "/v1/actions/runs/\(runID)", token: token)
+        #expect(expired.json["message"] == "token is expired")
+        let fresh = try await harness.token()
+        #expect(fresh != token)
+        #expect(try await harness.call("GET", "/v1/actions/runs/\(runID)", token: fresh).status == 200)
+        await harness.emulator.stop()
+    }
+
+    @Test("a consumer's reports: logs, label, links, termination, then the run is locked")
+    func runLifecycle() async throws {
+        let harness = try EmulatorHarness.start()
+        let token = try await harness.token()
+        let runID = try await harness.createRun()
+
+        let log = try await harness.call(
+            "POST",
+            "/v1/actions/runs/\(runID)/logs",
+            token: token,
+            body: #"{"message":"starting"}"#
+        )
+        #expect(log.status == 201)
+        #expect(log.json["runLog"]?["runId"]?.stringValue == runID)
+        #expect(log.json["runLog"]?["createdBy"] == "emulator-client-id")
+        #expect(log.headers["x-trace-id"]?.count == 32)
+
+        let patched = try await harness.call(
+            "PATCH",
+            "/v1/actions/runs/\(runID)?version=v2",
+            token: token,
+            body: #"{"statusLabel":"deploying","link":["https://ci/1","https://ci/2"]}"#
+        )
+        #expect(patched.status == 200)
+        #expect(patched.json["run"]?["status"] == "IN_PROGRESS")
+        #expect(patched.json["run"]?["link"] == ["https://ci/1", "https://ci/2"])
+        #expect(patched.json["run"]?["action"]?["identifier"] == "deploy_service")
+
+        let finished = try await harness.call(
+            "POST",
+            "/v1/actions/runs/\(runID)/logs",
+            token: token,
+            body: #"{"message":"done","terminationStatus":"SUCCESS"}"#
+        )
+        #expect(finished.status == 201)
+        let run = try await harness.call("GET", "/v1/actions/runs/\(runID)", token: token)
+        #expect(run.json["run"]?["status"] == "SUCCESS")
+        #expect(run.json["run"]?["action"] == "deploy_service")
+        #expect(run.json["run"]?["endedAt"]?.stringValue?.hasSuffix("Z") == true)
+
+        let late = try await harness.call(
+            "PATCH",
+            "/v1/actions/runs/\(runID)",
+            token: token,
+            body: #"{"status":"FAILURE"}"#
+        )
+        #expect(late.status == 422)
+        #expect(late.json["error"] == "run_exhausted")
+        #expect(late.json["message"] == "Action run already finished execution")
+
+        let logs = try await harness.call("GET", "/v1/actions/runs/\(runID)/logs?limit=1&offset=1", token: token)
+        #expect(logs.json["runLogs"]?.arrayValue?.map { $0["message"] } == ["done"])
+        await harness.emulator.stop()
+    }
+
+    @Test("bad input gets the right 4xx and envelope, and the server keeps serving")
+    func badInput() async throws {
+        let harness = try EmulatorHarness.start()
+        let token = try await harness.token()
+        let runID = try await harness.createRun()
+        let cases: [(String, String, String?, Int, String)] = [
+            ("PATCH", "/v1/actions/runs/\(runID)", #"{"status": "SUCC"#, 400, "bad_request"),
+            ("PATCH", "/v1/actions/runs/\(runID)", #"{"status":"IN_PROGRESS"}"#, 422, "invalid_request"),
+            ("PATCH", "/v1/actions/runs/\(runID)", #"{"statusLabel":false}"#, 422, "invalid_request"),
+            ("POST", "/v1/actions/runs/\(runID)/logs", #"{"message":"m","extra":1}"#, 422, "invalid_request"),
+            ("GET", "/v1/actions/runs/r_unknown000000000", nil, 404, "not_found"),
+            ("GET", "/v1/actions/runs/\(runID)?version=v3", nil, 422, "invalid_request"),
+            ("GET", "/v1/actions/runs/\(runID)/logs?limit=51", nil, 422, "invalid_request"),
+            (
+                "PATCH", "/v1/actions/runs/\(runID)/approval", #"{"status":"APPROVE"}"#, 422,
+                "run_not_waiting_for_approval"
+            ),
+        ]
+        for (method, path, body, status, code) in cases {
+            let response = try await harness.call(method, path, token: token, body: body)
+            #expect(response.status == status, "\(method) \(path) \(body ?? "")")
+            #expect(response.json["ok"] == false)
+            #expect(response.json["error"]?.stringValue == code, "\(method) \(path)")
+        }
+        let malformed = try await harness.call(
+            "PATCH",
+            "/v1/actions/runs/\(runID)",
+            token: token,
+            body: #"{"status": "SUCC"#
+        )
+        #expect(malformed.json["message"]?.stringValue?.hasPrefix("Malformed JSON at line 1, column") == true)
+        let tooLarge = try await RawHTTPClient.send(
+            port: harness.port,
+            method: "POST",
+            path: "/v1/actions/runs/\(runID)/logs",
+            headers: [("Authorization", "Bearer \(token)")],
+            body: [UInt8](repeating: 0x20, count: (1 << 20) + 1)
+        )
+        #expect(tooLarge.status == 413)
+        #expect(try await harness.call("GET", "/v1/actions/runs/\(runID)", token: token).status == 200)
+        await harness.emulator.stop()
+    }
+
+    @Test("the journal records every call in order and violations name the rule that refused")
+    func journalAndViolations() async throws {
+        let harness = try EmulatorHarness.start()
+        let token = try await harness.token()
+        let runID = try await harness.createRun()
+        _ = try await harness.call("PATCH", "/v1/actions/runs/\(runID)", token: token, body: #"{"status":"SUCCESS"}"#)
+        _ = try await harness.call("POST", "/v1/actions/runs/\(runID)/logs", token: token, body: #"{"message":"late"}"#)
+
+        let journal = try await harness.call("GET", "/_emulator/journal")
+        let entries = try #require(journal.json["journal"]?.arrayValue)
+        #expect(
+            entries.map { "\($0["method"]!.stringValue!) \($0["status"]!.intValue!)" } == [
+                "POST 200", "PATCH 200", "POST 422",
+            ]
+        )
+        #expect(
+            entries.dropFirst().allSatisfy {
+                $0["runId"]?.stringValue == runID && $0["clientId"] == "emulator-client-id"
+            }
+        )
+
+        let violations = try #require(
+            try await harness.call("GET", "/_emulator/violations").json["violations"]?.arrayValue
+        )
+        #expect(violations.count == 1)
+        #expect(violations.first?["rule"] == "run-locked-after-finish")
+        #expect(violations.first?["error"] == "run_exhausted")
+        #expect(violations.first?["runId"]?.stringValue == runID)
+
+        let runs = try await harness.call("GET", "/_emulator/runs")
+        #expect(runs.json["runs"]?.arrayValue?.first?["status"] == "SUCCESS")
+        #expect(try await harness.call("POST", "/_emulator/reset").status == 200)
+        #expect(try await harness.call("GET", "/_emulator/journal").json["journal"] == [])
+        #expect(try await harness.call("GET", "/_emulator/runs").json["runs"] == [])
+        await harness.emulator.stop()
+    }
+
+    @Test("runs are listed newest first and filtered by action and activity")
+    func listRuns() async throws {
+        let harness = try EmulatorHarness.start()
+        let token = try await harness.token()
+        let first = try await harness.createRun(#"{"action":"create_vm"}"#)
+        let second = try await harness.createRun(#"{"action":"deploy_service"}"#)
+        let third = try await harness.createRun(#"{"action":"create_vm"}"#)
+        _ = try await harness.call("PATCH", "/v1/actions/runs/\(first)", token: token, body: #"{"status":"SUCCESS"}"#)
+        let all = try await harness.call("GET", "/v1/actions/runs", token: token)
+        #expect(all.json["runs"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [third, second, first])
+        let active = try await harness.call("GET", "/v1/actions/runs?action=create_vm&active=true", token: token)
+        #expect(active.json["runs"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [third])
+        await harness.emulator.stop()
+    }
+}
