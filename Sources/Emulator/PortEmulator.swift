@@ -88,7 +88,7 @@ public final class PortEmulator: Sendable {
             orgID: configuration.orgID
         )
         var router = HTTPRouter()
-        PortAPI(runs: runs, tokens: tokens, recorder: recorder).register(on: &router)
+        PortAPI(runs: runs, tokens: tokens, recorder: recorder, info: infoBox).register(on: &router)
         AdminAPI(runs: runs, tokens: tokens, recorder: recorder, info: infoBox).register(on: &router)
 
         var serverConfiguration = HTTPServer.Configuration()
@@ -144,26 +144,38 @@ public final class PortEmulator: Sendable {
 /// Runs a `PortEmulator` under swift-service-lifecycle until a graceful shutdown (SIGINT/SIGTERM).
 public struct EmulatorService: Service {
     private let configuration: EmulatorConfiguration
+    private let envFile: String?
     private let logger: Logger
     private let onReady: @Sendable (EmulatorInfo) -> Void
 
-    /// Creates the service; `onReady` is called once the API and Kafka accept connections.
+    /// Creates the service; once the API and Kafka accept connections it writes `envFile`
+    /// (when given) and calls `onReady`.
     public init(
         configuration: EmulatorConfiguration,
+        envFile: String? = nil,
         logger: Logger,
         onReady: @escaping @Sendable (EmulatorInfo) -> Void
     ) {
         self.configuration = configuration
+        self.envFile = envFile
         self.logger = logger
         self.onReady = onReady
     }
 
     /// Starts the emulator, waits for a graceful shutdown, then stops it.
     public func run() async throws {
+        if let envFile { try EnvFile.removeStale(at: envFile) }
         let emulator = try PortEmulator.start(configuration: configuration, logger: logger)
+        do {
+            if let envFile { try EnvFile.write(emulator.info, to: envFile) }
+        } catch {
+            await emulator.stop()
+            throw error
+        }
         onReady(emulator.info)
         try? await gracefulShutdown()
         logger.info("shutting down")
+        if let envFile { try? EnvFile.removeStale(at: envFile) }
         await emulator.stop()
     }
 }

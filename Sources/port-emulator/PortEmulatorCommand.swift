@@ -53,6 +53,12 @@ extension PortEmulatorCommand {
         )
         var tokenTTL = "3h"
 
+        @Option(
+            name: .customLong("env-file"),
+            help: "Write the consumer's settings (PORT_API_URL, KAFKA_BROKERS, ...) here once ready; removed on stop."
+        )
+        var envFile: String?
+
         @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
         var logLevel = "info"
 
@@ -88,7 +94,8 @@ extension PortEmulatorCommand {
                 return handler
             }
             let logger = Logger(label: "port-emulator")
-            let service = EmulatorService(configuration: emulatorConfiguration, logger: logger) { info in
+            let service = EmulatorService(configuration: emulatorConfiguration, envFile: envFile, logger: logger) {
+                info in
                 // Scripts wait for this line through a pipe: write it unbuffered.
                 FileHandle.standardOutput.write(Data((info.readyLine + "\n").utf8))
             }

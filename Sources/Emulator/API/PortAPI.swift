@@ -11,8 +11,25 @@ struct PortAPI: Sendable {
     let runs: RunStore
     let tokens: TokenStore
     let recorder: CallRecorder
+    let info: InfoBox
 
     func register(on router: inout HTTPRouter) {
+        router.addImmediate(
+            .get,
+            "/v1/kafka-credentials",
+            route { (_, _) throws(PortError) in
+                let brokers = info.info?.kafkaBootstrapServers.split(separator: ",").map {
+                    JSONValue.string(String($0))
+                }
+                return ok([
+                    "credentials": [
+                        "username": .string(info.info?.orgID ?? ""),
+                        "password": "the-embedded-kafka-has-no-password",
+                        "brokers": .array(brokers ?? []),
+                    ]
+                ])
+            }
+        )
         router.addImmediate(
             .post,
             "/v1/auth/access_token",

@@ -1,0 +1,56 @@
+import Emulator
+import Foundation
+import PortContract
+import TestSupport
+import Testing
+
+@Suite("The consumer's settings: env file and kafka-credentials")
+struct EnvFileTests {
+    @Test("the env file holds every setting a consumer sources, written atomically and quoted for shells")
+    func envFile() async throws {
+        let harness = try EmulatorHarness.start()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("envfile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("emulator.env").path
+
+        try EnvFile.write(harness.emulator.info, to: path)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let values = Dictionary(
+            uniqueKeysWithValues: text.split(separator: "\n").map { line in
+                let parts = line.split(separator: "=", maxSplits: 1)
+                return (String(parts[0]), String(parts[1]))
+            }
+        )
+        #expect(values["PORT_API_URL"] == "http://127.0.0.1:\(harness.port)/v1")
+        #expect(values["PORT_API_BASE_URL"] == "http://127.0.0.1:\(harness.port)")
+        #expect(values["PORT_ORG_ID"] == "org_api")
+        #expect(values["PORT_CLIENT_ID"] == "emulator-client-id")
+        #expect(values["PORT_CLIENT_SECRET"] == "emulator-client-secret")
+        #expect(values["KAFKA_BROKERS"] == harness.emulator.info.kafkaBootstrapServers)
+        #expect(values["KAFKA_CONSUMER_GROUP_ID"] == "org_api.consumer")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["emulator.env"])
+
+        try EnvFile.removeStale(at: path)
+        #expect(!FileManager.default.fileExists(atPath: path))
+        let unwritable = #expect(throws: EmulatorError.self) {
+            try EnvFile.write(harness.emulator.info, to: "/nonexistent-dir/emulator.env")
+        }
+        #expect(unwritable?.message.contains("cannot write the env file /nonexistent-dir/emulator.env") == true)
+        await harness.emulator.stop()
+    }
+
+    @Test("kafka-credentials returns the brokers in use, behind the token")
+    func kafkaCredentials() async throws {
+        let harness = try EmulatorHarness.start()
+        #expect(try await harness.call("GET", "/v1/kafka-credentials").status == 401)
+        let response = try await harness.call("GET", "/v1/kafka-credentials", token: try await harness.token())
+        #expect(response.status == 200)
+        let brokers = harness.emulator.info.kafkaBootstrapServers.split(separator: ",").map {
+            JSONValue.string(String($0))
+        }
+        #expect(response.json["credentials"]?["brokers"] == .array(brokers))
+        #expect(response.json["credentials"]?["username"] == "org_api")
+        await harness.emulator.stop()
+    }
+}
