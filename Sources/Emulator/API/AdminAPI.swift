@@ -17,18 +17,11 @@ struct AdminAPI: Sendable {
             ok(["runs": .array(runs.runs.map(detail))])
         }
         router.addImmediate(.get, "/_emulator/runs/:id") { request in
-            do throws(PortError) {
-                return ok(["run": detail(try runs.run(request.parameter("id")!))])
-            } catch {
-                return .error(status: error.status, code: error.code, message: error.message)
-            }
+            PortError.answer { () throws(PortError) in ok(["run": detail(try runs.run(request.parameter("id")!))]) }
         }
         router.addImmediate(.post, "/_emulator/runs") { request in
-            do throws(PortError) {
-                let run = runs.create(try newRun(from: JSONBody(request)))
-                return ok(["run": run.json(.v2)], status: 201)
-            } catch {
-                return .error(status: error.status, code: error.code, message: error.message)
+            PortError.answer { () throws(PortError) in
+                ok(["run": runs.create(try newRun(from: JSONBody(request))).json(.v2)], status: 201)
             }
         }
         router.addImmediate(.get, "/_emulator/journal") { _ in

@@ -139,8 +139,22 @@ struct PortAPI: Sendable {
                         message: error.message
                     )
                 )
-                return .error(status: error.status, code: error.code, message: error.message)
+                return error.response
             }
+        }
+    }
+}
+
+extension PortError {
+    /// This error as Port's envelope.
+    var response: HTTPResponse { .error(status: status, code: code, message: message) }
+
+    /// The body's answer, or the error it threw as Port's envelope.
+    static func answer(_ body: () throws(PortError) -> HTTPResponse) -> HTTPResponse {
+        do {
+            return try body()
+        } catch {
+            return error.response
         }
     }
 }
