@@ -135,13 +135,12 @@ public struct ApprovalRequest: Sendable, Equatable {
     }
 }
 
-/// Reads a JSON object body that must not carry fields outside `allowed`.
-struct StrictObject {
-    private let object: JSONObject
-
-    init(_ body: JSONValue, allowed: Set<String>) throws(PortError) {
-        guard let object = body.objectValue else {
-            throw .invalidRequest("body must be a JSON object, not \(body.typeName)")
+extension JSONValue {
+    /// This body as an object that carries no field outside `allowed` (Port's
+    /// `additionalProperties: false`), or 422 `invalid_request` naming the offending field.
+    public func object(allowing allowed: Set<String>) throws(PortError) -> JSONObject {
+        guard let object = objectValue else {
+            throw .invalidRequest("body must be a JSON object, not \(typeName)")
         }
         if let unknown = object.keys.first(where: { !allowed.contains($0) }) {
             throw .invalidRequest(
@@ -149,7 +148,16 @@ struct StrictObject {
                 rule: "request-schema-no-additional-properties"
             )
         }
-        self.object = object
+        return object
+    }
+}
+
+/// Reads a JSON object body that must not carry fields outside `allowed`.
+struct StrictObject {
+    private let object: JSONObject
+
+    init(_ body: JSONValue, allowed: Set<String>) throws(PortError) {
+        object = try body.object(allowing: allowed)
     }
 
     subscript(key: String) -> JSONValue? { object[key] }

@@ -50,8 +50,8 @@ struct AdminAPI: Sendable {
 
     /// Reads `{"action", "properties"?, "entity"?, "blueprint"?, "requiredApproval"?, "synchronized"?, "user"?}`.
     private func newRun(from body: JSONBody) throws(PortError) -> NewRun {
-        let object = try body.object(
-            allowed: ["action", "properties", "entity", "blueprint", "requiredApproval", "synchronized", "user"]
+        let object = try body.value.object(
+            allowing: ["action", "properties", "entity", "blueprint", "requiredApproval", "synchronized", "user"]
         )
         guard let action = object["action"]?.stringValue else {
             throw .invalidRequest("body.action is required (a string)")
