@@ -111,8 +111,9 @@ public final class PortEmulator: Sendable {
         let server: HTTPServer
         do {
             server = try HTTPServer.start(configuration: serverConfiguration, router: router, logger: logger)
-        } catch let error as HTTPServerError {
+        } catch {
             cluster.shutdown()
+            guard let error = error as? HTTPServerError else { throw error }
             throw EmulatorError(
                 message: "\(error.message) (is another emulator running? choose another port, or port 0 for a free one)"
             )

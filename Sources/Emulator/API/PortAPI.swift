@@ -119,7 +119,6 @@ struct PortAPI: Sendable {
         _ handler: @escaping @Sendable (HTTPRequest, String) throws(PortError) -> HTTPResponse
     ) -> HTTPImmediateHandler {
         { [tokens, recorder] request in
-            let client = tokens.clientID(forAuthorization: request.header("Authorization"))
             do throws(PortError) {
                 let authenticatedClient =
                     authenticated
@@ -129,7 +128,7 @@ struct PortAPI: Sendable {
                 recorder.record(
                     Violation(
                         time: Date(),
-                        clientID: client,
+                        clientID: tokens.clientID(forAuthorization: request.header("Authorization")),
                         method: request.method,
                         path: request.path,
                         runID: CallRecorder.runID(inPath: request.path),

@@ -72,10 +72,9 @@ public final class TokenStore: Sendable {
 
     /// The client id behind an `Authorization` header value, or 401 `unauthorized`.
     public func authenticate(authorization: String?) throws(PortError) -> String {
-        guard let authorization, authorization.lowercased().hasPrefix("bearer ") else {
+        guard let token = Self.bearerToken(authorization) else {
             throw Self.unauthorized("Authorization header with a Bearer token is required", rule: "token-required")
         }
-        let token = String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         guard let issued = state.withLock({ $0.byToken[token] }) else {
             throw Self.unauthorized("token is invalid", rule: "token-known")
         }
@@ -85,9 +84,14 @@ public final class TokenStore: Sendable {
 
     /// The client id of a token, without checking expiry (for the journal).
     public func clientID(forAuthorization authorization: String?) -> String? {
-        guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { return nil }
-        let token = String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        guard let token = Self.bearerToken(authorization) else { return nil }
         return state.withLock { $0.byToken[token]?.clientID }
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header value, if it is one.
+    private static func bearerToken(_ authorization: String?) -> String? {
+        guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { return nil }
+        return String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
     }
 
     /// Expires every token now.
