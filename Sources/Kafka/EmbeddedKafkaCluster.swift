@@ -1,5 +1,4 @@
 import CRdKafka
-import Dispatch
 import Logging
 import Synchronization
 
@@ -181,12 +180,7 @@ public final class EmbeddedKafkaCluster: Sendable {
 
     /// Stops the brokers from a task, on a thread outside Swift's cooperative pool.
     public func stop() async {
-        await withCheckedContinuation { continuation in
-            DispatchQueue(label: "kafka.embedded.stop").async { [self] in
-                shutdown()
-                continuation.resume()
-            }
-        }
+        _ = try? await RDKafkaBlockingQueue(label: "kafka.embedded.stop").run { [self] in shutdown() }
     }
 
     /// Stops the brokers, blocking the calling thread for as long as librdkafka needs;
