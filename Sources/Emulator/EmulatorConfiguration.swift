@@ -16,6 +16,8 @@ public struct EmulatorConfiguration: Sendable {
     public var clientSecret: String = "emulator-client-secret"
     /// How long an access token lives (Port: 3 hours).
     public var tokenTTL: Duration = .seconds(10_800)
+    /// The blueprints and actions the organization starts with.
+    public var fixtures = Fixtures()
 
     /// Creates the default configuration.
     public init() {}

@@ -44,6 +44,8 @@ public final class PortEmulator: Sendable {
     public let runs: RunStore
     /// The journal of API calls and the refused requests.
     public let recorder: CallRecorder
+    /// The blueprints and actions.
+    public let catalog: Catalog
     private let cluster: EmbeddedKafkaCluster
     private let server: HTTPServer
 
@@ -51,12 +53,14 @@ public final class PortEmulator: Sendable {
         info: EmulatorInfo,
         runs: RunStore,
         recorder: CallRecorder,
+        catalog: Catalog,
         cluster: EmbeddedKafkaCluster,
         server: HTTPServer
     ) {
         self.info = info
         self.runs = runs
         self.recorder = recorder
+        self.catalog = catalog
         self.cluster = cluster
         self.server = server
     }
@@ -79,6 +83,13 @@ public final class PortEmulator: Sendable {
             throw error
         }
 
+        let catalog: Catalog
+        do {
+            catalog = try Catalog(fixtures: configuration.fixtures)
+        } catch {
+            cluster.shutdown()
+            throw EmulatorError(message: "fixtures: \(error.message)")
+        }
         let infoBox = InfoBox()
         let runs = RunStore()
         let recorder = CallRecorder()
@@ -88,8 +99,8 @@ public final class PortEmulator: Sendable {
             orgID: configuration.orgID
         )
         var router = HTTPRouter()
-        PortAPI(runs: runs, tokens: tokens, recorder: recorder, info: infoBox).register(on: &router)
-        AdminAPI(runs: runs, tokens: tokens, recorder: recorder, info: infoBox).register(on: &router)
+        PortAPI(runs: runs, catalog: catalog, tokens: tokens, recorder: recorder, info: infoBox).register(on: &router)
+        AdminAPI(runs: runs, catalog: catalog, tokens: tokens, recorder: recorder, info: infoBox).register(on: &router)
 
         var serverConfiguration = HTTPServer.Configuration()
         serverConfiguration.host = configuration.host
@@ -104,7 +115,7 @@ public final class PortEmulator: Sendable {
                     method: request.method,
                     path: request.path,
                     status: response.status,
-                    runID: CallRecorder.runID(inPath: request.path)
+                    runID: CallRecorder.runID(of: request)
                 )
             )
         }
@@ -132,7 +143,14 @@ public final class PortEmulator: Sendable {
             clientSecret: configuration.clientSecret
         )
         infoBox.set(info)
-        return PortEmulator(info: info, runs: runs, recorder: recorder, cluster: cluster, server: server)
+        return PortEmulator(
+            info: info,
+            runs: runs,
+            recorder: recorder,
+            catalog: catalog,
+            cluster: cluster,
+            server: server
+        )
     }
 
     /// Stops serving (letting requests in progress finish) and shuts the cluster down.

@@ -72,4 +72,56 @@ public struct PortError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func malformedBody(_ reason: String) -> PortError {
         PortError(status: 400, code: "bad_request", message: reason, rule: "body-is-json")
     }
+
+    /// 404 `not_found` for an entity that does not exist.
+    public static func entityNotFound(_ identifier: String, blueprint: String) -> PortError {
+        PortError(
+            status: 404,
+            code: "not_found",
+            message: "Entity with identifier \"\(identifier)\" was not found in blueprint \"\(blueprint)\"",
+            rule: "entity-exists"
+        )
+    }
+
+    /// 404 `not_found` for a blueprint that does not exist.
+    public static func blueprintNotFound(_ identifier: String) -> PortError {
+        PortError(
+            status: 404,
+            code: "not_found",
+            message: "Blueprint with identifier \"\(identifier)\" was not found",
+            rule: "blueprint-exists"
+        )
+    }
+
+    /// 404 `not_found` for an action that does not exist.
+    public static func actionNotFound(_ identifier: String) -> PortError {
+        PortError(
+            status: 404,
+            code: "not_found",
+            message: "Action with identifier \"\(identifier)\" was not found",
+            rule: "action-exists"
+        )
+    }
+
+    /// 409 `identifier_taken`: creating something whose identifier is in use (no `upsert`).
+    public static func identifierTaken(_ identifier: String, blueprint: String? = nil) -> PortError {
+        PortError(
+            status: 409,
+            code: "identifier_taken",
+            message: blueprint.map { "Entity with identifier \"\(identifier)\" already exists in blueprint \"\($0)\"" }
+                ?? "A resource with identifier \"\(identifier)\" already exists",
+            rule: "identifier-unique"
+        )
+    }
+
+    /// 422 `blueprint_schema_mismatch`: entity properties that break the blueprint's schema.
+    public static func blueprintSchemaMismatch(_ problems: [String], blueprint: String) -> PortError {
+        PortError(
+            status: 422,
+            code: "blueprint_schema_mismatch",
+            message: "The entity does not match the schema of blueprint \"\(blueprint)\": "
+                + problems.joined(separator: "; "),
+            rule: "entity-matches-blueprint-schema"
+        )
+    }
 }

@@ -10,10 +10,11 @@ struct PortEmulatorCommand: AsyncParsableCommand {
         commandName: "port-emulator",
         abstract: "A local stand-in for Port (getport.io): its API and an embedded Kafka, for testing action backends.",
         discussion: """
-            `serve` starts the embedded Kafka cluster with the organization's topics, Port's auth \
-            and action-run API (runs, logs, approval, the state machine) and the admin API under \
-            /_emulator/ (runs, journal, violations, reset). Action fixtures, entities and \
-            publishing invocations to Kafka follow.
+            `serve` starts the embedded Kafka cluster with the organization's topics, loads the \
+            blueprints and actions of a fixtures directory, and serves Port's API (auth, action \
+            runs and their state machine, logs, approval, blueprints, actions, entities with \
+            run_id) and the admin API under /_emulator/ (runs, journal, violations, reset). \
+            Publishing invocations to Kafka follows.
             """,
         subcommands: [Serve.self],
         defaultSubcommand: Serve.self
@@ -59,6 +60,15 @@ extension PortEmulatorCommand {
         )
         var envFile: String?
 
+        @Option(
+            help: ArgumentHelp(
+                "Directory of blueprints/*.json and actions/*.json to start with.",
+                discussion: "Default: ./fixtures when it exists, else none.",
+                valueName: "dir"
+            )
+        )
+        var fixtures: String?
+
         @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
         var logLevel = "info"
 
@@ -71,6 +81,14 @@ extension PortEmulatorCommand {
             }
             let problems = emulatorConfiguration.problems()
             guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "\n")) }
+        }
+
+        /// `--fixtures`, or `./fixtures` when it exists.
+        var fixturesDirectory: String? {
+            if let fixtures { return fixtures }
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: "fixtures", isDirectory: &isDirectory)
+            return exists && isDirectory.boolValue ? "fixtures" : nil
         }
 
         var emulatorConfiguration: EmulatorConfiguration {
@@ -94,7 +112,22 @@ extension PortEmulatorCommand {
                 return handler
             }
             let logger = Logger(label: "port-emulator")
-            let service = EmulatorService(configuration: emulatorConfiguration, envFile: envFile, logger: logger) {
+            var configuration = emulatorConfiguration
+            if let directory = fixturesDirectory {
+                do {
+                    configuration.fixtures = try Fixtures.load(from: directory)
+                } catch {
+                    throw ValidationError("--fixtures: \(error)")
+                }
+                logger.info(
+                    "fixtures loaded",
+                    metadata: [
+                        "directory": "\(directory)", "blueprints": "\(configuration.fixtures.blueprints.count)",
+                        "actions": "\(configuration.fixtures.actions.count)",
+                    ]
+                )
+            }
+            let service = EmulatorService(configuration: configuration, envFile: envFile, logger: logger) {
                 info in
                 // Scripts wait for this line through a pipe: write it unbuffered.
                 FileHandle.standardOutput.write(Data((info.readyLine + "\n").utf8))

@@ -6,6 +6,7 @@ import PortContract
 /// to look inside, create runs and start over.
 struct AdminAPI: Sendable {
     let runs: RunStore
+    let catalog: Catalog
     let tokens: TokenStore
     let recorder: CallRecorder
     let info: InfoBox
@@ -36,15 +37,17 @@ struct AdminAPI: Sendable {
         }
         router.addImmediate(.post, "/_emulator/reset") { _ in
             runs.reset()
+            catalog.reset()
             recorder.reset()
             return ok([:])
         }
     }
 
-    /// A run with its logs, for people and tests.
+    /// A run with its logs and the entities it touched, for people and tests.
     private func detail(_ run: ActionRun) -> JSONValue {
         var object = run.json(.v2).objectValue ?? [:]
         object["logs"] = .array(((try? runs.logs(run.id)) ?? []).map(\.json))
+        object["affectedEntities"] = .array(run.affectedEntities.map(\.json))
         return .object(object)
     }
 

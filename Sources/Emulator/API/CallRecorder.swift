@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import PortContract
 import Synchronization
 
@@ -73,8 +74,8 @@ public final class CallRecorder: Sendable {
         state.withLock { $0 = State() }
     }
 
-    /// The run id (`r_…`) a path names, if any.
-    static func runID(inPath path: String) -> String? {
-        path.split(separator: "/").first { $0.hasPrefix("r_") }.map(String.init)
+    /// The run a request touches: the `r_…` id in its path, or its `run_id` query parameter.
+    static func runID(of request: HTTPRequest) -> String? {
+        request.path.split(separator: "/").first { $0.hasPrefix("r_") }.map(String.init) ?? request.query("run_id")
     }
 }

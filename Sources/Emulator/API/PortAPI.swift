@@ -2,18 +2,22 @@ import Foundation
 import HTTPServer
 import PortContract
 
-/// Port's REST API over the RunStore: auth and the action-run routes of the contract.
+/// Port's REST API over the RunStore and the Catalog: auth, action runs, blueprints,
+/// actions and entities, as the contract lists them.
 ///
 /// Every route is immediate (answered on the I/O thread under the stores' short locks).
 /// A request the contract refuses is answered with Port's error envelope and recorded as
 /// a violation with the rule that refused it.
 struct PortAPI: Sendable {
     let runs: RunStore
+    let catalog: Catalog
     let tokens: TokenStore
     let recorder: CallRecorder
     let info: InfoBox
 
     func register(on router: inout HTTPRouter) {
+        registerCatalogRoutes(on: &router)
+        registerEntityRoutes(on: &router)
         router.addImmediate(
             .get,
             "/v1/kafka-credentials",
@@ -131,7 +135,7 @@ struct PortAPI: Sendable {
                         clientID: tokens.clientID(forAuthorization: request.header("Authorization")),
                         method: request.method,
                         path: request.path,
-                        runID: CallRecorder.runID(inPath: request.path),
+                        runID: CallRecorder.runID(of: request),
                         status: error.status,
                         code: error.code,
                         rule: error.rule,

@@ -22,6 +22,8 @@ extension ActionRun {
     /// The run as Port's API returns it.
     public func json(_ shape: RunShape) -> JSONValue {
         let blueprint = request.blueprintIdentifier
+        let blueprintTitle = JSONValue.string(request.blueprintTitle ?? blueprint ?? "")
+        let entityTitle = JSONValue.string(request.entityTitle ?? request.entityIdentifier ?? "")
         var object: JSONObject = [
             "id": .string(id),
             "status": .string(status.rawValue),
@@ -39,11 +41,11 @@ extension ActionRun {
             object["rawProperties"] = .object(request.properties)
             object["blueprint"] =
                 blueprint.map {
-                    .object(["identifier": .string($0), "title": .string($0), "icon": .null, "deleted": false])
+                    .object(["identifier": .string($0), "title": blueprintTitle, "icon": .null, "deleted": false])
                 } ?? .null
             object["entity"] =
                 request.entityIdentifier.map {
-                    .object(["identifier": .string($0), "title": .string($0), "deleted": false])
+                    .object(["identifier": .string($0), "title": entityTitle, "deleted": false])
                 } ?? .null
             object["action"] = .object([
                 "identifier": .string(request.action.identifier),
@@ -57,10 +59,10 @@ extension ActionRun {
         case .v1:
             object["action"] = .string(request.action.identifier)
             if let blueprint {
-                object["blueprint"] = .object(["identifier": .string(blueprint), "title": .string(blueprint)])
+                object["blueprint"] = .object(["identifier": .string(blueprint), "title": blueprintTitle])
             }
             if let entity = request.entityIdentifier {
-                object["entity"] = .object(["identifier": .string(entity), "title": .string(entity)])
+                object["entity"] = .object(["identifier": .string(entity), "title": entityTitle])
             }
             object["relatedEntityExists"] = .bool(request.entityIdentifier != nil)
             object["relatedBlueprintExists"] = .bool(blueprint != nil)

@@ -24,8 +24,12 @@ public struct NewRun: Sendable, Equatable {
     public var action: RunActionInfo
     /// The action's blueprint, if it has one.
     public var blueprintIdentifier: String?
+    /// The blueprint's title (its identifier when not given).
+    public var blueprintTitle: String?
     /// The entity a DAY-2 or DELETE run acts on, if any.
     public var entityIdentifier: String?
+    /// The entity's title (its identifier when not given).
+    public var entityTitle: String?
     /// The user inputs.
     public var properties: JSONObject
     /// Whether the run waits for approval before it starts.
@@ -41,7 +45,9 @@ public struct NewRun: Sendable, Equatable {
     public init(
         action: RunActionInfo,
         blueprintIdentifier: String? = nil,
+        blueprintTitle: String? = nil,
         entityIdentifier: String? = nil,
+        entityTitle: String? = nil,
         properties: JSONObject = [:],
         requiredApproval: Bool = false,
         synchronized: Bool = false,
@@ -50,7 +56,9 @@ public struct NewRun: Sendable, Equatable {
     ) {
         self.action = action
         self.blueprintIdentifier = blueprintIdentifier
+        self.blueprintTitle = blueprintTitle
         self.entityIdentifier = entityIdentifier
+        self.entityTitle = entityTitle
         self.properties = properties
         self.requiredApproval = requiredApproval
         self.synchronized = synchronized
@@ -81,6 +89,8 @@ public struct ActionRun: Sendable, Equatable {
     public var approval: JSONObject?
     /// The response of a synchronized webhook run.
     public var response: JSONValue?
+    /// The entities the run created, changed or deleted, oldest first.
+    public var affectedEntities: [AffectedEntity] = []
     /// The request that created it.
     public let request: NewRun
     /// When it was created.

@@ -9,14 +9,16 @@ import Synchronization
 /// All methods are synchronous and take one short lock, so HTTP handlers can call them
 /// from the I/O thread; concurrent requests on one run are applied one at a time.
 public final class RunStore: Sendable {
-    private struct State {
+    struct State {
         var runs: [String: ActionRun] = [:]
         var order: [String] = []
         var logs: [String: [RunLog]] = [:]
+        /// Entities by blueprint, then by identifier.
+        var entities: [String: [String: Entity]] = [:]
     }
 
-    private let state = Mutex(State())
-    private let now: @Sendable () -> Date
+    let state = Mutex(State())
+    let now: @Sendable () -> Date
 
     /// Creates an empty store; `now` is the clock for timestamps.
     public init(now: @escaping @Sendable () -> Date = { Date() }) {
@@ -114,13 +116,17 @@ public final class RunStore: Sendable {
         }
     }
 
-    /// Checks that an entity write may carry `run_id`: the run exists and is not finished.
-    public func checkAcceptsEntityWrites(_ id: String) throws(PortError) {
-        let run = try run(id)
-        if run.isLocked { throw .entityRunExhausted }
+    /// Stores the response of a synchronized webhook run (port-agent's `PATCH …/response`).
+    public func setResponse(_ id: String, _ response: JSONValue, by client: String) throws(PortError) -> ActionRun {
+        try update(id, by: client) { run throws(PortError) in run.response = response }
     }
 
-    /// Forgets every run and log.
+    /// Checks that an entity write may carry `run_id`: the run exists and is not finished.
+    public func checkAcceptsEntityWrites(_ id: String) throws(PortError) {
+        try state.withLock { (state) throws(PortError) in try state.checkAcceptsEntityWrites(id) }
+    }
+
+    /// Forgets every run, log and entity.
     public func reset() {
         state.withLock { $0 = State() }
     }
