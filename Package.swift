@@ -85,8 +85,9 @@ let package = Package(
             ]
         ),
 
-        // Helpers shared by the test targets: a raw-socket HTTP client and deadline waits.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Helpers shared by the test targets: a raw-socket HTTP client, deadline waits, and the
+        // checker of response bodies against Port's OpenAPI schemas (Resources/, from scripts/).
+        .target(name: "TestSupport", dependencies: ["PortContract"], path: "Tests/TestSupport", exclude: ["Resources"]),
         .testTarget(
             name: "KafkaTests",
             dependencies: ["Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")]

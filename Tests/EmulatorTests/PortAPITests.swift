@@ -9,11 +9,17 @@ struct EmulatorHarness {
     let emulator: PortEmulator
     let port: Int
 
+    /// The repository's `fixtures/` directory.
+    static let fixturesDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("fixtures").path
+
     static func start(tokenTTL: Duration = .seconds(10_800)) throws -> EmulatorHarness {
         var configuration = EmulatorConfiguration()
         configuration.port = 0
         configuration.orgID = "org_api"
         configuration.tokenTTL = tokenTTL
+        configuration.fixtures = try Fixtures.load(from: fixturesDirectory)
         let emulator = try PortEmulator.start(configuration: configuration, logger: quietLogger)
         let port = Int(emulator.info.apiBaseURL.split(separator: ":").last ?? "") ?? 0
         return EmulatorHarness(emulator: emulator, port: port)

@@ -19,10 +19,9 @@ extension PortAPI {
         router.addImmediate(
             .post,
             "/v1/blueprints",
-            route { (request, _) throws(PortError) in
+            route { (request, client) throws(PortError) in
                 let blueprint = try Blueprint(definition: try JSONBody(request).value)
-                try catalog.add(blueprint)
-                return ok(["blueprint": blueprint.json], status: 201)
+                return ok(["blueprint": try catalog.add(blueprint, by: client).json], status: 201)
             }
         )
         router.addImmediate(
@@ -40,10 +39,9 @@ extension PortAPI {
         router.addImmediate(
             .post,
             "/v1/actions",
-            route { (request, _) throws(PortError) in
+            route { (request, client) throws(PortError) in
                 let action = try ActionDefinition(definition: try JSONBody(request).value)
-                try catalog.add(action)
-                return ok(["action": action.json], status: 201)
+                return ok(["action": try catalog.add(action, by: client).json], status: 201)
             }
         )
         router.addImmediate(
@@ -68,7 +66,7 @@ extension PortAPI {
                         entities: runs
                     )
                 )
-                return ok(["run": run.json(.v1)], status: 202)
+                return ok(["run": run.json(.v2)], status: 202)
             }
         )
         router.addImmediate(

@@ -92,7 +92,7 @@ struct PortAPI: Sendable {
             route { (request, client) throws(PortError) in
                 let decision = try ApprovalRequest(body: try JSONBody(request).value)
                 return ok(
-                    ["run": try runs.decide(request.parameter("id")!, decision, by: client).json(.v1)],
+                    ["run": try runs.decide(request.parameter("id")!, decision, by: client).json(try shape(request))],
                     status: 201
                 )
             }

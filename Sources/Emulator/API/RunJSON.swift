@@ -38,15 +38,15 @@ extension ActionRun {
         ]
         switch shape {
         case .v2:
+            // Port's OpenAPI types these as non-null: absent until they have a value.
+            for key in ["endedAt", "summary"] where object[key] == .null { object[key] = nil }
             object["rawProperties"] = .object(request.properties)
-            object["blueprint"] =
-                blueprint.map {
-                    .object(["identifier": .string($0), "title": blueprintTitle, "icon": .null, "deleted": false])
-                } ?? .null
-            object["entity"] =
-                request.entityIdentifier.map {
-                    .object(["identifier": .string($0), "title": entityTitle, "deleted": false])
-                } ?? .null
+            object["blueprint"] = blueprint.map {
+                .object(["identifier": .string($0), "title": blueprintTitle, "icon": .null, "deleted": false])
+            }
+            object["entity"] = request.entityIdentifier.map {
+                .object(["identifier": .string($0), "title": entityTitle, "deleted": false])
+            }
             object["action"] = .object([
                 "identifier": .string(request.action.identifier),
                 "title": request.action.title.map(JSONValue.string) ?? .null,
@@ -55,7 +55,7 @@ extension ActionRun {
             ])
             object["approval"] = approval.map(JSONValue.object) ?? .null
             object["payload"] = .null
-            object["response"] = response ?? .null
+            object["response"] = response
         case .v1:
             object["action"] = .string(request.action.identifier)
             if let blueprint {

@@ -1,3 +1,4 @@
+import Foundation
 import PortContract
 import Synchronization
 
@@ -20,20 +21,36 @@ public final class Catalog: Sendable {
     /// Throws when an identifier repeats or an action names a blueprint that is not there.
     public init(fixtures: Fixtures = Fixtures()) throws(PortError) {
         var initial = State()
-        for blueprint in fixtures.blueprints { try Self.add(blueprint, to: &initial) }
-        for action in fixtures.actions { try Self.add(action, to: &initial) }
+        let loaded = Date()
+        for blueprint in fixtures.blueprints {
+            try Self.add(blueprint.stamped(at: loaded, by: Self.fixtureAuthor), to: &initial)
+        }
+        for action in fixtures.actions {
+            try Self.add(action.stamped(at: loaded, by: Self.fixtureAuthor), to: &initial)
+        }
         self.initial = initial
         state = Mutex(initial)
     }
 
-    /// Adds a blueprint; an identifier in use is 409 `identifier_taken`.
-    public func add(_ blueprint: Blueprint) throws(PortError) {
-        try state.withLock { (state) throws(PortError) in try Self.add(blueprint, to: &state) }
+    /// Who fixtures are created by, in `createdBy`.
+    public static let fixtureAuthor = "port-emulator-fixtures"
+
+    /// Adds a blueprint created by `author`; an identifier in use is 409 `identifier_taken`.
+    /// Returns it as stored, with Port's timestamps.
+    @discardableResult
+    public func add(_ blueprint: Blueprint, by author: String) throws(PortError) -> Blueprint {
+        let stamped = blueprint.stamped(at: Date(), by: author)
+        try state.withLock { (state) throws(PortError) in try Self.add(stamped, to: &state) }
+        return stamped
     }
 
-    /// Adds an action; an identifier in use is 409, an unknown blueprint 404.
-    public func add(_ action: ActionDefinition) throws(PortError) {
-        try state.withLock { (state) throws(PortError) in try Self.add(action, to: &state) }
+    /// Adds an action created by `author`; an identifier in use is 409, an unknown
+    /// blueprint 404. Returns it as stored, with Port's id and timestamps.
+    @discardableResult
+    public func add(_ action: ActionDefinition, by author: String) throws(PortError) -> ActionDefinition {
+        let stamped = action.stamped(at: Date(), by: author)
+        try state.withLock { (state) throws(PortError) in try Self.add(stamped, to: &state) }
+        return stamped
     }
 
     /// The blueprint, or 404 `not_found`.
@@ -78,5 +95,33 @@ public final class Catalog: Sendable {
         }
         state.actions[action.identifier] = action
         state.actionOrder.append(action.identifier)
+    }
+}
+
+extension Blueprint {
+    /// With `createdAt`, `createdBy`, `updatedAt` and `updatedBy` as Port adds them.
+    fileprivate func stamped(at time: Date, by author: String) -> Blueprint {
+        var stamped = self
+        stamped.definition.addAuthorship(at: time, by: author)
+        return stamped
+    }
+}
+
+extension ActionDefinition {
+    /// With Port's `id` (`action_` + 16) and authorship fields.
+    fileprivate func stamped(at time: Date, by author: String) -> ActionDefinition {
+        var stamped = self
+        var definition: JSONObject = ["id": .string(PortIdentifier.make(prefix: "action_"))]
+        for (key, value) in self.definition where key != "id" { definition[key] = value }
+        definition.addAuthorship(at: time, by: author)
+        stamped.definition = definition
+        return stamped
+    }
+}
+
+extension JSONObject {
+    fileprivate mutating func addAuthorship(at time: Date, by author: String) {
+        for key in ["createdAt", "updatedAt"] { self[key] = PortTimestamp.format(time) }
+        for key in ["createdBy", "updatedBy"] { self[key] = .string(author) }
     }
 }

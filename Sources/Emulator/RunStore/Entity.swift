@@ -26,15 +26,20 @@ public struct Entity: Sendable, Equatable {
     /// Who changed it last.
     public var updatedBy: String
 
-    /// The entity as Port's API returns it.
+    /// The entity as Port's API returns it (no `icon` when it has none: the OpenAPI
+    /// document types it as a string).
     public var json: JSONValue {
-        [
-            "identifier": .string(identifier), "title": .string(title), "icon": icon.map(JSONValue.string) ?? .null,
-            "blueprint": .string(blueprint), "team": team, "properties": .object(properties),
-            "relations": .object(relations), "createdAt": PortTimestamp.format(createdAt),
-            "createdBy": .string(createdBy), "updatedAt": PortTimestamp.format(updatedAt),
-            "updatedBy": .string(updatedBy),
-        ]
+        var object: JSONObject = ["identifier": .string(identifier), "title": .string(title)]
+        object["icon"] = icon.map(JSONValue.string)
+        object["blueprint"] = .string(blueprint)
+        object["team"] = team
+        object["properties"] = .object(properties)
+        object["relations"] = .object(relations)
+        object["createdAt"] = PortTimestamp.format(createdAt)
+        object["createdBy"] = .string(createdBy)
+        object["updatedAt"] = PortTimestamp.format(updatedAt)
+        object["updatedBy"] = .string(updatedBy)
+        return .object(object)
     }
 }
 

@@ -46,8 +46,8 @@ public struct ActionDefinition: Sendable, Equatable {
     public let invocation: Invocation
     /// Whether a run waits for an approval before it starts.
     public let requiredApproval: Bool
-    /// The definition as given.
-    public let definition: JSONObject
+    /// The definition as given, plus what Port adds (`id`, `createdAt`, `createdBy`, ...).
+    public var definition: JSONObject
 
     /// Reads a definition in either shape; anything missing or mistyped is 422 `invalid_request`.
     public init(definition body: JSONValue) throws(PortError) {

@@ -15,8 +15,8 @@ public struct Blueprint: Sendable, Equatable {
     public let relationIdentifiers: Set<String>
     /// Whether entity changes are published to the `ORG_ID.change.log` topic.
     public let publishesChangeLog: Bool
-    /// The definition as given.
-    public let definition: JSONObject
+    /// The definition as given, plus what Port adds (`createdAt`, `createdBy`, ...).
+    public var definition: JSONObject
 
     /// Reads a blueprint body; a missing identifier or a malformed schema is 422 `invalid_request`.
     public init(definition body: JSONValue) throws(PortError) {
