@@ -268,3 +268,61 @@ struct PortAPITests {
         await harness.emulator.stop()
     }
 }
+
+@Suite("Port API under concurrent requests")
+struct ConcurrentAPITests {
+    @Test("200 concurrent PATCH and log requests over HTTP leave one terminal status and every accepted log")
+    func concurrentReports() async throws {
+        let harness = try EmulatorHarness.start()
+        let token = try await harness.token()
+        let runID = try await harness.createRun()
+        let outcomes = try await withThrowingTaskGroup(of: (index: Int, status: Int, error: String?).self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    let (method, path, body): (String, String, String) =
+                        switch index % 4 {
+                        case 0: ("POST", "/v1/actions/runs/\(runID)/logs", #"{"message":"log \#(index)"}"#)
+                        case 1: ("PATCH", "/v1/actions/runs/\(runID)", #"{"statusLabel":"label \#(index)"}"#)
+                        case 2 where index % 40 == 2:
+                            (
+                                "POST", "/v1/actions/runs/\(runID)/logs",
+                                #"{"message":"log \#(index)","terminationStatus":"SUCCESS"}"#
+                            )
+                        case 2: ("POST", "/v1/actions/runs/\(runID)/logs", #"{"message":"log \#(index)"}"#)
+                        default:
+                            ("PATCH", "/v1/actions/runs/\(runID)", #"{"status":"FAILURE","summary":"s \#(index)"}"#)
+                        }
+                    let response = try await harness.call(method, path, token: token, body: body)
+                    return (index, response.status, response.json["error"]?.stringValue)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.count == 200)
+        for outcome in outcomes where outcome.status >= 300 {
+            #expect(outcome.status == 422 && outcome.error == "run_exhausted", "request \(outcome.index)")
+        }
+        let finishers = outcomes.filter {
+            ($0.index % 4 == 3 || $0.index % 40 == 2) && $0.status < 300
+        }
+        #expect(finishers.count == 1, "exactly one request finished the run")
+        let run = try harness.emulator.runs.run(runID)
+        #expect(run.status.isFinished)
+        let acceptedLogs = Set(
+            outcomes.filter { $0.index % 2 == 0 && $0.status == 201 }.map { "log \($0.index)" }
+        )
+        var served: [String] = []
+        while true {
+            let page = try await harness.call(
+                "GET", "/v1/actions/runs/\(runID)/logs?limit=50&offset=\(served.count)", token: token
+            )
+            let messages = page.json["runLogs"]?.arrayValue?.compactMap { $0["message"]?.stringValue } ?? []
+            served += messages
+            if messages.count < 50 { break }
+        }
+        #expect(Set(served) == acceptedLogs)
+        #expect(served.count == acceptedLogs.count, "no log is lost or doubled")
+        #expect(harness.emulator.recorder.journal.count >= 201)
+        await harness.emulator.stop()
+    }
+}
