@@ -70,6 +70,7 @@ let package = Package(
             name: "port-emulator",
             dependencies: [
                 "Emulator",
+                "Kafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

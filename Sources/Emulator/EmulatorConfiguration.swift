@@ -10,6 +10,8 @@ public struct EmulatorConfiguration: Sendable {
     public var partitions: Int = 3
     /// Brokers of the embedded Kafka cluster.
     public var brokers: Int = 1
+    /// An existing Kafka to use instead of the embedded cluster.
+    public var externalKafka: ExternalKafka?
     /// The client id consumers authenticate with.
     public var clientID: String = "emulator-client-id"
     /// The client secret consumers authenticate with.
@@ -27,6 +29,14 @@ public struct EmulatorConfiguration: Sendable {
     /// The entity and run change-log topic.
     public var changeLogTopic: String { "\(orgID).change.log" }
 
+    /// The Kafka user `GET /v1/kafka-credentials` hands out.
+    var kafkaCredentials: (username: String, password: String) {
+        switch externalKafka?.security {
+        case .saslPlaintext(let sasl)?, .saslTLS(let sasl, _)?: (sasl.username, sasl.password)
+        default: (orgID, "the-embedded-kafka-has-no-password")
+        }
+    }
+
     /// Checks every field and returns one message per problem (empty when all is well).
     public func problems() -> [String] {
         var problems: [String] = []
@@ -37,6 +47,12 @@ public struct EmulatorConfiguration: Sendable {
         if !(1...16).contains(brokers) { problems.append("brokers must be between 1 and 16, not \(brokers)") }
         if clientID.isEmpty || clientSecret.isEmpty { problems.append("client id and client secret must not be empty") }
         if tokenTTL <= .zero { problems.append("token TTL must be positive") }
+        if let externalKafka {
+            for server in externalKafka.bootstrapServers where !Self.isHostPort(server) {
+                problems.append("Kafka bootstrap server '\(server)' is not HOST:PORT")
+            }
+            if externalKafka.bootstrapServers.isEmpty { problems.append("no Kafka bootstrap server given") }
+        }
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
         if orgID.isEmpty || orgID.count > 200 || !orgID.allSatisfy(allowed.contains) {
             problems.append(
@@ -44,5 +60,11 @@ public struct EmulatorConfiguration: Sendable {
             )
         }
         return problems
+    }
+
+    private static func isHostPort(_ text: String) -> Bool {
+        guard let colon = text.lastIndex(of: ":"), colon != text.startIndex else { return false }
+        guard let port = Int(text[text.index(after: colon)...]) else { return false }
+        return (1...65535).contains(port)
     }
 }

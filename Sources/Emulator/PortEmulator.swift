@@ -12,7 +12,7 @@ public struct EmulatorInfo: Codable, Sendable, Equatable {
     public var apiBaseURL: String
     /// `host:port` list of the Kafka brokers.
     public var kafkaBootstrapServers: String
-    /// `embedded` for the in-process cluster.
+    /// `embedded` for the in-process cluster, `external` for `--kafka-bootstrap`.
     public var kafka: String
     /// The organization id.
     public var orgID: String
@@ -46,7 +46,7 @@ public final class PortEmulator: Sendable {
     public let recorder: CallRecorder
     /// The blueprints and actions.
     public let catalog: Catalog
-    private let cluster: EmbeddedKafkaCluster
+    private let kafka: EmulatorKafka
     private let server: HTTPServer
 
     private init(
@@ -54,42 +54,33 @@ public final class PortEmulator: Sendable {
         runs: RunStore,
         recorder: CallRecorder,
         catalog: Catalog,
-        cluster: EmbeddedKafkaCluster,
+        kafka: EmulatorKafka,
         server: HTTPServer
     ) {
         self.info = info
         self.runs = runs
         self.recorder = recorder
         self.catalog = catalog
-        self.cluster = cluster
+        self.kafka = kafka
         self.server = server
     }
 
-    /// Starts the embedded Kafka, creates the org's topics, and starts serving HTTP.
+    /// Starts the embedded Kafka (or connects to the external one), makes sure the org's
+    /// topics exist, and starts serving HTTP.
     public static func start(
         configuration: EmulatorConfiguration,
         logger: Logger = Logger(label: "port-emulator")
-    ) throws -> PortEmulator {
+    ) async throws -> PortEmulator {
         let problems = configuration.problems()
         guard problems.isEmpty else { throw EmulatorError(message: problems.joined(separator: "; ")) }
-
-        let cluster = try EmbeddedKafkaCluster.start(brokers: configuration.brokers, logger: logger)
-        do {
-            for topic in [configuration.runsTopic, configuration.changeLogTopic] {
-                try cluster.createTopic(topic, partitions: configuration.partitions)
-            }
-        } catch {
-            cluster.shutdown()
-            throw error
-        }
 
         let catalog: Catalog
         do {
             catalog = try Catalog(fixtures: configuration.fixtures)
         } catch {
-            cluster.shutdown()
             throw EmulatorError(message: "fixtures: \(error.message)")
         }
+        let kafka = try await EmulatorKafka.start(configuration, logger: logger)
         let infoBox = InfoBox()
         let runs = RunStore()
         let recorder = CallRecorder()
@@ -99,7 +90,14 @@ public final class PortEmulator: Sendable {
             orgID: configuration.orgID
         )
         var router = HTTPRouter()
-        PortAPI(runs: runs, catalog: catalog, tokens: tokens, recorder: recorder, info: infoBox).register(on: &router)
+        PortAPI(
+            runs: runs,
+            catalog: catalog,
+            tokens: tokens,
+            recorder: recorder,
+            info: infoBox,
+            kafkaCredentials: configuration.kafkaCredentials
+        ).register(on: &router)
         AdminAPI(runs: runs, catalog: catalog, tokens: tokens, recorder: recorder, info: infoBox).register(on: &router)
 
         var serverConfiguration = HTTPServer.Configuration()
@@ -123,7 +121,7 @@ public final class PortEmulator: Sendable {
         do {
             server = try HTTPServer.start(configuration: serverConfiguration, router: router, logger: logger)
         } catch {
-            cluster.shutdown()
+            await kafka.shutdownNow()
             guard let error = error as? HTTPServerError else { throw error }
             throw EmulatorError(
                 message: "\(error.message) (is another emulator running? choose another port, or port 0 for a free one)"
@@ -133,8 +131,8 @@ public final class PortEmulator: Sendable {
         let info = EmulatorInfo(
             apiURL: base + "/v1",
             apiBaseURL: base,
-            kafkaBootstrapServers: cluster.bootstrapServers,
-            kafka: "embedded",
+            kafkaBootstrapServers: kafka.bootstrapServers,
+            kafka: kafka.kind,
             orgID: configuration.orgID,
             runsTopic: configuration.runsTopic,
             changeLogTopic: configuration.changeLogTopic,
@@ -148,15 +146,15 @@ public final class PortEmulator: Sendable {
             runs: runs,
             recorder: recorder,
             catalog: catalog,
-            cluster: cluster,
+            kafka: kafka,
             server: server
         )
     }
 
-    /// Stops serving (letting requests in progress finish) and shuts the cluster down.
+    /// Stops serving (letting requests in progress finish), then stops Kafka.
     public func stop() async {
         await server.stop()
-        await cluster.stop()
+        await kafka.stop()
     }
 }
 
@@ -184,7 +182,7 @@ public struct EmulatorService: Service {
     /// Starts the emulator, waits for a graceful shutdown, then stops it.
     public func run() async throws {
         if let envFile { try EnvFile.removeStale(at: envFile) }
-        let emulator = try PortEmulator.start(configuration: configuration, logger: logger)
+        let emulator = try await PortEmulator.start(configuration: configuration, logger: logger)
         do {
             if let envFile { try EnvFile.write(emulator.info, to: envFile) }
         } catch {

@@ -9,7 +9,7 @@ import Synchronization
 /// Swift's cooperative thread pool. Close the producer with `close(timeout:)` to deliver
 /// what is still queued; dropping the last reference closes it too, without waiting.
 public final class KafkaProducer: Sendable {
-    private let client: RDKafkaProducerClient
+    let client: RDKafkaProducerClient
 
     private init(client: RDKafkaProducerClient) {
         self.client = client
@@ -63,12 +63,12 @@ private final class DeliveryWaiter: Sendable {
 
 /// The librdkafka side of a producer: the handle, its polling thread and its lifecycle.
 final class RDKafkaProducerClient: Sendable {
-    private let handle: RDKafkaHandle
+    let handle: RDKafkaHandle
     private let context: Unmanaged<RDKafkaCallbackContext>
     private let lifecycle = RDKafkaLifecycle()
     private let pollThreadStopped = DispatchSemaphore(value: 0)
     private let stopPolling = StopFlag()
-    private let blocking = RDKafkaBlockingQueue(label: "kafka.producer.blocking")
+    let blocking = RDKafkaBlockingQueue(label: "kafka.producer.blocking")
 
     init(properties: [String: String], logger: Logger) throws {
         (handle, context) = try RDKafkaFactory.makeHandle(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Emulator
 import Foundation
+import Kafka
 import Logging
 import ServiceLifecycle
 
@@ -69,6 +70,46 @@ extension PortEmulatorCommand {
         )
         var fixtures: String?
 
+        @Option(
+            name: .customLong("kafka-bootstrap"),
+            help: ArgumentHelp(
+                "Use this Kafka (HOST:PORT, comma-separated) instead of the embedded one.",
+                discussion: "The topics are created when missing (the user needs CreateTopics).",
+                valueName: "host:port"
+            )
+        )
+        var kafkaBootstrap: String?
+
+        @Option(
+            name: .customLong("kafka-security-protocol"),
+            help: "With --kafka-bootstrap: plaintext, ssl, sasl_plaintext or sasl_ssl (Port's brokers: sasl_ssl)."
+        )
+        var kafkaSecurityProtocol = "plaintext"
+
+        @Option(name: .customLong("kafka-sasl-mechanism"), help: "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.")
+        var kafkaSASLMechanism = "SCRAM-SHA-512"
+
+        @Option(name: .customLong("kafka-username"), help: "SASL username.")
+        var kafkaUsername: String?
+
+        @Option(
+            name: .customLong("kafka-password"),
+            help: "SASL password (or set KAFKA_PASSWORD, which keeps it out of the process list)."
+        )
+        var kafkaPassword: String?
+
+        @Option(
+            name: .customLong("kafka-ca-location"),
+            help: "PEM file of the CA that signed the brokers' certificates."
+        )
+        var kafkaCALocation: String?
+
+        @Option(name: .customLong("kafka-cert-location"), help: "PEM client certificate, for mutual TLS.")
+        var kafkaCertificateLocation: String?
+
+        @Option(name: .customLong("kafka-key-location"), help: "PEM private key of the client certificate.")
+        var kafkaKeyLocation: String?
+
         @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
         var logLevel = "info"
 
@@ -79,8 +120,37 @@ extension PortEmulatorCommand {
             guard DurationText.parse(tokenTTL) != nil else {
                 throw ValidationError("--token-ttl '\(tokenTTL)' is not a duration; write e.g. 500ms, 30s, 5m or 3h")
             }
-            let problems = emulatorConfiguration.problems()
+            let problems = try emulatorConfiguration().problems()
             guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "\n")) }
+        }
+
+        /// `--kafka-bootstrap` and its security options, or `nil` for the embedded Kafka.
+        func externalKafka() throws -> ExternalKafka? {
+            guard let kafkaBootstrap else {
+                let securityFlags = [kafkaUsername, kafkaPassword, kafkaCALocation, kafkaCertificateLocation]
+                guard kafkaSecurityProtocol == "plaintext", securityFlags.allSatisfy({ $0 == nil }) else {
+                    throw ValidationError("the --kafka-* security options need --kafka-bootstrap")
+                }
+                return nil
+            }
+            var settings = KafkaSecuritySettings()
+            settings.securityProtocol = kafkaSecurityProtocol
+            settings.saslMechanism = kafkaSASLMechanism
+            settings.username = kafkaUsername
+            settings.password = kafkaPassword ?? ProcessInfo.processInfo.environment["KAFKA_PASSWORD"]
+            settings.caLocation = kafkaCALocation
+            settings.certificateLocation = kafkaCertificateLocation
+            settings.keyLocation = kafkaKeyLocation
+            do {
+                return ExternalKafka(
+                    bootstrapServers: kafkaBootstrap.split(separator: ",").map {
+                        $0.trimmingCharacters(in: .whitespaces)
+                    },
+                    security: try settings.resolve()
+                )
+            } catch {
+                throw ValidationError("--kafka-*: \(error.reason)")
+            }
         }
 
         /// `--fixtures`, or `./fixtures` when it exists.
@@ -91,8 +161,9 @@ extension PortEmulatorCommand {
             return exists && isDirectory.boolValue ? "fixtures" : nil
         }
 
-        var emulatorConfiguration: EmulatorConfiguration {
+        func emulatorConfiguration() throws -> EmulatorConfiguration {
             var configuration = EmulatorConfiguration()
+            configuration.externalKafka = try externalKafka()
             configuration.host = host
             configuration.port = port
             configuration.orgID = orgID
@@ -112,7 +183,7 @@ extension PortEmulatorCommand {
                 return handler
             }
             let logger = Logger(label: "port-emulator")
-            var configuration = emulatorConfiguration
+            var configuration = try emulatorConfiguration()
             if let directory = fixturesDirectory {
                 do {
                     configuration.fixtures = try Fixtures.load(from: directory)

@@ -153,7 +153,7 @@ let entityCases: [EntityCase] = [
 struct EntityAPITests {
     @Test("each entity rule of the contract", arguments: entityCases)
     func entityRule(_ entityCase: EntityCase) async throws {
-        let harness = try EmulatorHarness.start()
+        let harness = try await EmulatorHarness.start()
         let token = try await harness.token()
         let seeded = try await harness.call(
             "POST",
@@ -176,7 +176,7 @@ struct EntityAPITests {
 
     @Test("upsert replaces, merge merges, PATCH merges, PUT replaces")
     func writeModes() async throws {
-        let harness = try EmulatorHarness.start()
+        let harness = try await EmulatorHarness.start()
         let token = try await harness.token()
         let path = "/v1/blueprints/service/entities"
         func properties(_ response: (status: Int, json: JSONValue, headers: [String: String])) -> JSONValue? {
@@ -228,7 +228,7 @@ struct EntityAPITests {
 
     @Test("run_id ties changes to an IN_PROGRESS run and is refused once the run is finished")
     func runID() async throws {
-        let harness = try EmulatorHarness.start()
+        let harness = try await EmulatorHarness.start()
         let token = try await harness.token()
         let created = try await harness.call(
             "POST",

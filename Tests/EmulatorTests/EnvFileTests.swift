@@ -8,7 +8,7 @@ import Testing
 struct EnvFileTests {
     @Test("the env file holds every setting a consumer sources, written atomically and quoted for shells")
     func envFile() async throws {
-        let harness = try EmulatorHarness.start()
+        let harness = try await EmulatorHarness.start()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("envfile-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -42,7 +42,7 @@ struct EnvFileTests {
 
     @Test("kafka-credentials returns the brokers in use, behind the token")
     func kafkaCredentials() async throws {
-        let harness = try EmulatorHarness.start()
+        let harness = try await EmulatorHarness.start()
         #expect(try await harness.call("GET", "/v1/kafka-credentials").status == 401)
         let response = try await harness.call("GET", "/v1/kafka-credentials", token: try await harness.token())
         #expect(response.status == 200)

@@ -14,13 +14,13 @@ struct EmulatorHarness {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("fixtures").path
 
-    static func start(tokenTTL: Duration = .seconds(10_800)) throws -> EmulatorHarness {
+    static func start(tokenTTL: Duration = .seconds(10_800)) async throws -> EmulatorHarness {
         var configuration = EmulatorConfiguration()
         configuration.port = 0
         configuration.orgID = "org_api"
         configuration.tokenTTL = tokenTTL
         configuration.fixtures = try Fixtures.load(from: fixturesDirectory)
-        let emulator = try PortEmulator.start(configuration: configuration, logger: quietLogger)
+        let emulator = try await PortEmulator.start(configuration: configuration, logger: quietLogger)
         let port = Int(emulator.info.apiBaseURL.split(separator: ":").last ?? "") ?? 0
         return EmulatorHarness(emulator: emulator, port: port)
     }
@@ -65,7 +65,7 @@ struct EmulatorHarness {
 struct PortAPITests {
     @Test("a token is issued, reused until it expires, and required on every route")
     func tokens() async throws {
-        let harness = try EmulatorHarness.start()
+        let harness = try await EmulatorHarness.start()
         let grant = try await harness.call(
             "POST",
             "/v1/auth/access_token",
@@ -104,7 +104,7 @@ struct PortAPITests {
 
     @Test("an expired token is 401 'token is expired' and a new one is issued")
     func expiredToken() async throws {
-        let harness = try EmulatorHarness.start(tokenTTL: .milliseconds(300))
+        let harness = try await EmulatorHarness.start(tokenTTL: .milliseconds(300))
         let token = try await harness.token()
         let runID = try await harness.createRun()
         try await waitUntil("the token to expire", within: .seconds(5)) {
@@ -120,7 +120,7 @@ struct PortAPITests {
 
     @Test("a consumer's reports: logs, label, links, termination, then the run is locked")
     func runLifecycle() async throws {
-        let harness = try EmulatorHarness.start()
+        let harness = try await EmulatorHarness.start()
         let token = try await harness.token()
         let runID = try await harness.createRun()
 
@@ -175,7 +175,7 @@ struct PortAPITests {
 
     @Test("bad input gets the right 4xx and envelope, and the server keeps serving")
     func badInput() async throws {
-        let harness = try EmulatorHarness.start()
+        let harness = try await EmulatorHarness.start()
         let token = try await harness.token()
         let runID = try await harness.createRun()
         let cases: [(String, String, String?, Int, String)] = [
@@ -218,7 +218,7 @@ struct PortAPITests {
 
     @Test("the journal records every call in order and violations name the rule that refused")
     func journalAndViolations() async throws {
-        let harness = try EmulatorHarness.start()
+        let harness = try await EmulatorHarness.start()
         let token = try await harness.token()
         let runID = try await harness.createRun()
         _ = try await harness.call("PATCH", "/v1/actions/runs/\(runID)", token: token, body: #"{"status":"SUCCESS"}"#)
@@ -255,7 +255,7 @@ struct PortAPITests {
 
     @Test("runs are listed newest first and filtered by action and activity")
     func listRuns() async throws {
-        let harness = try EmulatorHarness.start()
+        let harness = try await EmulatorHarness.start()
         let token = try await harness.token()
         let first = try await harness.createRun(#"{"action":"create_vm"}"#)
         let second = try await harness.createRun(#"{"action":"deploy_service"}"#)
@@ -273,7 +273,7 @@ struct PortAPITests {
 struct ConcurrentAPITests {
     @Test("200 concurrent PATCH and log requests over HTTP leave one terminal status and every accepted log")
     func concurrentReports() async throws {
-        let harness = try EmulatorHarness.start()
+        let harness = try await EmulatorHarness.start()
         let token = try await harness.token()
         let runID = try await harness.createRun()
         let outcomes = try await withThrowingTaskGroup(of: (index: Int, status: Int, error: String?).self) { group in
@@ -314,7 +314,9 @@ struct ConcurrentAPITests {
         var served: [String] = []
         while true {
             let page = try await harness.call(
-                "GET", "/v1/actions/runs/\(runID)/logs?limit=50&offset=\(served.count)", token: token
+                "GET",
+                "/v1/actions/runs/\(runID)/logs?limit=50&offset=\(served.count)",
+                token: token
             )
             let messages = page.json["runLogs"]?.arrayValue?.compactMap { $0["message"]?.stringValue } ?? []
             served += messages

@@ -15,7 +15,7 @@ struct PortEmulatorTests {
         configuration.port = 0
         configuration.orgID = "org_test"
         configuration.partitions = 3
-        let emulator = try PortEmulator.start(configuration: configuration, logger: quietLogger)
+        let emulator = try await PortEmulator.start(configuration: configuration, logger: quietLogger)
         let port = try #require(Int(emulator.info.apiBaseURL.split(separator: ":").last ?? ""))
 
         let info = try await RawHTTPClient.send(port: port, method: "GET", path: "/_emulator/info")
@@ -52,18 +52,19 @@ struct PortEmulatorTests {
 
     @Test(
         "bad settings are refused with a message that names them",
-        arguments: ["org id", "partitions", "port 70000", "brokers"]
+        arguments: ["org id", "partitions", "port 70000", "brokers", "Kafka bootstrap server 'kafka'"]
     )
-    func invalidConfiguration(named: String) {
+    func invalidConfiguration(named: String) async {
         var configuration = EmulatorConfiguration()
         switch named {
         case "org id": configuration.orgID = "org with spaces"
         case "partitions": configuration.partitions = 0
         case "port 70000": configuration.port = 70000
-        default: configuration.brokers = 0
+        case "brokers": configuration.brokers = 0
+        default: configuration.externalKafka = ExternalKafka(bootstrapServers: ["kafka"])
         }
-        let error = #expect(throws: EmulatorError.self) {
-            try PortEmulator.start(configuration: configuration, logger: quietLogger)
+        let error = await #expect(throws: EmulatorError.self) {
+            try await PortEmulator.start(configuration: configuration, logger: quietLogger)
         }
         #expect(error?.message.contains(named) == true)
     }
@@ -72,10 +73,10 @@ struct PortEmulatorTests {
     func portInUse() async throws {
         var configuration = EmulatorConfiguration()
         configuration.port = 0
-        let first = try PortEmulator.start(configuration: configuration, logger: quietLogger)
+        let first = try await PortEmulator.start(configuration: configuration, logger: quietLogger)
         configuration.port = try #require(Int(first.info.apiBaseURL.split(separator: ":").last ?? ""))
-        let error = #expect(throws: EmulatorError.self) {
-            try PortEmulator.start(configuration: configuration, logger: quietLogger)
+        let error = await #expect(throws: EmulatorError.self) {
+            try await PortEmulator.start(configuration: configuration, logger: quietLogger)
         }
         #expect(error?.message.contains("Address already in use") == true)
         #expect(error?.message.contains("port 0 for a free one") == true)
@@ -99,5 +100,58 @@ struct DurationTextTests {
     @Test("anything else is refused", arguments: ["", "soon", "-5s", "5 m", "ms", "1d"])
     func invalid(text: String) {
         #expect(DurationText.parse(text) == nil)
+    }
+
+}
+
+@Suite("External Kafka (--kafka-bootstrap)")
+struct ExternalKafkaTests {
+    @Test("an external cluster that has the topics is used as it is")
+    func externalKafka() async throws {
+        let external = try EmbeddedKafkaCluster.start(logger: quietLogger)
+        for topic in ["org_ext.runs", "org_ext.change.log"] { try external.createTopic(topic, partitions: 2) }
+        var configuration = EmulatorConfiguration()
+        configuration.port = 0
+        configuration.orgID = "org_ext"
+        configuration.externalKafka = ExternalKafka(bootstrapServers: [external.bootstrapServers])
+        let emulator = try await PortEmulator.start(configuration: configuration, logger: quietLogger)
+        #expect(emulator.info.kafka == "external")
+        #expect(emulator.info.kafkaBootstrapServers == external.bootstrapServers)
+        await emulator.stop()
+        await external.stop()
+    }
+
+    @Test("missing topics are created, or the error says how to fix it")
+    func externalKafkaWithoutTopics() async throws {
+        let external = try EmbeddedKafkaCluster.start(logger: quietLogger)
+        var configuration = EmulatorConfiguration()
+        configuration.port = 0
+        configuration.orgID = "org_bare"
+        var settings = ExternalKafka(bootstrapServers: [external.bootstrapServers])
+        settings.connectTimeout = .seconds(2)
+        configuration.externalKafka = settings
+        // The embedded cluster has no CreateTopics API, so this takes the error path.
+        let error = await #expect(throws: EmulatorError.self) {
+            try await PortEmulator.start(configuration: configuration, logger: quietLogger)
+        }
+        #expect(error?.message.contains("org_bare.runs, org_bare.change.log do not exist") == true)
+        #expect(error?.message.contains("grant this user CreateTopics") == true, "\(error?.message ?? "")")
+        await external.stop()
+    }
+
+    @Test("unreachable brokers are a clear error within the connect timeout")
+    func unreachableKafka() async throws {
+        var configuration = EmulatorConfiguration()
+        configuration.port = 0
+        var external = ExternalKafka(bootstrapServers: ["127.0.0.1:1"])
+        external.connectTimeout = .seconds(1)
+        configuration.externalKafka = external
+        let clock = ContinuousClock()
+        let started = clock.now
+        let error = await #expect(throws: EmulatorError.self) {
+            try await PortEmulator.start(configuration: configuration, logger: quietLogger)
+        }
+        #expect(clock.now - started < .seconds(5))
+        #expect(error?.message.contains("cannot reach Kafka at 127.0.0.1:1") == true)
     }
 }

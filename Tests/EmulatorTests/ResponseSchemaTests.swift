@@ -16,7 +16,7 @@ struct ResponseSchemaTests {
     @Test("runs, logs, entities, blueprints and tokens have every required field with its type")
     func responseBodies() async throws {
         let schemas = try PortResponseSchemas.load()
-        let harness = try EmulatorHarness.start()
+        let harness = try await EmulatorHarness.start()
         var checked: [String] = []  // operation keys, e.g. "GET /v1/actions/runs/{run_id} 200"
 
         func check(

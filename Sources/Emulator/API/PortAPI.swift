@@ -14,6 +14,9 @@ struct PortAPI: Sendable {
     let tokens: TokenStore
     let recorder: CallRecorder
     let info: InfoBox
+    /// What `GET /v1/kafka-credentials` answers: the SASL user of an external Kafka, or
+    /// the org id and a placeholder for the embedded one (which has no authentication).
+    let kafkaCredentials: (username: String, password: String)
 
     func register(on router: inout HTTPRouter) {
         registerCatalogRoutes(on: &router)
@@ -27,8 +30,8 @@ struct PortAPI: Sendable {
                 }
                 return ok([
                     "credentials": [
-                        "username": .string(info.info?.orgID ?? ""),
-                        "password": "the-embedded-kafka-has-no-password",
+                        "username": .string(kafkaCredentials.username),
+                        "password": .string(kafkaCredentials.password),
                         "brokers": .array(brokers ?? []),
                     ]
                 ])

@@ -1,0 +1,112 @@
+import Kafka
+import Logging
+
+/// An existing Kafka cluster the emulator publishes to instead of its embedded one.
+public struct ExternalKafka: Sendable {
+    /// `host:port` of one or more brokers.
+    public var bootstrapServers: [String]
+    /// How to connect: plaintext, TLS, SASL, or SASL over TLS as Port's brokers require.
+    public var security: KafkaSecurityProtocol = .plaintext
+    /// How long to wait for the brokers at start-up before giving up.
+    public var connectTimeout: Duration = .seconds(10)
+
+    /// A cluster at `bootstrapServers`, reached in plaintext.
+    public init(bootstrapServers: [String], security: KafkaSecurityProtocol = .plaintext) {
+        self.bootstrapServers = bootstrapServers
+        self.security = security
+    }
+}
+
+/// The emulator's Kafka: the embedded mock cluster, or a connection to an external one.
+/// Either way the organization's topics exist once `start` returns.
+struct EmulatorKafka: Sendable {
+    /// The brokers consumers connect to, comma-separated.
+    let bootstrapServers: String
+    /// `embedded` or `external`.
+    let kind: String
+    private let cluster: EmbeddedKafkaCluster?
+    private let producer: KafkaProducer?
+
+    static func start(_ configuration: EmulatorConfiguration, logger: Logger) async throws -> EmulatorKafka {
+        let topics = [configuration.runsTopic, configuration.changeLogTopic]
+        guard let external = configuration.externalKafka else {
+            let cluster = try EmbeddedKafkaCluster.start(brokers: configuration.brokers, logger: logger)
+            do {
+                for topic in topics { try cluster.createTopic(topic, partitions: configuration.partitions) }
+            } catch {
+                cluster.shutdown()
+                throw error
+            }
+            return EmulatorKafka(
+                bootstrapServers: cluster.bootstrapServers,
+                kind: "embedded",
+                cluster: cluster,
+                producer: nil
+            )
+        }
+        logger.info(
+            "connecting to Kafka",
+            metadata: [
+                "bootstrap": "\(external.bootstrapServers.joined(separator: ","))",
+                "timeout": "\(external.connectTimeout)",
+            ]
+        )
+        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: external.bootstrapServers)
+        producerConfiguration.clientID = "port-emulator"
+        producerConfiguration.securityProtocol = external.security
+        let producer = try KafkaProducer.make(configuration: producerConfiguration, logger: logger)
+        do {
+            try await ensureTopics(topics, on: producer, external: external, partitions: configuration.partitions)
+        } catch {
+            await producer.close(timeout: .zero)
+            throw error
+        }
+        return EmulatorKafka(
+            bootstrapServers: external.bootstrapServers.joined(separator: ","),
+            kind: "external",
+            cluster: nil,
+            producer: producer
+        )
+    }
+
+    /// Checks the topics exist on the external cluster and creates those that do not.
+    private static func ensureTopics(
+        _ topics: [String],
+        on producer: KafkaProducer,
+        external: ExternalKafka,
+        partitions: Int
+    ) async throws {
+        let brokerList = external.bootstrapServers.joined(separator: ",")
+        let existing: [String: Int]
+        do {
+            existing = try await producer.topicPartitionCounts(timeout: external.connectTimeout)
+        } catch {
+            throw EmulatorError(
+                message: "cannot reach Kafka at \(brokerList) within \(external.connectTimeout) (\(error)); "
+                    + "check --kafka-bootstrap and the SASL/TLS options"
+            )
+        }
+        let missing = topics.filter { existing[$0] == nil }
+        guard !missing.isEmpty else { return }
+        do {
+            try await producer.createTopics(missing, partitions: partitions, timeout: external.connectTimeout)
+        } catch {
+            throw EmulatorError(
+                message: "topics \(missing.joined(separator: ", ")) do not exist on \(brokerList) and creating them "
+                    + "failed (\(error)); create them, or grant this user CreateTopics"
+            )
+        }
+    }
+
+    /// Closes the producer and stops the embedded cluster.
+    func stop() async {
+        await producer?.close(timeout: .seconds(5))
+        await cluster?.stop()
+    }
+
+    /// Stops at once (start-up failed after Kafka was up).
+    func shutdownNow() async {
+        await producer?.close(timeout: .zero)
+        cluster?.shutdown()
+    }
+}
