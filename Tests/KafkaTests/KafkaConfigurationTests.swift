@@ -81,4 +81,42 @@ struct KafkaConfigurationTests {
         #expect(!sasl.description.contains("hunter2"))
         #expect(sasl.description.contains("org_abc"))
     }
+
+    @Test("textual security settings resolve to Port's SASL_SSL with SCRAM-SHA-512 by default")
+    func securitySettingsResolve() throws {
+        var settings = KafkaSecuritySettings()
+        #expect(try settings.resolve() == .plaintext)
+        settings.securityProtocol = "SASL_SSL"
+        settings.username = "org_abc"
+        settings.password = "secret"
+        settings.caLocation = "/etc/ca.pem"
+        let resolved = try settings.resolve()
+        #expect(
+            resolved
+                == .saslTLS(
+                    KafkaSASLConfiguration(mechanism: .scramSHA512, username: "org_abc", password: "secret"),
+                    KafkaTLSConfiguration(caLocation: "/etc/ca.pem")
+                )
+        )
+    }
+
+    @Test(
+        "a wrong or incomplete security setting is one clear error",
+        arguments: [
+            ("tls", "abc", "security protocol 'tls' is not one of"),
+            ("sasl_ssl", "SCRAM-SHA-1", "SASL mechanism 'SCRAM-SHA-1' is not one of"),
+            ("sasl_plaintext", nil, "sasl_plaintext needs a SASL username and password"),
+        ] as [(String, String?, String)]
+    )
+    func securitySettingsErrors(protocolName: String, mechanism: String?, message: String) {
+        var settings = KafkaSecuritySettings()
+        settings.securityProtocol = protocolName
+        if let mechanism {
+            settings.saslMechanism = mechanism
+            settings.username = "u"
+            settings.password = "p"
+        }
+        let error = #expect(throws: KafkaError.self) { try settings.resolve() }
+        #expect(error?.reason.hasPrefix(message) == true, "\(error?.reason ?? "")")
+    }
 }
