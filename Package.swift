@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "Benchmarks",
             dependencies: [
-                "Kafka", "HTTPServer",
+                "Kafka", "HTTPServer", "Emulator",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

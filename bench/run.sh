@@ -4,6 +4,9 @@
 #  2. Kafka throughput through the embedded cluster with 1 KiB values, produced and consumed.
 #  3. HTTP requests per second for a trivial JSON route, 32 connections, wrk on the same
 #     machine, for the Swift HTTPServer next to a bare C libmicrohttpd server and nginx.
+#  4. port-emulator serve: spawn until the ready line (then checked: API answers, topics exist).
+#  5. Port API writes at 32 connections: PATCH of a run and POST of a run log, next to the
+#     bare HTTP layer's figure from step 3.
 # Results go to stdout and bench-results/summary.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +27,7 @@ done
 
 echo "== building (release)" >&2
 swift build -c release --product port-bench >&2
+swift build -c release --product port-emulator >&2
 cc -O2 -o "$OUT/mhd_bare" bench/mhd_bare.c $(pkg-config --cflags --libs libmicrohttpd) -lpthread
 
 PIDS=()
@@ -75,12 +79,14 @@ wait_for_port() {
     return 1
 }
 
-run_wrk() {  # name port [path]
+run_wrk() {  # name port [path [lua-script]]
     path=${3:-/bench}
     wait_for_port "$2"
-    body=$(curl -s "http://127.0.0.1:$2$path")
-    [ "$body" = '{"ok":true}' ] || { echo "bench: $1 answered '$body'" >&2; exit 1; }
-    wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$2$path" > "$OUT/wrk-$1.txt"
+    if [ -z "${4:-}" ]; then
+        body=$(curl -s "http://127.0.0.1:$2$path")
+        [ "$body" = '{"ok":true}' ] || { echo "bench: $1 answered '$body'" >&2; exit 1; }
+    fi
+    wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency ${4:+-s "$4"} "http://127.0.0.1:$2$path" > "$OUT/wrk-$1.txt"
     rps=$(awk '/Requests\/sec/{print $2}' "$OUT/wrk-$1.txt")
     p50=$(awk '$1=="50%"{print $2}' "$OUT/wrk-$1.txt")
     p99=$(awk '$1=="99%"{print $2}' "$OUT/wrk-$1.txt")
@@ -117,5 +123,35 @@ nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" 2>/dev/null & PIDS+=($!)
 run_wrk "nginx($THREADS workers)" 18083
 kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
 rm -rf "$NGINX_DIR"
+
+{
+    echo
+    echo "## 4. port-emulator serve start-up ($STARTUP_RUNS runs, release build, fixtures loaded)"
+    readies=()
+    for run in $(seq "$STARTUP_RUNS"); do
+        line=$("$BIN/port-bench" emulator-startup --executable "$BIN/port-emulator" --fixtures fixtures)
+        echo "run $run: $line"
+        readies+=("$(echo "$line" | sed -n 's/.*spawn_to_ready_ms=\([0-9.]*\).*/\1/p')")
+    done
+    sorted=$(printf '%s\n' "${readies[@]}" | sort -n)
+    echo "spawn_to_ready_ms: min=$(echo "$sorted" | head -1) median=$(echo "$sorted" | sed -n "$(( (STARTUP_RUNS + 1) / 2 ))p") max=$(echo "$sorted" | tail -1)"
+    echo
+    echo "## 5. Port API writes on one run: wrk -t2 -c$CONNECTIONS -d$DURATION (compare swift-immediate in 3.)"
+} | tee -a "$OUT/summary.txt"
+
+"$BIN/port-emulator" serve --port 18084 --fixtures fixtures --log-level error > /dev/null & PIDS+=($!)
+wait_for_port 18084
+TOKEN=$(curl -s -X POST http://127.0.0.1:18084/v1/auth/access_token -H 'Content-Type: application/json' \
+    -d '{"clientId":"emulator-client-id","clientSecret":"emulator-client-secret"}' | sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p')
+RUN_ID=$(curl -s -X POST http://127.0.0.1:18084/_emulator/runs -H 'Content-Type: application/json' \
+    -d '{"action":"deploy_service","properties":{"version":"1.0"}}' | sed -n 's/.*"id":"\(r_[^"]*\)".*/\1/p')
+[ -n "$TOKEN" ] && [ -n "$RUN_ID" ] || { echo "bench: could not get a token and a run from port-emulator" >&2; exit 1; }
+export TOKEN
+run_wrk "emulator-PATCH-run" 18084 "/v1/actions/runs/$RUN_ID" bench/wrk/patch-run.lua
+run_wrk "emulator-POST-log" 18084 "/v1/actions/runs/$RUN_ID/logs" bench/wrk/post-log.lua
+status=$(curl -s "http://127.0.0.1:18084/v1/actions/runs/$RUN_ID" -H "Authorization: Bearer $TOKEN" | sed -n 's/.*"status":"\([A-Z_]*\)".*/\1/p')
+logs=$(curl -s "http://127.0.0.1:18084/_emulator/runs/$RUN_ID" | grep -o '"id":"log_' | wc -l)
+echo "after the load: run status=$status, logs stored=$logs" | tee -a "$OUT/summary.txt"
+kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
 
 echo "summary written to $OUT/summary.txt" >&2

@@ -208,8 +208,9 @@ public struct EmulatorError: Error, Sendable, CustomStringConvertible {
 /// Port's `X-Trace-Id`: a random 32-hex-digit id per response.
 enum TraceID {
     static func make() -> String {
-        let high = UInt64.random(in: .min ... .max)
-        let low = UInt64.random(in: .min ... .max)
+        var randomness = IdentifierRandomness()
+        let high = randomness.next()
+        let low = randomness.next()
         return hex(high) + hex(low)
     }
 

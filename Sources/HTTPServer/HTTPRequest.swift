@@ -52,7 +52,7 @@ public struct HTTPRequest: Sendable {
 
     /// The first value of a header, matched without regard to case.
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        headers.first { asciiCaseInsensitiveEqual($0.name, name) }?.value
     }
 
     /// The first value of a query parameter.
@@ -102,5 +102,14 @@ extension DecodingError {
         @unknown default:
             return "\(self)"
         }
+    }
+}
+
+/// Whether two header names are equal ignoring ASCII case (header names are ASCII tokens).
+func asciiCaseInsensitiveEqual(_ left: String, _ right: String) -> Bool {
+    guard left.utf8.count == right.utf8.count else { return false }
+    return zip(left.utf8, right.utf8).allSatisfy { leftByte, rightByte in
+        leftByte == rightByte
+            || (leftByte | 0x20 == rightByte | 0x20 && (leftByte | 0x20) >= 0x61 && (leftByte | 0x20) <= 0x7A)
     }
 }

@@ -11,7 +11,7 @@ struct PortBench: AsyncParsableCommand {
         abstract: "Measures the foundation: embedded Kafka start-up and throughput, and the HTTP server.",
         discussion:
             "`make bench` runs all of these and compares the HTTP server with nginx and a bare C libmicrohttpd server.",
-        subcommands: [KafkaStartup.self, KafkaThroughput.self, HTTPServe.self]
+        subcommands: [KafkaStartup.self, KafkaThroughput.self, HTTPServe.self, EmulatorStartup.self]
     )
 }
 
@@ -21,6 +21,32 @@ let quietLogger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
 func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
 
 extension PortBench {
+    struct EmulatorStartup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "emulator-startup",
+            abstract: "Time `port-emulator serve` from spawn to its ready line, check it (API and topics), stop it."
+        )
+
+        @Option(help: "The port-emulator executable.")
+        var executable = ".build/release/port-emulator"
+
+        @Option(help: "Fixtures directory to load (as serve would).")
+        var fixtures = "fixtures"
+
+        func run() async throws {
+            let result = try await EmulatorBenchmarks.startup(
+                executable: executable,
+                fixtures: fixtures,
+                logger: quietLogger
+            )
+            print(
+                "emulator-startup spawn_to_ready_ms=\(format(result.spawnToReady.milliseconds)) "
+                    + "spawn_to_verified_ms=\(format(result.spawnToVerified.milliseconds)) "
+                    + "in_process_start_ms=\(format(result.inProcess.milliseconds))"
+            )
+        }
+    }
+
     struct KafkaStartup: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "kafka-startup",

@@ -90,8 +90,13 @@ public final class TokenStore: Sendable {
 
     /// The token of an `Authorization: Bearer <token>` header value, if it is one.
     private static func bearerToken(_ authorization: String?) -> String? {
-        guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { return nil }
-        return String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        guard let authorization else { return nil }
+        let bytes = authorization.utf8
+        let scheme = Array("bearer ".utf8)
+        guard bytes.count > scheme.count, zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
+        let token = bytes.dropFirst(scheme.count).drop { $0 == UInt8(ascii: " ") }
+        let end = token.lastIndex { $0 != UInt8(ascii: " ") }.map { token.index(after: $0) } ?? token.startIndex
+        return String(decoding: token[..<end], as: UTF8.self)
     }
 
     /// Expires every token now.

@@ -123,6 +123,7 @@ enum PortIdentifier {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
     static func make(prefix: String) -> String {
-        prefix + String((0..<16).map { _ in alphabet.randomElement()! })
+        var randomness = IdentifierRandomness()
+        return prefix + String((0..<16).map { _ in alphabet.randomElement(using: &randomness)! })
     }
 }

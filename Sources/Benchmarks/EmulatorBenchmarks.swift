@@ -1,0 +1,92 @@
+import Emulator
+import Foundation
+import Kafka
+import Logging
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Start-up of `port-emulator serve` as a user sees it: from spawning the process until its
+/// ready line, then checked (the API answers, both topics exist) before it is stopped.
+public enum EmulatorBenchmarks {
+    /// One timed start.
+    public struct Startup: Sendable {
+        /// Spawn until the ready line was read from the process's stdout.
+        public let spawnToReady: Duration
+        /// Spawn until the API answered and the topics were seen through Kafka metadata.
+        public let spawnToVerified: Duration
+        /// `PortEmulator.start` inside one process, without process start-up.
+        public let inProcess: Duration
+    }
+
+    /// Spawns `executable serve --port 0`, waits for its ready line, checks it, stops it
+    /// with SIGTERM; then times `PortEmulator.start` in this process too.
+    public static func startup(executable: String, fixtures: String?, logger: Logger) async throws -> Startup {
+        let clock = ContinuousClock()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments =
+            ["serve", "--port", "0", "--log-level", "error"] + (fixtures.map { ["--fixtures", $0] } ?? [])
+        let output = Pipe()
+        process.standardOutput = output
+        let started = clock.now
+        try process.run()
+        defer {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+        }
+        guard let line = readLine(containing: "port-emulator ready:", from: output.fileHandleForReading) else {
+            throw BenchmarkError(message: "port-emulator exited before its ready line")
+        }
+        let ready = clock.now
+        let fields = Dictionary(
+            line.split(separator: " ").compactMap { part -> (String, String)? in
+                let pair = part.split(separator: "=", maxSplits: 1)
+                return pair.count == 2 ? (String(pair[0]), String(pair[1])) : nil
+            },
+            uniquingKeysWith: { first, _ in first }
+        )
+        guard let api = fields["api"], let kafka = fields["kafka"], let org = fields["org"] else {
+            throw BenchmarkError(message: "unexpected ready line: \(line)")
+        }
+        try await verify(apiURL: api, kafka: kafka, topics: ["\(org).runs", "\(org).change.log"], logger: logger)
+        let verified = clock.now
+
+        var configuration = EmulatorConfiguration()
+        configuration.port = 0
+        if let fixtures { configuration.fixtures = try Fixtures.load(from: fixtures) }
+        let inProcessStart = clock.now
+        let emulator = try await PortEmulator.start(configuration: configuration, logger: logger)
+        let inProcess = clock.now - inProcessStart
+        await emulator.stop()
+        return Startup(spawnToReady: ready - started, spawnToVerified: verified - started, inProcess: inProcess)
+    }
+
+    private static func readLine(containing marker: String, from handle: FileHandle) -> String? {
+        var buffer = Data()
+        while true {
+            let chunk = handle.availableData
+            if chunk.isEmpty { return nil }
+            buffer.append(chunk)
+            let text = String(decoding: buffer, as: UTF8.self)
+            if let line = text.split(separator: "\n").first(where: { $0.contains(marker) }) { return String(line) }
+        }
+    }
+
+    private static func verify(apiURL: String, kafka: String, topics: [String], logger: Logger) async throws {
+        let health = URL(string: apiURL.replacingOccurrences(of: "/v1", with: "/_emulator/health"))!
+        let (_, response) = try await URLSession.shared.data(from: health)
+        guard (response as? HTTPURLResponse)?.statusCode == 200 else {
+            throw BenchmarkError(message: "the API did not answer /_emulator/health with 200")
+        }
+        let producer = try KafkaProducer.make(
+            configuration: KafkaProducerConfiguration(bootstrapServers: [kafka]),
+            logger: logger
+        )
+        let counts = try await producer.topicPartitionCounts(timeout: .seconds(5))
+        await producer.close(timeout: .zero)
+        let missing = topics.filter { counts[$0] == nil }
+        guard missing.isEmpty else { throw BenchmarkError(message: "topics missing: \(missing)") }
+    }
+}
