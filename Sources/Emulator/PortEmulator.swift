@@ -106,16 +106,20 @@ public final class PortEmulator: Sendable {
         serverConfiguration.finalizeResponse = { request, response in
             response.setHeader("X-Trace-Id", TraceID.make())
             guard !request.path.hasPrefix("/_emulator/") else { return }
+            let clientID = tokens.clientID(forAuthorization: request.header("Authorization"))
             recorder.record(
                 JournalEntry(
                     time: Date(),
-                    clientID: tokens.clientID(forAuthorization: request.header("Authorization")),
+                    clientID: clientID,
                     method: request.method,
                     path: request.path,
                     status: response.status,
                     runID: CallRecorder.runID(of: request)
                 )
             )
+            if response.status >= 400, response.annotations[Violation.recordedAnnotation] == nil {
+                recorder.record(Violation(refusedByServer: request, response: response, clientID: clientID))
+            }
         }
         let server: HTTPServer
         do {

@@ -245,11 +245,41 @@ struct PortAPITests {
         #expect(violations.first?["error"] == "run_exhausted")
         #expect(violations.first?["runId"]?.stringValue == runID)
 
+        // Refusals of the HTTP layer itself are violations too, with their own rules.
+        _ = try await harness.call("GET", "/v1/no-such-route", token: token)
+        _ = try await harness.call("DELETE", "/v1/actions/runs/\(runID)", token: token)
+        _ = try await RawHTTPClient.send(
+            port: harness.port,
+            method: "POST",
+            path: "/v1/actions/runs/\(runID)/logs",
+            headers: [("Authorization", "Bearer \(token)")],
+            body: [UInt8](repeating: 0x20, count: (1 << 20) + 1)
+        )
+        let refusedByServer = harness.emulator.recorder.violations.dropFirst()
+        #expect(refusedByServer.map(\.rule) == ["route-exists", "method-allowed", "body-size-limit"])
+        #expect(refusedByServer.map(\.status) == [404, 405, 413])
+        #expect(refusedByServer.allSatisfy { $0.clientID == "emulator-client-id" })
+
         let runs = try await harness.call("GET", "/_emulator/runs")
         #expect(runs.json["runs"]?.arrayValue?.first?["status"] == "SUCCESS")
         #expect(try await harness.call("POST", "/_emulator/reset").status == 200)
         #expect(try await harness.call("GET", "/_emulator/journal").json["journal"] == [])
         #expect(try await harness.call("GET", "/_emulator/runs").json["runs"] == [])
+        await harness.emulator.stop()
+    }
+
+    @Test("a run created through the admin API takes its fixture action's title, blueprint and approval rule")
+    func adminRunUsesFixture() async throws {
+        let harness = try await EmulatorHarness.start()
+        let runID = try await harness.createRun(#"{"action":"deploy_service","properties":{"version":"1"}}"#)
+        let run = try harness.emulator.runs.run(runID)
+        #expect(run.request.action.title == "Deploy service")
+        #expect(run.request.blueprintIdentifier == "service")
+        #expect(run.request.blueprintTitle == "Deployable service")
+        let waiting = try await harness.createRun(#"{"action":"create_vm","requiredApproval":true}"#)
+        #expect(try harness.emulator.runs.run(waiting).status == .waitingForApproval)
+        let adHoc = try await harness.createRun(#"{"action":"not_in_fixtures"}"#)
+        #expect(try harness.emulator.runs.run(adHoc).request.blueprintIdentifier == nil)
         await harness.emulator.stop()
     }
 
@@ -265,6 +295,22 @@ struct PortAPITests {
         #expect(all.json["runs"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [third, second, first])
         let active = try await harness.call("GET", "/v1/actions/runs?action=create_vm&active=true", token: token)
         #expect(active.json["runs"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [third])
+        let triggered = try await harness.call(
+            "POST",
+            "/v1/actions/create_vm/runs?run_as=dev@example.com",
+            token: token,
+            body: #"{"properties":{"name":"vm-9","cpu":2}}"#
+        )
+        let fourth = try #require(triggered.json["run"]?["id"]?.stringValue)
+        let byUser = try await harness.call("GET", "/v1/actions/runs?user_id=dev@example.com", token: token)
+        #expect(byUser.json["runs"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [fourth])
+        let bySource = try await harness.call("GET", "/v1/actions/runs?source=API&limit=2", token: token)
+        #expect(bySource.json["runs"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [fourth, third])
+        for bad in ["source=CLI", "active=maybe", "limit=0", "version=v9"] {
+            let refused = try await harness.call("GET", "/v1/actions/runs?\(bad)", token: token)
+            #expect(refused.status == 422, "\(bad)")
+            #expect(refused.json["error"] == "invalid_request", "\(bad)")
+        }
         await harness.emulator.stop()
     }
 }

@@ -51,7 +51,8 @@ struct AdminAPI: Sendable {
         return .object(object)
     }
 
-    /// Reads `{"action", "properties"?, "entity"?, "blueprint"?, "requiredApproval"?, "synchronized"?, "user"?}`.
+    /// Reads `{"action", "properties"?, "entity"?, "blueprint"?, "requiredApproval"?, "synchronized"?, "user"?}`;
+    /// a fixture action's definition fills in what the body leaves out.
     private func newRun(from body: JSONBody) throws(PortError) -> NewRun {
         let object = try body.value.object(
             allowing: ["action", "properties", "entity", "blueprint", "requiredApproval", "synchronized", "user"]
@@ -60,14 +61,28 @@ struct AdminAPI: Sendable {
             throw .invalidRequest("body.action is required (a string)")
         }
         var run = NewRun(action: RunActionInfo(identifier: action))
+        // A fixture action lends its title, blueprint and approval rule; the body may override them.
+        if let definition = try? catalog.action(action) {
+            run.action = RunActionInfo(identifier: action, title: definition.title, icon: definition.icon)
+            run.blueprintIdentifier = definition.blueprintIdentifier
+            run.blueprintTitle = definition.blueprintIdentifier.flatMap { try? catalog.blueprint($0).title }
+            run.requiredApproval = definition.requiredApproval
+            run.synchronized = definition.invocation.synchronized
+        }
         if let properties = object["properties"] {
             guard let value = properties.objectValue else { throw .invalidRequest("body.properties must be an object") }
             run.properties = value
         }
         run.entityIdentifier = object["entity"]?.stringValue
-        run.blueprintIdentifier = object["blueprint"]?.stringValue
-        run.requiredApproval = object["requiredApproval"]?.boolValue ?? false
-        run.synchronized = object["synchronized"]?.boolValue ?? false
+        if let blueprint = object["blueprint"]?.stringValue {
+            run.blueprintIdentifier = blueprint
+            run.blueprintTitle = nil
+        }
+        if let entity = run.entityIdentifier, let blueprint = run.blueprintIdentifier {
+            run.entityTitle = try? runs.entity(entity, of: blueprint).title
+        }
+        run.requiredApproval = object["requiredApproval"]?.boolValue ?? run.requiredApproval
+        run.synchronized = object["synchronized"]?.boolValue ?? run.synchronized
         if let user = object["user"]?.stringValue { run.createdBy = user }
         return run
     }

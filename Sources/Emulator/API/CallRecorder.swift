@@ -79,3 +79,46 @@ public final class CallRecorder: Sendable {
         request.path.split(separator: "/").first { $0.hasPrefix("r_") }.map(String.init) ?? request.query("run_id")
     }
 }
+
+extension Violation {
+    /// The annotation a route sets on a response whose refusal it has already recorded.
+    static let recordedAnnotation = "emulator.violation-recorded"
+
+    /// The refusal of `request` with Port's `error`.
+    init(refusing request: HTTPRequest, with error: PortError, clientID: String?) {
+        self.init(
+            time: Date(),
+            clientID: clientID,
+            method: request.method,
+            path: request.path,
+            runID: CallRecorder.runID(of: request),
+            status: error.status,
+            code: error.code,
+            rule: error.rule,
+            message: error.message
+        )
+    }
+
+    /// A refusal made by the HTTP layer before any route ran: an unknown path (404), a
+    /// method the path does not take (405), a body over 1 MiB (413).
+    init(refusedByServer request: HTTPRequest, response: HTTPResponse, clientID: String?) {
+        let body = try? JSONValue.parse(response.body)
+        let rule =
+            switch response.status {
+            case 404: "route-exists"
+            case 405: "method-allowed"
+            case 413: "body-size-limit"
+            default: "server-error"
+            }
+        self.init(
+            refusing: request,
+            with: PortError(
+                status: response.status,
+                code: body?["error"]?.stringValue ?? "http_\(response.status)",
+                message: body?["message"]?.stringValue ?? "",
+                rule: rule
+            ),
+            clientID: clientID
+        )
+    }
+}

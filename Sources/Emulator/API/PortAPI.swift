@@ -106,11 +106,21 @@ struct PortAPI: Sendable {
             route { (request, _) throws(PortError) in
                 let limit = try integerQuery(request, "limit", in: 1...1000) ?? 1000
                 let runShape = try shape(request)
+                _ = try booleanQuery(request, "active")
+                let sources = try request.queryValues("source").flatMap { $0.split(separator: ",") }.map {
+                    (text) throws(PortError) -> RunSource in
+                    guard let source = RunSource(rawValue: String(text)) else {
+                        throw .invalidRequest("querystring.source must be UI, API or AUTOMATION (got \"\(text)\")")
+                    }
+                    return source
+                }
                 let selected = runs.runs.filter { run in
                     (request.query("action").map { $0 == run.request.action.identifier } ?? true)
                         && (request.query("entity").map { $0 == run.request.entityIdentifier } ?? true)
                         && (request.query("blueprint").map { $0 == run.request.blueprintIdentifier } ?? true)
                         && (request.query("user_email").map { $0 == run.request.createdBy } ?? true)
+                        && (request.query("user_id").map { $0 == run.request.createdBy } ?? true)
+                        && (sources.isEmpty || sources.contains(run.request.source))
                         && (request.query("external_run_id").map { $0 == run.externalRunId } ?? true)
                         && (request.query("active").map { ($0 == "true") == !run.status.isFinished } ?? true)
                 }
@@ -134,18 +144,14 @@ struct PortAPI: Sendable {
             } catch {
                 recorder.record(
                     Violation(
-                        time: Date(),
-                        clientID: tokens.clientID(forAuthorization: request.header("Authorization")),
-                        method: request.method,
-                        path: request.path,
-                        runID: CallRecorder.runID(of: request),
-                        status: error.status,
-                        code: error.code,
-                        rule: error.rule,
-                        message: error.message
+                        refusing: request,
+                        with: error,
+                        clientID: tokens.clientID(forAuthorization: request.header("Authorization"))
                     )
                 )
-                return error.response
+                var response = error.response
+                response.annotations[Violation.recordedAnnotation] = "yes"
+                return response
             }
         }
     }
