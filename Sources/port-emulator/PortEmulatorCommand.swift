@@ -15,7 +15,8 @@ struct PortEmulatorCommand: AsyncParsableCommand {
             blueprints and actions of a fixtures directory, and serves Port's API (auth, action \
             runs and their state machine, logs, approval, blueprints, actions, entities with \
             run_id) and the admin API under /_emulator/ (runs, journal, violations, reset). \
-            Publishing invocations to Kafka follows.
+            --kafka-bootstrap uses an existing Kafka instead of the embedded one. Publishing \
+            invocations to Kafka follows.
             """,
         subcommands: [Serve.self],
         defaultSubcommand: Serve.self
