@@ -35,6 +35,11 @@ cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 now_ns() { date +%s%N; }
+# min, median and max of the numbers given, as "min=… median=… max=…"
+spread() {
+    sorted=$(printf '%s\n' "$@" | sort -n)
+    echo "min=$(echo "$sorted" | head -1) median=$(echo "$sorted" | sed -n "$(( ($# + 1) / 2 ))p") max=$(echo "$sorted" | tail -1)"
+}
 
 {
     echo "# port-kafka-harness foundation benchmarks"
@@ -52,8 +57,7 @@ now_ns() { date +%s%N; }
         echo "run $run: wall_ms=$(( (end - start) / 1000000 )) $line"
         firsts+=("$(echo "$line" | sed -n 's/.*exec_to_first_delivery_ms=\([0-9.]*\).*/\1/p')")
     done
-    sorted=$(printf '%s\n' "${firsts[@]}" | sort -n)
-    echo "exec_to_first_delivery_ms: min=$(echo "$sorted" | head -1) median=$(echo "$sorted" | sed -n "$(( (STARTUP_RUNS + 1) / 2 ))p") max=$(echo "$sorted" | tail -1)"
+    echo "exec_to_first_delivery_ms: $(spread "${firsts[@]}")"
     echo
     echo "## 2. Kafka throughput, $MESSAGES x 1 KiB values, 3 partitions, $THROUGHPUT_RUNS runs"
     echo "(the embedded cluster keeps about 5 MiB per partition, so one run stays under 4 MiB each)"
@@ -133,8 +137,7 @@ rm -rf "$NGINX_DIR"
         echo "run $run: $line"
         readies+=("$(echo "$line" | sed -n 's/.*spawn_to_ready_ms=\([0-9.]*\).*/\1/p')")
     done
-    sorted=$(printf '%s\n' "${readies[@]}" | sort -n)
-    echo "spawn_to_ready_ms: min=$(echo "$sorted" | head -1) median=$(echo "$sorted" | sed -n "$(( (STARTUP_RUNS + 1) / 2 ))p") max=$(echo "$sorted" | tail -1)"
+    echo "spawn_to_ready_ms: $(spread "${readies[@]}")"
     echo
     echo "## 5. Port API writes on one run: wrk -t2 -c$CONNECTIONS -d$DURATION (compare swift-immediate in 3.)"
 } | tee -a "$OUT/summary.txt"

@@ -4,44 +4,24 @@ import PortContract
 extension PortAPI {
     /// Blueprints, actions, and triggering a run of an action.
     func registerCatalogRoutes(on router: inout HTTPRouter) {
-        router.addImmediate(
-            .get,
-            "/v1/blueprints",
-            route { (_, _) throws(PortError) in ok(["blueprints": .array(catalog.blueprints.map(\.json))]) }
-        )
-        router.addImmediate(
-            .get,
-            "/v1/blueprints/:blueprint",
-            route { (request, _) throws(PortError) in
-                ok(["blueprint": try catalog.blueprint(request.parameter("blueprint")!).json])
+        registerDefinitionRoutes(
+            on: &router,
+            path: "/v1/blueprints",
+            key: "blueprint",
+            list: { catalog.blueprints.map(\.json) },
+            find: { (identifier) throws(PortError) in try catalog.blueprint(identifier).json },
+            create: { (body, client) throws(PortError) in
+                try catalog.add(try Blueprint(definition: body), by: client).json
             }
         )
-        router.addImmediate(
-            .post,
-            "/v1/blueprints",
-            route { (request, client) throws(PortError) in
-                let blueprint = try Blueprint(definition: try JSONBody(request).value)
-                return ok(["blueprint": try catalog.add(blueprint, by: client).json], status: 201)
-            }
-        )
-        router.addImmediate(
-            .get,
-            "/v1/actions",
-            route { (_, _) throws(PortError) in ok(["actions": .array(catalog.actions.map(\.json))]) }
-        )
-        router.addImmediate(
-            .get,
-            "/v1/actions/:action",
-            route { (request, _) throws(PortError) in
-                ok(["action": try catalog.action(request.parameter("action")!).json])
-            }
-        )
-        router.addImmediate(
-            .post,
-            "/v1/actions",
-            route { (request, client) throws(PortError) in
-                let action = try ActionDefinition(definition: try JSONBody(request).value)
-                return ok(["action": try catalog.add(action, by: client).json], status: 201)
+        registerDefinitionRoutes(
+            on: &router,
+            path: "/v1/actions",
+            key: "action",
+            list: { catalog.actions.map(\.json) },
+            find: { (identifier) throws(PortError) in try catalog.action(identifier).json },
+            create: { (body, client) throws(PortError) in
+                try catalog.add(try ActionDefinition(definition: body), by: client).json
             }
         )
         router.addImmediate(
@@ -76,6 +56,32 @@ extension PortAPI {
                 let body = try JSONBody(request).value.object(allowing: ["response"])
                 guard let response = body["response"] else { throw .invalidRequest("body.response is required") }
                 return ok(["run": try runs.setResponse(request.parameter("id")!, response, by: client).json(.v1)])
+            }
+        )
+    }
+}
+
+extension PortAPI {
+    /// `GET path` (`{ok, <key>s}`), `GET path/:id` (`{ok, <key>}`) and `POST path` (201).
+    fileprivate func registerDefinitionRoutes(
+        on router: inout HTTPRouter,
+        path: String,
+        key: String,
+        list: @escaping @Sendable () -> [JSONValue],
+        find: @escaping @Sendable (String) throws(PortError) -> JSONValue,
+        create: @escaping @Sendable (JSONValue, String) throws(PortError) -> JSONValue
+    ) {
+        router.addImmediate(.get, path, route { (_, _) throws(PortError) in ok([key + "s": .array(list())]) })
+        router.addImmediate(
+            .get,
+            path + "/:identifier",
+            route { (request, _) throws(PortError) in ok([key: try find(request.parameter("identifier")!)]) }
+        )
+        router.addImmediate(
+            .post,
+            path,
+            route { (request, client) throws(PortError) in
+                ok([key: try create(try JSONBody(request).value, client)], status: 201)
             }
         )
     }

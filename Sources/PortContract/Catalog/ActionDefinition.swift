@@ -51,14 +51,7 @@ public struct ActionDefinition: Sendable, Equatable {
 
     /// Reads a definition in either shape; anything missing or mistyped is 422 `invalid_request`.
     public init(definition body: JSONValue) throws(PortError) {
-        guard let object = body.objectValue else {
-            throw .invalidRequest("action must be a JSON object, not \(body.typeName)")
-        }
-        guard let identifier = object["identifier"]?.stringValue, PortIdentifierRules.isValid(identifier) else {
-            throw .invalidRequest(
-                "body.identifier is required: letters, digits and @_.+:\\/=- (got \(object["identifier"]?.compactText ?? "nothing"))"
-            )
-        }
+        let (object, identifier) = try PortIdentifierRules.definition(body, of: "action")
         let trigger = object["trigger"]
         let operationText: String?
         let blueprint: JSONValue?

@@ -20,14 +20,7 @@ public struct Blueprint: Sendable, Equatable {
 
     /// Reads a blueprint body; a missing identifier or a malformed schema is 422 `invalid_request`.
     public init(definition body: JSONValue) throws(PortError) {
-        guard let object = body.objectValue else {
-            throw .invalidRequest("blueprint must be a JSON object, not \(body.typeName)")
-        }
-        guard let identifier = object["identifier"]?.stringValue, PortIdentifierRules.isValid(identifier) else {
-            throw .invalidRequest(
-                "body.identifier is required: letters, digits and @_.+:\\/=- (got \(object["identifier"]?.compactText ?? "nothing"))"
-            )
-        }
+        let (object, identifier) = try PortIdentifierRules.definition(body, of: "blueprint")
         if let title = object["title"], title.stringValue == nil {
             throw .invalidRequest("body.title must be a string, not \(title.typeName)")
         }
@@ -58,5 +51,18 @@ public enum PortIdentifierRules {
             scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
                 || "@_.+:\\/=-".unicodeScalars.contains(scalar)
         }
+    }
+
+    /// A definition body (`kind` names it in errors) as an object with a valid `identifier`.
+    static func definition(_ body: JSONValue, of kind: String) throws(PortError) -> (JSONObject, String) {
+        guard let object = body.objectValue else {
+            throw .invalidRequest("\(kind) must be a JSON object, not \(body.typeName)")
+        }
+        guard let identifier = object["identifier"]?.stringValue, isValid(identifier) else {
+            throw .invalidRequest(
+                "body.identifier is required: letters, digits and @_.+:\\/=- (got \(object["identifier"]?.compactText ?? "nothing"))"
+            )
+        }
+        return (object, identifier)
     }
 }
