@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C libraries, each declared once as a system library with a shim header.
@@ -47,7 +48,7 @@ let package = Package(
         .target(name: "JQ", dependencies: ["CJQ"]),
 
         // The product's libraries.
-        .target(name: "PortContract"),
+        .target(name: "PortContract", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "Emulator",
             dependencies: [

@@ -20,6 +20,8 @@ public struct EmulatorConfiguration: Sendable {
     public var tokenTTL: Duration = .seconds(10_800)
     /// The blueprints and actions the organization starts with.
     public var fixtures = Fixtures()
+    /// `.secrets` of the payload-template context (`--secret NAME=VALUE`).
+    public var secrets: [String: String] = [:]
 
     /// Creates the default configuration.
     public init() {}

@@ -24,15 +24,20 @@ struct EmulatorKafka: Sendable {
     let bootstrapServers: String
     /// `embedded` or `external`.
     let kind: String
+    /// The producer invocations and change-log messages go out through.
+    let producer: KafkaProducer
     private let cluster: EmbeddedKafkaCluster?
-    private let producer: KafkaProducer?
 
     static func start(_ configuration: EmulatorConfiguration, logger: Logger) async throws -> EmulatorKafka {
         let topics = [configuration.runsTopic, configuration.changeLogTopic]
         guard let external = configuration.externalKafka else {
             let cluster = try EmbeddedKafkaCluster.start(brokers: configuration.brokers, logger: logger)
+            let producer: KafkaProducer
             do {
                 for topic in topics { try cluster.createTopic(topic, partitions: configuration.partitions) }
+                producer = try makeProducer([cluster.bootstrapServers], security: .plaintext, logger: logger)
+                // Fetching metadata now spares the first invocations librdkafka's wait for it.
+                _ = try await producer.topicPartitionCounts(timeout: .seconds(5))
             } catch {
                 cluster.shutdown()
                 throw error
@@ -40,8 +45,8 @@ struct EmulatorKafka: Sendable {
             return EmulatorKafka(
                 bootstrapServers: cluster.bootstrapServers,
                 kind: "embedded",
-                cluster: cluster,
-                producer: nil
+                producer: producer,
+                cluster: cluster
             )
         }
         logger.info(
@@ -51,10 +56,7 @@ struct EmulatorKafka: Sendable {
                 "timeout": "\(external.connectTimeout)",
             ]
         )
-        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: external.bootstrapServers)
-        producerConfiguration.clientID = "port-emulator"
-        producerConfiguration.securityProtocol = external.security
-        let producer = try KafkaProducer.make(configuration: producerConfiguration, logger: logger)
+        let producer = try makeProducer(external.bootstrapServers, security: external.security, logger: logger)
         do {
             try await ensureTopics(topics, on: producer, external: external, partitions: configuration.partitions)
         } catch {
@@ -64,9 +66,22 @@ struct EmulatorKafka: Sendable {
         return EmulatorKafka(
             bootstrapServers: external.bootstrapServers.joined(separator: ","),
             kind: "external",
-            cluster: nil,
-            producer: producer
+            producer: producer,
+            cluster: nil
         )
+    }
+
+    /// The publisher's producer: acknowledged by all replicas, sent after at most 1 ms.
+    private static func makeProducer(
+        _ servers: [String],
+        security: KafkaSecurityProtocol,
+        logger: Logger
+    ) throws -> KafkaProducer {
+        var configuration = KafkaProducerConfiguration(bootstrapServers: servers)
+        configuration.clientID = "port-emulator"
+        configuration.securityProtocol = security
+        configuration.linger = .milliseconds(1)
+        return try KafkaProducer.make(configuration: configuration, logger: logger)
     }
 
     /// Checks the topics exist on the external cluster and creates those that do not.
@@ -100,13 +115,13 @@ struct EmulatorKafka: Sendable {
 
     /// Closes the producer and stops the embedded cluster.
     func stop() async {
-        await producer?.close(timeout: .seconds(5))
+        await producer.close(timeout: .seconds(5))
         await cluster?.stop()
     }
 
     /// Stops at once (start-up failed after Kafka was up).
     func shutdownNow() async {
-        await producer?.close(timeout: .zero)
+        await producer.close(timeout: .zero)
         cluster?.shutdown()
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 import Kafka
 import Logging
+import PortContract
 import ServiceLifecycle
 
 /// Where a running emulator can be reached; served at `GET /_emulator/info`.
@@ -46,6 +47,8 @@ public final class PortEmulator: Sendable {
     public let recorder: CallRecorder
     /// The blueprints and actions.
     public let catalog: Catalog
+    /// Publishes invocations and change-log messages.
+    public let publisher: InvocationPublisher
     private let kafka: EmulatorKafka
     private let server: HTTPServer
 
@@ -54,6 +57,7 @@ public final class PortEmulator: Sendable {
         runs: RunStore,
         recorder: CallRecorder,
         catalog: Catalog,
+        publisher: InvocationPublisher,
         kafka: EmulatorKafka,
         server: HTTPServer
     ) {
@@ -61,6 +65,7 @@ public final class PortEmulator: Sendable {
         self.runs = runs
         self.recorder = recorder
         self.catalog = catalog
+        self.publisher = publisher
         self.kafka = kafka
         self.server = server
     }
@@ -89,6 +94,21 @@ public final class PortEmulator: Sendable {
             ttl: configuration.tokenTTL,
             orgID: configuration.orgID
         )
+        let publisher = InvocationPublisher(
+            producer: kafka.producer,
+            runs: runs,
+            catalog: catalog,
+            settings: InvocationPublisher.Settings(
+                orgID: configuration.orgID,
+                runsTopic: configuration.runsTopic,
+                changeLogTopic: configuration.changeLogTopic,
+                clientSecret: configuration.clientSecret,
+                secrets: JSONObject(
+                    configuration.secrets.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }
+                )
+            ),
+            logger: logger
+        )
         var router = HTTPRouter()
         PortAPI(
             runs: runs,
@@ -96,9 +116,17 @@ public final class PortEmulator: Sendable {
             tokens: tokens,
             recorder: recorder,
             info: infoBox,
+            publisher: publisher,
             kafkaCredentials: configuration.kafkaCredentials
         ).register(on: &router)
-        AdminAPI(runs: runs, catalog: catalog, tokens: tokens, recorder: recorder, info: infoBox).register(on: &router)
+        AdminAPI(
+            runs: runs,
+            catalog: catalog,
+            tokens: tokens,
+            recorder: recorder,
+            info: infoBox,
+            publisher: publisher
+        ).register(on: &router)
 
         var serverConfiguration = HTTPServer.Configuration()
         serverConfiguration.host = configuration.host
@@ -150,6 +178,7 @@ public final class PortEmulator: Sendable {
             runs: runs,
             recorder: recorder,
             catalog: catalog,
+            publisher: publisher,
             kafka: kafka,
             server: server
         )
@@ -158,6 +187,7 @@ public final class PortEmulator: Sendable {
     /// Stops serving (letting requests in progress finish), then stops Kafka.
     public func stop() async {
         await server.stop()
+        await publisher.finish()
         await kafka.stop()
     }
 }

@@ -59,14 +59,16 @@ public final class JQProgram: Sendable {
 
     /// Runs the program on a JSON text and returns each output as compact JSON text.
     public func run(jsonInput: String) throws -> [String] {
-        var text = jsonInput
-        let input = text.withUTF8 { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { jv_parse_sized($0.baseAddress, Int32(clamping: $0.count)) }
-        }
-        guard jv_get_kind(input) != JV_KIND_INVALID else {
-            throw JQError(stage: .input, message: Self.takeMessage(input) ?? "invalid JSON input")
-        }
-        return try state.withLock { state in
+        try run(input: try JQInput(json: jsonInput))
+    }
+
+    /// Runs the program on an input parsed once (for several programs over one document).
+    public func run(input: JQInput) throws -> [String] {
+        try run(consuming: jv_copy(input.value))
+    }
+
+    private func run(consuming input: jv) throws -> [String] {
+        try state.withLock { state in
             jq_start(state.pointer, input, 0)
             var outputs: [String] = []
             while true {
@@ -99,7 +101,7 @@ public final class JQProgram: Sendable {
     }
 
     /// Consumes an invalid value and returns its message, if it carries one.
-    private static func takeMessage(_ invalid: jv) -> String? {
+    fileprivate static func takeMessage(_ invalid: jv) -> String? {
         guard jv_invalid_has_msg(jv_copy(invalid)) != 0 else {
             jv_free(invalid)
             return nil
@@ -117,6 +119,29 @@ public final class JQProgram: Sendable {
         let dumped = jv_dump_string(value, 0)
         defer { jv_free(dumped) }
         return String(cString: jv_string_value(dumped))
+    }
+}
+
+/// A JSON document parsed by libjq once, to be the input of several programs.
+///
+/// Not `Sendable`: libjq's reference counts are not atomic, so use it on one thread.
+public final class JQInput {
+    fileprivate let value: jv
+
+    /// Parses `json`, throwing an `.input` error with jq's message when it is not JSON.
+    public init(json: String) throws {
+        var text = json
+        let parsed = text.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { jv_parse_sized($0.baseAddress, Int32(clamping: $0.count)) }
+        }
+        guard jv_get_kind(parsed) != JV_KIND_INVALID else {
+            throw JQError(stage: .input, message: JQProgram.takeMessage(parsed) ?? "invalid JSON input")
+        }
+        value = parsed
+    }
+
+    deinit {
+        jv_free(value)
     }
 }
 

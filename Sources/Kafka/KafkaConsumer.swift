@@ -47,6 +47,12 @@ public final class KafkaConsumer: Sendable {
         try client.subscribe(topics: topics)
     }
 
+    /// Reads these partitions from their first retained message, outside any group: no
+    /// join, no rebalance (for tools and tests that read a whole topic). Do not also subscribe.
+    public func assign(_ partitions: [KafkaTopicPartition]) throws {
+        try client.assign(partitions)
+    }
+
     /// The messages of the subscribed topics, in order within each partition.
     ///
     /// The sequence ends when the consumer is closed or the reading task is cancelled; it
@@ -131,6 +137,21 @@ final class RDKafkaConsumerClient: Sendable {
             logger: logger
         )
         rd_kafka_poll_set_consumer(handle.pointer)
+    }
+
+    func assign(_ partitions: [KafkaTopicPartition]) throws {
+        guard lifecycle.isRunning else { throw KafkaError.closed("the consumer") }
+        let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for partition in partitions {
+            rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition)?.pointee.offset =
+                Int64(RD_KAFKA_OFFSET_BEGINNING)
+        }
+        let error = rd_kafka_assign(handle.pointer, list)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            let failure = KafkaError.fromResponse(error, context: "assigning \(partitions) failed")
+            throw KafkaError(code: .subscriptionFailed, reason: failure.reason, librdkafkaCode: failure.librdkafkaCode)
+        }
     }
 
     func subscribe(topics: [String]) throws {

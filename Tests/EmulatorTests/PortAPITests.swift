@@ -14,12 +14,16 @@ struct EmulatorHarness {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("fixtures").path
 
-    static func start(tokenTTL: Duration = .seconds(10_800)) async throws -> EmulatorHarness {
+    static func start(
+        tokenTTL: Duration = .seconds(10_800),
+        configure: (inout EmulatorConfiguration) -> Void = { _ in }
+    ) async throws -> EmulatorHarness {
         var configuration = EmulatorConfiguration()
         configuration.port = 0
         configuration.orgID = "org_api"
         configuration.tokenTTL = tokenTTL
         configuration.fixtures = try Fixtures.load(from: fixturesDirectory)
+        configure(&configuration)
         let emulator = try await PortEmulator.start(configuration: configuration, logger: quietLogger)
         let port = Int(emulator.info.apiBaseURL.split(separator: ":").last ?? "") ?? 0
         return EmulatorHarness(emulator: emulator, port: port)

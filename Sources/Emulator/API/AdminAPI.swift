@@ -10,6 +10,7 @@ struct AdminAPI: Sendable {
     let tokens: TokenStore
     let recorder: CallRecorder
     let info: InfoBox
+    let publisher: InvocationPublisher
 
     func register(on router: inout HTTPRouter) {
         router.addImmediate(.get, "/_emulator/health") { _ in ok([:]) }
@@ -22,7 +23,9 @@ struct AdminAPI: Sendable {
         }
         router.addImmediate(.post, "/_emulator/runs") { request in
             PortError.answer { () throws(PortError) in
-                ok(["run": runs.create(try newRun(from: JSONBody(request))).json(.v2)], status: 201)
+                let run = runs.create(try newRun(from: JSONBody(request)))
+                publisher.schedule(runID: run.id)
+                return ok(["run": run.json(.v2)], status: 201)
             }
         }
         router.addImmediate(.get, "/_emulator/journal") { _ in

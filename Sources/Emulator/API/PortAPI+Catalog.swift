@@ -46,6 +46,7 @@ extension PortAPI {
                         entities: runs
                     )
                 )
+                publisher.schedule(runID: run.id)
                 return ok(["run": run.json(.v2)], status: 202)
             }
         )

@@ -47,12 +47,13 @@ extension PortAPI {
             "/v1/blueprints/:blueprint/entities/:entity",
             route { (request, client) throws(PortError) in
                 let blueprint = try catalog.blueprint(request.parameter("blueprint")!)
-                _ = try runs.deleteEntity(
+                let change = try runs.deleteEntity(
                     request.parameter("entity")!,
                     of: blueprint.identifier,
                     runID: request.query("run_id"),
                     by: client
                 )
+                publisher.schedule(change, of: blueprint, by: client)
                 return ok([:])
             }
         )
@@ -69,15 +70,18 @@ extension PortAPI {
         let blueprint = try catalog.blueprint(request.parameter("blueprint")!)
         let body = try EntityBody(body: try JSONBody(request).value)
         _ = try booleanQuery(request, "create_missing_related_entities")
-        return try runs.writeEntity(
+        let validationOnly = try booleanQuery(request, "validation_only")
+        let change = try runs.writeEntity(
             body,
             identifier: identifier,
             of: blueprint,
             mode: mode,
             runID: request.query("run_id"),
-            validationOnly: try booleanQuery(request, "validation_only"),
+            validationOnly: validationOnly,
             by: client
         )
+        if !validationOnly { publisher.schedule(change, of: blueprint, by: client) }
+        return change
     }
 }
 

@@ -14,6 +14,7 @@ struct PortAPI: Sendable {
     let tokens: TokenStore
     let recorder: CallRecorder
     let info: InfoBox
+    let publisher: InvocationPublisher
     /// What `GET /v1/kafka-credentials` answers: the SASL user of an external Kafka, or
     /// the org id and a placeholder for the embedded one (which has no authentication).
     let kafkaCredentials: (username: String, password: String)
@@ -94,10 +95,10 @@ struct PortAPI: Sendable {
             "/v1/actions/runs/:id/approval",
             route { (request, client) throws(PortError) in
                 let decision = try ApprovalRequest(body: try JSONBody(request).value)
-                return ok(
-                    ["run": try runs.decide(request.parameter("id")!, decision, by: client).json(try shape(request))],
-                    status: 201
-                )
+                let run = try runs.decide(request.parameter("id")!, decision, by: client)
+                // Port publishes the invocation of a run that needed approval once approved.
+                if decision.approve { publisher.schedule(runID: run.id) }
+                return ok(["run": run.json(try shape(request))], status: 201)
             }
         )
         router.addImmediate(

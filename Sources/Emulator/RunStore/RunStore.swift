@@ -75,9 +75,20 @@ public final class RunStore: Sendable {
         _ request: RunLogRequest,
         by client: String
     ) throws(PortError) -> (log: RunLog, run: ActionRun) {
+        try appendLog(id, request, by: client, bypassingSynchronization: false)
+    }
+
+    private func appendLog(
+        _ id: String,
+        _ request: RunLogRequest,
+        by client: String,
+        bypassingSynchronization: Bool
+    ) throws(PortError) -> (log: RunLog, run: ActionRun) {
         var created: RunLog?
         let run = try update(id, by: client) { run throws(PortError) in
-            if request.terminationStatus != nil, run.request.synchronized { throw .runSynchronized }
+            if request.terminationStatus != nil, run.request.synchronized, !bypassingSynchronization {
+                throw .runSynchronized
+            }
             let log = RunLog(
                 id: PortIdentifier.make(prefix: "log_"),
                 runId: id,
@@ -114,6 +125,20 @@ public final class RunStore: Sendable {
                 finish(&run, as: .declined)
             }
         }
+    }
+
+    /// Who the emulator's own logs and status changes are by.
+    public static let emulatorAuthor = "port-emulator"
+
+    /// Ends a run that is not finished as `FAILURE` with a log giving `reason` (the
+    /// emulator's own failures: an invocation it could not render or publish).
+    public func fail(_ id: String, reason: String) {
+        _ = try? appendLog(
+            id,
+            RunLogRequest(message: reason, terminationStatus: .failure, statusLabel: "Invocation failed"),
+            by: Self.emulatorAuthor,
+            bypassingSynchronization: true
+        )
     }
 
     /// Stores the response of a synchronized webhook run (port-agent's `PATCH …/response`).

@@ -1,0 +1,171 @@
+import Foundation
+import Kafka
+import Logging
+import PortContract
+
+/// Publishes what Port publishes: run invocations to `ORG_ID.runs` (keyed by run id) and
+/// entity changes to `ORG_ID.change.log`.
+///
+/// A run is published only once it exists in the RunStore, and only when it is not waiting
+/// for an approval. A run whose invocation cannot be rendered or delivered ends as
+/// `FAILURE` with a log saying why. Change-log messages go out one at a time, in order.
+public final class InvocationPublisher: Sendable {
+    private let producer: KafkaProducer
+    private let runs: RunStore
+    private let catalog: Catalog
+    private let settings: Settings
+    private let renderer = PayloadTemplateRenderer()
+    private let changes: AsyncStream<ChangeJob>.Continuation
+    private let changeLoop: Task<Void, Never>
+    private let logger: Logger
+
+    /// What the publisher needs to know about the organization.
+    struct Settings: Sendable {
+        let orgID: String
+        let runsTopic: String
+        let changeLogTopic: String
+        /// The key of the agent signatures (Port signs with the client secret).
+        let clientSecret: String
+        /// `.secrets` of the template context.
+        let secrets: JSONObject
+    }
+
+    private struct ChangeJob: Sendable {
+        let message: JSONObject
+        let key: String
+    }
+
+    init(producer: KafkaProducer, runs: RunStore, catalog: Catalog, settings: Settings, logger: Logger) {
+        self.producer = producer
+        self.runs = runs
+        self.catalog = catalog
+        self.settings = settings
+        self.logger = logger
+        let (stream, continuation) = AsyncStream<ChangeJob>.makeStream()
+        changes = continuation
+        let topic = settings.changeLogTopic
+        changeLoop = Task { [producer, logger] in
+            for await job in stream {
+                do {
+                    try await producer.send(
+                        KafkaProducerMessage(
+                            topic: topic,
+                            key: Array(job.key.utf8),
+                            value: JSONValue.object(job.message).compactBytes
+                        )
+                    )
+                } catch {
+                    logger.error("change-log message lost", metadata: ["key": "\(job.key)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// Publishes the run's invocation in the background (see `publish(runID:)`).
+    func schedule(runID: String) {
+        Task { await publish(runID: runID) }
+    }
+
+    /// Renders and publishes the invocation of a run that is `IN_PROGRESS`; does nothing
+    /// for a run that waits for approval, is finished, or is not delivered through Kafka.
+    /// Returns the delivery, or `nil` when nothing was published.
+    @discardableResult
+    public func publish(runID: String) async -> KafkaDeliveryReport? {
+        guard let run = try? runs.run(runID), run.status == .inProgress else { return nil }
+        guard let action = definition(for: run), action.invocation.isDeliveredThroughKafka else {
+            logger.debug("not a Kafka action; nothing published", metadata: ["run": "\(runID)"])
+            return nil
+        }
+        let message: JSONValue
+        do {
+            message = try render(run: run, action: action)
+        } catch {
+            runs.fail(runID, reason: "port-emulator could not render the invocation: \(error)")
+            return nil
+        }
+        do {
+            return try await producer.send(
+                KafkaProducerMessage(
+                    topic: settings.runsTopic,
+                    key: Array(runID.utf8),
+                    value: message.compactBytes
+                )
+            )
+        } catch {
+            runs.fail(
+                runID,
+                reason: "port-emulator could not publish the invocation to \(settings.runsTopic): \(error)"
+            )
+            return nil
+        }
+    }
+
+    /// The message Port publishes for the run: its payload template rendered, or the legacy
+    /// message; signed when the action goes to Port's execution agent.
+    func render(run: ActionRun, action: ActionDefinition) throws(PayloadTemplateError) -> JSONValue {
+        let entity = run.request.entityIdentifier.flatMap { identifier in
+            run.request.blueprintIdentifier.flatMap { try? runs.entity(identifier, of: $0) }
+        }
+        var message: JSONValue
+        if let template = action.invocation.payloadTemplate {
+            let context = InvocationMessages.templateContext(
+                run: run,
+                action: action,
+                entity: entity,
+                orgID: settings.orgID,
+                secrets: settings.secrets
+            )
+            message = try renderer.render(template, context: context)
+        } else {
+            message = .object(
+                InvocationMessages.legacy(run: run, action: action, entity: entity, orgID: settings.orgID)
+            )
+        }
+        if action.invocation.type == "WEBHOOK", action.invocation.agent, let object = message.objectValue {
+            message = .object(PortSignature.signed(object, secret: settings.clientSecret, at: Date()))
+        }
+        return message
+    }
+
+    /// Publishes an entity change to the change log when its blueprint asks for one.
+    func schedule(_ change: EntityChange, of blueprint: Blueprint, by client: String) {
+        guard blueprint.publishesChangeLog, let entity = change.after ?? change.before else { return }
+        changes.yield(
+            ChangeJob(
+                message: InvocationMessages.entityChange(change, orgID: settings.orgID, by: client, at: Date()),
+                key: entity.identifier
+            )
+        )
+    }
+
+    /// Publishes a message as it is to `ORG_ID.runs` (raw invocation fixtures).
+    public func publishRaw(_ message: JSONValue, key: String?) async throws -> KafkaDeliveryReport {
+        try await producer.send(
+            KafkaProducerMessage(
+                topic: settings.runsTopic,
+                key: key.map { Array($0.utf8) },
+                value: message.compactBytes
+            )
+        )
+    }
+
+    /// Stops taking change-log messages and waits until those queued are sent.
+    func finish() async {
+        changes.finish()
+        await changeLoop.value
+    }
+
+    /// The run's action: the catalog's definition, or a minimal KAFKA action for a run
+    /// created through the admin API with an action the fixtures do not define.
+    private func definition(for run: ActionRun) -> ActionDefinition? {
+        if let action = try? catalog.action(run.request.action.identifier) { return action }
+        var definition: JSONObject = [
+            "identifier": .string(run.request.action.identifier),
+            "trigger": .string(run.request.entityIdentifier == nil ? "CREATE" : "DAY-2"),
+            "invocationMethod": ["type": "KAFKA"],
+        ]
+        definition["title"] = run.request.action.title.map(JSONValue.string)
+        definition["blueprint"] = run.request.blueprintIdentifier.map(JSONValue.string)
+        return try? ActionDefinition(definition: .object(definition))
+    }
+}
