@@ -124,4 +124,15 @@ public struct PortError: Error, Sendable, Equatable, CustomStringConvertible {
             rule: "entity-matches-blueprint-schema"
         )
     }
+
+    /// 422 `user_inputs_schema_invalid`: run inputs that break the action's `userInputs`.
+    public static func userInputsInvalid(_ problems: [String], action: String) -> PortError {
+        PortError(
+            status: 422,
+            code: "user_inputs_schema_invalid",
+            message: "The inputs do not match the user inputs of action \"\(action)\": "
+                + problems.joined(separator: "; "),
+            rule: "inputs-match-user-inputs"
+        )
+    }
 }

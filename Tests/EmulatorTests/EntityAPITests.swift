@@ -277,3 +277,48 @@ struct EntityAPITests {
         await harness.emulator.stop()
     }
 }
+
+@Suite("Run inputs against the action's userInputs")
+struct UserInputTests {
+    @Test(
+        "inputs that break userInputs are 422 user_inputs_schema_invalid, naming the input",
+        arguments: [
+            (#"{"cpu":2}"#, "properties.name is required"),
+            (#"{"name":"vm-1","cpu":3}"#, "properties.cpu must be one of 1, 2, 4, 8 (got 3)"),
+            (#"{"name":7,"cpu":2}"#, "properties.name must be a string, not integer"),
+            (#"{"name":"vm-1","cpu":2,"gpu":true}"#, "properties.gpu is not an input of the action"),
+        ]
+    )
+    func invalidInputs(inputs: String, problem: String) async throws {
+        let harness = try await EmulatorHarness.start()
+        let token = try await harness.token()
+        let response = try await harness.call(
+            "POST",
+            "/v1/actions/create_vm/runs",
+            token: token,
+            body: #"{"properties":\#(inputs)}"#
+        )
+        #expect(response.status == 422)
+        #expect(response.json["error"] == "user_inputs_schema_invalid")
+        #expect(response.json["message"]?.stringValue?.contains(problem) == true, "\(response.json.compactText)")
+        #expect(harness.emulator.runs.runs.isEmpty, "no run is created")
+        await harness.emulator.stop()
+    }
+
+    @Test("inputs left out take the action's defaults")
+    func defaults() async throws {
+        let harness = try await EmulatorHarness.start()
+        let token = try await harness.token()
+        let response = try await harness.call(
+            "POST",
+            "/v1/actions/create_vm/runs",
+            token: token,
+            body: #"{"properties":{"name":"vm-1"}}"#
+        )
+        #expect(response.status == 202)
+        #expect(
+            response.json["run"]?["properties"] == ["name": "vm-1", "cpu": 2, "memoryGiB": 4, "region": "eu-west-1"]
+        )
+        await harness.emulator.stop()
+    }
+}

@@ -63,7 +63,10 @@ struct InvocationTests {
         #expect(payload["action"]?["id"]?.stringValue?.hasPrefix("action_") == true)
         #expect(payload["action"]?["invocationMethod"] == ["type": "KAFKA"])
         #expect(payload["action"]?["trigger"]?["operation"] == "DAY-2")
-        #expect(payload["properties"] == ["version": "2.0", "environment": "production"])
+        #expect(
+            payload["properties"] == ["version": "2.0", "environment": "production", "region": "us-east-1"],
+            "inputs with the action's defaults filled in"
+        )
         #expect(payload["censoredProperties"] == [])
         await reader.close()
         await harness.emulator.stop()
@@ -119,7 +122,8 @@ struct InvocationTests {
         let token = try await harness.token()
         for (name, expression) in [("does_not_compile", ".inputs | nope("), ("fails_at_run", ".inputs.n | error")] {
             let action = #"""
-                {"identifier":"\#(name)","trigger":{"type":"self-service","operation":"CREATE","userInputs":{"properties":{}}},
+                {"identifier":"\#(name)","trigger":{"type":"self-service","operation":"CREATE",
+                 "userInputs":{"properties":{"n":{"type":"string"}}}},
                  "invocationMethod":{"type":"KAFKA","payload":{"x":"{{ \#(expression) }}"}}}
                 """#
             #expect(try await harness.call("POST", "/v1/actions", token: token, body: action).status == 201)

@@ -108,7 +108,7 @@ struct PortAPITests {
 
     @Test("an expired token is 401 'token is expired' and a new one is issued")
     func expiredToken() async throws {
-        let harness = try await EmulatorHarness.start(tokenTTL: .milliseconds(300))
+        let harness = try await EmulatorHarness.start(tokenTTL: .seconds(1))
         let token = try await harness.token()
         let runID = try await harness.createRun()
         try await waitUntil("the token to expire", within: .seconds(5)) {

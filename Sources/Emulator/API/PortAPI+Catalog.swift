@@ -119,7 +119,7 @@ extension Catalog {
             blueprintTitle: blueprint?.title,
             entityIdentifier: entity?.identifier,
             entityTitle: entity?.title,
-            properties: properties,
+            properties: try action.validatedInputs(properties),
             requiredApproval: action.requiredApproval,
             synchronized: action.invocation.synchronized,
             source: source,

@@ -42,6 +42,8 @@ public struct ActionDefinition: Sendable, Equatable {
     public let blueprintIdentifier: String?
     /// The inputs' schema: `{"properties": {...}, "required": [...]}`.
     public let userInputs: JSONObject
+    /// The inputs' schema, read: types, enums, required inputs and defaults.
+    public let inputSchema: EntitySchema
     /// How runs are delivered.
     public let invocation: Invocation
     /// Whether a run waits for an approval before it starts.
@@ -82,7 +84,7 @@ public struct ActionDefinition: Sendable, Equatable {
         guard let userInputObject = userInputs.objectValue else {
             throw .invalidRequest("body.trigger.userInputs must be an object, not \(userInputs.typeName)")
         }
-        _ = try EntitySchema(userInputs, at: "userInputs")
+        inputSchema = try EntitySchema(userInputs, at: "userInputs")
         self.identifier = identifier
         title = object["title"]?.stringValue
         icon = object["icon"]?.stringValue
@@ -114,5 +116,14 @@ public struct ActionDefinition: Sendable, Equatable {
             synchronized: method["synchronized"]?.boolValue ?? false,
             payloadTemplate: method["payload"]
         )
+    }
+
+    /// The inputs with their defaults filled in, or 422 `user_inputs_schema_invalid`
+    /// naming every input that breaks `userInputs`.
+    public func validatedInputs(_ inputs: JSONObject) throws(PortError) -> JSONObject {
+        let filled = inputSchema.applyingDefaults(to: inputs)
+        let problems = inputSchema.violations(of: filled, at: "properties", unknown: "an input of the action")
+        guard problems.isEmpty else { throw .userInputsInvalid(problems, action: identifier) }
+        return filled
     }
 }

@@ -26,6 +26,8 @@ public struct EntitySchema: Sendable, Equatable {
     public let properties: [String: Property]
     /// The properties every entity must carry.
     public let required: [String]
+    /// The `default` of each property that has one, in schema order.
+    public let defaults: JSONObject
 
     private static let knownTypes: Set<String> = ["string", "number", "integer", "boolean", "object", "array"]
 
@@ -38,6 +40,7 @@ public struct EntitySchema: Sendable, Equatable {
             throw .invalidRequest("\(location).properties must be an object")
         }
         var properties: [String: Property] = [:]
+        var defaults = JSONObject()
         for (name, definition) in propertyObjects {
             let path = "\(location).properties.\(name)"
             guard let definition = definition.objectValue else {
@@ -52,12 +55,14 @@ public struct EntitySchema: Sendable, Equatable {
                 )
             }
             properties[name] = Property(type: type, allowedValues: definition["enum"]?.arrayValue, items: items)
+            defaults[name] = definition["default"]
         }
         let requiredValue = object["required"] ?? []
         guard let requiredList = requiredValue.arrayValue, requiredList.allSatisfy({ $0.stringValue != nil }) else {
             throw .invalidRequest("\(location).required must be an array of property names")
         }
         self.properties = properties
+        self.defaults = defaults
         required = requiredList.compactMap(\.stringValue)
     }
 
@@ -74,14 +79,19 @@ public struct EntitySchema: Sendable, Equatable {
     /// What is wrong with `values` under this schema, one line per problem (empty when valid).
     ///
     /// `location` prefixes each field name, e.g. `properties`.
-    public func violations(of values: JSONObject, at location: String = "properties") -> [String] {
+    /// `unknown` says what a name the schema lacks is not, e.g. `a property of the blueprint`.
+    public func violations(
+        of values: JSONObject,
+        at location: String = "properties",
+        unknown: String = "a property of the blueprint"
+    ) -> [String] {
         var problems: [String] = []
         for name in required where values[name] == nil || values[name] == .null {
             problems.append("\(location).\(name) is required")
         }
         for (name, value) in values {
             guard let rule = properties[name] else {
-                problems.append("\(location).\(name) is not a property of the blueprint")
+                problems.append("\(location).\(name) is not \(unknown)")
                 continue
             }
             if value == .null { continue }
@@ -117,5 +127,12 @@ public struct EntitySchema: Sendable, Equatable {
         case ("integer", .double(let number)): number.rounded() == number
         default: false
         }
+    }
+
+    /// `values` with the default of every property they leave out.
+    public func applyingDefaults(to values: JSONObject) -> JSONObject {
+        var filled = values
+        for (name, value) in defaults where filled[name] == nil { filled[name] = value }
+        return filled
     }
 }
