@@ -186,6 +186,7 @@ public final class PortEmulator: Sendable {
 
     /// Stops serving (letting requests in progress finish), then stops Kafka.
     public func stop() async {
+        runs.endWaits()
         await server.stop()
         await publisher.finish()
         await kafka.stop()

@@ -21,6 +21,23 @@ struct AdminAPI: Sendable {
         router.addImmediate(.get, "/_emulator/runs/:id") { request in
             PortError.answer { () throws(PortError) in ok(["run": detail(try runs.run(request.parameter("id")!))]) }
         }
+        router.add(.get, "/_emulator/runs/:id/wait") { request in
+            do throws(PortError) {
+                let wait = try WaitRequest(request)
+                let result = try await runs.wait(for: request.parameter("id")!, timeout: wait.timeout) { run in
+                    if let after = wait.after, run.version > after { return true }
+                    if let status = wait.status { return run.status == status || run.isLocked }
+                    return run.isLocked
+                }
+                return ok([
+                    "run": detail(result.run),
+                    "reached": .bool(wait.status.map { result.run.status == $0 } ?? result.reached),
+                    "timedOut": .bool(!result.reached),
+                ])
+            } catch {
+                return error.response
+            }
+        }
         router.addImmediate(.post, "/_emulator/runs") { request in
             PortError.answer { () throws(PortError) in
                 let run = runs.create(try newRun(from: JSONBody(request)))
@@ -49,6 +66,7 @@ struct AdminAPI: Sendable {
     /// A run with its logs and the entities it touched, for people and tests.
     private func detail(_ run: ActionRun) -> JSONValue {
         var object = run.json(.v2).objectValue ?? [:]
+        object["version"] = .int(Int64(run.version))
         object["logs"] = .array(((try? runs.logs(run.id)) ?? []).map(\.json))
         object["affectedEntities"] = .array(run.affectedEntities.map(\.json))
         return .object(object)
@@ -108,5 +126,34 @@ extension Violation {
             "method": .string(method), "path": .string(path), "runId": runID.map(JSONValue.string) ?? .null,
             "status": .int(Int64(status)), "error": .string(code), "rule": .string(rule), "message": .string(message),
         ]
+    }
+}
+
+/// The query of `GET /_emulator/runs/{id}/wait`: `timeout` (default 30s, at most 10m), and
+/// `status` (wait for it, or for the run to finish) or `after` (wait for any change past
+/// that version); with neither, wait for the run to finish.
+private struct WaitRequest {
+    var timeout: Duration = .seconds(30)
+    var status: RunStatus?
+    var after: Int?
+
+    init(_ request: HTTPRequest) throws(PortError) {
+        if let text = request.query("timeout") {
+            guard let duration = DurationText.parse(text), duration <= .seconds(600) else {
+                throw .invalidRequest(
+                    "querystring.timeout must be a duration up to 10m, e.g. 500ms or 30s (got \"\(text)\")"
+                )
+            }
+            timeout = duration
+        }
+        if let text = request.query("status") {
+            guard let value = RunStatus(rawValue: text) else {
+                throw .invalidRequest(
+                    "querystring.status must be one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
+            }
+            status = value
+        }
+        after = try integerQuery(request, "after", in: 0...Int.max)
     }
 }

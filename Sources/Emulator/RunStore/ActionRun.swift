@@ -91,6 +91,8 @@ public struct ActionRun: Sendable, Equatable {
     public var response: JSONValue?
     /// The entities the run created, changed or deleted, oldest first.
     public var affectedEntities: [AffectedEntity] = []
+    /// How many times the run has changed (a log counts): what waiters compare.
+    public internal(set) var version = 0
     /// The request that created it.
     public let request: NewRun
     /// When it was created.

@@ -14,6 +14,7 @@ extension RunStore.State {
         runs[runID]?.affectedEntities.append(
             AffectedEntity(blueprint: blueprint, identifier: identifier, kind: change.kind, at: time)
         )
+        changed(runID)
     }
 }
 

@@ -15,6 +15,17 @@ public final class RunStore: Sendable {
         var logs: [String: [RunLog]] = [:]
         /// Entities by blueprint, then by identifier.
         var entities: [String: [String: Entity]] = [:]
+        /// Tasks waiting for a run to change, by run id and waiter number.
+        var watchers: [String: [Int: CheckedContinuation<Void, Never>]] = [:]
+        var nextWatcher = 0
+        /// Set when the emulator stops: waits end at once.
+        var closing = false
+
+        /// Counts a change of the run and wakes whoever waits for one.
+        mutating func changed(_ id: String) {
+            runs[id]?.version += 1
+            for watcher in watchers.removeValue(forKey: id)?.values ?? [:].values { watcher.resume() }
+        }
     }
 
     let state = Mutex(State())
@@ -151,9 +162,13 @@ public final class RunStore: Sendable {
         try state.withLock { (state) throws(PortError) in try state.checkAcceptsEntityWrites(id) }
     }
 
-    /// Forgets every run, log and entity.
+    /// Forgets every run, log and entity (waiters are woken and find their run gone).
     public func reset() {
-        state.withLock { $0 = State() }
+        state.withLock { state in
+            let watchers = state.watchers.values.flatMap(\.values)
+            state = State()
+            for watcher in watchers { watcher.resume() }
+        }
     }
 
     /// Applies `change` to a run that is not finished, under the lock, stamping who and when.
@@ -172,7 +187,8 @@ public final class RunStore: Sendable {
             try change(&run)
             state.runs[id] = run
             afterUpdate(&state)
-            return run
+            state.changed(id)
+            return state.runs[id] ?? run
         }
     }
 

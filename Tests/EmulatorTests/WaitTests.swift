@@ -1,0 +1,79 @@
+import Emulator
+import Foundation
+import PortContract
+import TestSupport
+import Testing
+
+@Suite("GET /_emulator/runs/{id}/wait")
+struct WaitTests {
+    @Test("a wait returns when the run finishes, with its logs, and at once when it already has")
+    func waitsForTheEnd() async throws {
+        let harness = try await EmulatorHarness.start()
+        let token = try await harness.token()
+        let runID = try await harness.createRun()
+        let clock = ContinuousClock()
+        let started = clock.now
+        async let waited = harness.call("GET", "/_emulator/runs/\(runID)/wait?timeout=20s")
+        try await waitUntil("the wait to be parked") { harness.emulator.runs.watcherCount(of: runID) == 1 }
+        _ = try await harness.call(
+            "POST",
+            "/v1/actions/runs/\(runID)/logs",
+            token: token,
+            body: #"{"message":"done","terminationStatus":"SUCCESS"}"#
+        )
+        let response = try await waited
+        #expect(clock.now - started < .seconds(10))
+        #expect(response.json["reached"] == true)
+        #expect(response.json["timedOut"] == false)
+        #expect(response.json["run"]?["status"] == "SUCCESS")
+        #expect(response.json["run"]?["logs"]?.arrayValue?.first?["message"] == "done")
+        let again = try await harness.call("GET", "/_emulator/runs/\(runID)/wait?timeout=20s")
+        #expect(again.json["reached"] == true)
+        #expect(harness.emulator.runs.watcherCount(of: runID) == 0)
+        await harness.emulator.stop()
+    }
+
+    @Test("status= waits for that status; after= wakes on any change; the timeout answers timedOut")
+    func conditions() async throws {
+        let harness = try await EmulatorHarness.start()
+        let token = try await harness.token()
+        let runID = try await harness.createRun(#"{"action":"create_vm","requiredApproval":true}"#)
+        async let approved = harness.call("GET", "/_emulator/runs/\(runID)/wait?status=IN_PROGRESS&timeout=20s")
+        try await waitUntil("the wait to be parked") { harness.emulator.runs.watcherCount(of: runID) == 1 }
+        _ = try await harness.call(
+            "PATCH",
+            "/v1/actions/runs/\(runID)/approval",
+            token: token,
+            body: #"{"status":"APPROVE"}"#
+        )
+        #expect(try await approved.json["run"]?["status"] == "IN_PROGRESS")
+        let version = try harness.emulator.runs.run(runID).version
+        async let changed = harness.call("GET", "/_emulator/runs/\(runID)/wait?after=\(version)&timeout=20s")
+        try await waitUntil("the wait to be parked") { harness.emulator.runs.watcherCount(of: runID) == 1 }
+        _ = try await harness.call("POST", "/v1/actions/runs/\(runID)/logs", token: token, body: #"{"message":"1"}"#)
+        let afterLog = try await changed
+        #expect(afterLog.json["reached"] == true)
+        #expect(afterLog.json["run"]?["version"]?.intValue == Int64(version + 1))
+        let timedOut = try await harness.call("GET", "/_emulator/runs/\(runID)/wait?timeout=200ms")
+        #expect(timedOut.status == 200)
+        #expect(timedOut.json["timedOut"] == true)
+        #expect(timedOut.json["reached"] == false)
+        #expect(try await harness.call("GET", "/_emulator/runs/r_nope/wait").status == 404)
+        #expect(try await harness.call("GET", "/_emulator/runs/\(runID)/wait?timeout=soon").status == 422)
+        #expect(try await harness.call("GET", "/_emulator/runs/\(runID)/wait?status=DONE").status == 422)
+        await harness.emulator.stop()
+    }
+
+    @Test("stopping the emulator ends a parked wait")
+    func stopEndsWaits() async throws {
+        let harness = try await EmulatorHarness.start()
+        let runID = try await harness.createRun()
+        async let waited = try? harness.call("GET", "/_emulator/runs/\(runID)/wait?timeout=60s")
+        try await waitUntil("the wait to be parked") { harness.emulator.runs.watcherCount(of: runID) == 1 }
+        let clock = ContinuousClock()
+        let started = clock.now
+        await harness.emulator.stop()
+        _ = await waited
+        #expect(clock.now - started < .seconds(2), "a parked wait does not hold up stopping")
+    }
+}
