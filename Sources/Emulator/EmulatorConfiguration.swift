@@ -20,6 +20,8 @@ public struct EmulatorConfiguration: Sendable {
     public var tokenTTL: Duration = .seconds(10_800)
     /// The blueprints and actions the organization starts with.
     public var fixtures = Fixtures()
+    /// How long a publish may wait for Kafka before the run ends as FAILURE.
+    public var publishTimeout: Duration = .seconds(30)
     /// `.secrets` of the payload-template context (`--secret NAME=VALUE`).
     public var secrets: [String: String] = [:]
 
@@ -49,6 +51,7 @@ public struct EmulatorConfiguration: Sendable {
         if !(1...16).contains(brokers) { problems.append("brokers must be between 1 and 16, not \(brokers)") }
         if clientID.isEmpty || clientSecret.isEmpty { problems.append("client id and client secret must not be empty") }
         if tokenTTL <= .zero { problems.append("token TTL must be positive") }
+        if publishTimeout < .milliseconds(100) { problems.append("publish timeout must be at least 100ms") }
         if let externalKafka {
             for server in externalKafka.bootstrapServers where !Self.isHostPort(server) {
                 problems.append("Kafka bootstrap server '\(server)' is not HOST:PORT")

@@ -35,7 +35,12 @@ struct EmulatorKafka: Sendable {
             let producer: KafkaProducer
             do {
                 for topic in topics { try cluster.createTopic(topic, partitions: configuration.partitions) }
-                producer = try makeProducer([cluster.bootstrapServers], security: .plaintext, logger: logger)
+                producer = try makeProducer(
+                    [cluster.bootstrapServers],
+                    security: .plaintext,
+                    timeout: configuration.publishTimeout,
+                    logger: logger
+                )
                 // Fetching metadata now spares the first invocations librdkafka's wait for it.
                 _ = try await producer.topicPartitionCounts(timeout: .seconds(5))
             } catch {
@@ -56,7 +61,12 @@ struct EmulatorKafka: Sendable {
                 "timeout": "\(external.connectTimeout)",
             ]
         )
-        let producer = try makeProducer(external.bootstrapServers, security: external.security, logger: logger)
+        let producer = try makeProducer(
+            external.bootstrapServers,
+            security: external.security,
+            timeout: configuration.publishTimeout,
+            logger: logger
+        )
         do {
             try await ensureTopics(topics, on: producer, external: external, partitions: configuration.partitions)
         } catch {
@@ -71,13 +81,16 @@ struct EmulatorKafka: Sendable {
         )
     }
 
-    /// The publisher's producer: acknowledged by all replicas, sent after at most 1 ms.
+    /// The publisher's producer: acknowledged by all replicas, sent after at most 1 ms,
+    /// given up after `timeout`.
     private static func makeProducer(
         _ servers: [String],
         security: KafkaSecurityProtocol,
+        timeout: Duration,
         logger: Logger
     ) throws -> KafkaProducer {
         var configuration = KafkaProducerConfiguration(bootstrapServers: servers)
+        configuration.messageTimeout = timeout
         configuration.clientID = "port-emulator"
         configuration.securityProtocol = security
         configuration.linger = .milliseconds(1)

@@ -112,6 +112,27 @@ extension PortEmulatorCommand {
         @Option(name: .customLong("kafka-key-location"), help: "PEM private key of the client certificate.")
         var kafkaKeyLocation: String?
 
+        @Option(
+            name: .customLong("secret"),
+            help: ArgumentHelp(
+                "A secret payload templates read as .secrets.NAME; repeat for more.",
+                valueName: "name=value"
+            )
+        )
+        var secrets: [String] = []
+
+        @Option(
+            name: .customLong("secrets-file"),
+            help: "A file of secrets: a JSON object of strings, or NAME=VALUE lines (# comments allowed)."
+        )
+        var secretsFile: String?
+
+        @Option(
+            name: .customLong("publish-timeout"),
+            help: "How long a publish may wait for Kafka before its run ends as FAILURE: 500ms, 30s, 5m."
+        )
+        var publishTimeout = "30s"
+
         @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
         var logLevel = "info"
 
@@ -119,6 +140,12 @@ extension PortEmulatorCommand {
             guard Logger.Level(rawValue: logLevel) != nil else {
                 throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
             }
+            guard DurationText.parse(publishTimeout) != nil else {
+                throw ValidationError(
+                    "--publish-timeout '\(publishTimeout)' is not a duration; write e.g. 500ms or 30s"
+                )
+            }
+            _ = try secretValues()
             guard DurationText.parse(tokenTTL) != nil else {
                 throw ValidationError("--token-ttl '\(tokenTTL)' is not a duration; write e.g. 500ms, 30s, 5m or 3h")
             }
@@ -163,9 +190,30 @@ extension PortEmulatorCommand {
             return exists && isDirectory.boolValue ? "fixtures" : nil
         }
 
+        /// `--secrets-file` then `--secret` (which wins), as NAME to value.
+        func secretValues() throws -> [String: String] {
+            var values: [String: String] = [:]
+            if let secretsFile {
+                do {
+                    values = try SecretsFile.read(secretsFile)
+                } catch {
+                    throw ValidationError("--secrets-file: \(error)")
+                }
+            }
+            for pair in secrets {
+                guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                    throw ValidationError("--secret '\(pair.prefix { $0 != "=" })…' is not NAME=VALUE")
+                }
+                values[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            }
+            return values
+        }
+
         func emulatorConfiguration() throws -> EmulatorConfiguration {
             var configuration = EmulatorConfiguration()
             configuration.externalKafka = try externalKafka()
+            configuration.secrets = try secretValues()
+            configuration.publishTimeout = DurationText.parse(publishTimeout) ?? configuration.publishTimeout
             configuration.host = host
             configuration.port = port
             configuration.orgID = orgID

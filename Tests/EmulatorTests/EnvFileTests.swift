@@ -54,3 +54,35 @@ struct EnvFileTests {
         await harness.emulator.stop()
     }
 }
+
+@Suite("--secrets-file")
+struct SecretsFileTests {
+    func write(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UUID().uuidString)").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("a JSON object of strings and a dotenv file read the same")
+    func formats() throws {
+        let json = try write(#"{"DEPLOY_TOKEN":"abc","DB":"p=w"}"#)
+        let dotenv = try write("# deploy\nDEPLOY_TOKEN=abc\n\nDB=\"p=w\"\n")
+        #expect(try SecretsFile.read(json) == ["DEPLOY_TOKEN": "abc", "DB": "p=w"])
+        #expect(try SecretsFile.read(dotenv) == ["DEPLOY_TOKEN": "abc", "DB": "p=w"])
+    }
+
+    @Test("a bad line, a non-string value or a missing file is an error that says where")
+    func errors() throws {
+        let badLine = try write("A=1\njust words\n")
+        #expect(throws: EmulatorError.self) { try SecretsFile.read(badLine) }
+        #expect((try? SecretsFile.read(badLine)) == nil)
+        do {
+            _ = try SecretsFile.read(badLine)
+        } catch {
+            #expect(error.message.hasSuffix(":2: expected NAME=VALUE"))
+        }
+        let number = try write(#"{"A":1}"#)
+        #expect(throws: EmulatorError.self) { try SecretsFile.read(number) }
+        #expect(throws: EmulatorError.self) { try SecretsFile.read("/no/such/secrets") }
+    }
+}

@@ -284,3 +284,57 @@ enum PythonCheck {
         return answer.trimmingCharacters(in: .whitespacesAndNewlines) == "valid"
     }
 }
+
+@Suite("Raw invocations and publish failures")
+struct RawInvocationTests {
+    @Test(
+        "a seed message is published as it is, keyed by its run id, and its run accepts reports",
+        arguments: ["create_microservice", "deploy_microservice_wrapped", "deploy_service_poc"]
+    )
+    func seedMessage(name: String) async throws {
+        let harness = try await EmulatorHarness.start()
+        let reader = try harness.runsReader()
+        let token = try await harness.token()
+        let fixture = try JSONValue.parse(
+            try Data(contentsOf: URL(fileURLWithPath: "\(EmulatorHarness.fixturesDirectory)/invocations/\(name).json"))
+        )
+        let published = try await harness.call("POST", "/_emulator/invocations/\(name)")
+        #expect(published.status == 201, "\(published.json.compactText)")
+        let runID = try #require(published.json["run"]?["id"]?.stringValue)
+        let message = try await reader.message(key: runID)
+        #expect(message.value == fixture.compactBytes, "the fixture's JSON, byte for byte in compact form")
+        let reported = try await harness.call(
+            "PATCH",
+            "/v1/actions/runs/\(runID)",
+            token: token,
+            body: #"{"status":"SUCCESS"}"#
+        )
+        #expect(reported.status == 200)
+        let again = try await harness.call("POST", "/_emulator/invocations/\(name)")
+        #expect(again.status == 409, "its run id is taken until a reset")
+        #expect(try await harness.call("POST", "/_emulator/invocations/nope").status == 404)
+        await reader.close()
+        await harness.emulator.stop()
+    }
+
+    @Test("a publish that Kafka does not take ends the run as FAILURE with a log that says why")
+    func publishFailure() async throws {
+        let external = try EmbeddedKafkaCluster.start(logger: quietLogger)
+        for topic in ["org_api.runs", "org_api.change.log"] { try external.createTopic(topic, partitions: 1) }
+        let harness = try await EmulatorHarness.start { configuration in
+            configuration.externalKafka = ExternalKafka(bootstrapServers: [external.bootstrapServers])
+            configuration.publishTimeout = .seconds(1)
+        }
+        try external.setBrokerDown(1)
+        let runID = try await harness.createRun(#"{"action":"create_vm","properties":{"name":"vm-1"}}"#)
+        try await waitUntil("the run to fail", within: .seconds(15)) {
+            try harness.emulator.runs.run(runID).status == .failure
+        }
+        let log = try #require(try harness.emulator.runs.logs(runID).last)
+        #expect(log.message.contains("could not publish the invocation to org_api.runs"))
+        #expect(log.createdBy == "port-emulator")
+        try external.setBrokerUp(1)
+        await harness.emulator.stop()
+        await external.stop()
+    }
+}

@@ -38,6 +38,40 @@ struct AdminAPI: Sendable {
                 return error.response
             }
         }
+        router.addImmediate(.get, "/_emulator/invocations") { _ in
+            ok(["invocations": .array(catalog.invocations.keys.sorted().map(JSONValue.string))])
+        }
+        router.add(.post, "/_emulator/invocations/:name") { request in
+            let name = request.parameter("name")!
+            do throws(PortError) {
+                guard let message = catalog.invocations[name] else {
+                    throw PortError(
+                        status: 404,
+                        code: "not_found",
+                        message: "no invocation fixture \"\(name)\"; known: "
+                            + catalog.invocations.keys.sorted().joined(separator: ", "),
+                        rule: "invocation-fixture-exists"
+                    )
+                }
+                let runID = RawInvocation.runID(of: message) ?? ""
+                let run = try runs.create(RawInvocation.newRun(for: message), id: runID)
+                do {
+                    let delivery = try await publisher.publishRaw(message, key: runID)
+                    return ok(
+                        [
+                            "run": run.json(.v2), "topic": .string(delivery.topic),
+                            "partition": .int(Int64(delivery.partition)), "offset": .int(delivery.offset),
+                        ],
+                        status: 201
+                    )
+                } catch {
+                    runs.fail(runID, reason: "port-emulator could not publish the invocation: \(error)")
+                    return .error(status: 503, code: "kafka_unavailable", message: "publishing failed: \(error)")
+                }
+            } catch {
+                return error.response
+            }
+        }
         router.addImmediate(.post, "/_emulator/runs") { request in
             PortError.answer { () throws(PortError) in
                 let run = runs.create(try newRun(from: JSONBody(request)))

@@ -15,6 +15,8 @@ public final class Catalog: Sendable {
 
     private let state: Mutex<State>
     private let initial: State
+    /// Raw invocation messages from the fixtures, by name.
+    public let invocations: [String: JSONValue]
 
     /// Creates a catalog holding `fixtures`.
     ///
@@ -30,6 +32,7 @@ public final class Catalog: Sendable {
         }
         self.initial = initial
         state = Mutex(initial)
+        invocations = fixtures.invocations
     }
 
     /// Who fixtures are created by, in `createdBy`.

@@ -1,13 +1,16 @@
 import Foundation
 import PortContract
 
-/// Blueprints and actions read from a fixtures directory:
-/// `DIR/blueprints/*.json` and `DIR/actions/*.json`, each file one definition or a list.
+/// Definitions read from a fixtures directory: `DIR/blueprints/*.json` and
+/// `DIR/actions/*.json` (each file one definition or a list), and `DIR/invocations/*.json`
+/// (each file one message, published as it is on request).
 public struct Fixtures: Sendable {
     /// The blueprints, in file-name order.
     public var blueprints: [Blueprint] = []
     /// The actions, in file-name order.
     public var actions: [ActionDefinition] = []
+    /// Raw invocation messages by name (the file name without `.json`).
+    public var invocations: [String: JSONValue] = [:]
 
     /// No fixtures.
     public init() {}
@@ -26,26 +29,43 @@ public struct Fixtures: Sendable {
         fixtures.actions = try definitions(in: directory + "/actions") { (value) throws(PortError) in
             try ActionDefinition(definition: value)
         }
+        for (name, message) in try documents(in: directory + "/invocations") {
+            guard RawInvocation.runID(of: message) != nil else {
+                throw FixtureError(
+                    file: "\(directory)/invocations/\(name).json",
+                    reason: "no run id at context.runId or payload.context.runId"
+                )
+            }
+            fixtures.invocations[name] = message
+        }
         return fixtures
+    }
+
+    /// The JSON files of a directory, by name without `.json`, in name order.
+    private static func documents(in directory: String) throws(FixtureError) -> [(name: String, value: JSONValue)] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        var documents: [(name: String, value: JSONValue)] = []
+        for name in names.sorted() where name.hasSuffix(".json") {
+            let path = directory + "/" + name
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw FixtureError(file: path, reason: "cannot be read")
+            }
+            do {
+                documents.append((String(name.dropLast(5)), try JSONValue.parse(Array(data))))
+            } catch {
+                throw FixtureError(file: path, reason: "not JSON: \(error.description)")
+            }
+        }
+        return documents
     }
 
     private static func definitions<Definition>(
         in directory: String,
         _ read: (JSONValue) throws(PortError) -> Definition
     ) throws(FixtureError) -> [Definition] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         var definitions: [Definition] = []
-        for name in names.sorted() where name.hasSuffix(".json") {
-            let path = directory + "/" + name
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw FixtureError(file: path, reason: "cannot be read")
-            }
-            let document: JSONValue
-            do {
-                document = try JSONValue.parse(Array(data))
-            } catch {
-                throw FixtureError(file: path, reason: "not JSON: \(error.description)")
-            }
+        for (name, document) in try documents(in: directory) {
+            let path = "\(directory)/\(name).json"
             for (position, value) in (document.arrayValue ?? [document]).enumerated() {
                 do {
                     definitions.append(try read(value))

@@ -39,16 +39,26 @@ public final class RunStore: Sendable {
     /// Creates a run: `WAITING_FOR_APPROVAL` when the action requires approval, else `IN_PROGRESS`.
     @discardableResult
     public func create(_ request: NewRun) -> ActionRun {
+        while true {
+            // 62^16 ids: a taken one is next to impossible, but never fatal.
+            if let run = try? create(request, id: PortIdentifier.make(prefix: "r_")) { return run }
+        }
+    }
+
+    /// Creates a run with a given id (a raw invocation's); an id in use is 409 `identifier_taken`.
+    @discardableResult
+    public func create(_ request: NewRun, id: String) throws(PortError) -> ActionRun {
         let timestamp = now()
         let run = ActionRun(
-            id: PortIdentifier.make(prefix: "r_"),
+            id: id,
             status: request.requiredApproval ? .waitingForApproval : .inProgress,
             request: request,
             createdAt: timestamp,
             updatedAt: timestamp,
             updatedBy: request.createdBy
         )
-        state.withLock { state in
+        try state.withLock { (state) throws(PortError) in
+            guard state.runs[run.id] == nil else { throw .identifierTaken(run.id) }
             state.runs[run.id] = run
             state.order.append(run.id)
             state.logs[run.id] = []
