@@ -110,8 +110,10 @@ public final class PortEmulator: Sendable {
             logger: logger
         )
         var router = HTTPRouter()
+        let workflows = WorkflowRuns()
         PortAPI(
             runs: runs,
+            workflows: workflows,
             catalog: catalog,
             tokens: tokens,
             recorder: recorder,
@@ -121,6 +123,7 @@ public final class PortEmulator: Sendable {
         ).register(on: &router)
         AdminAPI(
             runs: runs,
+            workflows: workflows,
             catalog: catalog,
             tokens: tokens,
             recorder: recorder,

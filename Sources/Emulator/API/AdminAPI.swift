@@ -6,6 +6,7 @@ import PortContract
 /// to look inside, create runs and start over.
 struct AdminAPI: Sendable {
     let runs: RunStore
+    let workflows: WorkflowRuns
     let catalog: Catalog
     let tokens: TokenStore
     let recorder: CallRecorder
@@ -36,6 +37,40 @@ struct AdminAPI: Sendable {
                 ])
             } catch {
                 return error.response
+            }
+        }
+        router.addImmediate(.get, "/_emulator/workflows") { _ in
+            ok(["workflows": .array(catalog.workflows.keys.sorted().map(JSONValue.string))])
+        }
+        router.addImmediate(.get, "/_emulator/workflows/runs/:id") { request in
+            PortError.answer { () throws(PortError) in
+                ok(["workflowRun": try workflows.detail(request.parameter("id")!)])
+            }
+        }
+        router.addImmediate(.post, "/_emulator/workflows/:workflow/runs") { request in
+            PortError.answer { () throws(PortError) in
+                let name = request.parameter("workflow")!
+                guard let workflow = catalog.workflows[name] else {
+                    throw PortError(
+                        status: 404,
+                        code: "not_found",
+                        message: "Workflow \"\(name)\" was not found",
+                        rule: "workflow-exists"
+                    )
+                }
+                let body = try JSONBody(request).value.object(allowing: ["inputs", "user"])
+                guard let inputs = (body["inputs"] ?? [:]).objectValue else {
+                    throw .invalidRequest("body.inputs must be an object")
+                }
+                let filled = workflow.inputSchema.applyingDefaults(to: inputs)
+                let problems = workflow.inputSchema.violations(of: filled, unknown: "an input of the workflow")
+                guard problems.isEmpty else { throw .userInputsInvalid(problems, action: workflow.identifier) }
+                let user = body["user"]?.stringValue ?? "emulator-user@example.com"
+                let (run, kafkaRuns) = workflows.start(workflow, inputs: filled, by: user)
+                for nodeRun in kafkaRuns {
+                    Task { await publisher.publish(nodeRun: nodeRun, of: run, workflow: workflow, in: workflows) }
+                }
+                return ok(["workflowRun": try workflows.detail(run.id)], status: 201)
             }
         }
         router.addImmediate(.get, "/_emulator/invocations") { _ in
@@ -91,6 +126,7 @@ struct AdminAPI: Sendable {
         }
         router.addImmediate(.post, "/_emulator/reset") { _ in
             runs.reset()
+            workflows.reset()
             catalog.reset()
             recorder.reset()
             return ok([:])

@@ -74,9 +74,12 @@ public final class CallRecorder: Sendable {
         state.withLock { $0 = State() }
     }
 
-    /// The run a request touches: the `r_…` id in its path, or its `run_id` query parameter.
+    /// The run a request touches: the `r_…` (or workflow node run `wfnr_…`) id in its path,
+    /// or its `run_id` query parameter.
     static func runID(of request: HTTPRequest) -> String? {
-        request.path.split(separator: "/").first { $0.hasPrefix("r_") }.map(String.init) ?? request.query("run_id")
+        let segments = request.path.split(separator: "/")
+        let id = segments.first { $0.hasPrefix("r_") } ?? segments.first { $0.hasPrefix("wfnr_") }
+        return id.map(String.init) ?? request.query("run_id")
     }
 }
 

@@ -10,6 +10,7 @@ import PortContract
 /// a violation with the rule that refused it.
 struct PortAPI: Sendable {
     let runs: RunStore
+    let workflows: WorkflowRuns
     let catalog: Catalog
     let tokens: TokenStore
     let recorder: CallRecorder
@@ -22,6 +23,7 @@ struct PortAPI: Sendable {
     func register(on router: inout HTTPRouter) {
         registerCatalogRoutes(on: &router)
         registerEntityRoutes(on: &router)
+        registerWorkflowRoutes(on: &router)
         router.addImmediate(
             .get,
             "/v1/kafka-credentials",

@@ -17,6 +17,8 @@ public final class Catalog: Sendable {
     private let initial: State
     /// Raw invocation messages from the fixtures, by name.
     public let invocations: [String: JSONValue]
+    /// Workflows from the fixtures, by identifier.
+    public let workflows: [String: WorkflowDefinition]
 
     /// Creates a catalog holding `fixtures`.
     ///
@@ -33,6 +35,7 @@ public final class Catalog: Sendable {
         self.initial = initial
         state = Mutex(initial)
         invocations = fixtures.invocations
+        workflows = Dictionary(fixtures.workflows.map { ($0.identifier, $0) }) { first, _ in first }
     }
 
     /// Who fixtures are created by, in `createdBy`.

@@ -1,9 +1,9 @@
 import Foundation
 import PortContract
 
-/// Definitions read from a fixtures directory: `DIR/blueprints/*.json` and
-/// `DIR/actions/*.json` (each file one definition or a list), and `DIR/invocations/*.json`
-/// (each file one message, published as it is on request).
+/// Definitions read from a fixtures directory: `DIR/blueprints/*.json`,
+/// `DIR/actions/*.json` and `DIR/workflows/*.json` (each file one definition or a list),
+/// and `DIR/invocations/*.json` (each file one message, published as it is on request).
 public struct Fixtures: Sendable {
     /// The blueprints, in file-name order.
     public var blueprints: [Blueprint] = []
@@ -11,6 +11,8 @@ public struct Fixtures: Sendable {
     public var actions: [ActionDefinition] = []
     /// Raw invocation messages by name (the file name without `.json`).
     public var invocations: [String: JSONValue] = [:]
+    /// Workflows (`DIR/workflows/*.json`), in file-name order.
+    public var workflows: [WorkflowDefinition] = []
 
     /// No fixtures.
     public init() {}
@@ -28,6 +30,9 @@ public struct Fixtures: Sendable {
         }
         fixtures.actions = try definitions(in: directory + "/actions") { (value) throws(PortError) in
             try ActionDefinition(definition: value)
+        }
+        fixtures.workflows = try definitions(in: directory + "/workflows") { (value) throws(PortError) in
+            try WorkflowDefinition(definition: value)
         }
         for (name, message) in try documents(in: directory + "/invocations") {
             guard RawInvocation.runID(of: message) != nil else {

@@ -138,6 +138,54 @@ public final class InvocationPublisher: Sendable {
         )
     }
 
+    /// Publishes a KAFKA node run: its payload template rendered, wrapped with the run's
+    /// metadata, keyed by the node run id. A template or publish failure completes the node
+    /// run as FAILED with an ERROR log.
+    @discardableResult
+    func publish(
+        nodeRun: WorkflowNodeRun,
+        of run: WorkflowRuns.Run,
+        workflow: WorkflowDefinition,
+        in store: WorkflowRuns
+    ) async -> KafkaDeliveryReport? {
+        var outputs = JSONObject()
+        outputs[workflow.trigger.identifier] = .object(run.inputs)
+        let context: JSONValue = [
+            "outputs": .object(outputs),
+            "trigger": [
+                "by": InvocationMessages.triggeredBy(run.triggeredBy, orgID: settings.orgID),
+                "at": PortTimestamp.format(run.createdAt),
+            ],
+            "workflowRun": ["id": .string(run.id)],
+            "secrets": .object(settings.secrets),
+        ]
+        let failure: String
+        do {
+            let template = workflow.kafkaNodes.first { $0.identifier == nodeRun.node }?.payload ?? [:]
+            let message: JSONValue = [
+                "payload": try renderer.render(template, context: context),
+                "context": [
+                    "workflowRunId": .string(run.id), "nodeRunId": .string(nodeRun.id),
+                    "workflow": .string(workflow.identifier), "node": .string(nodeRun.node),
+                ],
+            ]
+            return try await producer.send(
+                KafkaProducerMessage(
+                    topic: settings.runsTopic,
+                    key: Array(nodeRun.id.utf8),
+                    value: message.compactBytes
+                )
+            )
+        } catch let error as PayloadTemplateError {
+            failure = "port-emulator could not render the node's payload: \(error)"
+        } catch {
+            failure = "port-emulator could not publish the node run to \(settings.runsTopic): \(error)"
+        }
+        _ = try? store.appendLogs(nodeRun.id, [("ERROR", failure)])
+        _ = try? store.patch(nodeRun.id, NodeRunPatch(status: .completed, result: .failed))
+        return nil
+    }
+
     /// Publishes a message as it is to `ORG_ID.runs` (raw invocation fixtures).
     public func publishRaw(_ message: JSONValue, key: String?) async throws -> KafkaDeliveryReport {
         try await producer.send(

@@ -54,7 +54,7 @@ public enum PortIdentifierRules {
     }
 
     /// A definition body (`kind` names it in errors) as an object with a valid `identifier`.
-    static func definition(_ body: JSONValue, of kind: String) throws(PortError) -> (JSONObject, String) {
+    public static func definition(_ body: JSONValue, of kind: String) throws(PortError) -> (JSONObject, String) {
         guard let object = body.objectValue else {
             throw .invalidRequest("\(kind) must be a JSON object, not \(body.typeName)")
         }

@@ -1,0 +1,283 @@
+import Foundation
+import PortContract
+import Synchronization
+
+/// One node run of a workflow run (`wfnr_` + 16).
+public struct WorkflowNodeRun: Sendable, Equatable {
+    /// `IN_PROGRESS` or `COMPLETED`.
+    public enum Status: String, Sendable {
+        case inProgress = "IN_PROGRESS"
+        case completed = "COMPLETED"
+    }
+    /// How a completed node ended.
+    public enum Result: String, Sendable, CaseIterable {
+        case success = "SUCCESS"
+        case failed = "FAILED"
+        case cancelled = "CANCELLED"
+    }
+
+    /// `wfnr_` and 16 alphanumerics.
+    public let id: String
+    /// The workflow run it belongs to.
+    public let workflowRunID: String
+    /// The node.
+    public let node: String
+    /// Where it stands.
+    public var status: Status
+    /// Set when it is completed.
+    public var result: Result?
+    /// What the node produced.
+    public var output: JSONObject = [:]
+    /// The consumer's own id for it.
+    public var externalRunID: String?
+    /// Links, replaced as a whole by each PATCH that names them.
+    public var links: [String] = []
+    /// Its logs: level and message.
+    public var logs: [(level: String, message: String, at: Date)] = []
+    /// When it was created.
+    public let createdAt: Date
+    /// When it last changed.
+    public var updatedAt: Date
+
+    /// The node run as the API returns it.
+    public var json: JSONValue {
+        [
+            "id": .string(id), "workflowRunId": .string(workflowRunID), "node": .string(node),
+            "status": .string(status.rawValue), "result": result.map { .string($0.rawValue) } ?? .null,
+            "output": .object(output), "externalRunId": externalRunID.map(JSONValue.string) ?? .null,
+            "links": .array(links.map(JSONValue.string)),
+            "logs": .array(
+                logs.map {
+                    [
+                        "level": .string($0.level), "message": .string($0.message),
+                        "createdAt": PortTimestamp.format($0.at),
+                    ]
+                }
+            ),
+            "createdAt": PortTimestamp.format(createdAt), "updatedAt": PortTimestamp.format(updatedAt),
+        ]
+    }
+
+    public static func == (lhs: WorkflowNodeRun, rhs: WorkflowNodeRun) -> Bool {
+        lhs.json == rhs.json
+    }
+}
+
+/// A `PATCH` of a node run: `{"status": IN_PROGRESS|COMPLETED, "result"?, "output"?,
+/// "externalRunId"?, "links"?}`; `result` is required with `COMPLETED`.
+public struct NodeRunPatch: Sendable, Equatable {
+    /// The new status.
+    public var status: WorkflowNodeRun.Status?
+    /// The result (with COMPLETED).
+    public var result: WorkflowNodeRun.Result?
+    /// The output, replacing the node's.
+    public var output: JSONObject?
+    /// The consumer's own id.
+    public var externalRunID: String?
+    /// Links, replacing the node's.
+    public var links: [String]?
+
+    /// Creates a patch.
+    public init(status: WorkflowNodeRun.Status? = nil, result: WorkflowNodeRun.Result? = nil) {
+        self.status = status
+        self.result = result
+    }
+
+    /// Reads a body; a wrong or unknown field is 422 `invalid_request` naming it.
+    public init(body: JSONValue) throws(PortError) {
+        let object = try body.object(allowing: ["status", "result", "output", "externalRunId", "links"])
+        if let value = object["status"] {
+            guard let status = value.stringValue.flatMap(WorkflowNodeRun.Status.init(rawValue:)) else {
+                throw .invalidRequest("body.status must be IN_PROGRESS or COMPLETED (got \(value.compactText))")
+            }
+            self.status = status
+        }
+        if let value = object["result"] {
+            guard let result = value.stringValue.flatMap(WorkflowNodeRun.Result.init(rawValue:)) else {
+                throw .invalidRequest("body.result must be SUCCESS, FAILED or CANCELLED (got \(value.compactText))")
+            }
+            self.result = result
+        }
+        if status == .completed, result == nil {
+            throw .invalidRequest(
+                "body.result is required when body.status is COMPLETED",
+                rule: "node-result-with-completed"
+            )
+        }
+        if let value = object["output"] {
+            guard let output = value.objectValue else { throw .invalidRequest("body.output must be an object") }
+            self.output = output
+        }
+        if let value = object["externalRunId"] {
+            guard let text = value.stringValue else { throw .invalidRequest("body.externalRunId must be a string") }
+            externalRunID = text
+        }
+        if let value = object["links"] {
+            guard let items = value.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
+                throw .invalidRequest("body.links must be an array of strings")
+            }
+            links = items.compactMap(\.stringValue)
+        }
+    }
+}
+
+/// Workflow runs and their node runs, with the rule that COMPLETED locks a node run.
+public final class WorkflowRuns: Sendable {
+    /// A workflow run: its nodes and, once every KAFKA node is completed, its result.
+    public struct Run: Sendable {
+        /// `wfr_` and 16 alphanumerics.
+        public let id: String
+        /// The workflow.
+        public let workflow: String
+        /// The trigger's inputs, defaults filled in.
+        public let inputs: JSONObject
+        /// Who triggered it.
+        public let triggeredBy: String
+        /// When.
+        public let createdAt: Date
+        /// The node runs, in node order.
+        public var nodeRunIDs: [String]
+    }
+
+    private struct State {
+        var runs: [String: Run] = [:]
+        var nodeRuns: [String: WorkflowNodeRun] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// Creates an empty store.
+    public init() {}
+
+    /// Starts a run: the trigger node completed with the inputs as output, one
+    /// `IN_PROGRESS` node run per KAFKA node.
+    public func start(_ workflow: WorkflowDefinition, inputs: JSONObject, by user: String) -> (Run, [WorkflowNodeRun]) {
+        let now = Date()
+        let runID = PortIdentifier.make(prefix: "wfr_")
+        var trigger = WorkflowNodeRun(
+            id: PortIdentifier.make(prefix: "wfnr_"),
+            workflowRunID: runID,
+            node: workflow.trigger.identifier,
+            status: .completed,
+            createdAt: now,
+            updatedAt: now
+        )
+        trigger.result = .success
+        trigger.output = inputs
+        let kafkaRuns = workflow.kafkaNodes.map {
+            WorkflowNodeRun(
+                id: PortIdentifier.make(prefix: "wfnr_"),
+                workflowRunID: runID,
+                node: $0.identifier,
+                status: .inProgress,
+                createdAt: now,
+                updatedAt: now
+            )
+        }
+        let run = Run(
+            id: runID,
+            workflow: workflow.identifier,
+            inputs: inputs,
+            triggeredBy: user,
+            createdAt: now,
+            nodeRunIDs: [trigger.id] + kafkaRuns.map(\.id)
+        )
+        state.withLock { state in
+            state.runs[runID] = run
+            for nodeRun in [trigger] + kafkaRuns { state.nodeRuns[nodeRun.id] = nodeRun }
+        }
+        return (run, kafkaRuns)
+    }
+
+    /// The node run, or 404 (also when `workflowRunID` is given and is not its run).
+    public func nodeRun(_ id: String, of workflowRunID: String? = nil) throws(PortError) -> WorkflowNodeRun {
+        guard let nodeRun = state.withLock({ $0.nodeRuns[id] }),
+            workflowRunID.map({ $0 == nodeRun.workflowRunID }) ?? true
+        else { throw Self.notFound(id) }
+        return nodeRun
+    }
+
+    /// The workflow run with its node runs, or 404.
+    public func run(_ id: String) throws(PortError) -> (Run, [WorkflowNodeRun]) {
+        guard
+            let found = state.withLock({ state in
+                state.runs[id].map { ($0, $0.nodeRunIDs.compactMap { state.nodeRuns[$0] }) }
+            })
+        else {
+            throw PortError(
+                status: 404,
+                code: "not_found",
+                message: "Workflow run \"\(id)\" was not found",
+                rule: "run-exists"
+            )
+        }
+        return found
+    }
+
+    /// Applies a PATCH to a node run that is not completed.
+    public func patch(
+        _ id: String,
+        of workflowRunID: String? = nil,
+        _ patch: NodeRunPatch
+    ) throws(PortError)
+        -> WorkflowNodeRun
+    {
+        try update(id, of: workflowRunID) { nodeRun in
+            if let status = patch.status { nodeRun.status = status }
+            if let result = patch.result { nodeRun.result = result }
+            if let output = patch.output { nodeRun.output = output }
+            if let externalRunID = patch.externalRunID { nodeRun.externalRunID = externalRunID }
+            if let links = patch.links { nodeRun.links = links }
+        }
+    }
+
+    /// Appends logs to a node run that is not completed.
+    public func appendLogs(
+        _ id: String,
+        _ logs: [(level: String, message: String)]
+    ) throws(PortError)
+        -> WorkflowNodeRun
+    {
+        try update(id, of: nil) { nodeRun in
+            for log in logs { nodeRun.logs.append((log.level, log.message, Date())) }
+        }
+    }
+
+    /// Forgets every run.
+    public func reset() {
+        state.withLock { $0 = State() }
+    }
+
+    private func update(
+        _ id: String,
+        of workflowRunID: String?,
+        _ change: (inout WorkflowNodeRun) -> Void
+    ) throws(PortError) -> WorkflowNodeRun {
+        try state.withLock { (state) throws(PortError) -> WorkflowNodeRun in
+            guard var nodeRun = state.nodeRuns[id], workflowRunID.map({ $0 == nodeRun.workflowRunID }) ?? true else {
+                throw Self.notFound(id)
+            }
+            guard nodeRun.status != .completed else {
+                throw PortError(
+                    status: 422,
+                    code: "run_exhausted",
+                    message: "Workflow node run already completed",
+                    rule: "node-run-locked-after-completed"
+                )
+            }
+            change(&nodeRun)
+            nodeRun.updatedAt = Date()
+            state.nodeRuns[id] = nodeRun
+            return nodeRun
+        }
+    }
+
+    private static func notFound(_ id: String) -> PortError {
+        PortError(
+            status: 404,
+            code: "not_found",
+            message: "Workflow node run \"\(id)\" was not found",
+            rule: "run-exists"
+        )
+    }
+}
