@@ -58,6 +58,7 @@ public struct WorkflowNodeRun: Sendable, Equatable {
         ]
     }
 
+    /// Node runs are equal when they show the same JSON.
     public static func == (lhs: WorkflowNodeRun, rhs: WorkflowNodeRun) -> Bool {
         lhs.json == rhs.json
     }
