@@ -7,6 +7,9 @@
 #  4. port-emulator serve: spawn until the ready line (then checked: API answers, topics exist).
 #  5. Port API writes at 32 connections: PATCH of a run and POST of a run log, next to the
 #     bare HTTP layer's figure from step 3.
+#  6. Invocation latency: POST /_emulator/runs until a consumer has read the message
+#     (1,000 runs one after another; consumer fetch.wait.max.ms 10 and 1).
+#  7. Invocations published per second with libjq templates (20,000 runs).
 # Results go to stdout and bench-results/summary.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -156,5 +159,21 @@ status=$(curl -s "http://127.0.0.1:18084/v1/actions/runs/$RUN_ID" -H "Authorizat
 logs=$(curl -s "http://127.0.0.1:18084/_emulator/runs/$RUN_ID" | grep -o '"id":"log_' | wc -l)
 echo "after the load: run status=$status, logs stored=$logs" | tee -a "$OUT/summary.txt"
 kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+
+{
+    echo
+    echo "## 6. invocation latency: POST /_emulator/runs until a consumer has read the message"
+    echo "(the embedded cluster answers a fetch only after fetch.wait.max.ms: that bounds the latency)"
+    for wait in 10 1; do "$BIN/port-bench" invocation-latency --runs "${BENCH_LATENCY_RUNS:-1000}" --fetch-wait-ms "$wait"; done
+    echo
+    echo "## 7. invocations published per second, libjq templates on ($THROUGHPUT_RUNS runs of 20,000)"
+    rates=()
+    for run in $(seq "$THROUGHPUT_RUNS"); do
+        line=$("$BIN/port-bench" invocation-rate --runs 20000)
+        echo "run $run: $line"
+        rates+=("$(echo "$line" | sed -n 's/.*published_per_s=\([0-9]*\).*/\1/p')")
+    done
+    echo "published_per_s: $(spread "${rates[@]}")"
+} | tee -a "$OUT/summary.txt"
 
 echo "summary written to $OUT/summary.txt" >&2

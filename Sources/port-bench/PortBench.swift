@@ -11,7 +11,10 @@ struct PortBench: AsyncParsableCommand {
         abstract: "Measures the foundation: embedded Kafka start-up and throughput, and the HTTP server.",
         discussion:
             "`make bench` runs all of these and compares the HTTP server with nginx and a bare C libmicrohttpd server.",
-        subcommands: [KafkaStartup.self, KafkaThroughput.self, HTTPServe.self, EmulatorStartup.self]
+        subcommands: [
+            KafkaStartup.self, KafkaThroughput.self, HTTPServe.self, EmulatorStartup.self, InvocationLatency.self,
+            InvocationRate.self,
+        ]
     )
 }
 
@@ -21,6 +24,56 @@ let quietLogger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
 func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
 
 extension PortBench {
+    struct InvocationLatency: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "invocation-latency",
+            abstract: "Time POST /_emulator/runs until a consumer has read the run's message, run after run."
+        )
+
+        @Option(help: "Runs to time (after 20 to warm up).")
+        var runs = 1000
+
+        @Option(name: .customLong("fetch-wait-ms"), help: "The consumer's fetch.wait.max.ms.")
+        var fetchWaitMilliseconds = 10
+
+        func run() async throws {
+            let result = try await InvocationBenchmarks.latency(
+                runs: runs,
+                fetchWait: .milliseconds(fetchWaitMilliseconds),
+                logger: quietLogger
+            )
+            print(
+                "invocation-latency runs=\(runs) fetch_wait_ms=\(fetchWaitMilliseconds) "
+                    + "p50_ms=\(format(result.percentile(0.5).milliseconds, 2)) "
+                    + "p90_ms=\(format(result.percentile(0.9).milliseconds, 2)) "
+                    + "p99_ms=\(format(result.percentile(0.99).milliseconds, 2)) "
+                    + "max_ms=\(format(result.percentile(1).milliseconds, 2))"
+            )
+        }
+    }
+
+    struct InvocationRate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "invocation-rate",
+            abstract: "Create runs of a templated action at once; time rendering (libjq) and publishing them all."
+        )
+
+        @Option(help: "Runs to publish.")
+        var runs = 20000
+
+        @Option(help: "Publishes in flight at most.")
+        var window = 512
+
+        func run() async throws {
+            let result = try await InvocationBenchmarks.rate(runs: runs, window: window, logger: quietLogger)
+            print(
+                "invocation-rate runs=\(runs) window=\(window) published_per_s=\(Int(result.perSecond)) "
+                    + "publish_ms=\(format(result.publishTime.milliseconds)) "
+                    + "all_read_ms=\(format(result.readTime.milliseconds))"
+            )
+        }
+    }
+
     struct EmulatorStartup: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "emulator-startup",

@@ -62,29 +62,61 @@ public final class PayloadTemplateRenderer: Sendable {
 
     private func renderString(_ text: String, input: JQInput) throws(PayloadTemplateError) -> JSONValue {
         if let expression = Self.wholeExpression(text) { return try evaluate(expression, input: input) }
-        guard text.contains("{{") else { return .string(text) }
-        var output = ""
-        var rest = Substring(text)
-        while let open = rest.range(of: "{{") {
-            output += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].range(of: "}}") else {
-                throw PayloadTemplateError(expression: String(rest[open.lowerBound...]), reason: "no closing }}")
+        let bytes = Array(text.utf8)
+        guard var open = Self.find(Self.openBraces, in: bytes, from: 0) else { return .string(text) }
+        var output: [UInt8] = []
+        var position = 0
+        while true {
+            output.append(contentsOf: bytes[position..<open])
+            guard let close = Self.find(Self.closeBraces, in: bytes, from: open + 2) else {
+                throw PayloadTemplateError(
+                    expression: String(decoding: bytes[open...], as: UTF8.self),
+                    reason: "no closing }}"
+                )
             }
-            let expression = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            let expression = Self.trimmed(bytes[(open + 2)..<close])
             let value = try evaluate(expression, input: input)
-            output += value.stringValue ?? value.compactText
-            rest = rest[close.upperBound...]
+            output.append(contentsOf: (value.stringValue ?? value.compactText).utf8)
+            position = close + 2
+            guard let next = Self.find(Self.openBraces, in: bytes, from: position) else { break }
+            open = next
         }
-        return .string(output + rest)
+        output.append(contentsOf: bytes[position...])
+        return .string(String(decoding: output, as: UTF8.self))
+    }
+
+    private static let openBraces: [UInt8] = [UInt8(ascii: "{"), UInt8(ascii: "{")]
+    private static let closeBraces: [UInt8] = [UInt8(ascii: "}"), UInt8(ascii: "}")]
+
+    /// The index of `pair` (two bytes) in `bytes` at or after `start`. Byte-wise, because
+    /// Foundation's string search showed up as the publisher's main cost.
+    private static func find(_ pair: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
+        var index = start
+        while index + 1 < bytes.count {
+            if bytes[index] == pair[0], bytes[index + 1] == pair[1] { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    /// The text without spaces and tabs around it.
+    private static func trimmed(_ bytes: ArraySlice<UInt8>) -> String {
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let first = bytes.firstIndex(where: { !isBlank($0) }), let last = bytes.lastIndex(where: { !isBlank($0) })
+        else { return "" }
+        return String(decoding: bytes[first...last], as: UTF8.self)
     }
 
     /// The expression of a string that is exactly one `{{ expr }}` (spaces around allowed).
     static func wholeExpression(_ text: String) -> String? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard trimmed.hasPrefix("{{"), trimmed.hasSuffix("}}"), trimmed.count >= 4 else { return nil }
-        let inner = trimmed.dropFirst(2).dropLast(2)
-        guard !inner.contains("{{"), !inner.contains("}}") else { return nil }
-        return inner.trimmingCharacters(in: .whitespaces)
+        let bytes = Array(text.utf8)
+        guard let open = find(openBraces, in: bytes, from: 0),
+            bytes[..<open].allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }),
+            let close = find(closeBraces, in: bytes, from: open + 2),
+            bytes[(close + 2)...].allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }),
+            find(openBraces, in: bytes, from: open + 2).map({ $0 > close }) ?? true
+        else { return nil }
+        return trimmed(bytes[(open + 2)..<close])
     }
 
     /// The first output of `expression` on the input, `null` when it has none.
