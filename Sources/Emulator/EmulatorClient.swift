@@ -145,7 +145,8 @@ extension EmulatorClient {
         var seenLogs = 0
         var lastStatus: (String, String?)?
         while true {
-            let remaining = deadline - ContinuousClock.now
+            // The first call reads the run as it is; later ones wait for its next change.
+            let remaining = version == nil ? .zero : deadline - ContinuousClock.now
             let (run, _) = try await wait(
                 runID: runID,
                 after: version,

@@ -17,9 +17,15 @@ struct PayloadTemplateTests {
             (#"{"x":"{{ .inputs.name }}-{{ .inputs.count }} {{ .inputs.tags }}"}"#, #"{"x":"api-3 [\"a\",\"b\"]"}"#),
             (#"{"x":"{{ .inputs.empty }} and {{ .inputs.missing }}"}"#, #"{"x":"null and null"}"#),
             (#"{"{{ .inputs.name }}":1,"{{ .inputs.empty }}":2,"{{ .inputs.count }}":3}"#, #"{"api":1,"3":3}"#),
-            (#"{"a":1,"{{ spreadValue() }}":"{{ .inputs | {name, count} }}","b":2}"#, #"{"a":1,"name":"api","count":3,"b":2}"#),
+            (
+                #"{"a":1,"{{ spreadValue() }}":"{{ .inputs | {name, count} }}","b":2}"#,
+                #"{"a":1,"name":"api","count":3,"b":2}"#
+            ),
             (#"{"x":"{{ .inputs.tags[] }}"}"#, #"{"x":"a"}"#),
-            (#"[{"id":"{{ .run.id }}"},"plain {not a template}",7,true,null]"#, #"[{"id":"r_1"},"plain {not a template}",7,true,null]"#),
+            (
+                #"[{"id":"{{ .run.id }}"},"plain {not a template}",7,true,null]"#,
+                #"[{"id":"r_1"},"plain {not a template}",7,true,null]"#
+            ),
         ]
     )
     func rule(template: String, expected: String) throws {

@@ -57,6 +57,8 @@ struct TriggerCommandTests {
         let token = try await harness.token()
         try await waitUntil("the triggered run") { !harness.emulator.runs.runs.isEmpty }
         let runID = try #require(harness.emulator.runs.runs.first?.id)
+        // Report only once `trigger --wait` is following the run (its long-poll is parked).
+        try await waitUntil("trigger to follow the run") { harness.emulator.runs.watcherCount(of: runID) == 1 }
         _ = try await harness.call(
             "POST",
             "/v1/actions/runs/\(runID)/logs",
@@ -85,6 +87,7 @@ struct TriggerCommandTests {
             let lines = output.split(separator: "\n").map(String.init)
             let runID = try #require(harness.emulator.runs.runs.first?.id)
             #expect(lines.first == runID)
+            #expect(lines.dropFirst().first == "status IN_PROGRESS", "the run's state as soon as it exists")
             #expect(lines.contains("log    working on it"))
             #expect(lines.contains("log    finished"))
             #expect(lines.last == "status \(final) (all done)")
