@@ -12,12 +12,15 @@ let package = Package(
         .library(name: "JQ", targets: ["JQ"]),
         .library(name: "PortContract", targets: ["PortContract"]),
         .library(name: "Emulator", targets: ["Emulator"]),
+        .library(name: "Consumer", targets: ["Consumer"]),
+        .executable(name: "port-consumer", targets: ["port-consumer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // C libraries, each declared once as a system library with a shim header.
@@ -58,6 +61,15 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Consumer",
+            dependencies: [
+                "Kafka", "PortContract",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "Benchmarks",
             dependencies: [
                 "Kafka", "HTTPServer", "Emulator",
@@ -73,6 +85,15 @@ let package = Package(
                 "Emulator",
                 "Kafka",
                 "PortContract",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "port-consumer",
+            dependencies: [
+                "Consumer", "Kafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -105,6 +126,13 @@ let package = Package(
             name: "EmulatorTests",
             dependencies: [
                 "Emulator", "Kafka", "PortContract", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ConsumerTests",
+            dependencies: [
+                "Consumer", "Emulator", "Kafka", "PortContract", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

@@ -111,6 +111,7 @@ public final class PortEmulator: Sendable {
         )
         var router = HTTPRouter()
         let workflows = WorkflowRuns()
+        let faults = FaultInjector()
         PortAPI(
             runs: runs,
             workflows: workflows,
@@ -119,6 +120,7 @@ public final class PortEmulator: Sendable {
             recorder: recorder,
             info: infoBox,
             publisher: publisher,
+            faults: faults,
             kafkaCredentials: configuration.kafkaCredentials
         ).register(on: &router)
         AdminAPI(
@@ -128,7 +130,8 @@ public final class PortEmulator: Sendable {
             tokens: tokens,
             recorder: recorder,
             info: infoBox,
-            publisher: publisher
+            publisher: publisher,
+            faults: faults
         ).register(on: &router)
 
         var serverConfiguration = HTTPServer.Configuration()

@@ -12,6 +12,7 @@ struct AdminAPI: Sendable {
     let recorder: CallRecorder
     let info: InfoBox
     let publisher: InvocationPublisher
+    let faults: FaultInjector
 
     func register(on router: inout HTTPRouter) {
         router.addImmediate(.get, "/_emulator/health") { _ in ok([:]) }
@@ -38,6 +39,16 @@ struct AdminAPI: Sendable {
             } catch {
                 return error.response
             }
+        }
+        router.addImmediate(.post, "/_emulator/faults") { request in
+            PortError.answer { () throws(PortError) in
+                faults.add(try FaultInjector.fault(from: try JSONBody(request).value))
+                return ok(["armed": .int(Int64(faults.armed.count))], status: 201)
+            }
+        }
+        router.addImmediate(.delete, "/_emulator/faults") { _ in
+            faults.clear()
+            return ok([:])
         }
         router.addImmediate(.get, "/_emulator/workflows") { _ in
             ok(["workflows": .array(catalog.workflows.keys.sorted().map(JSONValue.string))])
@@ -127,6 +138,7 @@ struct AdminAPI: Sendable {
         router.addImmediate(.post, "/_emulator/reset") { _ in
             runs.reset()
             workflows.reset()
+            faults.clear()
             catalog.reset()
             recorder.reset()
             return ok([:])

@@ -16,6 +16,7 @@ struct PortAPI: Sendable {
     let recorder: CallRecorder
     let info: InfoBox
     let publisher: InvocationPublisher
+    let faults: FaultInjector
     /// What `GET /v1/kafka-credentials` answers: the SASL user of an external Kafka, or
     /// the org id and a placeholder for the embedded one (which has no authentication).
     let kafkaCredentials: (username: String, password: String)
@@ -138,7 +139,8 @@ struct PortAPI: Sendable {
         authenticated: Bool = true,
         _ handler: @escaping @Sendable (HTTPRequest, String) throws(PortError) -> HTTPResponse
     ) -> HTTPImmediateHandler {
-        { [tokens, recorder] request in
+        { [tokens, recorder, faults] request in
+            if let injected = faults.answer(request) { return injected }
             do throws(PortError) {
                 let authenticatedClient =
                     authenticated

@@ -1,0 +1,234 @@
+import Foundation
+import PortContract
+import Synchronization
+
+/// One line a command printed: a directive that drives the run, or a log line.
+public enum CommandLine: Sendable, Equatable {
+    /// `::port::link URL`: add a link.
+    case link(String)
+    /// `::port::label TEXT`: set the status label.
+    case label(String)
+    /// `::port::summary TEXT`: set the summary.
+    case summary(String)
+    /// `::port::entity {json}`: upsert an entity (`blueprint` defaults to the run's).
+    case entity(JSONObject)
+    /// Anything else: a log line.
+    case log(String)
+    /// A `::port::` line that cannot be read: logged with the reason.
+    case invalid(line: String, reason: String)
+
+    /// Reads one stdout line of the command protocol.
+    public init(parsing line: String) {
+        guard line.hasPrefix("::port::") else {
+            self = .log(line)
+            return
+        }
+        let rest = line.dropFirst(8)
+        let name = rest.prefix { $0 != " " }
+        let argument = rest.dropFirst(name.count).trimmingCharacters(in: .whitespaces)
+        switch name {
+        case "link" where !argument.isEmpty: self = .link(argument)
+        case "label" where !argument.isEmpty: self = .label(argument)
+        case "summary" where !argument.isEmpty: self = .summary(argument)
+        case "entity":
+            guard let object = (try? JSONValue.parse(argument))?.objectValue, object["identifier"]?.stringValue != nil
+            else {
+                self = .invalid(line: line, reason: "::port::entity needs a JSON object with an identifier")
+                return
+            }
+            self = .entity(object)
+        default:
+            self = .invalid(line: line, reason: "unknown or empty directive ::port::\(name)")
+        }
+    }
+}
+
+/// Runs a process per action (the `command` built-in handler).
+///
+/// The process gets the inputs as JSON on stdin and as `PORT_INPUT_<NAME>` variables, plus
+/// `PORT_RUN_ID`, `PORT_ACTION`, `PORT_BLUEPRINT`, `PORT_ENTITY` and `PORT_USER`. Its stdout
+/// lines become run logs, in batches, except `::port::` directives. Exit 0 means SUCCESS;
+/// any other status FAILURE with the last stderr lines; past `timeout` it is killed.
+public struct CommandHandler: Sendable {
+    /// The program and its arguments.
+    public var command: [String]
+    /// The working directory, if not the consumer's.
+    public var directory: String?
+    /// Extra environment variables.
+    public var environment: [String: String] = [:]
+    /// How long the process may run.
+    public var timeout: Duration = .seconds(300)
+    /// Log lines sent together at most.
+    public var batchSize = 20
+
+    /// A handler running `command`.
+    public init(command: [String], directory: String? = nil, timeout: Duration = .seconds(300)) {
+        self.command = command
+        self.directory = directory
+        self.timeout = timeout
+    }
+
+    /// The handler as a `RunHandler`.
+    public var handler: RunHandler { { context in try await run(context) } }
+
+    /// The variables a run's process gets.
+    public static func environment(for context: RunContext) -> [String: String] {
+        var variables: [String: String] = [
+            "PORT_RUN_ID": context.runID, "PORT_ACTION": context.action,
+            "PORT_BLUEPRINT": context.blueprint ?? "", "PORT_ENTITY": context.invocation.entityIdentifier ?? "",
+            "PORT_USER": context.user ?? "",
+        ]
+        for (name, value) in context.inputs {
+            let key = String(name.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
+            variables["PORT_INPUT_" + key] = value.stringValue ?? value.compactText
+        }
+        return variables
+    }
+
+    private func run(_ context: RunContext) async throws {
+        guard let executable = command.first else { throw CommandFailure(message: "the handler has no command") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [executable] + command.dropFirst()
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        process.environment = ProcessInfo.processInfo.environment
+            .merging(environment) { $1 }
+            .merging(Self.environment(for: context)) { $1 }
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        let exited = AsyncStream<Int32>.makeStream()
+        process.terminationHandler = { exited.continuation.yield($0.terminationStatus) }
+        do {
+            try process.run()
+        } catch {
+            throw CommandFailure(message: "cannot start \(command.joined(separator: " ")): \(error)")
+        }
+        try? stdin.fileHandleForWriting.write(contentsOf: JSONValue.object(context.inputs).compactBytes)
+        try? stdin.fileHandleForWriting.close()
+        let errorTail = StderrTail(stderr.fileHandleForReading)
+        let timedOut = TimeoutFlag()
+        let killer = Task {
+            try await Task.sleep(for: timeout)
+            timedOut.set()
+            process.terminate()
+            try await Task.sleep(for: .seconds(5))
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        defer { killer.cancel() }
+        try await follow(lines(of: stdout.fileHandleForReading), context: context)
+        var statuses = exited.stream.makeAsyncIterator()
+        let status = await statuses.next() ?? -1
+        if timedOut.isSet {
+            throw CommandFailure(message: "\(executable) timed out after \(timeout) and was killed")
+        }
+        guard status == 0 else {
+            let tail = await errorTail.lastLines()
+            throw CommandFailure(
+                message: "\(executable) exited with status \(status)"
+                    + (tail.isEmpty ? "" : ": " + tail.joined(separator: " | "))
+            )
+        }
+    }
+
+    /// Applies each line of the protocol; log lines go out in batches.
+    private func follow(_ lines: AsyncStream<String>, context: RunContext) async throws {
+        var batch: [String] = []
+        var links: [String] = []
+        func flush() async throws {
+            guard !batch.isEmpty else { return }
+            try await context.log(batch.joined(separator: "\n"))
+            batch.removeAll()
+        }
+        for await line in lines {
+            switch CommandLine(parsing: line) {
+            case .log(let text):
+                batch.append(text)
+                if batch.count >= batchSize { try await flush() }
+                continue
+            case .link(let url):
+                try await flush()
+                links.append(url)
+                try await context.setLinks(links)
+            case .label(let text):
+                try await flush()
+                try await context.setStatusLabel(text)
+            case .summary(let text):
+                try await flush()
+                try await context.setSummary(text)
+            case .entity(let entity):
+                try await flush()
+                guard let blueprint = entity["blueprint"]?.stringValue ?? context.blueprint else {
+                    try await context.log("::port::entity needs a blueprint (the action has none)")
+                    continue
+                }
+                try await context.upsertEntity(
+                    blueprint: blueprint,
+                    identifier: entity["identifier"]?.stringValue ?? "",
+                    title: entity["title"]?.stringValue,
+                    properties: entity["properties"]?.objectValue ?? [:],
+                    relations: entity["relations"]?.objectValue ?? [:]
+                )
+            case .invalid(let line, let reason):
+                batch.append("\(line)  [ignored: \(reason)]")
+            }
+        }
+        try await flush()
+    }
+
+    /// The lines of a pipe, read on a dispatch thread (never on Swift's cooperative pool).
+    private func lines(of handle: FileHandle) -> AsyncStream<String> {
+        AsyncStream { continuation in
+            DispatchQueue.global().async {
+                var pending = Data()
+                while true {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break }
+                    pending.append(chunk)
+                    while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                        continuation.yield(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+                        pending.removeSubrange(pending.startIndex...newline)
+                    }
+                }
+                if !pending.isEmpty { continuation.yield(String(decoding: pending, as: UTF8.self)) }
+                continuation.finish()
+            }
+        }
+    }
+}
+
+/// Why a command failed the run.
+public struct CommandFailure: Error, Sendable, CustomStringConvertible {
+    /// What happened.
+    public let message: String
+    /// The message.
+    public var description: String { message }
+}
+
+/// Set once the timeout has killed the process.
+private final class TimeoutFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
+}
+
+/// Keeps the last lines a process wrote to stderr.
+private final class StderrTail: Sendable {
+    private let done: Task<[String], Never>
+
+    init(_ handle: FileHandle) {
+        done = Task {
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+                    continuation.resume(returning: text.split(whereSeparator: \.isNewline).suffix(5).map(String.init))
+                }
+            }
+        }
+    }
+
+    func lastLines() async -> [String] { await done.value }
+}

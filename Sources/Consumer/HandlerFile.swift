@@ -1,0 +1,61 @@
+import Foundation
+import PortContract
+
+/// The built-in handlers of a handler file (JSON):
+///
+/// ```json
+/// {"actions": {"create_vm": {"command": ["./create_vm.sh"], "timeout": "120s"},
+///              "notify":    {"webhook": "https://hooks.example.com/port"}},
+///  "workflowNodes": {"provision": {"command": ["./provision.sh"]}}}
+/// ```
+///
+/// Commands run in the file's directory, so relative script paths work.
+public enum HandlerFile {
+    /// The handlers by action, and by workflow node, or an error naming the file and entry.
+    public static func load(
+        _ path: String,
+        signingSecret: String
+    ) throws(ConsumerConfiguration.Problem) -> (actions: [String: RunHandler], nodes: [String: RunHandler]) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .init(description: "handler file \(path) cannot be read")
+        }
+        guard let document = (try? JSONValue.parse(Array(data)))?.objectValue else {
+            throw .init(description: "handler file \(path) is not a JSON object")
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        func handlers(_ key: String) throws(ConsumerConfiguration.Problem) -> [String: RunHandler] {
+            var handlers: [String: RunHandler] = [:]
+            for (name, entry) in document[key]?.objectValue ?? [:] {
+                let place = "\(path): \(key).\(name)"
+                if let command = entry["command"]?.arrayValue?.compactMap(\.stringValue), !command.isEmpty {
+                    var handler = CommandHandler(command: command, directory: directory)
+                    if let text = entry["timeout"]?.stringValue {
+                        guard let timeout = Self.duration(text) else {
+                            throw .init(description: "\(place).timeout '\(text)' is not a duration like 30s or 5m")
+                        }
+                        handler.timeout = timeout
+                    }
+                    handler.environment = (entry["env"]?.objectValue ?? [:]).reduce(into: [:]) {
+                        $0[$1.key] = $1.value.stringValue ?? $1.value.compactText
+                    }
+                    handlers[name] = handler.handler
+                } else if let url = entry["webhook"]?.stringValue {
+                    handlers[name] = WebhookHandler(url: url, signingSecret: signingSecret).handler
+                } else {
+                    throw .init(description: "\(place) needs \"command\": [program, args…] or \"webhook\": URL")
+                }
+            }
+            return handlers
+        }
+        return (try handlers("actions"), try handlers("workflowNodes"))
+    }
+
+    /// `500ms`, `30s`, `5m`, `1h`, or seconds.
+    static func duration(_ text: String) -> Duration? {
+        for (suffix, scale) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where text.hasSuffix(suffix) {
+            guard let number = Double(text.dropLast(suffix.count)), number > 0 else { return nil }
+            return .milliseconds(Int64(number * scale * 1000))
+        }
+        return Double(text).flatMap { $0 > 0 ? .milliseconds(Int64($0 * 1000)) : nil }
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import Kafka
+import Logging
+import PortContract
+import ServiceLifecycle
+import Synchronization
+
+/// The consumer: reads `ORG_ID.runs`, runs up to `concurrency` invocations at a time, and
+/// commits each partition's offsets in order once their runs are reported (at-least-once).
+///
+/// A message that cannot be parsed is logged with its position, optionally copied to a
+/// dead-letter topic, and committed. On a graceful shutdown it stops fetching, lets runs in
+/// progress finish within `shutdownGracePeriod`, commits and leaves the group.
+public final class PortConsumer: Service, Sendable {
+    /// How the consumer runs.
+    public struct Settings: Sendable {
+        /// The invocations topic.
+        public var runsTopic: String
+        /// Runs handled at the same time.
+        public var concurrency = 16
+        /// How long in-flight runs may take to finish on shutdown.
+        public var shutdownGracePeriod: Duration = .seconds(30)
+        /// Where poison messages are copied, if anywhere.
+        public var deadLetterTopic: String?
+        /// Reject messages whose `X-Port-Signature` does not match this secret.
+        public var signingSecret: String?
+
+        /// Settings for the org's runs topic.
+        public init(runsTopic: String) {
+            self.runsTopic = runsTopic
+        }
+    }
+
+    private let consumer: KafkaConsumer
+    private let deadLetters: KafkaProducer?
+    private let runtime: RunRuntime
+    private let settings: Settings
+    private let logger: Logger
+    private let tracker = Mutex(OffsetTracker())
+    private let counts = Mutex<[RunOutcome: Int]>([:])
+
+    /// A consumer reading with `consumer` (not yet subscribed) and handling with `runtime`.
+    public init(
+        consumer: KafkaConsumer,
+        deadLetters: KafkaProducer? = nil,
+        runtime: RunRuntime,
+        settings: Settings,
+        logger: Logger = Logger(label: "port-consumer")
+    ) {
+        self.consumer = consumer
+        self.deadLetters = deadLetters
+        self.runtime = runtime
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// How many invocations ended each way so far.
+    public var outcomes: [RunOutcome: Int] { counts.withLock { $0 } }
+
+    /// Consumes until cancelled or a graceful shutdown, then drains, commits and leaves.
+    public func run() async throws {
+        try consumer.subscribe(topics: [settings.runsTopic])
+        logger.info(
+            "consuming",
+            metadata: ["topic": "\(settings.runsTopic)", "concurrency": "\(settings.concurrency)"]
+        )
+        let reading = Task { try await self.consume() }
+        // A graceful shutdown or the cancellation of this task stops the reading; runs in
+        // progress still get the grace period.
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                _ = await reading.result
+            } onGracefulShutdown: {
+                reading.cancel()
+            }
+        } onCancel: {
+            reading.cancel()
+        }
+        await consumer.close()
+        logger.info("stopped", metadata: ["outcomes": "\(outcomes)"])
+    }
+
+    /// The read loop: stops reading on cancellation, then lets in-flight runs finish.
+    private func consume() async throws {
+        let slots = RunSlots()
+        do {
+            for try await message in consumer.messages {
+                await slots.acquire(limit: settings.concurrency)
+                tracker.withLock { $0.started(partition: message.partition, offset: message.offset) }
+                // Runs are not children of the read loop: cancelling it leaves them running.
+                Task.detached {
+                    await self.process(message)
+                    await slots.release()
+                }
+                if Task.isCancelled { break }
+            }
+        } catch {
+            if !Task.isCancelled { logger.error("reading stopped", metadata: ["error": "\(error)"]) }
+        }
+        let grace = settings.shutdownGracePeriod
+        // Detached: the grace period must not inherit the read loop's cancellation.
+        let drained = await Task.detached {
+            let deadline = ContinuousClock.now + grace
+            while await slots.active > 0 {
+                guard ContinuousClock.now < deadline else { return false }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            return true
+        }.value
+        if !drained { logger.warning("runs still in progress after the grace period; they will be redelivered") }
+    }
+
+    /// Handles one message and commits what became committable.
+    private func process(_ message: KafkaConsumerMessage) async {
+        let position: Logger.Metadata = [
+            "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
+        ]
+        do {
+            let invocation = try InvocationParser.parse(message.value ?? [], signingSecret: settings.signingSecret)
+            let outcome = try await runtime.handle(invocation)
+            counts.withLock { $0[outcome, default: 0] += 1 }
+        } catch let poison as PoisonMessage {
+            logger.error("poison message skipped", metadata: position.merging(["reason": "\(poison.reason)"]) { $1 })
+            await copyToDeadLetters(message, reason: poison.reason)
+        } catch {
+            // The terminal report could not be made: leave the offset uncommitted so the
+            // run is delivered again after a restart.
+            logger.error(
+                "run could not be reported; its offset stays uncommitted",
+                metadata: position.merging(["error": "\(error)"]) { $1 }
+            )
+            return
+        }
+        guard let next = tracker.withLock({ $0.finished(partition: message.partition, offset: message.offset) }) else {
+            return
+        }
+        do {
+            try await consumer.commit(topic: message.topic, partition: message.partition, nextOffset: next)
+        } catch {
+            logger.warning(
+                "commit failed; the next one covers it",
+                metadata: position.merging(["error": "\(error)"]) { $1 }
+            )
+        }
+    }
+
+    private func copyToDeadLetters(_ message: KafkaConsumerMessage, reason: String) async {
+        guard let deadLetters, let topic = settings.deadLetterTopic else { return }
+        do {
+            try await deadLetters.send(
+                KafkaProducerMessage(
+                    topic: topic,
+                    key: message.key,
+                    value: message.value,
+                    headers: message.headers + [
+                        KafkaHeader(key: "port-consumer-reason", string: reason),
+                        KafkaHeader(
+                            key: "port-consumer-source",
+                            string: "\(message.topic)/\(message.partition)/\(message.offset)"
+                        ),
+                    ]
+                )
+            )
+        } catch {
+            logger.error("dead-letter copy failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// Counts runs in progress and makes the read loop wait for a free slot.
+actor RunSlots {
+    private(set) var active = 0
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    /// Takes a slot, waiting while `limit` are taken.
+    func acquire(limit: Int) async {
+        if active < limit {
+            active += 1
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    /// Gives a slot back (to the next waiter, if any).
+    func release() {
+        if waiters.isEmpty {
+            active -= 1
+        } else {
+            waiters.removeFirst().resume()
+        }
+    }
+}

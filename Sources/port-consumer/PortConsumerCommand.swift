@@ -1,0 +1,125 @@
+import ArgumentParser
+import Consumer
+import Foundation
+import Kafka
+import Logging
+import ServiceLifecycle
+
+@main
+struct PortConsumerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "port-consumer",
+        abstract: "Consume Port's self-service invocations from Kafka, run their handlers, report to Port's API.",
+        discussion: """
+            Settings come from the environment, filled in from --env-file (port-emulator serve \\
+            --env-file writes one): PORT_CLIENT_ID, PORT_CLIENT_SECRET, PORT_ORG_ID, PORT_API_URL \\
+            (default https://api.getport.io/v1), KAFKA_BROKERS, KAFKA_USERNAME, KAFKA_PASSWORD \\
+            (SASL_SSL with SCRAM-SHA-512 when a username is set), KAFKA_CONSUMER_GROUP_ID (ORG_ID.* \\
+            or the username), KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SSL_CA_LOCATION, \\
+            PORT_CONSUMER_HANDLERS, PORT_CONSUMER_CONCURRENCY (16), PORT_CONSUMER_DEAD_LETTER_TOPIC, \\
+            PORT_CONSUMER_VERIFY_SIGNATURES (true).
+
+            Handlers come from a JSON handler file: --handlers, else PORT_CONSUMER_HANDLERS, else \\
+            ./handlers.json, else ./fixtures/handlers/handlers.json (the fixture actions' scripts).
+            """
+    )
+
+    @Option(name: .customLong("env-file"), help: "A KEY=VALUE file of settings; the environment wins.")
+    var envFile: String?
+
+    @Option(help: "The handler file (JSON).")
+    var handlers: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "port-consumer")
+        let configuration: ConsumerConfiguration
+        do {
+            let dotEnv = try envFile.map { path -> String in
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw ConsumerConfiguration.Problem(description: "--env-file \(path) cannot be read")
+                }
+                return String(decoding: data, as: UTF8.self)
+            }
+            configuration = try ConsumerConfiguration(environment: ProcessInfo.processInfo.environment, dotEnv: dotEnv)
+        } catch {
+            FileHandle.standardError.write(Data("port-consumer: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let handlerPath =
+            handlers ?? configuration.handlersPath
+            ?? ["handlers.json", "fixtures/handlers/handlers.json"].first { FileManager.default.fileExists(atPath: $0) }
+        var actionHandlers: [String: RunHandler] = [:]
+        var nodeHandlers: [String: RunHandler] = [:]
+        if let handlerPath {
+            do {
+                (actionHandlers, nodeHandlers) = try HandlerFile.load(
+                    handlerPath,
+                    signingSecret: configuration.clientSecret
+                )
+            } catch {
+                FileHandle.standardError.write(Data("port-consumer: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
+        logger.info(
+            "starting",
+            metadata: [
+                "settings": "\(configuration.redactedDescription)", "handlers": "\(handlerPath ?? "none")",
+                "actions": "\(actionHandlers.keys.sorted().joined(separator: ","))",
+            ]
+        )
+        let client = PortClient(
+            apiURL: configuration.apiURL,
+            clientID: configuration.clientID,
+            clientSecret: configuration.clientSecret,
+            maxConnections: configuration.concurrency,
+            logger: logger
+        )
+        var kafkaConfiguration = KafkaConsumerConfiguration(
+            bootstrapServers: configuration.brokers,
+            groupID: configuration.groupID
+        )
+        kafkaConfiguration.clientID = "port-consumer"
+        kafkaConfiguration.securityProtocol = configuration.security
+        kafkaConfiguration.additionalProperties = ["fetch.wait.max.ms": "50"]
+        let kafka = try KafkaConsumer.make(configuration: kafkaConfiguration, logger: logger)
+        var deadLetters: KafkaProducer?
+        if configuration.deadLetterTopic != nil {
+            var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: configuration.brokers)
+            producerConfiguration.securityProtocol = configuration.security
+            deadLetters = try KafkaProducer.make(configuration: producerConfiguration, logger: logger)
+        }
+        var settings = PortConsumer.Settings(runsTopic: configuration.runsTopic)
+        settings.concurrency = configuration.concurrency
+        settings.deadLetterTopic = configuration.deadLetterTopic
+        settings.signingSecret = configuration.verifySignatures ? configuration.clientSecret : nil
+        let consumer = PortConsumer(
+            consumer: kafka,
+            deadLetters: deadLetters,
+            runtime: RunRuntime(client: client, handlers: actionHandlers, nodeHandlers: nodeHandlers, logger: logger),
+            settings: settings,
+            logger: logger
+        )
+        let group = ServiceGroup(
+            configuration: .init(services: [consumer], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        do {
+            try await group.run()
+        } catch {
+            logger.error("port-consumer stopped: \(error)")
+            await client.shutdown()
+            throw ExitCode.failure
+        }
+        await deadLetters?.close()
+        await client.shutdown()
+    }
+}

@@ -1,0 +1,211 @@
+import Consumer
+import Emulator
+import Foundation
+import Kafka
+import Logging
+import PortContract
+import Synchronization
+import TestSupport
+import Testing
+
+let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+/// An emulator with the fixtures, and helpers to run consumers against it.
+struct ConsumerHarness {
+    let emulator: PortEmulator
+
+    static func start(configure: (inout EmulatorConfiguration) -> Void = { _ in }) async throws -> ConsumerHarness {
+        var configuration = EmulatorConfiguration()
+        configuration.port = 0
+        configuration.orgID = "org_consumer"
+        configuration.fixtures = try Fixtures.load(from: fixturesDirectory)
+        configure(&configuration)
+        return ConsumerHarness(
+            emulator: try await PortEmulator.start(configuration: configuration, logger: quietLogger)
+        )
+    }
+
+    func client(refreshMargin: Duration = .seconds(60)) -> PortClient {
+        var retry = RetryPolicy()
+        retry.baseDelay = .milliseconds(20)
+        return PortClient(
+            apiURL: emulator.info.apiURL,
+            clientID: emulator.info.clientID,
+            clientSecret: emulator.info.clientSecret,
+            retry: retry,
+            refreshMargin: refreshMargin,
+            logger: quietLogger
+        )
+    }
+
+    /// A consumer in `group` with quick group settings for the embedded cluster.
+    func consumer(
+        runtime: RunRuntime,
+        group: String = "org_consumer.tests",
+        grace: Duration = .seconds(10)
+    ) throws
+        -> PortConsumer
+    {
+        var configuration = KafkaConsumerConfiguration(
+            bootstrapServers: [emulator.info.kafkaBootstrapServers],
+            groupID: group
+        )
+        configuration.sessionTimeout = .seconds(3)
+        configuration.heartbeatInterval = .milliseconds(200)
+        configuration.additionalProperties = ["fetch.wait.max.ms": "10", "reconnect.backoff.ms": "50"]
+        var settings = PortConsumer.Settings(runsTopic: emulator.info.runsTopic)
+        settings.shutdownGracePeriod = grace
+        settings.signingSecret = emulator.info.clientSecret
+        return PortConsumer(
+            consumer: try KafkaConsumer.make(configuration: configuration, logger: quietLogger),
+            runtime: runtime,
+            settings: settings,
+            logger: quietLogger
+        )
+    }
+
+    /// Triggers a run through Port's API and returns its id.
+    func trigger(_ action: String, _ inputs: JSONObject, entity: String? = nil) async throws -> String {
+        let client = EmulatorClientForTests(emulator: emulator)
+        return try await client.trigger(action, inputs, entity: entity)
+    }
+
+    /// Waits until the run is finished and returns it.
+    func finished(_ runID: String, within limit: Duration = .seconds(30)) async throws -> ActionRun {
+        let result = try await emulator.runs.wait(for: runID, timeout: limit) { $0.isLocked }
+        guard result.reached else { throw RunDidNotFinish(runID: runID, status: result.run.status) }
+        return result.run
+    }
+}
+
+/// A run that was still going at the deadline.
+struct RunDidNotFinish: Error, CustomStringConvertible {
+    let runID: String
+    let status: RunStatus
+    var description: String { "run \(runID) is still \(status.rawValue)" }
+}
+
+/// Triggers runs through the emulator's public API, with the raw-socket test client.
+struct EmulatorClientForTests {
+    let emulator: PortEmulator
+
+    var port: Int { Int(emulator.info.apiBaseURL.split(separator: ":").last ?? "") ?? 0 }
+
+    func call(_ method: String, _ path: String, token: String? = nil, body: String) async throws -> JSONValue {
+        var headers: [(String, String)] = [("Content-Type", "application/json")]
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        let response = try await RawHTTPClient.send(
+            port: port,
+            method: method,
+            path: path,
+            headers: headers,
+            body: Array(body.utf8)
+        )
+        return try JSONValue.parse(response.body)
+    }
+
+    func trigger(_ action: String, _ inputs: JSONObject, entity: String?) async throws -> String {
+        let credentials = #"{"clientId":"emulator-client-id","clientSecret":"emulator-client-secret"}"#
+        let token = try await call("POST", "/v1/auth/access_token", body: credentials)["accessToken"]?.stringValue
+        var body: JSONObject = ["properties": .object(inputs)]
+        body["entity"] = entity.map(JSONValue.string)
+        let answer = try await call(
+            "POST",
+            "/v1/actions/\(action)/runs",
+            token: token,
+            body: JSONValue.object(body).compactText
+        )
+        guard let id = answer["run"]?["id"]?.stringValue else {
+            throw RunDidNotFinish(runID: "(\(answer.compactText))", status: .failure)
+        }
+        return id
+    }
+}
+
+/// Runs a service until the test ends it.
+final class Running: Sendable {
+    private let task: Task<Void, any Error>
+
+    init(_ consumer: PortConsumer) {
+        task = Task { try await consumer.run() }
+    }
+
+    /// Stops it (a graceful shutdown: reading stops, in-flight runs get the grace period).
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+    }
+}
+
+@Suite("port-consumer against the emulator and its embedded Kafka", .serialized)
+struct ConsumerIntegrationTests {
+    @Test(
+        "fixture scripts run to SUCCESS with logs, links and an entity; failures and unknown actions end as FAILURE; poison is skipped"
+    )
+    func endToEnd() async throws {
+        let harness = try await ConsumerHarness.start()
+        let client = harness.client()
+        let handlers = try HandlerFile.load(
+            "\(fixturesDirectory)/handlers/handlers.json",
+            signingSecret: harness.emulator.info.clientSecret
+        )
+        let runtime = RunRuntime(
+            client: client,
+            handlers: handlers.actions,
+            nodeHandlers: handlers.nodes,
+            logger: quietLogger
+        )
+        let consumer = try harness.consumer(runtime: runtime)
+        let running = Running(consumer)
+
+        let vm = try await harness.trigger("create_vm", ["name": "vm-7", "cpu": 4])
+        let vmRun = try await harness.finished(vm)
+        #expect(vmRun.status == .success)
+        #expect(vmRun.links == ["https://cloud.example.com/vms/vm-7"])
+        #expect(vmRun.summary == "vm-7 is up")
+        #expect(vmRun.affectedEntities.map(\.identifier) == ["vm-7"])
+        #expect(
+            try harness.emulator.runs.entity("vm-7", of: "vm").properties == [
+                "cpu": 4, "memoryGiB": 4, "region": "eu-west-1",
+            ]
+        )
+        let logs = try harness.emulator.runs.logs(vm).map(\.message)
+        #expect(logs.first == "port-consumer started create_vm")
+        #expect(logs.contains { $0.contains("Provisioning vm-7 with 4 vCPUs") })
+        #expect(logs.last == "vm-7 is up")
+
+        _ = try harness.emulator.runs.writeEntity(
+            EntityBody(identifier: "api"),
+            of: try harness.emulator.catalog.blueprint("service"),
+            mode: .create(upsert: false, merge: false),
+            by: "test"
+        )
+        let rollback = try await harness.trigger("rollback_service", [:], entity: "api")
+        let failed = try await harness.finished(rollback)
+        #expect(failed.status == .failure)
+        let failure = try #require(try harness.emulator.runs.logs(rollback).last?.message)
+        #expect(failure.contains("exited with status 3"))
+        #expect(failure.contains("no previous release of api to roll back to"))
+
+        // Poison on the topic, then an action nobody handles: both are dealt with, in order.
+        let producer = try KafkaProducer.make(
+            configuration: KafkaProducerConfiguration(bootstrapServers: [harness.emulator.info.kafkaBootstrapServers]),
+            logger: quietLogger
+        )
+        try await producer.send(
+            KafkaProducerMessage(topic: harness.emulator.info.runsTopic, key: "junk", value: "{not json")
+        )
+        await producer.close()
+        let adminRun = harness.emulator.runs.create(NewRun(action: RunActionInfo(identifier: "not_handled")))
+        await harness.emulator.publisher.publish(runID: adminRun.id)
+        let unhandled = try await harness.finished(adminRun.id)
+        #expect(unhandled.status == .failure)
+        #expect(try harness.emulator.runs.logs(adminRun.id).last?.message == "no handler for action not_handled")
+        try await waitUntil("the consumer to count every run") { consumer.outcomes.values.reduce(0, +) == 3 }
+        #expect(consumer.outcomes == [.succeeded: 1, .failed: 2])
+        #expect(harness.emulator.recorder.violations.isEmpty, "the consumer broke none of Port's rules")
+        await running.stop()
+        await client.shutdown()
+        await harness.emulator.stop()
+    }
+}
