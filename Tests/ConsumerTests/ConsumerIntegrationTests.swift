@@ -209,3 +209,106 @@ struct ConsumerIntegrationTests {
         await harness.emulator.stop()
     }
 }
+
+@Suite("port-consumer's resilience", .serialized)
+struct ConsumerResilienceTests {
+    @Test("an expired token is fetched again once; injected 429 and 5xx answers are retried to SUCCESS")
+    func retries() async throws {
+        let harness = try await ConsumerHarness.start()
+        let client = harness.client(refreshMargin: .zero)
+        let handler: RunHandler = { context in
+            try await context.log("step 1")
+            try await context.log("step 2")
+        }
+        let consumer = try harness.consumer(
+            runtime: RunRuntime(client: client, handlers: ["create_vm": handler], logger: quietLogger)
+        )
+        let running = Running(consumer)
+        let api = EmulatorClientForTests(emulator: harness.emulator)
+        _ = try await api.call(
+            "POST",
+            "/_emulator/faults",
+            body: #"{"status":429,"count":2,"method":"POST","path":"/v1/actions/runs/"}"#
+        )
+        _ = try await api.call(
+            "POST",
+            "/_emulator/faults",
+            body: #"{"status":503,"count":2,"method":"GET","path":"/v1/actions/runs/"}"#
+        )
+        let first = try await harness.trigger("create_vm", ["name": "vm-1"])
+        #expect(try await harness.finished(first).status == .success)
+        let statuses = harness.emulator.recorder.journal.filter { $0.runID == first }.map(\.status)
+        #expect(statuses.filter { $0 == 429 }.count == 2)
+        #expect(statuses.filter { $0 == 503 }.count == 2)
+        #expect(
+            try harness.emulator.runs.logs(first).map(\.message) == [
+                "port-consumer started create_vm", "step 1", "step 2", "Succeeded",
+            ]
+        )
+
+        _ = try await api.call("POST", "/_emulator/tokens/expire", body: "")
+        let second = try await harness.trigger("create_vm", ["name": "vm-2"])
+        #expect(try await harness.finished(second).status == .success)
+        #expect(await client.tokensFetched == 2)
+        #expect(harness.emulator.recorder.journal.contains { $0.runID == second && $0.status == 401 })
+        #expect(
+            harness.emulator.recorder.violations.allSatisfy { $0.status == 401 },
+            "only the expired token was refused"
+        )
+        await running.stop()
+        await client.shutdown()
+        await harness.emulator.stop()
+    }
+
+    @Test("a consumer stopped mid-run and replaced completes the run exactly once")
+    func redelivery() async throws {
+        let harness = try await ConsumerHarness.start()
+        let client = harness.client()
+        let attempts = Attempts()
+        let handler: RunHandler = { context in
+            if attempts.next() == 1 {
+                // The first attempt hangs (a crashed worker), then wakes up too late.
+                try await waitUntil("the test to release the stale attempt", within: .seconds(60)) { attempts.released }
+                throw CancellationError()
+            }
+            try await context.log("done by the second consumer")
+        }
+        let runtime = RunRuntime(client: client, handlers: ["create_vm": handler], logger: quietLogger)
+        let first = Running(try harness.consumer(runtime: runtime, grace: .milliseconds(200)))
+        let runID = try await harness.trigger("create_vm", ["name": "vm-1"])
+        try await waitUntil("the first consumer to start the run") { attempts.count == 1 }
+        await first.stop()
+        #expect(try harness.emulator.runs.run(runID).status == .inProgress)
+
+        let second = Running(try harness.consumer(runtime: runtime))
+        #expect(try await harness.finished(runID).status == .success)
+        attempts.release()
+        try await waitUntil("the stale attempt to report and be refused") {
+            harness.emulator.recorder.journal.contains { $0.runID == runID && $0.status == 422 }
+        }
+        let run = try harness.emulator.runs.run(runID)
+        #expect(run.status == .success)
+        let finals = try harness.emulator.runs.logs(runID).filter {
+            $0.message == "Succeeded" || $0.message.contains("failed")
+        }
+        #expect(finals.map(\.message) == ["Succeeded"], "exactly one terminal report was accepted")
+        #expect(attempts.count == 2)
+        await second.stop()
+        await client.shutdown()
+        await harness.emulator.stop()
+    }
+}
+
+/// Counts handler attempts and holds the first one until released.
+final class Attempts: Sendable {
+    private let state = Mutex<(count: Int, released: Bool)>((0, false))
+    func next() -> Int {
+        state.withLock {
+            $0.count += 1
+            return $0.count
+        }
+    }
+    var count: Int { state.withLock { $0.count } }
+    func release() { state.withLock { $0.released = true } }
+    var released: Bool { state.withLock { $0.released } }
+}
