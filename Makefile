@@ -1,15 +1,17 @@
 # The project's entry points. Each target installs the Debian packages it needs first
 # (as root, or with sudo), so a fresh Debian/Ubuntu machine needs only `make run` or `make test`.
 
-SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev pkg-config
+# python3 checks Port's signatures independently in the tests; curl drives the demo.
+SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev pkg-config python3 curl
 BENCH_PACKAGES := wrk nginx-light curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: help deps bench-deps build run test bench format lint clean
+.PHONY: help deps bench-deps build run serve test bench format lint clean
 
 help:
-	@echo "make run     install system packages, build, start port-emulator serve (embedded Kafka + HTTP)"
+	@echo "make run     install system packages, build, run the emulator and port-consumer through every fixture action"
+	@echo "make serve   install system packages, build, start port-emulator serve (embedded Kafka + Port's API)"
 	@echo "make test    install system packages, build and run every test"
 	@echo "make bench   the foundation's figures (Kafka start-up and throughput, HTTP req/s vs nginx and C)"
 	@echo "make build | format | lint | clean"
@@ -32,7 +34,10 @@ bench-deps: deps
 build: deps
 	swift build
 
-run: build
+run: deps
+	bash scripts/demo.sh
+
+serve: build
 	swift run port-emulator serve
 
 test: deps
