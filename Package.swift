@@ -72,7 +72,7 @@ let package = Package(
         .target(
             name: "Benchmarks",
             dependencies: [
-                "Kafka", "HTTPServer", "Emulator",
+                "Kafka", "HTTPServer", "Emulator", "Consumer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

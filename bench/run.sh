@@ -10,6 +10,7 @@
 #  6. Invocation latency: POST /_emulator/runs until a consumer has read the message
 #     (1,000 runs one after another; consumer fetch.wait.max.ms 10 and 1).
 #  7. Invocations published per second with libjq templates (20,000 runs).
+#  8. port-consumer against a sequential, token-per-call consumer: runs/s and latency.
 # Results go to stdout and bench-results/summary.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,7 @@ done
 echo "== building (release)" >&2
 swift build -c release --product port-bench >&2
 swift build -c release --product port-emulator >&2
+swift build -c release --product port-consumer >&2
 cc -O2 -o "$OUT/mhd_bare" bench/mhd_bare.c $(pkg-config --cflags --libs libmicrohttpd) -lpthread
 
 PIDS=()
@@ -174,6 +176,10 @@ kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
         rates+=("$(echo "$line" | sed -n 's/.*published_per_s=\([0-9]*\).*/\1/p')")
     done
     echo "published_per_s: $(spread "${rates[@]}")"
+    echo
+    echo "## 8. port-consumer vs a sequential consumer (one run at a time, a token per call); no-op handler logging twice"
+    echo "(runs_per_s: a burst triggered at once; p50/p99: runs triggered one after another, trigger to terminal status)"
+    for run in 1 2 3; do "$BIN/port-bench" consumer --burst 2000 --paced 200; done
 } | tee -a "$OUT/summary.txt"
 
 echo "summary written to $OUT/summary.txt" >&2

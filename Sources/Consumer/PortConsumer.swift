@@ -37,6 +37,7 @@ public final class PortConsumer: Service, Sendable {
     private let settings: Settings
     private let logger: Logger
     private let tracker = Mutex(OffsetTracker())
+    private let commits: CommitCoalescer
     private let counts = Mutex<[RunOutcome: Int]>([:])
 
     /// A consumer reading with `consumer` (not yet subscribed) and handling with `runtime`.
@@ -52,6 +53,7 @@ public final class PortConsumer: Service, Sendable {
         self.runtime = runtime
         self.settings = settings
         self.logger = logger
+        commits = CommitCoalescer(consumer: consumer, logger: logger)
     }
 
     /// How many invocations ended each way so far.
@@ -108,6 +110,7 @@ public final class PortConsumer: Service, Sendable {
             return true
         }.value
         if !drained { logger.warning("runs still in progress after the grace period; they will be redelivered") }
+        await commits.flush()
     }
 
     /// Handles one message and commits what became committable.
@@ -134,14 +137,7 @@ public final class PortConsumer: Service, Sendable {
         guard let next = tracker.withLock({ $0.finished(partition: message.partition, offset: message.offset) }) else {
             return
         }
-        do {
-            try await consumer.commit(topic: message.topic, partition: message.partition, nextOffset: next)
-        } catch {
-            logger.warning(
-                "commit failed; the next one covers it",
-                metadata: position.merging(["error": "\(error)"]) { $1 }
-            )
-        }
+        await commits.commit(topic: message.topic, partition: message.partition, nextOffset: next)
     }
 
     private func copyToDeadLetters(_ message: KafkaConsumerMessage, reason: String) async {
@@ -187,6 +183,53 @@ actor RunSlots {
             active -= 1
         } else {
             waiters.removeFirst().resume()
+        }
+    }
+}
+
+/// Commits offsets without making runs wait: the newest committable offset of each
+/// partition is committed by one loop; offsets that become committable while a commit is
+/// in flight are covered by the next one (Kafka offsets are cumulative).
+actor CommitCoalescer {
+    private let consumer: KafkaConsumer
+    private let logger: Logger
+    private var waiting: [KafkaTopicPartition: Int64] = [:]
+    private var committing = false
+
+    init(consumer: KafkaConsumer, logger: Logger) {
+        self.consumer = consumer
+        self.logger = logger
+    }
+
+    /// Notes that everything before `nextOffset` is done, and commits it soon.
+    func commit(topic: String, partition: Int32, nextOffset: Int64) async {
+        let key = KafkaTopicPartition(topic: topic, partition: partition)
+        waiting[key] = max(waiting[key] ?? 0, nextOffset)
+        guard !committing else { return }
+        committing = true
+        await drain()
+        committing = false
+    }
+
+    /// Commits what is waiting now (on shutdown).
+    func flush() async {
+        while committing { await Task.yield() }
+        committing = true
+        await drain()
+        committing = false
+    }
+
+    private func drain() async {
+        while let (key, offset) = waiting.first {
+            waiting[key] = nil
+            do {
+                try await consumer.commit(topic: key.topic, partition: key.partition, nextOffset: offset)
+            } catch {
+                logger.warning(
+                    "commit failed; the next one covers it",
+                    metadata: ["partition": "\(key.partition)", "offset": "\(offset)", "error": "\(error)"]
+                )
+            }
         }
     }
 }

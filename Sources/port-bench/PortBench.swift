@@ -13,7 +13,7 @@ struct PortBench: AsyncParsableCommand {
             "`make bench` runs all of these and compares the HTTP server with nginx and a bare C libmicrohttpd server.",
         subcommands: [
             KafkaStartup.self, KafkaThroughput.self, HTTPServe.self, EmulatorStartup.self, InvocationLatency.self,
-            InvocationRate.self,
+            InvocationRate.self, ConsumerComparison.self,
         ]
     )
 }
@@ -24,6 +24,42 @@ let quietLogger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
 func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
 
 extension PortBench {
+    struct ConsumerComparison: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "consumer",
+            abstract: "port-consumer against a sequential, token-per-call consumer: runs/s and trigger-to-done latency."
+        )
+
+        @Option(help: "Runs triggered at once for the throughput figure.")
+        var burst = 2000
+
+        @Option(help: "Runs triggered one after another for the latency figure.")
+        var paced = 200
+
+        @Option(help: "port-consumer's concurrent runs.")
+        var concurrency = 64
+
+        func run() async throws {
+            for (name, concurrency, tokenPerCall, burst) in [
+                ("port-consumer", concurrency, false, burst), ("sequential", 1, true, max(50, burst / 20)),
+            ] {
+                let figures = try await ConsumerBenchmarks.measure(
+                    burst: burst,
+                    paced: paced,
+                    concurrency: concurrency,
+                    tokenPerCall: tokenPerCall,
+                    logger: quietLogger
+                )
+                print(
+                    "consumer \(name) concurrency=\(concurrency) burst=\(burst) "
+                        + "runs_per_s=\(format(figures.runsPerSecond)) paced=\(paced) "
+                        + "p50_ms=\(format(figures.latency(0.5).milliseconds, 2)) "
+                        + "p99_ms=\(format(figures.latency(0.99).milliseconds, 2))"
+                )
+            }
+        }
+    }
+
     struct InvocationLatency: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "invocation-latency",

@@ -90,7 +90,11 @@ struct PortConsumerCommand: AsyncParsableCommand {
         )
         kafkaConfiguration.clientID = "port-consumer"
         kafkaConfiguration.securityProtocol = configuration.security
-        kafkaConfiguration.additionalProperties = ["fetch.wait.max.ms": "50"]
+        // Port's brokers answer a fetch as soon as data arrives; the emulator's embedded
+        // Kafka only after this wait, so keep it short (KAFKA_FETCH_WAIT_MAX_MS overrides).
+        kafkaConfiguration.additionalProperties = [
+            "fetch.wait.max.ms": ProcessInfo.processInfo.environment["KAFKA_FETCH_WAIT_MAX_MS"] ?? "10"
+        ]
         let kafka = try KafkaConsumer.make(configuration: kafkaConfiguration, logger: logger)
         var deadLetters: KafkaProducer?
         if configuration.deadLetterTopic != nil {

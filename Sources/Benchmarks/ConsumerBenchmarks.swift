@@ -1,0 +1,112 @@
+import Consumer
+import Emulator
+import Foundation
+import Kafka
+import Logging
+import PortContract
+
+/// port-consumer against a minimal sequential consumer (one run at a time, a new token
+/// for every call, the way port-agent works), both with a no-op handler that logs twice.
+public enum ConsumerBenchmarks {
+    /// One consumer's figures.
+    public struct Figures: Sendable {
+        /// Runs in the burst.
+        public let runs: Int
+        /// Runs completed per second in the burst (first trigger to last terminal status).
+        public let runsPerSecond: Double
+        /// Trigger-to-terminal-status latencies of runs triggered one after another, sorted.
+        public let latencies: [Duration]
+
+        /// The latency at `fraction` (0.5 for the median).
+        public func latency(_ fraction: Double) -> Duration {
+            latencies[min(latencies.count - 1, max(0, Int((Double(latencies.count) * fraction).rounded(.up)) - 1))]
+        }
+    }
+
+    /// Measures one consumer: `concurrency` runs at a time; `tokenPerCall` fetches a token
+    /// before every API call (port-agent's way).
+    public static func measure(
+        burst: Int,
+        paced: Int,
+        concurrency: Int,
+        tokenPerCall: Bool,
+        logger: Logger
+    ) async throws -> Figures {
+        var configuration = EmulatorConfiguration()
+        configuration.port = 0
+        configuration.orgID = "org_bench"
+        configuration.tokenTTL = .seconds(3600)
+        let emulator = try await PortEmulator.start(configuration: configuration, logger: logger)
+        try emulator.catalog.add(
+            ActionDefinition(
+                definition: try JSONValue.parse(
+                    #"{"identifier":"noop","trigger":"CREATE","invocationMethod":{"type":"KAFKA"}}"#
+                )
+            ),
+            by: "bench"
+        )
+        let client = PortClient(
+            apiURL: emulator.info.apiURL,
+            clientID: emulator.info.clientID,
+            clientSecret: emulator.info.clientSecret,
+            // Longer than the token lives: every call asks for a new token.
+            refreshMargin: tokenPerCall ? .seconds(7200) : .seconds(60),
+            maxConnections: concurrency,
+            logger: logger
+        )
+        let noop: RunHandler = { context in
+            try await context.log("working")
+            try await context.log("done")
+        }
+        var kafka = KafkaConsumerConfiguration(
+            bootstrapServers: [emulator.info.kafkaBootstrapServers],
+            groupID: "org_bench.consumer"
+        )
+        kafka.additionalProperties = ["fetch.wait.max.ms": "5"]
+        var settings = PortConsumer.Settings(runsTopic: emulator.info.runsTopic)
+        settings.concurrency = concurrency
+        let consumer = PortConsumer(
+            consumer: try KafkaConsumer.make(configuration: kafka, logger: logger),
+            runtime: RunRuntime(client: client, handlers: ["noop": noop], logger: logger),
+            settings: settings,
+            logger: logger
+        )
+        let running = Task { try await consumer.run() }
+        defer { running.cancel() }
+
+        func trigger() async -> String {
+            let run = emulator.runs.create(NewRun(action: RunActionInfo(identifier: "noop")))
+            await emulator.publisher.publish(runID: run.id)
+            return run.id
+        }
+        func finish(_ runID: String) async throws -> ActionRun {
+            let result = try await emulator.runs.wait(for: runID, timeout: .seconds(120)) { $0.isLocked }
+            guard result.reached else { throw BenchmarkError(message: "run \(runID) did not finish") }
+            return result.run
+        }
+        // Warm up: the group joins and the first runs go through.
+        for _ in 0..<5 { _ = try await finish(await trigger()) }
+
+        var latencies: [Duration] = []
+        for _ in 0..<paced {
+            let started = ContinuousClock.now
+            _ = try await finish(await trigger())
+            latencies.append(ContinuousClock.now - started)
+        }
+
+        let started = ContinuousClock.now
+        // All at once, as a burst of clicks would: publishing does not wait for each delivery.
+        let ids = await withTaskGroup(of: String.self) { group in
+            for _ in 0..<burst { group.addTask { await trigger() } }
+            return await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        for id in ids { _ = try await finish(id) }
+        let makespan = ContinuousClock.now - started
+
+        running.cancel()
+        _ = await running.result
+        await client.shutdown()
+        await emulator.stop()
+        return Figures(runs: burst, runsPerSecond: Double(burst) / makespan.seconds, latencies: latencies.sorted())
+    }
+}
