@@ -114,9 +114,11 @@ public struct CommandHandler: Sendable {
         let killer = Task {
             try await Task.sleep(for: timeout)
             timedOut.set()
-            process.terminate()
+            // Foundation starts the command as a process-group leader: signal the whole group,
+            // since what the command started (a shell's children) keeps the pipes open.
+            kill(-process.processIdentifier, SIGTERM)
             try await Task.sleep(for: .seconds(5))
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            kill(-process.processIdentifier, SIGKILL)
         }
         defer { killer.cancel() }
         try await follow(lines(of: stdout.fileHandleForReading), context: context)

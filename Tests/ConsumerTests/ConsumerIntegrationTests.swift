@@ -42,10 +42,9 @@ struct ConsumerHarness {
     func consumer(
         runtime: RunRuntime,
         group: String = "org_consumer.tests",
-        grace: Duration = .seconds(10)
-    ) throws
-        -> PortConsumer
-    {
+        grace: Duration = .seconds(10),
+        deadLetterTopic: String? = nil
+    ) throws -> PortConsumer {
         var configuration = KafkaConsumerConfiguration(
             bootstrapServers: [emulator.info.kafkaBootstrapServers],
             groupID: group
@@ -56,8 +55,15 @@ struct ConsumerHarness {
         var settings = PortConsumer.Settings(runsTopic: emulator.info.runsTopic)
         settings.shutdownGracePeriod = grace
         settings.signingSecret = emulator.info.clientSecret
+        settings.deadLetterTopic = deadLetterTopic
         return PortConsumer(
             consumer: try KafkaConsumer.make(configuration: configuration, logger: quietLogger),
+            deadLetters: try deadLetterTopic.map { _ in
+                try KafkaProducer.make(
+                    configuration: KafkaProducerConfiguration(bootstrapServers: [emulator.info.kafkaBootstrapServers]),
+                    logger: quietLogger
+                )
+            },
             runtime: runtime,
             settings: settings,
             logger: quietLogger
@@ -311,4 +317,70 @@ final class Attempts: Sendable {
     var count: Int { state.withLock { $0.count } }
     func release() { state.withLock { $0.released = true } }
     var released: Bool { state.withLock { $0.released } }
+}
+
+@Suite("port-consumer's edges", .serialized)
+struct ConsumerEdgeTests {
+    @Test("a command past its timeout is killed and fails the run; poison is copied to the dead-letter topic")
+    func timeoutAndDeadLetters() async throws {
+        let harness = try await ConsumerHarness.start()
+        try harness.emulator.catalog.add(
+            ActionDefinition(
+                definition: try JSONValue.parse(
+                    #"{"identifier":"slow","trigger":"CREATE","invocationMethod":{"type":"KAFKA"}}"#
+                )
+            ),
+            by: "test"
+        )
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("handlers-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let file = directory.appendingPathComponent("handlers.json").path
+        try #"{"actions":{"slow":{"command":["sh","-c","echo starting; sleep 30"],"timeout":"500ms"}}}"#
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let client = harness.client()
+        let handlers = try HandlerFile.load(file, signingSecret: harness.emulator.info.clientSecret)
+        // The embedded cluster creates no topics on demand: the (here unused) change log
+        // stands in for a dead-letter topic.
+        let deadLetters = harness.emulator.info.changeLogTopic
+        let consumer = try harness.consumer(
+            runtime: RunRuntime(client: client, handlers: handlers.actions, logger: quietLogger),
+            deadLetterTopic: deadLetters
+        )
+        let running = Running(consumer)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let runID = try await harness.trigger("slow", [:])
+        let run = try await harness.finished(runID)
+        #expect(run.status == .failure)
+        #expect(clock.now - started < .seconds(10), "killed at its timeout, not after 30 s")
+        let logs = try harness.emulator.runs.logs(runID).map(\.message)
+        #expect(logs.contains("starting"))
+        #expect(logs.last?.contains("timed out after 0.5 seconds and was killed") == true, "\(logs)")
+
+        let producer = try KafkaProducer.make(
+            configuration: KafkaProducerConfiguration(bootstrapServers: [harness.emulator.info.kafkaBootstrapServers]),
+            logger: quietLogger
+        )
+        try await producer.send(
+            KafkaProducerMessage(topic: harness.emulator.info.runsTopic, key: "junk", value: "nope")
+        )
+        await producer.close()
+        var reader = KafkaConsumerConfiguration(
+            bootstrapServers: [harness.emulator.info.kafkaBootstrapServers],
+            groupID: "reader"
+        )
+        reader.additionalProperties = ["fetch.wait.max.ms": "10"]
+        let dead = try KafkaConsumer.make(configuration: reader, logger: quietLogger)
+        try dead.assign((0..<3).map { KafkaTopicPartition(topic: deadLetters, partition: Int32($0)) })
+        let copied: KafkaConsumerMessage? = try await withDeadline(.seconds(20), "the dead-letter copy") {
+            for try await message in dead.messages { return message }
+            return nil
+        }
+        #expect(copied?.valueString == "nope")
+        #expect(copied?.headers.contains { $0.key == "port-consumer-reason" } == true)
+        await dead.close()
+        await running.stop()
+        await client.shutdown()
+        await harness.emulator.stop()
+    }
 }
