@@ -180,6 +180,8 @@ kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
     echo "## 8. port-consumer vs a sequential consumer (one run at a time, a token per call); no-op handler logging twice"
     echo "(runs_per_s: a burst triggered at once; p50/p99: runs triggered one after another, trigger to terminal status)"
     for run in 1 2 3; do "$BIN/port-bench" consumer --burst 2000 --paced 200; done
+    echo "(the same with 20 ms added to every API answer, as a network to Port's API would)"
+    "$BIN/port-bench" consumer --burst 2000 --paced 50 --api-latency-ms 20
 } | tee -a "$OUT/summary.txt"
 
 echo "summary written to $OUT/summary.txt" >&2

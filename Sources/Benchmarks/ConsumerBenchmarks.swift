@@ -30,9 +30,11 @@ public enum ConsumerBenchmarks {
         paced: Int,
         concurrency: Int,
         tokenPerCall: Bool,
+        apiLatency: Duration = .zero,
         logger: Logger
     ) async throws -> Figures {
         var configuration = EmulatorConfiguration()
+        configuration.apiLatency = apiLatency
         configuration.port = 0
         configuration.orgID = "org_bench"
         configuration.tokenTTL = .seconds(3600)

@@ -18,8 +18,9 @@ public enum RunOutcome: String, Sendable, Equatable {
     case unknownRun
 }
 
-/// Turns invocations into handled, reported runs: checks the run is not finished, posts a
-/// start log, runs the handler, and ends the run exactly once.
+/// Turns invocations into handled, reported runs: posts a start log (which Port refuses
+/// for a finished run, so a redelivered run is skipped), runs the handler, and ends the
+/// run exactly once.
 ///
 /// It never PATCHes `IN_PROGRESS` (Port refuses it): a new run already is.
 public final class RunRuntime: Sendable {
@@ -53,12 +54,17 @@ public final class RunRuntime: Sendable {
     private func handle(_ run: RunInvocation) async throws -> RunOutcome {
         let started = ContinuousClock.now
         var metadata: Logger.Metadata = ["run": "\(run.runID)", "action": "\(run.action)"]
+        // The start log doubles as the status check: Port refuses a log on a finished run
+        // with 422 run_exhausted (a redelivery: skip it) and an unknown run with 404.
         do {
-            let current = try await client.send(.GET, "/actions/runs/\(run.runID)")
-            if let status = current["run"]?["status"]?.stringValue, RunStatus(rawValue: status)?.isFinished == true {
-                logger.info("run already finished; skipped", metadata: metadata.merging(["status": "\(status)"]) { $1 })
-                return .alreadyFinished
-            }
+            try await client.send(
+                .POST,
+                "/actions/runs/\(run.runID)/logs",
+                body: ["message": .string("port-consumer started \(run.action)"), "statusLabel": "Running"]
+            )
+        } catch let failure as PortClient.Failure where failure.code == "run_exhausted" {
+            logger.info("run already finished; skipped", metadata: metadata)
+            return .alreadyFinished
         } catch let failure as PortClient.Failure where failure.status == 404 {
             logger.error("Port does not know the run; nothing to report", metadata: metadata)
             return .unknownRun
@@ -67,11 +73,6 @@ public final class RunRuntime: Sendable {
         var failure: String?
         if let handler = handlers[run.action] {
             do {
-                try await client.send(
-                    .POST,
-                    "/actions/runs/\(run.runID)/logs",
-                    body: ["message": .string("port-consumer started \(run.action)"), "statusLabel": "Running"]
-                )
                 try await handler(context)
             } catch {
                 failure = "\(run.action) failed: \(error)"

@@ -20,6 +20,8 @@ public struct EmulatorConfiguration: Sendable {
     public var tokenTTL: Duration = .seconds(10_800)
     /// The blueprints and actions the organization starts with.
     public var fixtures = Fixtures()
+    /// Added to every answer of Port's API, to imitate a network (`--api-latency`).
+    public var apiLatency: Duration = .zero
     /// How long a publish may wait for Kafka before the run ends as FAILURE.
     public var publishTimeout: Duration = .seconds(30)
     /// `.secrets` of the payload-template context (`--secret NAME=VALUE`).

@@ -121,6 +121,7 @@ public final class PortEmulator: Sendable {
             info: infoBox,
             publisher: publisher,
             faults: faults,
+            latency: configuration.apiLatency,
             kafkaCredentials: configuration.kafkaCredentials
         ).register(on: &router)
         AdminAPI(

@@ -39,6 +39,9 @@ extension PortBench {
         @Option(help: "port-consumer's concurrent runs.")
         var concurrency = 64
 
+        @Option(name: .customLong("api-latency-ms"), help: "Delay added to every API answer, as a network would.")
+        var apiLatencyMilliseconds = 0
+
         func run() async throws {
             for (name, concurrency, tokenPerCall, burst) in [
                 ("port-consumer", concurrency, false, burst), ("sequential", 1, true, max(50, burst / 20)),
@@ -48,10 +51,11 @@ extension PortBench {
                     paced: paced,
                     concurrency: concurrency,
                     tokenPerCall: tokenPerCall,
+                    apiLatency: .milliseconds(apiLatencyMilliseconds),
                     logger: quietLogger
                 )
                 print(
-                    "consumer \(name) concurrency=\(concurrency) burst=\(burst) "
+                    "consumer \(name) api_latency_ms=\(apiLatencyMilliseconds) concurrency=\(concurrency) burst=\(burst) "
                         + "runs_per_s=\(format(figures.runsPerSecond)) paced=\(paced) "
                         + "p50_ms=\(format(figures.latency(0.5).milliseconds, 2)) "
                         + "p99_ms=\(format(figures.latency(0.99).milliseconds, 2))"

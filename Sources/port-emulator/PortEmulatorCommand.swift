@@ -133,12 +133,21 @@ extension PortEmulatorCommand {
         )
         var publishTimeout = "30s"
 
+        @Option(
+            name: .customLong("api-latency"),
+            help: "Delay every answer of Port's API by this much (e.g. 30ms), as a network to Port would."
+        )
+        var apiLatency = "0ms"
+
         @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
         var logLevel = "info"
 
         func validate() throws {
             guard Logger.Level(rawValue: logLevel) != nil else {
                 throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            guard DurationText.parse(apiLatency) != nil else {
+                throw ValidationError("--api-latency '\(apiLatency)' is not a duration; write e.g. 30ms")
             }
             guard DurationText.parse(publishTimeout) != nil else {
                 throw ValidationError(
@@ -214,6 +223,7 @@ extension PortEmulatorCommand {
             configuration.externalKafka = try externalKafka()
             configuration.secrets = try secretValues()
             configuration.publishTimeout = DurationText.parse(publishTimeout) ?? configuration.publishTimeout
+            configuration.apiLatency = DurationText.parse(apiLatency) ?? .zero
             configuration.host = host
             configuration.port = port
             configuration.orgID = orgID

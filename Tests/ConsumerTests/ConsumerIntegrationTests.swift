@@ -239,7 +239,7 @@ struct ConsumerResilienceTests {
         _ = try await api.call(
             "POST",
             "/_emulator/faults",
-            body: #"{"status":503,"count":2,"method":"GET","path":"/v1/actions/runs/"}"#
+            body: #"{"status":503,"count":2,"method":"POST","path":"/v1/actions/runs/"}"#
         )
         let first = try await harness.trigger("create_vm", ["name": "vm-1"])
         #expect(try await harness.finished(first).status == .success)

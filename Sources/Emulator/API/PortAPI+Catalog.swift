@@ -24,7 +24,8 @@ extension PortAPI {
                 try catalog.add(try ActionDefinition(definition: body), by: client).json
             }
         )
-        router.addImmediate(
+        addRoute(
+            &router,
             .post,
             "/v1/actions/:action/runs",
             route { (request, client) throws(PortError) in
@@ -50,7 +51,8 @@ extension PortAPI {
                 return ok(["run": run.json(.v2)], status: 202)
             }
         )
-        router.addImmediate(
+        addRoute(
+            &router,
             .patch,
             "/v1/actions/runs/:id/response",
             route { (request, client) throws(PortError) in
@@ -72,13 +74,15 @@ extension PortAPI {
         find: @escaping @Sendable (String) throws(PortError) -> JSONValue,
         create: @escaping @Sendable (JSONValue, String) throws(PortError) -> JSONValue
     ) {
-        router.addImmediate(.get, path, route { (_, _) throws(PortError) in ok([key + "s": .array(list())]) })
-        router.addImmediate(
+        addRoute(&router, .get, path, route { (_, _) throws(PortError) in ok([key + "s": .array(list())]) })
+        addRoute(
+            &router,
             .get,
             path + "/:identifier",
             route { (request, _) throws(PortError) in ok([key: try find(request.parameter("identifier")!)]) }
         )
-        router.addImmediate(
+        addRoute(
+            &router,
             .post,
             path,
             route { (request, client) throws(PortError) in

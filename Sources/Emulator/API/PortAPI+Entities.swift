@@ -4,7 +4,8 @@ import PortContract
 extension PortAPI {
     /// Entities under blueprints, with `upsert`, `merge`, `validation_only` and `run_id`.
     func registerEntityRoutes(on router: inout HTTPRouter) {
-        router.addImmediate(
+        addRoute(
+            &router,
             .get,
             "/v1/blueprints/:blueprint/entities",
             route { (request, _) throws(PortError) in
@@ -12,7 +13,8 @@ extension PortAPI {
                 return ok(["entities": .array(runs.entities(of: blueprint.identifier).map(\.json))])
             }
         )
-        router.addImmediate(
+        addRoute(
+            &router,
             .get,
             "/v1/blueprints/:blueprint/entities/:entity",
             route { (request, _) throws(PortError) in
@@ -20,7 +22,8 @@ extension PortAPI {
                 return ok(["entity": try runs.entity(request.parameter("entity")!, of: blueprint.identifier).json])
             }
         )
-        router.addImmediate(
+        addRoute(
+            &router,
             .post,
             "/v1/blueprints/:blueprint/entities",
             route { (request, client) throws(PortError) in
@@ -33,7 +36,8 @@ extension PortAPI {
             }
         )
         for (method, mode) in [(HTTPMethod.put, EntityWriteMode.replace), (.patch, .merge)] {
-            router.addImmediate(
+            addRoute(
+                &router,
                 method,
                 "/v1/blueprints/:blueprint/entities/:entity",
                 route { (request, client) throws(PortError) in
@@ -42,7 +46,8 @@ extension PortAPI {
                 }
             )
         }
-        router.addImmediate(
+        addRoute(
+            &router,
             .delete,
             "/v1/blueprints/:blueprint/entities/:entity",
             route { (request, client) throws(PortError) in

@@ -9,16 +9,18 @@ extension PortAPI {
             let nodeRun = try workflows.patch(request.parameter("nodeRun")!, of: request.parameter("run"), body)
             return ok(["nodeRun": nodeRun.json])
         }
-        router.addImmediate(.patch, "/v1/workflows/nodes/runs/:nodeRun", patch)
-        router.addImmediate(.patch, "/v1/workflows/runs/:run/nodes/:nodeRun", patch)
-        router.addImmediate(
+        addRoute(&router, .patch, "/v1/workflows/nodes/runs/:nodeRun", patch)
+        addRoute(&router, .patch, "/v1/workflows/runs/:run/nodes/:nodeRun", patch)
+        addRoute(
+            &router,
             .get,
             "/v1/workflows/nodes/runs/:nodeRun",
             route { (request, _) throws(PortError) in
                 ok(["nodeRun": try workflows.nodeRun(request.parameter("nodeRun")!).json])
             }
         )
-        router.addImmediate(
+        addRoute(
+            &router,
             .post,
             "/v1/workflows/nodes/runs/:nodeRun/logs",
             route { (request, _) throws(PortError) in

@@ -17,6 +17,10 @@ struct PortAPI: Sendable {
     let info: InfoBox
     let publisher: InvocationPublisher
     let faults: FaultInjector
+    /// Added to every answer of Port's API (`--api-latency`), to measure consumers as
+    /// they would run against Port's real API over a network; zero answers at once.
+    let latency: Duration
+
     /// What `GET /v1/kafka-credentials` answers: the SASL user of an external Kafka, or
     /// the org id and a placeholder for the embedded one (which has no authentication).
     let kafkaCredentials: (username: String, password: String)
@@ -25,7 +29,8 @@ struct PortAPI: Sendable {
         registerCatalogRoutes(on: &router)
         registerEntityRoutes(on: &router)
         registerWorkflowRoutes(on: &router)
-        router.addImmediate(
+        addRoute(
+            &router,
             .get,
             "/v1/kafka-credentials",
             route { (_, _) throws(PortError) in
@@ -41,7 +46,8 @@ struct PortAPI: Sendable {
                 ])
             }
         )
-        router.addImmediate(
+        addRoute(
+            &router,
             .post,
             "/v1/auth/access_token",
             route(authenticated: false) { (request, _) throws(PortError) in
@@ -57,14 +63,16 @@ struct PortAPI: Sendable {
                 ])
             }
         )
-        router.addImmediate(
+        addRoute(
+            &router,
             .get,
             "/v1/actions/runs/:id",
             route { (request, _) throws(PortError) in
                 ok(["run": try runs.run(request.parameter("id")!).json(try shape(request))])
             }
         )
-        router.addImmediate(
+        addRoute(
+            &router,
             .patch,
             "/v1/actions/runs/:id",
             route { (request, client) throws(PortError) in
@@ -72,7 +80,8 @@ struct PortAPI: Sendable {
                 return ok(["run": try runs.patch(request.parameter("id")!, patch, by: client).json(try shape(request))])
             }
         )
-        router.addImmediate(
+        addRoute(
+            &router,
             .post,
             "/v1/actions/runs/:id/logs",
             route { (request, client) throws(PortError) in
@@ -83,7 +92,8 @@ struct PortAPI: Sendable {
                 )
             }
         )
-        router.addImmediate(
+        addRoute(
+            &router,
             .get,
             "/v1/actions/runs/:id/logs",
             route { (request, _) throws(PortError) in
@@ -93,7 +103,8 @@ struct PortAPI: Sendable {
                 return ok(["runLogs": .array(logs.map(\.json))])
             }
         )
-        router.addImmediate(
+        addRoute(
+            &router,
             .patch,
             "/v1/actions/runs/:id/approval",
             route { (request, client) throws(PortError) in
@@ -104,7 +115,8 @@ struct PortAPI: Sendable {
                 return ok(["run": run.json(try shape(request))], status: 201)
             }
         )
-        router.addImmediate(
+        addRoute(
+            &router,
             .get,
             "/v1/actions/runs",
             route { (request, _) throws(PortError) in
@@ -131,6 +143,21 @@ struct PortAPI: Sendable {
                 return ok(["runs": .array(selected.suffix(limit).reversed().map { $0.json(runShape) })])
             }
         )
+    }
+
+    /// Registers a route of Port's API: answered on the I/O thread, or, with a latency,
+    /// from a task that waits first (holding no server thread).
+    func addRoute(
+        _ router: inout HTTPRouter,
+        _ method: HTTPMethod,
+        _ path: String,
+        _ handler: @escaping HTTPImmediateHandler
+    ) {
+        guard latency > .zero else { return router.addImmediate(method, path, handler) }
+        router.add(method, path) { [latency] request in
+            try await Task.sleep(for: latency)
+            return try handler(request)
+        }
     }
 
     /// Wraps a handler: checks the token (unless `authenticated` is false), turns refusals
