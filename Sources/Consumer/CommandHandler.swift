@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PortContract
 import Synchronization
 
@@ -86,6 +87,33 @@ public struct CommandHandler: Sendable {
     }
 
     private func run(_ context: RunContext) async throws {
+        try await execute(
+            input: JSONValue.object(context.inputs).compactBytes,
+            variables: Self.environment(for: context)
+        ) { lines in try await follow(lines, context: context) }
+    }
+
+    /// Runs the command for a change-log event: the message on stdin, `PORT_CHANGE_ACTION`,
+    /// `PORT_BLUEPRINT`, `PORT_ENTITY` and `PORT_RUN_ID` set; its lines go to `logger`.
+    public func run(for event: EntityChangeEvent, logger: Logger) async throws {
+        let variables = [
+            "PORT_CHANGE_ACTION": event.action, "PORT_BLUEPRINT": event.blueprint, "PORT_ENTITY": event.entity,
+            "PORT_RUN_ID": event.runID ?? "",
+        ]
+        try await execute(input: event.message.compactBytes, variables: variables) { lines in
+            for await line in lines {
+                logger.info("\(line)", metadata: ["blueprint": "\(event.blueprint)", "entity": "\(event.entity)"])
+            }
+        }
+    }
+
+    /// Starts the command with `input` on stdin, hands its stdout lines to `follow`, and
+    /// throws unless it exits 0 within the timeout.
+    private func execute(
+        input: [UInt8],
+        variables: [String: String],
+        follow: (AsyncStream<String>) async throws -> Void
+    ) async throws {
         guard let executable = command.first else { throw CommandFailure(message: "the handler has no command") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -93,7 +121,7 @@ public struct CommandHandler: Sendable {
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.environment = ProcessInfo.processInfo.environment
             .merging(environment) { $1 }
-            .merging(Self.environment(for: context)) { $1 }
+            .merging(variables) { $1 }
         let stdin = Pipe()
         let stdout = Pipe()
         let stderr = Pipe()
@@ -107,7 +135,7 @@ public struct CommandHandler: Sendable {
         } catch {
             throw CommandFailure(message: "cannot start \(command.joined(separator: " ")): \(error)")
         }
-        try? stdin.fileHandleForWriting.write(contentsOf: JSONValue.object(context.inputs).compactBytes)
+        try? stdin.fileHandleForWriting.write(contentsOf: input)
         try? stdin.fileHandleForWriting.close()
         let errorTail = StderrTail(stderr.fileHandleForReading)
         let timedOut = TimeoutFlag()
@@ -121,7 +149,7 @@ public struct CommandHandler: Sendable {
             kill(-process.processIdentifier, SIGKILL)
         }
         defer { killer.cancel() }
-        try await follow(lines(of: stdout.fileHandleForReading), context: context)
+        try await follow(lines(of: stdout.fileHandleForReading))
         var statuses = exited.stream.makeAsyncIterator()
         let status = await statuses.next() ?? -1
         if timedOut.isSet {

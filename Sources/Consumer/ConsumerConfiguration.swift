@@ -30,9 +30,13 @@ public struct ConsumerConfiguration: Sendable {
     public var deadLetterTopic: String?
     /// `PORT_CONSUMER_VERIFY_SIGNATURES` (default true).
     public var verifySignatures: Bool
+    /// `PORT_CONSUMER_CHANGE_LOG` (default false): also consume `ORG_ID.change.log`.
+    public var consumeChangeLog: Bool
 
     /// The invocations topic.
     public var runsTopic: String { "\(orgID).runs" }
+    /// The entity change-log topic.
+    public var changeLogTopic: String { "\(orgID).change.log" }
 
     /// A setting that is missing or invalid, named.
     public struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
@@ -93,6 +97,7 @@ public struct ConsumerConfiguration: Sendable {
         self.concurrency = concurrency
         deadLetterTopic = values["PORT_CONSUMER_DEAD_LETTER_TOPIC"].flatMap { $0.isEmpty ? nil : $0 }
         verifySignatures = (values["PORT_CONSUMER_VERIFY_SIGNATURES"] ?? "true").lowercased() != "false"
+        consumeChangeLog = (values["PORT_CONSUMER_CHANGE_LOG"] ?? "false").lowercased() == "true"
     }
 
     /// `KEY=VALUE` lines; `#` comments, blank lines, `export ` and shell quotes allowed.

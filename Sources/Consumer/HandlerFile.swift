@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PortContract
 
 /// The built-in handlers of a handler file (JSON):
@@ -6,8 +7,11 @@ import PortContract
 /// ```json
 /// {"actions": {"create_vm": {"command": ["./create_vm.sh"], "timeout": "120s"},
 ///              "notify":    {"webhook": "https://hooks.example.com/port"}},
-///  "workflowNodes": {"provision": {"command": ["./provision.sh"]}}}
+///  "workflowNodes": {"provision": {"command": ["./provision.sh"]}},
+///  "changeLog": {"vm": {"command": ["./on_vm_change.sh"]}}}
 /// ```
+///
+/// `changeLog` handlers run per entity change of their blueprint (`*` for any).
 ///
 /// Commands run in the file's directory, so relative script paths work.
 public enum HandlerFile {
@@ -15,7 +19,9 @@ public enum HandlerFile {
     public static func load(
         _ path: String,
         signingSecret: String
-    ) throws(ConsumerConfiguration.Problem) -> (actions: [String: RunHandler], nodes: [String: RunHandler]) {
+    ) throws(ConsumerConfiguration.Problem) -> (
+        actions: [String: RunHandler], nodes: [String: RunHandler], changes: [String: ChangeHandler]
+    ) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .init(description: "handler file \(path) cannot be read")
         }
@@ -47,7 +53,16 @@ public enum HandlerFile {
             }
             return handlers
         }
-        return (try handlers("actions"), try handlers("workflowNodes"))
+        var changes: [String: ChangeHandler] = [:]
+        for (blueprint, entry) in document["changeLog"]?.objectValue ?? [:] {
+            guard let command = entry["command"]?.arrayValue?.compactMap(\.stringValue), !command.isEmpty else {
+                throw .init(description: "\(path): changeLog.\(blueprint) needs \"command\": [program, args…]")
+            }
+            let handler = CommandHandler(command: command, directory: directory)
+            let logger = Logger(label: "port-consumer.change-log")
+            changes[blueprint] = { event in try await handler.run(for: event, logger: logger) }
+        }
+        return (try handlers("actions"), try handlers("workflowNodes"), changes)
     }
 
     /// `500ms`, `30s`, `5m`, `1h`, or seconds.

@@ -24,6 +24,8 @@ public final class PortConsumer: Service, Sendable {
         public var deadLetterTopic: String?
         /// Reject messages whose `X-Port-Signature` does not match this secret.
         public var signingSecret: String?
+        /// The change-log topic to subscribe to as well, for the change handlers.
+        public var changeLogTopic: String?
 
         /// Settings for the org's runs topic.
         public init(runsTopic: String) {
@@ -34,6 +36,7 @@ public final class PortConsumer: Service, Sendable {
     private let consumer: KafkaConsumer
     private let deadLetters: KafkaProducer?
     private let runtime: RunRuntime
+    private let changeHandlers: [String: ChangeHandler]
     private let settings: Settings
     private let logger: Logger
     private let tracker = Mutex(OffsetTracker())
@@ -45,12 +48,14 @@ public final class PortConsumer: Service, Sendable {
         consumer: KafkaConsumer,
         deadLetters: KafkaProducer? = nil,
         runtime: RunRuntime,
+        changeHandlers: [String: ChangeHandler] = [:],
         settings: Settings,
         logger: Logger = Logger(label: "port-consumer")
     ) {
         self.consumer = consumer
         self.deadLetters = deadLetters
         self.runtime = runtime
+        self.changeHandlers = changeHandlers
         self.settings = settings
         self.logger = logger
         commits = CommitCoalescer(consumer: consumer, logger: logger)
@@ -61,7 +66,7 @@ public final class PortConsumer: Service, Sendable {
 
     /// Consumes until cancelled or a graceful shutdown, then drains, commits and leaves.
     public func run() async throws {
-        try consumer.subscribe(topics: [settings.runsTopic])
+        try consumer.subscribe(topics: [settings.runsTopic] + (settings.changeLogTopic.map { [$0] } ?? []))
         logger.info(
             "consuming",
             metadata: ["topic": "\(settings.runsTopic)", "concurrency": "\(settings.concurrency)"]
@@ -119,6 +124,10 @@ public final class PortConsumer: Service, Sendable {
             "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
         ]
         do {
+            if message.topic == settings.changeLogTopic {
+                try await handleChange(message)
+                return await markDone(message)
+            }
             let invocation = try InvocationParser.parse(message.value ?? [], signingSecret: settings.signingSecret)
             let outcome = try await runtime.handle(invocation)
             counts.withLock { $0[outcome, default: 0] += 1 }
@@ -134,10 +143,33 @@ public final class PortConsumer: Service, Sendable {
             )
             return
         }
+        await markDone(message)
+    }
+
+    /// Counts the message as done and commits what that made committable.
+    private func markDone(_ message: KafkaConsumerMessage) async {
         guard let next = tracker.withLock({ $0.finished(partition: message.partition, offset: message.offset) }) else {
             return
         }
         await commits.commit(topic: message.topic, partition: message.partition, nextOffset: next)
+    }
+
+    /// Dispatches an entity change to its blueprint's handler (or the `*` handler).
+    private func handleChange(_ message: KafkaConsumerMessage) async throws(PoisonMessage) {
+        let event = try EntityChangeEvent(parsing: message.value ?? [])
+        guard let handler = changeHandlers[event.blueprint] ?? changeHandlers["*"] else { return }
+        do {
+            try await handler(event)
+            logger.info(
+                "change handled",
+                metadata: ["blueprint": "\(event.blueprint)", "entity": "\(event.entity)", "action": "\(event.action)"]
+            )
+        } catch {
+            logger.error(
+                "change handler failed",
+                metadata: ["blueprint": "\(event.blueprint)", "entity": "\(event.entity)", "error": "\(error)"]
+            )
+        }
     }
 
     private func copyToDeadLetters(_ message: KafkaConsumerMessage, reason: String) async {

@@ -17,7 +17,8 @@ struct PortConsumerCommand: AsyncParsableCommand {
             (SASL_SSL with SCRAM-SHA-512 when a username is set), KAFKA_CONSUMER_GROUP_ID (ORG_ID.* \\
             or the username), KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SSL_CA_LOCATION, \\
             PORT_CONSUMER_HANDLERS, PORT_CONSUMER_CONCURRENCY (16), PORT_CONSUMER_DEAD_LETTER_TOPIC, \\
-            PORT_CONSUMER_VERIFY_SIGNATURES (true).
+            PORT_CONSUMER_VERIFY_SIGNATURES (true), PORT_CONSUMER_CHANGE_LOG (false: also consume \
+            ORG_ID.change.log for the handler file's changeLog handlers).
 
             Handlers come from a JSON handler file: --handlers, else PORT_CONSUMER_HANDLERS, else \\
             ./handlers.json, else ./fixtures/handlers/handlers.json (the fixture actions' scripts).
@@ -59,9 +60,10 @@ struct PortConsumerCommand: AsyncParsableCommand {
             ?? ["handlers.json", "fixtures/handlers/handlers.json"].first { FileManager.default.fileExists(atPath: $0) }
         var actionHandlers: [String: RunHandler] = [:]
         var nodeHandlers: [String: RunHandler] = [:]
+        var changeHandlers: [String: ChangeHandler] = [:]
         if let handlerPath {
             do {
-                (actionHandlers, nodeHandlers) = try HandlerFile.load(
+                (actionHandlers, nodeHandlers, changeHandlers) = try HandlerFile.load(
                     handlerPath,
                     signingSecret: configuration.clientSecret
                 )
@@ -106,10 +108,12 @@ struct PortConsumerCommand: AsyncParsableCommand {
         settings.concurrency = configuration.concurrency
         settings.deadLetterTopic = configuration.deadLetterTopic
         settings.signingSecret = configuration.verifySignatures ? configuration.clientSecret : nil
+        settings.changeLogTopic = configuration.consumeChangeLog ? configuration.changeLogTopic : nil
         let consumer = PortConsumer(
             consumer: kafka,
             deadLetters: deadLetters,
             runtime: RunRuntime(client: client, handlers: actionHandlers, nodeHandlers: nodeHandlers, logger: logger),
+            changeHandlers: changeHandlers,
             settings: settings,
             logger: logger
         )

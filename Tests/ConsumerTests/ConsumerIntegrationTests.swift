@@ -43,7 +43,8 @@ struct ConsumerHarness {
         runtime: RunRuntime,
         group: String = "org_consumer.tests",
         grace: Duration = .seconds(10),
-        deadLetterTopic: String? = nil
+        deadLetterTopic: String? = nil,
+        changeHandlers: [String: ChangeHandler] = [:]
     ) throws -> PortConsumer {
         var configuration = KafkaConsumerConfiguration(
             bootstrapServers: [emulator.info.kafkaBootstrapServers],
@@ -56,6 +57,7 @@ struct ConsumerHarness {
         settings.shutdownGracePeriod = grace
         settings.signingSecret = emulator.info.clientSecret
         settings.deadLetterTopic = deadLetterTopic
+        settings.changeLogTopic = changeHandlers.isEmpty ? nil : emulator.info.changeLogTopic
         return PortConsumer(
             consumer: try KafkaConsumer.make(configuration: configuration, logger: quietLogger),
             deadLetters: try deadLetterTopic.map { _ in
@@ -65,6 +67,7 @@ struct ConsumerHarness {
                 )
             },
             runtime: runtime,
+            changeHandlers: changeHandlers,
             settings: settings,
             logger: quietLogger
         )
@@ -379,6 +382,47 @@ struct ConsumerEdgeTests {
         #expect(copied?.valueString == "nope")
         #expect(copied?.headers.contains { $0.key == "port-consumer-reason" } == true)
         await dead.close()
+        await running.stop()
+        await client.shutdown()
+        await harness.emulator.stop()
+    }
+}
+
+@Suite("port-consumer and the change log", .serialized)
+struct ChangeLogConsumerTests {
+    @Test("entity changes reach the command handler of their blueprint, with the run that made them")
+    func changeHandlers() async throws {
+        let harness = try await ConsumerHarness.start()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("changes-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let file = directory.appendingPathComponent("handlers.json").path
+        try #"""
+        {"changeLog": {"vm": {"command": ["sh", "-c",
+          "cat >> events.jsonl; echo >> events.jsonl; echo \"$PORT_CHANGE_ACTION $PORT_ENTITY $PORT_RUN_ID\" >> actions.txt"]}}}
+        """#.write(toFile: file, atomically: true, encoding: .utf8)
+        let handlers = try HandlerFile.load(file, signingSecret: harness.emulator.info.clientSecret)
+        let client = harness.client()
+        let vmHandler: RunHandler = { run in
+            try await run.upsertEntity(blueprint: "vm", identifier: "vm-9", properties: ["cpu": 2, "region": "eu"])
+        }
+        let consumer = try harness.consumer(
+            runtime: RunRuntime(client: client, handlers: ["create_vm": vmHandler], logger: quietLogger),
+            changeHandlers: handlers.changes
+        )
+        let running = Running(consumer)
+        let runID = try await harness.trigger("create_vm", ["name": "vm-9"])
+        #expect(try await harness.finished(runID).status == .success)
+        let actions = directory.appendingPathComponent("actions.txt").path
+        try await waitUntil("the change handler to run") { FileManager.default.fileExists(atPath: actions) }
+        let lines = String(decoding: FileManager.default.contents(atPath: actions) ?? Data(), as: UTF8.self)
+        #expect(lines == "CREATE vm-9 \(runID)\n")
+        let event = try EntityChangeEvent(
+            parsing: Array(
+                (FileManager.default.contents(atPath: directory.appendingPathComponent("events.jsonl").path) ?? Data())
+            )
+        )
+        #expect(event.after?["properties"] == ["cpu": 2, "region": "eu"])
+        #expect(event.before == nil)
         await running.stop()
         await client.shutdown()
         await harness.emulator.stop()
