@@ -44,6 +44,14 @@ public enum Invocation: Sendable, Equatable {
     /// A workflow node run.
     case workflowNode(WorkflowNodeInvocation)
 
+    /// The action (or workflow node) the invocation is for.
+    public var action: String {
+        switch self {
+        case .run(let run): run.action
+        case .workflowNode(let node): node.node
+        }
+    }
+
     /// The id progress is reported against.
     public var id: String {
         switch self {

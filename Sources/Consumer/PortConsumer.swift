@@ -37,6 +37,7 @@ public final class PortConsumer: Service, Sendable {
     private let deadLetters: KafkaProducer?
     private let runtime: RunRuntime
     private let changeHandlers: [String: ChangeHandler]
+    private let metrics: ConsumerMetrics
     private let settings: Settings
     private let logger: Logger
     private let tracker = Mutex(OffsetTracker())
@@ -50,8 +51,10 @@ public final class PortConsumer: Service, Sendable {
         runtime: RunRuntime,
         changeHandlers: [String: ChangeHandler] = [:],
         settings: Settings,
+        metrics: ConsumerMetrics = ConsumerMetrics(),
         logger: Logger = Logger(label: "port-consumer")
     ) {
+        self.metrics = metrics
         self.consumer = consumer
         self.deadLetters = deadLetters
         self.runtime = runtime
@@ -129,9 +132,12 @@ public final class PortConsumer: Service, Sendable {
                 return await markDone(message)
             }
             let invocation = try InvocationParser.parse(message.value ?? [], signingSecret: settings.signingSecret)
+            let started = ContinuousClock.now
             let outcome = try await runtime.handle(invocation)
             counts.withLock { $0[outcome, default: 0] += 1 }
+            metrics.run(action: invocation.action, outcome: outcome, duration: ContinuousClock.now - started)
         } catch let poison as PoisonMessage {
+            metrics.poison()
             logger.error("poison message skipped", metadata: position.merging(["reason": "\(poison.reason)"]) { $1 })
             await copyToDeadLetters(message, reason: poison.reason)
         } catch {
@@ -160,11 +166,13 @@ public final class PortConsumer: Service, Sendable {
         guard let handler = changeHandlers[event.blueprint] ?? changeHandlers["*"] else { return }
         do {
             try await handler(event)
+            metrics.change(blueprint: event.blueprint, handled: true)
             logger.info(
                 "change handled",
                 metadata: ["blueprint": "\(event.blueprint)", "entity": "\(event.entity)", "action": "\(event.action)"]
             )
         } catch {
+            metrics.change(blueprint: event.blueprint, handled: false)
             logger.error(
                 "change handler failed",
                 metadata: ["blueprint": "\(event.blueprint)", "entity": "\(event.entity)", "error": "\(error)"]

@@ -1,8 +1,11 @@
 import ArgumentParser
 import Consumer
 import Foundation
+import HTTPServer
 import Kafka
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 
 @main
@@ -18,7 +21,8 @@ struct PortConsumerCommand: AsyncParsableCommand {
             or the username), KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SSL_CA_LOCATION, \\
             PORT_CONSUMER_HANDLERS, PORT_CONSUMER_CONCURRENCY (16), PORT_CONSUMER_DEAD_LETTER_TOPIC, \\
             PORT_CONSUMER_VERIFY_SIGNATURES (true), PORT_CONSUMER_CHANGE_LOG (false: also consume \
-            ORG_ID.change.log for the handler file's changeLog handlers).
+            ORG_ID.change.log for the handler file's changeLog handlers), PORT_CONSUMER_METRICS_PORT \
+            (serve Prometheus metrics at /metrics on it) and PORT_CONSUMER_METRICS_HOST (127.0.0.1).
 
             Handlers come from a JSON handler file: --handlers, else PORT_CONSUMER_HANDLERS, else \\
             ./handlers.json, else ./fixtures/handlers/handlers.json (the fixture actions' scripts).
@@ -79,6 +83,7 @@ struct PortConsumerCommand: AsyncParsableCommand {
                 "actions": "\(actionHandlers.keys.sorted().joined(separator: ","))",
             ]
         )
+        let metricsServer = try startMetricsEndpoint(logger: logger)
         let client = PortClient(
             apiURL: configuration.apiURL,
             clientID: configuration.clientID,
@@ -129,5 +134,35 @@ struct PortConsumerCommand: AsyncParsableCommand {
         }
         await deadLetters?.close()
         await client.shutdown()
+        await metricsServer?.stop()
+    }
+
+    /// With `PORT_CONSUMER_METRICS_PORT`, bootstraps swift-metrics with Prometheus and serves
+    /// `GET /metrics`.
+    private func startMetricsEndpoint(logger: Logger) throws -> HTTPServer? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let portText = environment["PORT_CONSUMER_METRICS_PORT"] else { return nil }
+        guard let port = Int(portText), (0...65535).contains(port) else {
+            FileHandle.standardError.write(
+                Data("port-consumer: PORT_CONSUMER_METRICS_PORT '\(portText)' is not a port\n".utf8)
+            )
+            throw ExitCode(2)
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var router = HTTPRouter()
+        router.addImmediate(.get, "/metrics") { _ in
+            HTTPResponse(
+                status: 200,
+                headers: [("Content-Type", "text/plain; version=0.0.4")],
+                body: registry.emitToBuffer()
+            )
+        }
+        var configuration = HTTPServer.Configuration()
+        configuration.host = environment["PORT_CONSUMER_METRICS_HOST"] ?? "127.0.0.1"
+        configuration.port = port
+        let server = try HTTPServer.start(configuration: configuration, router: router, logger: logger)
+        logger.info("metrics", metadata: ["url": "\(server.baseURL)/metrics"])
+        return server
     }
 }

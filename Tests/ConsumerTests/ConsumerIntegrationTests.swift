@@ -4,6 +4,7 @@ import Foundation
 import Kafka
 import Logging
 import PortContract
+import Prometheus
 import Synchronization
 import TestSupport
 import Testing
@@ -44,7 +45,8 @@ struct ConsumerHarness {
         group: String = "org_consumer.tests",
         grace: Duration = .seconds(10),
         deadLetterTopic: String? = nil,
-        changeHandlers: [String: ChangeHandler] = [:]
+        changeHandlers: [String: ChangeHandler] = [:],
+        metrics: ConsumerMetrics = ConsumerMetrics()
     ) throws -> PortConsumer {
         var configuration = KafkaConsumerConfiguration(
             bootstrapServers: [emulator.info.kafkaBootstrapServers],
@@ -69,6 +71,7 @@ struct ConsumerHarness {
             runtime: runtime,
             changeHandlers: changeHandlers,
             settings: settings,
+            metrics: metrics,
             logger: quietLogger
         )
     }
@@ -164,7 +167,11 @@ struct ConsumerIntegrationTests {
             nodeHandlers: handlers.nodes,
             logger: quietLogger
         )
-        let consumer = try harness.consumer(runtime: runtime)
+        let registry = PrometheusCollectorRegistry()
+        let consumer = try harness.consumer(
+            runtime: runtime,
+            metrics: ConsumerMetrics(factory: PrometheusMetricsFactory(registry: registry))
+        )
         let running = Running(consumer)
 
         let vm = try await harness.trigger("create_vm", ["name": "vm-7", "cpu": 4])
@@ -212,6 +219,14 @@ struct ConsumerIntegrationTests {
         #expect(try harness.emulator.runs.logs(adminRun.id).last?.message == "no handler for action not_handled")
         try await waitUntil("the consumer to count every run") { consumer.outcomes.values.reduce(0, +) == 3 }
         #expect(consumer.outcomes == [.succeeded: 1, .failed: 2])
+        let exposition = registry.emitToString()
+        #expect(
+            exposition.contains(#"port_consumer_runs_total{action="create_vm",outcome="succeeded"} 1"#),
+            "\(exposition)"
+        )
+        #expect(exposition.contains(#"port_consumer_runs_total{action="not_handled",outcome="failed"} 1"#))
+        #expect(exposition.contains("port_consumer_poison_messages_total 1"))
+        #expect(exposition.contains("port_consumer_run_duration_seconds_count{action=\"create_vm\"} 1"))
         #expect(harness.emulator.recorder.violations.isEmpty, "the consumer broke none of Port's rules")
         await running.stop()
         await client.shutdown()
