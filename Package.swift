@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // C libraries, each declared once as a system library with a shim header.
@@ -68,6 +69,7 @@ let package = Package(
                 "Kafka", "PortContract",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -136,7 +138,7 @@ let package = Package(
         .testTarget(
             name: "ConsumerTests",
             dependencies: [
-                "Consumer", "Emulator", "Kafka", "PortContract", "TestSupport",
+                "Consumer", "Emulator", "HTTPServer", "Kafka", "PortContract", "TestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,8 +1,9 @@
 import Foundation
 import Logging
 import PortContract
+import Yams
 
-/// The built-in handlers of a handler file (JSON):
+/// The built-in handlers of a handler file (JSON, or YAML when it ends in `.yaml`/`.yml`):
 ///
 /// ```json
 /// {"actions": {"create_vm": {"command": ["./create_vm.sh"], "timeout": "120s"},
@@ -25,8 +26,10 @@ public enum HandlerFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .init(description: "handler file \(path) cannot be read")
         }
-        guard let document = (try? JSONValue.parse(Array(data)))?.objectValue else {
-            throw .init(description: "handler file \(path) is not a JSON object")
+        let isYAML = path.hasSuffix(".yaml") || path.hasSuffix(".yml")
+        let parsed = isYAML ? yamlDocument(String(decoding: data, as: UTF8.self)) : try? JSONValue.parse(Array(data))
+        guard let document = parsed?.objectValue else {
+            throw .init(description: "handler file \(path) is not a \(isYAML ? "YAML mapping" : "JSON object")")
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         func handlers(_ key: String) throws(ConsumerConfiguration.Problem) -> [String: RunHandler] {
@@ -63,6 +66,29 @@ public enum HandlerFile {
             changes[blueprint] = { event in try await handler.run(for: event, logger: logger) }
         }
         return (try handlers("actions"), try handlers("workflowNodes"), changes)
+    }
+
+    /// A YAML document as JSON, or `nil` when it is not YAML.
+    static func yamlDocument(_ text: String) -> JSONValue? {
+        guard let node = try? Yams.compose(yaml: text) else { return nil }
+        return json(node)
+    }
+
+    private static func json(_ node: Yams.Node) -> JSONValue {
+        switch node {
+        case .mapping(let mapping):
+            var object = JSONObject()
+            for (key, value) in mapping { object[key.string ?? ""] = json(value) }
+            return .object(object)
+        case .sequence(let sequence): return .array(sequence.map(json))
+        case .scalar(let scalar):
+            if scalar.style == .plain {
+                if let integer = Int64(scalar.string) { return .int(integer) }
+                if let bool = Bool.construct(from: scalar) { return .bool(bool) }
+                if scalar.string == "null" || scalar.string == "~" { return .null }
+            }
+            return .string(scalar.string)
+        }
     }
 
     /// `500ms`, `30s`, `5m`, `1h`, or seconds.

@@ -61,7 +61,9 @@ struct PortConsumerCommand: AsyncParsableCommand {
         }
         let handlerPath =
             handlers ?? configuration.handlersPath
-            ?? ["handlers.json", "fixtures/handlers/handlers.json"].first { FileManager.default.fileExists(atPath: $0) }
+            ?? ["handlers.json", "handlers.yaml", "fixtures/handlers/handlers.json"].first {
+                FileManager.default.fileExists(atPath: $0)
+            }
         var actionHandlers: [String: RunHandler] = [:]
         var nodeHandlers: [String: RunHandler] = [:]
         var changeHandlers: [String: ChangeHandler] = [:]
