@@ -49,6 +49,8 @@ public final class PortEmulator: Sendable {
     public let catalog: Catalog
     /// Publishes invocations and change-log messages.
     public let publisher: InvocationPublisher
+    /// Workflow runs and their node runs.
+    public let workflowRuns: WorkflowRuns
     private let kafka: EmulatorKafka
     private let server: HTTPServer
 
@@ -58,6 +60,7 @@ public final class PortEmulator: Sendable {
         recorder: CallRecorder,
         catalog: Catalog,
         publisher: InvocationPublisher,
+        workflowRuns: WorkflowRuns,
         kafka: EmulatorKafka,
         server: HTTPServer
     ) {
@@ -66,6 +69,7 @@ public final class PortEmulator: Sendable {
         self.recorder = recorder
         self.catalog = catalog
         self.publisher = publisher
+        self.workflowRuns = workflowRuns
         self.kafka = kafka
         self.server = server
     }
@@ -186,6 +190,7 @@ public final class PortEmulator: Sendable {
             recorder: recorder,
             catalog: catalog,
             publisher: publisher,
+            workflowRuns: workflows,
             kafka: kafka,
             server: server
         )

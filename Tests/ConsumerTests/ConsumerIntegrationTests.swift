@@ -443,3 +443,46 @@ struct ChangeLogConsumerTests {
         await harness.emulator.stop()
     }
 }
+
+@Suite("port-consumer and workflow nodes", .serialized)
+struct WorkflowNodeConsumerTests {
+    @Test("a workflow's KAFKA node is handled by its node handler and completed through the node-run routes")
+    func workflowNode() async throws {
+        let harness = try await ConsumerHarness.start()
+        let client = harness.client()
+        let handlers = try HandlerFile.load(
+            "\(fixturesDirectory)/handlers/handlers.json",
+            signingSecret: harness.emulator.info.clientSecret
+        )
+        let consumer = try harness.consumer(
+            runtime: RunRuntime(
+                client: client,
+                handlers: handlers.actions,
+                nodeHandlers: handlers.nodes,
+                logger: quietLogger
+            )
+        )
+        let running = Running(consumer)
+        let api = EmulatorClientForTests(emulator: harness.emulator)
+        let started = try await api.call(
+            "POST",
+            "/_emulator/workflows/provision_environment/runs",
+            body: #"{"inputs":{"name":"preview-3"}}"#
+        )
+        let runID = try #require(started["workflowRun"]?["id"]?.stringValue)
+        let nodeRunID = try #require(
+            started["workflowRun"]?["nodeRuns"]?.arrayValue?.first { $0["node"] == "provision" }?["id"]?.stringValue
+        )
+        try await waitUntil("the node run to complete") {
+            (try? harness.emulator.workflowRuns.nodeRun(nodeRunID).status) == .completed
+        }
+        let nodeRun = try harness.emulator.workflowRuns.nodeRun(nodeRunID)
+        #expect(nodeRun.result == .success)
+        #expect(nodeRun.links == ["https://envs.example.com/preview-3"])
+        #expect(nodeRun.logs.contains { $0.message.contains("Provisioning from") })
+        #expect(nodeRun.workflowRunID == runID)
+        await running.stop()
+        await client.shutdown()
+        await harness.emulator.stop()
+    }
+}
