@@ -2,6 +2,7 @@ import Emulator
 import Foundation
 import Kafka
 import Logging
+import PortContract
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -31,7 +32,7 @@ public enum EmulatorBenchmarks {
         let output = Pipe()
         process.standardOutput = output
         let started = clock.now
-        try process.run()
+        try ProcessLaunch.run(process)
         defer {
             if process.isRunning { process.terminate() }
             process.waitUntilExit()

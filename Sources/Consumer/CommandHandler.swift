@@ -131,7 +131,7 @@ public struct CommandHandler: Sendable {
         let exited = AsyncStream<Int32>.makeStream()
         process.terminationHandler = { exited.continuation.yield($0.terminationStatus) }
         do {
-            try process.run()
+            try ProcessLaunch.run(process)
         } catch {
             throw CommandFailure(message: "cannot start \(command.joined(separator: " ")): \(error)")
         }

@@ -151,7 +151,10 @@ struct ExternalKafkaTests {
         let error = await #expect(throws: EmulatorError.self) {
             try await PortEmulator.start(configuration: configuration, logger: quietLogger)
         }
-        #expect(clock.now - started < .seconds(15), "a 1 s connect timeout, not a hang (bound loose for loaded CI machines)")
+        #expect(
+            clock.now - started < .seconds(15),
+            "a 1 s connect timeout, not a hang (bound loose for loaded CI machines)"
+        )
         #expect(error?.message.contains("cannot reach Kafka at 127.0.0.1:1") == true)
     }
 }

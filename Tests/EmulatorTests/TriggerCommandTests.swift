@@ -24,7 +24,7 @@ enum EmulatorExecutable {
         process.standardError = errors
         let exited = AsyncStream<Int32>.makeStream()
         process.terminationHandler = { exited.continuation.yield($0.terminationStatus) }
-        try process.run()
+        try ProcessLaunch.run(process)
         // Blocking reads get their own threads: on Swift's cooperative pool they would starve
         // the emulator's async routes running in this same process.
         async let outputText = readToEnd(output.fileHandleForReading)
