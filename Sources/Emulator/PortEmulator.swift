@@ -116,7 +116,7 @@ public final class PortEmulator: Sendable {
         var router = HTTPRouter()
         let workflows = WorkflowRuns()
         let faults = FaultInjector()
-        PortAPI(
+        let api = PortAPI(
             runs: runs,
             workflows: workflows,
             catalog: catalog,
@@ -127,17 +127,9 @@ public final class PortEmulator: Sendable {
             faults: faults,
             latency: configuration.apiLatency,
             kafkaCredentials: configuration.kafkaCredentials
-        ).register(on: &router)
-        AdminAPI(
-            runs: runs,
-            workflows: workflows,
-            catalog: catalog,
-            tokens: tokens,
-            recorder: recorder,
-            info: infoBox,
-            publisher: publisher,
-            faults: faults
-        ).register(on: &router)
+        )
+        api.register(on: &router)
+        api.registerAdminRoutes(on: &router)
 
         var serverConfiguration = HTTPServer.Configuration()
         serverConfiguration.host = configuration.host

@@ -2,19 +2,10 @@ import Foundation
 import HTTPServer
 import PortContract
 
-/// The emulator's own routes under `/_emulator/` (no Port token): what tests and people use
-/// to look inside, create runs and start over.
-struct AdminAPI: Sendable {
-    let runs: RunStore
-    let workflows: WorkflowRuns
-    let catalog: Catalog
-    let tokens: TokenStore
-    let recorder: CallRecorder
-    let info: InfoBox
-    let publisher: InvocationPublisher
-    let faults: FaultInjector
-
-    func register(on router: inout HTTPRouter) {
+extension PortAPI {
+    /// The emulator's own routes under `/_emulator/` (no Port token): what tests and people
+    /// use to look inside, create runs, inject faults and start over.
+    func registerAdminRoutes(on router: inout HTTPRouter) {
         router.addImmediate(.get, "/_emulator/health") { _ in ok([:]) }
         router.addImmediate(.get, "/_emulator/info") { _ in try .json(info.info) }
         router.addImmediate(.get, "/_emulator/runs") { _ in

@@ -3,7 +3,8 @@ import HTTPServer
 import PortContract
 
 /// Port's REST API over the RunStore and the Catalog: auth, action runs, blueprints,
-/// actions and entities, as the contract lists them.
+/// actions, entities and workflow node runs, as the contract lists them; and the
+/// emulator's own admin routes (`registerAdminRoutes`), over the same parts.
 ///
 /// Every route is immediate (answered on the I/O thread under the stores' short locks).
 /// A request the contract refuses is answered with Port's error envelope and recorded as
