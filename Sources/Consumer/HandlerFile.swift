@@ -39,7 +39,7 @@ public enum HandlerFile {
                 if let command = entry["command"]?.arrayValue?.compactMap(\.stringValue), !command.isEmpty {
                     var handler = CommandHandler(command: command, directory: directory)
                     if let text = entry["timeout"]?.stringValue {
-                        guard let timeout = Self.duration(text) else {
+                        guard let timeout = DurationText.parse(text), timeout > .zero else {
                             throw .init(description: "\(place).timeout '\(text)' is not a duration like 30s or 5m")
                         }
                         handler.timeout = timeout
@@ -89,14 +89,5 @@ public enum HandlerFile {
             }
             return .string(scalar.string)
         }
-    }
-
-    /// `500ms`, `30s`, `5m`, `1h`, or seconds.
-    static func duration(_ text: String) -> Duration? {
-        for (suffix, scale) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where text.hasSuffix(suffix) {
-            guard let number = Double(text.dropLast(suffix.count)), number > 0 else { return nil }
-            return .milliseconds(Int64(number * scale * 1000))
-        }
-        return Double(text).flatMap { $0 > 0 ? .milliseconds(Int64($0 * 1000)) : nil }
     }
 }
