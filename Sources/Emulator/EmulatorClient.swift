@@ -73,13 +73,53 @@ public struct EmulatorClient: Sendable {
         return (run, answer["timedOut"] == true)
     }
 
-    private func send(
+    /// This client with the tester's credentials, which the journal tells apart from a
+    /// consumer's (see `EmulatorConfiguration.testerClientID`).
+    public var asTester: EmulatorClient {
+        var client = self
+        client.clientID = EmulatorConfiguration.testerClientID
+        client.clientSecret = EmulatorConfiguration.testerClientSecret
+        return client
+    }
+
+    /// Sends one request and returns the status and the JSON answer, whatever the status;
+    /// throws only when the emulator cannot be reached.
+    public func call(
+        _ method: String,
+        _ path: String,
+        body: JSONValue? = nil,
+        token: String? = nil,
+        requestTimeout: Duration = .seconds(30)
+    ) async throws(EmulatorClientError) -> (status: Int, json: JSONValue?) {
+        let (status, data) = try await exchange(method, path, body: body, token: token, requestTimeout: requestTimeout)
+        return (status, try? JSONValue.parse(Array(data)))
+    }
+
+    /// Sends one request; a status outside 2xx or an answer that is not JSON is an error.
+    public func send(
         _ method: String,
         _ path: String,
         body: JSONValue? = nil,
         token: String? = nil,
         requestTimeout: Duration = .seconds(30)
     ) async throws(EmulatorClientError) -> JSONValue {
+        let (status, data) = try await exchange(method, path, body: body, token: token, requestTimeout: requestTimeout)
+        let json = try? JSONValue.parse(Array(data))
+        guard (200..<300).contains(status), let json else {
+            let code = json?["error"]?.stringValue ?? "http_\(status)"
+            let message = json?["message"]?.stringValue ?? String(decoding: data.prefix(200), as: UTF8.self)
+            throw EmulatorClientError(message: "\(method) \(path): \(status) \(code): \(message)")
+        }
+        return json
+    }
+
+    private func exchange(
+        _ method: String,
+        _ path: String,
+        body: JSONValue?,
+        token: String?,
+        requestTimeout: Duration
+    ) async throws(EmulatorClientError) -> (Int, Data) {
         guard let url = URL(string: baseURL + path) else {
             throw EmulatorClientError(message: "cannot form a URL from \(baseURL)\(path)")
         }
@@ -100,17 +140,11 @@ public struct EmulatorClient: Sendable {
                     + "is `port-emulator serve` running? Pass --url or set PORT_API_URL"
             )
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        let json = try? JSONValue.parse(Array(data))
-        guard (200..<300).contains(status), let json else {
-            let code = json?["error"]?.stringValue ?? "http_\(status)"
-            let message = json?["message"]?.stringValue ?? String(decoding: data.prefix(200), as: UTF8.self)
-            throw EmulatorClientError(message: "\(method) \(path): \(status) \(code): \(message)")
-        }
-        return json
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }
 
-    private static func escape(_ text: String) -> String {
+    /// `text` escaped for one path segment or query value.
+    public static func escape(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(["/", "?", "&", "=", "+"]))
             ?? text
     }

@@ -30,6 +30,12 @@ public struct EmulatorConfiguration: Sendable {
     /// Creates the default configuration.
     public init() {}
 
+    /// The client id that test tools (`verify`, `trigger`) use, so the journal tells their
+    /// own calls apart from the consumer's. The emulator always accepts it.
+    public static let testerClientID = "port-emulator-tester"
+    /// The tester's client secret.
+    public static let testerClientSecret = "port-emulator-tester-secret"
+
     /// The invocations topic.
     public var runsTopic: String { "\(orgID).runs" }
     /// The entity and run change-log topic.

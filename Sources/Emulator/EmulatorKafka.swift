@@ -26,7 +26,8 @@ struct EmulatorKafka: Sendable {
     let kind: String
     /// The producer invocations and change-log messages go out through.
     let producer: KafkaProducer
-    private let cluster: EmbeddedKafkaCluster?
+    /// The embedded cluster, when there is one (fault injection reaches it).
+    let cluster: EmbeddedKafkaCluster?
 
     static func start(_ configuration: EmulatorConfiguration, logger: Logger) async throws -> EmulatorKafka {
         let topics = [configuration.runsTopic, configuration.changeLogTopic]

@@ -94,7 +94,10 @@ public final class PortEmulator: Sendable {
         let runs = RunStore()
         let recorder = CallRecorder()
         let tokens = TokenStore(
-            credentials: [configuration.clientID: configuration.clientSecret],
+            credentials: [
+                configuration.clientID: configuration.clientSecret,
+                EmulatorConfiguration.testerClientID: EmulatorConfiguration.testerClientSecret,
+            ],
             ttl: configuration.tokenTTL,
             orgID: configuration.orgID
         )
@@ -115,7 +118,7 @@ public final class PortEmulator: Sendable {
         )
         var router = HTTPRouter()
         let workflows = WorkflowRuns()
-        let faults = FaultInjector()
+        let faults = FaultInjector(tokens: tokens, recorder: recorder, cluster: kafka.cluster)
         let api = PortAPI(
             runs: runs,
             workflows: workflows,
@@ -145,7 +148,8 @@ public final class PortEmulator: Sendable {
                     method: request.method,
                     path: request.path,
                     status: response.status,
-                    runID: CallRecorder.runID(of: request)
+                    runID: CallRecorder.runID(of: request),
+                    injected: response.annotations[FaultInjector.injectedAnnotation]
                 )
             )
             if response.status >= 400, response.annotations[Violation.recordedAnnotation] == nil {

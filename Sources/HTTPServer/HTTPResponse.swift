@@ -10,6 +10,11 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     /// Notes a handler leaves for the `finalizeResponse` hook; never sent.
     public var annotations: [String: String] = [:]
+    /// How long the server holds the response before sending it (holding no server thread).
+    public var delay: Duration = .zero
+    /// Whether the server closes the connection instead of answering (an injected network
+    /// failure: the client sees the connection drop).
+    public var dropsConnection = false
 
     /// Creates a response.
     public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {

@@ -287,7 +287,29 @@ final class HTTPServerCore: Sendable {
                 } catch {
                     response = self.response(for: error, request)
                 }
-                state.deliver(self.finalize(request, response))
+                var finalized = self.finalize(request, response)
+                if finalized.delay > .zero {
+                    try? await Task.sleep(for: finalized.delay)
+                    finalized.delay = .zero
+                }
+                state.deliver(finalized)
+                MHD_resume_connection(connection.pointer)
+                _ = self.handlers.withLock { $0.removeValue(forKey: key) }
+            }
+        }
+    }
+
+    /// Sends an already finalized response after `delay`, from a task, to a suspended
+    /// connection.
+    func deliver(_ response: HTTPResponse, after delay: Duration, state: MHDRequestState, connection: MHDConnection) {
+        let key = ObjectIdentifier(state)
+        handlers.withLock { handlers in
+            handlers[key] = Task {
+                var held = response
+                held.delay = .zero
+                // A stop cancels the wait; the response then goes out at once.
+                try? await Task.sleep(for: delay)
+                state.deliver(held)
                 MHD_resume_connection(connection.pointer)
                 _ = self.handlers.withLock { $0.removeValue(forKey: key) }
             }

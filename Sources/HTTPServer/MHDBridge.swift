@@ -97,6 +97,13 @@ enum MHDBridge {
                 return queue(core.finalize(state.request, core.configuration.bodyTooLargeResponse), on: connection)
             }
             switch core.dispatch(state.request) {
+            case .respond(let response) where response.delay > .zero:
+                // Held without blocking the I/O thread: suspended, then resumed by a task.
+                state.phase = .handling
+                core.connectionSuspended()
+                MHD_suspend_connection(connection)
+                core.deliver(response, after: response.delay, state: state, connection: MHDConnection(pointer: connection))
+                return .YES
             case .respond(let response):
                 state.phase = .responded
                 return queue(response, on: connection)
@@ -135,6 +142,8 @@ enum MHDBridge {
     }
 
     private static func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
+        // MHD closes the connection when the access handler answers NO.
+        if response.dropsConnection { return .NO }
         let created = response.body.withUnsafeBytes { bytes in
             MHD_create_response_from_buffer(
                 bytes.count,

@@ -33,14 +33,25 @@ public struct KafkaAPIKey: RawRepresentable, Sendable, Hashable, CustomStringCon
     /// SyncGroupRequest.
     public static let syncGroup = KafkaAPIKey(rawValue: 14)
 
-    /// The API's name, as in the Kafka protocol guide.
-    public var description: String {
-        let names: [Int16: String] = [
-            0: "Produce", 1: "Fetch", 2: "ListOffsets", 3: "Metadata", 8: "OffsetCommit", 9: "OffsetFetch",
-            10: "FindCoordinator", 11: "JoinGroup", 12: "Heartbeat", 13: "LeaveGroup", 14: "SyncGroup",
-        ]
-        return names[rawValue] ?? "ApiKey(\(rawValue))"
+    private static let names: [Int16: String] = [
+        0: "Produce", 1: "Fetch", 2: "ListOffsets", 3: "Metadata", 8: "OffsetCommit", 9: "OffsetFetch",
+        10: "FindCoordinator", 11: "JoinGroup", 12: "Heartbeat", 13: "LeaveGroup", 14: "SyncGroup",
+    ]
+
+    /// The API named as in the Kafka protocol guide (`Produce`, `Fetch`, `OffsetCommit`…),
+    /// matched without regard to case; nil for a name it does not know.
+    public init?(name: String) {
+        guard let key = Self.names.first(where: { $0.value.lowercased() == name.lowercased() })?.key else {
+            return nil
+        }
+        rawValue = key
     }
+
+    /// Every API a fault can target, by name.
+    public static var knownNames: [String] { names.sorted { $0.key < $1.key }.map(\.value) }
+
+    /// The API's name, as in the Kafka protocol guide.
+    public var description: String { Self.names[rawValue] ?? "ApiKey(\(rawValue))" }
 }
 
 /// A Kafka error code a broker answers with, for injected faults.
@@ -67,6 +78,22 @@ public struct KafkaResponseCode: RawRepresentable, Sendable, Hashable, CustomStr
     public static let notEnoughReplicas = KafkaResponseCode(rawValue: 19)
     /// REBALANCE_IN_PROGRESS (27).
     public static let rebalanceInProgress = KafkaResponseCode(rawValue: 27)
+
+    /// The code librdkafka names so (`NOT_LEADER_FOR_PARTITION`, `REQUEST_TIMED_OUT`,
+    /// `_TRANSPORT`…), matched without regard to case; nil for a name it does not know.
+    public init?(name: String) {
+        var descriptions: UnsafePointer<rd_kafka_err_desc>?
+        var count = 0
+        rd_kafka_get_err_descs(&descriptions, &count)
+        guard let descriptions else { return nil }
+        let wanted = name.uppercased()
+        for index in 0..<count {
+            guard let cName = descriptions[index].name, String(cString: cName) == wanted else { continue }
+            rawValue = descriptions[index].code.rawValue
+            return
+        }
+        return nil
+    }
 
     /// librdkafka's name for the code.
     public var description: String { String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(rawValue: rawValue))) }

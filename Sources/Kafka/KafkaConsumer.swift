@@ -69,6 +69,13 @@ public final class KafkaConsumer: Sendable {
         try await client.commit(topic: topic, partition: partition, nextOffset: nextOffset)
     }
 
+    /// The offsets this consumer's group has committed for `partitions` of `topic` (the
+    /// next offset the group will read), asked of the group coordinator without joining the
+    /// group; a partition with no commit is left out.
+    public func committedOffsets(topic: String, partitions: Int32, timeout: Duration) async throws -> [Int32: Int64] {
+        try await client.committed(topic: topic, partitions: partitions, timeout: timeout)
+    }
+
     /// The partitions currently assigned to this member.
     public func assignment() throws -> [KafkaTopicPartition] {
         try client.assignment()
@@ -217,6 +224,28 @@ final class RDKafkaConsumerClient: Sendable {
     private func consumerErrorText(_ pointer: UnsafeMutablePointer<rd_kafka_message_t>) -> String {
         guard let text = rd_kafka_message_errstr(pointer) else { return "consumer error" }
         return String(cString: text)
+    }
+
+    func committed(topic: String, partitions: Int32, timeout: Duration) async throws -> [Int32: Int64] {
+        guard lifecycle.isRunning else { throw KafkaError.closed("the consumer") }
+        let handle = handle
+        return try await commitQueue.run {
+            let list = rd_kafka_topic_partition_list_new(partitions)
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            for partition in 0..<partitions { rd_kafka_topic_partition_list_add(list, topic, partition) }
+            let error = rd_kafka_committed(handle.pointer, list, Int32(clamping: timeout.wholeMilliseconds))
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw KafkaError.fromResponse(error, context: "reading the committed offsets of \(topic)")
+            }
+            var offsets: [Int32: Int64] = [:]
+            for index in 0..<Int(list!.pointee.cnt) {
+                let element = list!.pointee.elems[index]
+                if element.err == RD_KAFKA_RESP_ERR_NO_ERROR, element.offset >= 0 {
+                    offsets[element.partition] = element.offset
+                }
+            }
+            return offsets
+        }
     }
 
     func commit(topic: String, partition: Int32, nextOffset: Int64) async throws {

@@ -13,4 +13,12 @@ public enum DurationText {
         guard let seconds = Double(text), seconds >= 0, seconds.isFinite else { return nil }
         return .milliseconds(Int64((seconds * 1000).rounded()))
     }
+
+    /// `duration` the way `parse` reads it back: `250ms`, `3s`, `1.5s`.
+    public static func format(_ duration: Duration) -> String {
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        if milliseconds < 1000 || milliseconds % 100 != 0 { return "\(milliseconds)ms" }
+        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000)s" }
+        return "\(Double(milliseconds) / 1000)s"
+    }
 }

@@ -19,7 +19,7 @@ struct PortEmulatorCommand: AsyncParsableCommand {
             --kafka-bootstrap uses an existing Kafka instead of the embedded one. Publishing \
             invocations to Kafka follows.
             """,
-        subcommands: [Serve.self, Trigger.self],
+        subcommands: [Serve.self, Trigger.self, Verify.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -387,6 +387,6 @@ extension PortEmulatorCommand {
 }
 
 /// Writes a line to stdout at once (scripts read it through a pipe).
-private func say(_ line: String) {
+func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

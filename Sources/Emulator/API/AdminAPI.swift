@@ -31,14 +31,42 @@ extension PortAPI {
                 return error.response
             }
         }
-        router.addImmediate(.post, "/_emulator/faults") { request in
-            PortError.answer { () throws(PortError) in
-                faults.add(try FaultInjector.fault(from: try JSONBody(request).value))
-                return ok(["armed": .int(Int64(faults.armed.count))], status: 201)
+        router.add(.post, "/_emulator/runs/wait") { request in
+            do throws(PortError) {
+                let body = try JSONBody(request).value.object(allowing: ["ids", "timeout"])
+                guard let ids = body["ids"]?.arrayValue?.compactMap(\.stringValue) else {
+                    throw .invalidRequest("body.ids must be an array of run ids")
+                }
+                let timeout = try body["timeout"].map { value throws(PortError) in
+                    guard let text = value.stringValue, let duration = DurationText.parse(text),
+                        duration <= .seconds(600)
+                    else { throw .invalidRequest("body.timeout must be a duration up to 10m, e.g. 1s") }
+                    return duration
+                } ?? .seconds(30)
+                let deadline = ContinuousClock.now + timeout
+                var pending: [JSONValue] = []
+                for id in ids {
+                    let remaining = max(deadline - ContinuousClock.now, .zero)
+                    let result = try await runs.wait(for: id, timeout: remaining) { $0.isLocked }
+                    if !result.reached { pending.append(.string(id)) }
+                }
+                return ok(["finished": .int(Int64(ids.count - pending.count)), "pending": .array(pending)])
+            } catch {
+                return error.response
             }
         }
-        router.addImmediate(.delete, "/_emulator/faults") { _ in
-            faults.clear()
+        router.addImmediate(.post, "/_emulator/faults") { request in
+            PortError.answer { () throws(PortError) in
+                let fault = try FaultInjector.fault(from: try JSONBody(request).value)
+                try faults.inject(fault)
+                return ok(["injected": .string(fault.description), "armed": .int(Int64(faults.armed.count))], status: 201)
+            }
+        }
+        router.addImmediate(.get, "/_emulator/faults") { _ in
+            ok(["armed": .array(faults.armed.map { .string(FaultInjector.Fault.http($0).description) })])
+        }
+        router.addImmediate(.delete, "/_emulator/faults") { request in
+            if let tag = request.query("tag") { faults.clear(tag: tag) } else { faults.clear() }
             return ok([:])
         }
         router.addImmediate(.get, "/_emulator/workflows") { _ in
@@ -94,6 +122,10 @@ extension PortAPI {
                 let run = try runs.create(RawInvocation.newRun(for: message), id: runID)
                 do {
                     let delivery = try await publisher.publishRaw(message, key: runID)
+                    runs.recordDelivery(
+                        runID,
+                        RunDelivery(topic: delivery.topic, partition: delivery.partition, offset: delivery.offset)
+                    )
                     return ok(
                         [
                             "run": run.json(.v2), "topic": .string(delivery.topic),
@@ -123,7 +155,7 @@ extension PortAPI {
             ok(["violations": .array(recorder.violations.map(\.json))])
         }
         router.addImmediate(.post, "/_emulator/tokens/expire") { _ in
-            tokens.expireAll()
+            try? faults.inject(.expireTokens)
             return ok([:])
         }
         router.addImmediate(.post, "/_emulator/reset") { _ in
@@ -142,6 +174,12 @@ extension PortAPI {
         object["version"] = .int(Int64(run.version))
         object["logs"] = .array(((try? runs.logs(run.id)) ?? []).map(\.json))
         object["affectedEntities"] = .array(run.affectedEntities.map(\.json))
+        if let delivery = run.delivery {
+            object["kafka"] = [
+                "topic": .string(delivery.topic), "partition": .int(Int64(delivery.partition)),
+                "offset": .int(delivery.offset),
+            ]
+        }
         return .object(object)
     }
 
@@ -187,7 +225,7 @@ extension JournalEntry {
         [
             "time": PortTimestamp.format(time), "clientId": clientID.map(JSONValue.string) ?? .null,
             "method": .string(method), "path": .string(path), "status": .int(Int64(status)),
-            "runId": runID.map(JSONValue.string) ?? .null,
+            "runId": runID.map(JSONValue.string) ?? .null, "injected": injected.map(JSONValue.string) ?? .null,
         ]
     }
 }

@@ -17,6 +17,28 @@ public struct JournalEntry: Sendable, Equatable {
     public let status: Int
     /// The run the call touched, if any.
     public let runID: String?
+    /// The injected fault behind this entry, if any: a fault answered or delayed this call,
+    /// or (with method `FAULT`) a fault was injected or lifted then.
+    public var injected: String?
+
+    /// Creates an entry.
+    public init(
+        time: Date,
+        clientID: String?,
+        method: String,
+        path: String,
+        status: Int,
+        runID: String?,
+        injected: String? = nil
+    ) {
+        self.time = time
+        self.clientID = clientID
+        self.method = method
+        self.path = path
+        self.status = status
+        self.runID = runID
+        self.injected = injected
+    }
 }
 
 /// A request the emulator refused, with the contract rule that refused it.

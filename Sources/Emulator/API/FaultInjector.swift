@@ -1,89 +1,442 @@
 import Foundation
 import HTTPServer
+import Kafka
 import PortContract
 import Synchronization
 
-/// Faults the admin API injects into Port's API: the next `count` requests matching a
-/// method and path prefix are answered with `status` (429 with rate-limit headers, or a
-/// 5xx), so consumers' retries can be tested.
+/// Faults injected at runtime, so a consumer's resilience can be tested: HTTP answers of
+/// Port's API (an error status, added latency, a dropped connection), expiring every token,
+/// and Kafka faults through the embedded cluster's hooks. Every injected fault is written to
+/// the journal, so a report can tell an injected failure from a real one.
 public final class FaultInjector: Sendable {
-    /// One armed fault.
-    public struct Fault: Sendable, Equatable {
-        /// The status to answer: 429 or 500–599.
-        public var status: Int
-        /// How many more requests it answers.
-        public var remaining: Int
+    /// What an HTTP fault does to a matching request.
+    public enum HTTPEffect: Sendable, Equatable, CustomStringConvertible {
+        /// Answer with this status (429 or 5xx) instead of running the route; a 429 carries
+        /// `Retry-After`.
+        case status(Int, retryAfterSeconds: Int)
+        /// Run the route, then hold its answer this long.
+        case latency(Duration)
+        /// Close the connection without answering.
+        case dropConnection
+
+        /// How the journal names it, e.g. `status 429 (Retry-After 2s)`.
+        public var description: String {
+            switch self {
+            case .status(let status, let seconds) where status == 429: "status 429 (Retry-After \(seconds)s)"
+            case .status(let status, _): "status \(status)"
+            case .latency(let delay): "latency \(DurationText.format(delay))"
+            case .dropConnection: "dropped connection"
+            }
+        }
+    }
+
+    /// An armed HTTP fault and the requests it applies to.
+    public struct HTTPFault: Sendable, Equatable {
+        /// What it does.
+        public var effect: HTTPEffect
         /// Only requests with this method, if set.
         public var method: String?
-        /// Only paths starting with this, if set.
-        public var pathPrefix: String?
-        /// For 429: the `Retry-After` seconds to send.
-        public var retryAfterSeconds: Int
+        /// Only paths matching this, if set.
+        public var path: PathPattern?
+        /// How many more requests it applies to; nil for no limit.
+        public var remaining: Int?
+        /// The chance, from 0 to 1, that a matching request is hit.
+        public var probability: Double = 1
+        /// When it disarms itself, if ever.
+        public var until: Date?
+        /// A label that lets one group of faults be lifted alone.
+        public var tag: String?
     }
 
-    private let faults = Mutex<[Fault]>([])
+    /// One fault to inject.
+    public enum Fault: Sendable, Equatable {
+        /// An HTTP fault on Port's API.
+        case http(HTTPFault)
+        /// Every token issued so far expires now; clients must fetch a new one.
+        case expireTokens
+        /// The embedded Kafka's brokers (or one of them) refuse connections for a while.
+        case kafkaBrokerDown(broker: Int32?, duration: Duration)
+        /// The next `count` requests of one Kafka API fail with `error`.
+        case kafkaRequestErrors(api: KafkaAPIKey, error: KafkaResponseCode, count: Int)
+        /// Every broker answers `delay` late, for `duration` (or until cleared).
+        case kafkaRoundTripTime(delay: Duration, duration: Duration?)
 
-    /// No faults.
-    public init() {}
-
-    /// Arms a fault.
-    public func add(_ fault: Fault) {
-        faults.withLock { $0.append(fault) }
+        /// How the journal names it.
+        public var description: String {
+            switch self {
+            case .http(let fault):
+                var text = fault.effect.description
+                if let method = fault.method { text += " on \(method)" }
+                if let path = fault.path { text += " \(path.text)" }
+                if let remaining = fault.remaining { text += ", next \(remaining)" }
+                if fault.probability < 1 { text += ", p=\(fault.probability)" }
+                return text
+            case .expireTokens: return "expire all tokens"
+            case .kafkaBrokerDown(let broker, let duration):
+                return "Kafka broker \(broker.map(String.init) ?? "all") down for \(DurationText.format(duration))"
+            case .kafkaRequestErrors(let api, let error, let count):
+                return "Kafka \(api) fails \(count)× with \(error)"
+            case .kafkaRoundTripTime(let delay, let duration):
+                return "Kafka round trip +\(DurationText.format(delay))"
+                    + (duration.map { " for \(DurationText.format($0))" } ?? "")
+            }
+        }
     }
 
-    /// Disarms every fault.
+    /// What a request gets: an injected answer instead of the route's, or the route's answer
+    /// with changes.
+    enum Decision {
+        case answer(HTTPResponse)
+        case alter(HTTPEffect, String)
+    }
+
+    private struct State {
+        var http: [HTTPFault] = []
+        /// `client method path` → the end of the `Retry-After` window a 429 opened.
+        var rateLimited: [String: Date] = [:]
+        var timers: [Int: Task<Void, Never>] = [:]
+        var nextTimer = 0
+        var random = IdentifierRandomness()
+    }
+
+    /// The annotation that names the fault behind a response, for the journal.
+    static let injectedAnnotation = "emulator.injected"
+
+    private let state = Mutex(State())
+    private let tokens: TokenStore
+    private let recorder: CallRecorder
+    private let cluster: EmbeddedKafkaCluster?
+
+    /// A fault injector over these tokens, journal and (embedded) Kafka cluster.
+    init(tokens: TokenStore, recorder: CallRecorder, cluster: EmbeddedKafkaCluster?) {
+        self.tokens = tokens
+        self.recorder = recorder
+        self.cluster = cluster
+    }
+
+    /// Injects a fault and writes it to the journal. Kafka faults need the embedded cluster.
+    public func inject(_ fault: Fault) throws(PortError) {
+        switch fault {
+        case .http(let http):
+            state.withLock { $0.http.append(http) }
+        case .expireTokens:
+            tokens.expireAll()
+        case .kafkaBrokerDown(let broker, let duration):
+            let cluster = try embeddedCluster(for: fault)
+            let ids = broker.map { [$0] } ?? (1...Int32(cluster.brokerCount)).map { $0 }
+            guard ids.allSatisfy({ (1...Int32(cluster.brokerCount)).contains($0) }) else {
+                throw .invalidRequest("body.broker must be between 1 and \(cluster.brokerCount)")
+            }
+            for id in ids { try? cluster.setBrokerDown(id) }
+            schedule(after: duration, "Kafka brokers up again") {
+                for id in ids { try? cluster.setBrokerUp(id) }
+            }
+        case .kafkaRequestErrors(let api, let error, let count):
+            try embeddedCluster(for: fault).pushRequestErrors(api, Array(repeating: error, count: count))
+        case .kafkaRoundTripTime(let delay, let duration):
+            let cluster = try embeddedCluster(for: fault)
+            for id in 1...Int32(cluster.brokerCount) { try? cluster.setRoundTripTime(broker: id, delay) }
+            if let duration {
+                schedule(after: duration, "Kafka round trip back to normal") {
+                    for id in 1...Int32(cluster.brokerCount) { try? cluster.setRoundTripTime(broker: id, .zero) }
+                }
+            }
+        }
+        journal(fault.description)
+    }
+
+    /// Disarms every fault: HTTP faults and open `Retry-After` windows are forgotten, and the
+    /// Kafka cluster is restored (brokers up, no added round trip, no pending request errors).
     public func clear() {
-        faults.withLock { $0.removeAll() }
+        let timers = state.withLock { state in
+            defer {
+                state.http.removeAll()
+                state.rateLimited.removeAll()
+                state.timers.removeAll()
+            }
+            return Array(state.timers.values)
+        }
+        for timer in timers { timer.cancel() }
+        guard let cluster else { return }
+        for id in 1...Int32(cluster.brokerCount) {
+            try? cluster.setBrokerUp(id)
+            try? cluster.setRoundTripTime(broker: id, .zero)
+        }
+        for name in KafkaAPIKey.knownNames { KafkaAPIKey(name: name).map(cluster.clearRequestErrors) }
     }
 
-    /// The faults still armed.
-    public var armed: [Fault] { faults.withLock { $0 } }
+    /// Disarms the HTTP faults carrying `tag`, leaving every other fault in place.
+    public func clear(tag: String) {
+        state.withLock { $0.http.removeAll { $0.tag == tag } }
+    }
 
-    /// The injected answer for this request, if a fault matches (and uses one of its count).
-    func answer(_ request: HTTPRequest) -> HTTPResponse? {
-        let fault: Fault? = faults.withLock { faults in
-            guard
-                let index = faults.firstIndex(where: { fault in
-                    (fault.method.map { $0 == request.method } ?? true)
-                        && (fault.pathPrefix.map { request.path.hasPrefix($0) } ?? true)
-                })
-            else { return nil }
-            let fault = faults[index]
-            faults[index].remaining -= 1
-            if faults[index].remaining <= 0 { faults.remove(at: index) }
-            return fault
+    /// The HTTP faults still armed.
+    public var armed: [HTTPFault] {
+        let now = Date()
+        return state.withLock { $0.http.filter { $0.until.map { $0 > now } ?? true } }
+    }
+
+    /// What happens to this request: nil when no fault applies. A request a client repeats
+    /// inside the `Retry-After` window of a 429 it got is refused again, as a violation.
+    func decide(_ request: HTTPRequest, clientID clientIDOfRequest: () -> String?) -> Decision? {
+        guard state.withLock({ !$0.http.isEmpty || !$0.rateLimited.isEmpty }) else { return nil }
+        let clientID = clientIDOfRequest()
+        let now = Date()
+        let windowKey = "\(clientID ?? "-") \(request.method) \(request.path)"
+        let (fault, windowEnd): (HTTPFault?, Date?) = state.withLock { state in
+            if let end = state.rateLimited[windowKey] {
+                if end > now { return (nil, end) }
+                state.rateLimited[windowKey] = nil
+            }
+            guard !state.http.isEmpty else { return (nil, nil) }
+            state.http.removeAll { fault in fault.until.map { $0 <= now } ?? false }
+            for index in state.http.indices {
+                let fault = state.http[index]
+                guard fault.method.map({ $0 == request.method }) ?? true,
+                    fault.path.map({ $0.matches(request.path) }) ?? true
+                else { continue }
+                if fault.probability < 1, Double(state.random.next() >> 11) / Double(1 << 53) >= fault.probability {
+                    continue
+                }
+                if let remaining = fault.remaining {
+                    if remaining <= 1 { state.http.remove(at: index) } else { state.http[index].remaining = remaining - 1 }
+                }
+                if case .status(429, let seconds) = fault.effect, seconds > 0 {
+                    state.rateLimited[windowKey] = now.addingTimeInterval(TimeInterval(seconds))
+                }
+                return (fault, nil)
+            }
+            return (nil, nil)
+        }
+        if let windowEnd {
+            let seconds = Int(windowEnd.timeIntervalSince(now).rounded(.up))
+            let error = PortError(
+                status: 429,
+                code: "too_many_requests",
+                message: "Rate limit exceeded: this request was repeated before its Retry-After window ended",
+                rule: "retry-after-respected"
+            )
+            recorder.record(Violation(refusing: request, with: error, clientID: clientID))
+            var response = Self.rateLimited(error, retryAfter: seconds)
+            response.annotations[Violation.recordedAnnotation] = "yes"
+            return .answer(response)
         }
         guard let fault else { return nil }
-        var response: HTTPResponse
-        if fault.status == 429 {
-            response = .error(status: 429, code: "too_many_requests", message: "Rate limit exceeded (injected)")
-            let reset = Int(Date().timeIntervalSince1970) + fault.retryAfterSeconds
-            response.setHeader("Retry-After", String(fault.retryAfterSeconds))
-            response.setHeader("x-ratelimit-limit", "1000")
-            response.setHeader("x-ratelimit-remaining", "0")
-            response.setHeader("x-ratelimit-reset", String(reset))
-            response.setHeader("x-ratelimit-period", "60")
-        } else {
-            response = .error(status: fault.status, code: "internal_error", message: "Injected failure")
+        switch fault.effect {
+        case .status(let status, let seconds):
+            var response: HTTPResponse
+            if status == 429 {
+                response = Self.rateLimited(
+                    PortError(status: 429, code: "too_many_requests", message: "Rate limit exceeded (injected)", rule: ""),
+                    retryAfter: seconds
+                )
+            } else {
+                response = .error(status: status, code: "internal_error", message: "Injected failure")
+            }
+            response.annotations[Violation.recordedAnnotation] = "injected"
+            response.annotations[Self.injectedAnnotation] = fault.effect.description
+            return .answer(response)
+        case .dropConnection:
+            var response = HTTPResponse.error(status: 502, code: "connection_dropped", message: "")
+            response.dropsConnection = true
+            response.annotations[Violation.recordedAnnotation] = "injected"
+            response.annotations[Self.injectedAnnotation] = fault.effect.description
+            return .answer(response)
+        case .latency:
+            return .alter(fault.effect, fault.effect.description)
         }
-        response.annotations[Violation.recordedAnnotation] = "injected"
+    }
+
+    private static func rateLimited(_ error: PortError, retryAfter seconds: Int) -> HTTPResponse {
+        var response = HTTPResponse.error(status: 429, code: error.code, message: error.message)
+        response.setHeader("Retry-After", String(seconds))
+        response.setHeader("x-ratelimit-limit", "1000")
+        response.setHeader("x-ratelimit-remaining", "0")
+        response.setHeader("x-ratelimit-reset", String(Int(Date().timeIntervalSince1970) + seconds))
+        response.setHeader("x-ratelimit-period", "60")
         return response
     }
 
-    /// Reads `{"status", "count"?, "method"?, "path"?, "retryAfter"?}`.
-    static func fault(from body: JSONValue) throws(PortError) -> Fault {
-        let object = try body.object(allowing: ["status", "count", "method", "path", "retryAfter"])
-        guard let status = object["status"]?.intValue, status == 429 || (500...599).contains(status) else {
-            throw .invalidRequest("body.status must be 429 or a 5xx status")
+    private func embeddedCluster(for fault: Fault) throws(PortError) -> EmbeddedKafkaCluster {
+        guard let cluster else {
+            throw PortError(
+                status: 422,
+                code: "invalid_request",
+                message: "\(fault.description): Kafka faults need the embedded Kafka (serve without --kafka-bootstrap)",
+                rule: "kafka-fault-embedded"
+            )
         }
-        let count = object["count"]?.intValue ?? 1
-        guard count >= 1 else { throw .invalidRequest("body.count must be at least 1") }
-        return Fault(
-            status: Int(status),
-            remaining: Int(count),
-            method: object["method"]?.stringValue,
-            pathPrefix: object["path"]?.stringValue,
-            retryAfterSeconds: Int(object["retryAfter"]?.intValue ?? 0)
+        return cluster
+    }
+
+    private func schedule(after delay: Duration, _ what: String, _ restore: @escaping @Sendable () -> Void) {
+        let id = state.withLock { state in
+            defer { state.nextTimer += 1 }
+            return state.nextTimer
+        }
+        let task = Task { [weak self] in
+            do { try await Task.sleep(for: delay) } catch { return }
+            restore()
+            self?.journal(what)
+            _ = self?.state.withLock { $0.timers.removeValue(forKey: id) }
+        }
+        state.withLock { $0.timers[id] = task }
+    }
+
+    private func journal(_ description: String) {
+        recorder.record(
+            JournalEntry(
+                time: Date(),
+                clientID: nil,
+                method: "FAULT",
+                path: "",
+                status: 0,
+                runID: nil,
+                injected: description
+            )
         )
+    }
+}
+
+/// A path pattern for faults: `*` matches within one path segment, `**` matches anything,
+/// and a pattern without `*` matches every path that starts with it.
+public struct PathPattern: Sendable, Equatable {
+    /// The pattern as written, e.g. `/v1/actions/runs/*/logs`.
+    public let text: String
+
+    /// Wraps a pattern.
+    public init(_ text: String) { self.text = text }
+
+    /// Whether `path` matches.
+    public func matches(_ path: String) -> Bool {
+        let pattern = Array(text.utf8)
+        let subject = Array(path.utf8)
+        guard pattern.contains(UInt8(ascii: "*")) else { return subject.starts(with: pattern) }
+        return Self.match(pattern[...], subject[...])
+    }
+
+    private static func match(_ pattern: ArraySlice<UInt8>, _ subject: ArraySlice<UInt8>) -> Bool {
+        guard let first = pattern.first else { return subject.isEmpty }
+        guard first == UInt8(ascii: "*") else {
+            guard let head = subject.first, head == first else { return false }
+            return match(pattern.dropFirst(), subject.dropFirst())
+        }
+        let anySegment = pattern.dropFirst().first == UInt8(ascii: "*")
+        let rest = pattern.dropFirst(anySegment ? 2 : 1)
+        var candidate = subject
+        while true {
+            if match(rest, candidate) { return true }
+            guard let head = candidate.first, anySegment || head != UInt8(ascii: "/") else { return false }
+            candidate = candidate.dropFirst()
+        }
+    }
+}
+
+extension FaultInjector {
+    /// Reads a fault from the admin API's JSON (any kind may carry a `tag`):
+    /// - HTTP (`kind` omitted or `http`): one of `status` (429 or 5xx; `retryAfter` seconds
+    ///   for 429), `latency` (a duration) or `drop: true`; optional `method`, `path` (a
+    ///   `PathPattern`), `count`, `probability` (0–1) and `duration`;
+    /// - `{"kind": "expire-tokens"}`;
+    /// - `{"kind": "kafka-broker-down", "duration": "3s", "broker"?: 1}`;
+    /// - `{"kind": "kafka-request-errors", "api": "Fetch", "error": "NOT_LEADER_FOR_PARTITION", "count"?: 1}`;
+    /// - `{"kind": "kafka-rtt", "delay": "200ms", "duration"?: "5s"}`.
+    public static func fault(from body: JSONValue) throws(PortError) -> Fault {
+        guard let kind = body["kind"]?.stringValue ?? (body["kind"] == nil ? "http" : nil) else {
+            throw .invalidRequest("body.kind must be a string")
+        }
+        switch kind {
+        case "http":
+            let object = try body.object(allowing: [
+                "kind", "status", "retryAfter", "latency", "drop", "method", "path", "count", "probability", "duration",
+                "tag",
+            ])
+            let effect: HTTPEffect
+            switch (object["status"], object["latency"], object["drop"]) {
+            case (let status?, nil, nil):
+                guard let code = status.intValue, code == 429 || (500...599).contains(code) else {
+                    throw .invalidRequest("body.status must be 429 or a 5xx status")
+                }
+                let retryAfter = object["retryAfter"]?.intValue ?? 0
+                guard retryAfter >= 0 else { throw .invalidRequest("body.retryAfter must be 0 or more seconds") }
+                effect = .status(Int(code), retryAfterSeconds: Int(retryAfter))
+            case (nil, let latency?, nil):
+                effect = .latency(try duration(latency, "latency"))
+            case (nil, nil, .bool(true)):
+                effect = .dropConnection
+            default:
+                throw .invalidRequest("an HTTP fault needs exactly one of body.status, body.latency or body.drop: true")
+            }
+            var fault = HTTPFault(effect: effect)
+            fault.tag = object["tag"]?.stringValue
+            fault.method = try object["method"].map { value throws(PortError) in
+                guard let method = value.stringValue?.uppercased() else {
+                    throw .invalidRequest("body.method must be a string")
+                }
+                return method
+            }
+            fault.path = try object["path"].map { value throws(PortError) in
+                guard let path = value.stringValue, path.hasPrefix("/") else {
+                    throw .invalidRequest("body.path must be a path pattern starting with /")
+                }
+                return PathPattern(path)
+            }
+            if let count = object["count"] {
+                guard let value = count.intValue, value >= 1 else { throw .invalidRequest("body.count must be at least 1") }
+                fault.remaining = Int(value)
+            } else if object["probability"] == nil && object["duration"] == nil {
+                fault.remaining = 1
+            }
+            if let probability = object["probability"] {
+                guard let value = probability.doubleValue, value > 0, value <= 1 else {
+                    throw .invalidRequest("body.probability must be a number above 0 and at most 1")
+                }
+                fault.probability = value
+            }
+            if let lifetime = object["duration"] {
+                fault.until = Date().addingTimeInterval(try duration(lifetime, "duration").seconds)
+            }
+            return .http(fault)
+        case "expire-tokens":
+            _ = try body.object(allowing: ["kind", "tag"])
+            return .expireTokens
+        case "kafka-broker-down":
+            let object = try body.object(allowing: ["kind", "duration", "broker", "tag"])
+            guard let lifetime = object["duration"] else { throw .invalidRequest("body.duration is required, e.g. \"3s\"") }
+            let broker = try object["broker"].map { value throws(PortError) in
+                guard let id = value.intValue else { throw .invalidRequest("body.broker must be a broker id") }
+                return Int32(clamping: id)
+            }
+            return .kafkaBrokerDown(broker: broker, duration: try duration(lifetime, "duration"))
+        case "kafka-request-errors":
+            let object = try body.object(allowing: ["kind", "api", "error", "count", "tag"])
+            guard let name = object["api"]?.stringValue, let api = KafkaAPIKey(name: name) else {
+                throw .invalidRequest("body.api must be one of \(KafkaAPIKey.knownNames.joined(separator: ", "))")
+            }
+            guard let errorName = object["error"]?.stringValue, let error = KafkaResponseCode(name: errorName) else {
+                throw .invalidRequest("body.error must be a Kafka error name, e.g. NOT_LEADER_FOR_PARTITION")
+            }
+            let count = object["count"]?.intValue ?? 1
+            guard (1...10_000).contains(count) else { throw .invalidRequest("body.count must be 1 to 10000") }
+            return .kafkaRequestErrors(api: api, error: error, count: Int(count))
+        case "kafka-rtt":
+            let object = try body.object(allowing: ["kind", "delay", "duration", "tag"])
+            guard let delay = object["delay"] else { throw .invalidRequest("body.delay is required, e.g. \"200ms\"") }
+            return .kafkaRoundTripTime(
+                delay: try duration(delay, "delay"),
+                duration: try object["duration"].map { value throws(PortError) in try duration(value, "duration") }
+            )
+        default:
+            throw .invalidRequest(
+                "body.kind must be http, expire-tokens, kafka-broker-down, kafka-request-errors or kafka-rtt"
+            )
+        }
+    }
+
+    private static func duration(_ value: JSONValue, _ field: String) throws(PortError) -> Duration {
+        guard let text = value.stringValue, let duration = DurationText.parse(text) else {
+            throw .invalidRequest("body.\(field) must be a duration such as \"500ms\" or \"3s\"")
+        }
+        return duration
     }
 }

@@ -168,12 +168,22 @@ struct PortAPI: Sendable {
         _ handler: @escaping @Sendable (HTTPRequest, String) throws(PortError) -> HTTPResponse
     ) -> HTTPImmediateHandler {
         { [tokens, recorder, faults] request in
-            if let injected = faults.answer(request) { return injected }
+            var alteration: (effect: FaultInjector.HTTPEffect, description: String)?
+            switch faults.decide(request, clientID: { tokens.clientID(forAuthorization: request.header("Authorization")) }) {
+            case .answer(let injected)?: return injected
+            case .alter(let effect, let description)?: alteration = (effect, description)
+            case nil: break
+            }
             do throws(PortError) {
                 let authenticatedClient =
                     authenticated
                     ? try tokens.authenticate(authorization: request.header("Authorization")) : ""
-                return try handler(request, authenticatedClient)
+                var response = try handler(request, authenticatedClient)
+                if let alteration, case .latency(let delay) = alteration.effect {
+                    response.delay = delay
+                    response.annotations[FaultInjector.injectedAnnotation] = alteration.description
+                }
+                return response
             } catch {
                 recorder.record(
                     Violation(

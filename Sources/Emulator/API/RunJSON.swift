@@ -16,6 +16,10 @@ enum PortTimestamp {
     }
 
     static func format(_ date: Date?) -> JSONValue { date.map(format) ?? .null }
+
+    static func parse(_ text: String) -> Date? {
+        try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
+    }
 }
 
 extension ActionRun {

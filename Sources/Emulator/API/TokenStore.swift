@@ -101,7 +101,14 @@ public final class TokenStore: Sendable {
 
     /// Expires every token now.
     public func expireAll() {
-        state.withLock { $0 = State() }
+        let current = now()
+        state.withLock { state in
+            // Kept, marked expired, so their next use is refused as expired rather than unknown.
+            for (token, issued) in state.byToken where issued.expiresAt > current {
+                state.byToken[token] = Issued(token: token, clientID: issued.clientID, expiresAt: current)
+            }
+            state.byClient.removeAll()
+        }
     }
 
     private static func unauthorized(_ message: String, rule: String) -> PortError {

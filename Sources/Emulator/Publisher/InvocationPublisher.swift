@@ -84,13 +84,18 @@ public final class InvocationPublisher: Sendable {
             return nil
         }
         do {
-            return try await producer.send(
+            let report = try await producer.send(
                 KafkaProducerMessage(
                     topic: settings.runsTopic,
                     key: Array(runID.utf8),
                     value: message.compactBytes
                 )
             )
+            runs.recordDelivery(
+                runID,
+                RunDelivery(topic: report.topic, partition: report.partition, offset: report.offset)
+            )
+            return report
         } catch {
             runs.fail(
                 runID,

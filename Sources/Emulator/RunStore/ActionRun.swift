@@ -91,6 +91,8 @@ public struct ActionRun: Sendable, Equatable {
     public var response: JSONValue?
     /// The entities the run created, changed or deleted, oldest first.
     public var affectedEntities: [AffectedEntity] = []
+    /// Where its invocation landed on Kafka, once published.
+    public internal(set) var delivery: RunDelivery?
     /// How many times the run has changed (a log counts): what waiters compare.
     public internal(set) var version = 0
     /// The request that created it.
@@ -128,4 +130,14 @@ enum PortIdentifier {
         var randomness = IdentifierRandomness()
         return prefix + String((0..<16).map { _ in alphabet.randomElement(using: &randomness)! })
     }
+}
+
+/// Where a run's invocation message landed on Kafka.
+public struct RunDelivery: Sendable, Equatable {
+    /// The topic.
+    public let topic: String
+    /// The partition.
+    public let partition: Int32
+    /// The message's offset.
+    public let offset: Int64
 }

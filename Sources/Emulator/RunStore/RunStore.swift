@@ -162,6 +162,12 @@ public final class RunStore: Sendable {
         )
     }
 
+    /// Notes where the run's invocation landed on Kafka (not a change of the run: waiters
+    /// are not woken).
+    public func recordDelivery(_ id: String, _ delivery: RunDelivery) {
+        state.withLock { $0.runs[id]?.delivery = delivery }
+    }
+
     /// Stores the response of a synchronized webhook run (port-agent's `PATCH …/response`).
     public func setResponse(_ id: String, _ response: JSONValue, by client: String) throws(PortError) -> ActionRun {
         try update(id, by: client) { run throws(PortError) in run.response = response }

@@ -1,0 +1,172 @@
+import Foundation
+import PortContract
+
+/// The outcome of one scenario.
+public struct ScenarioResult: Sendable {
+    /// The scenario's name.
+    public var name: String
+    /// What it checks.
+    public var description: String
+    /// What was expected, in a few words (`SUCCESS ≤ 10s`, `refused 422`).
+    public var expected: String
+    /// What happened, in a few words.
+    public var got: String
+    /// From the trigger until the verdict.
+    public var duration: Duration
+    /// The contract violations the consumer caused in it.
+    public var violations: [String] = []
+    /// Why it failed; empty when it passed.
+    public var failures: [String] = []
+    /// The runs it started.
+    public var runIDs: [String] = []
+    /// Whether it passed.
+    public var passed: Bool { failures.isEmpty }
+}
+
+/// Everything `verify` found: one result per scenario, and the consumer's life.
+public struct VerifyReport: Sendable {
+    /// The results, in the order run.
+    public var results: [ScenarioResult] = []
+    /// The consumer's command line, or the URL of the emulator verified against.
+    public var consumer: String = ""
+    /// How the consumer was judged ready, and when.
+    public var readiness: String = ""
+    /// What happened to the consumer and the chaos profile, in order.
+    public var events: [String] = []
+    /// The chaos profile, if one ran.
+    public var chaos: String?
+    /// The whole run.
+    public var duration: Duration = .zero
+    /// The consumer's log file, when `verify` ran the consumer.
+    public var consumerLog: String?
+
+    /// Whether every scenario passed.
+    public var passed: Bool { !results.isEmpty && results.allSatisfy(\.passed) }
+
+    /// The summary table: scenario, expected, got, time, violations, verdict; each failure
+    /// explained below it.
+    public var table: String {
+        let header = ["scenario", "expected", "got", "time", "violations", ""]
+        let rows = results.map { result in
+            [
+                result.name, result.expected, result.got, Self.seconds(result.duration),
+                String(result.violations.count), result.passed ? "PASS" : "FAIL",
+            ]
+        }
+        let widths = header.indices.map { column in
+            ([header] + rows).map { $0[column].count }.max() ?? 0
+        }
+        func line(_ cells: [String]) -> String {
+            zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+        var lines = [line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
+        lines += rows.map(line)
+        let failed = results.filter { !$0.passed }
+        lines.append("")
+        lines.append(
+            "\(results.count - failed.count) of \(results.count) scenarios passed in \(Self.seconds(duration))"
+                + (chaos.map { " (chaos profile \($0))" } ?? "")
+        )
+        for result in failed {
+            lines.append("")
+            lines.append("FAIL \(result.name): \(result.description)")
+            lines += result.failures.map { "  - \($0)" }
+        }
+        if let consumerLog, !passed { lines.append("\nThe consumer's output is in \(consumerLog)") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The report as JUnit XML, which CI tools (GitHub Actions, GitLab, Jenkins) read:
+    /// one test case per scenario, its failures in the failure message.
+    public var junitXML: String {
+        let failures = results.filter { !$0.passed }.count
+        var xml = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
+        xml += #"<testsuites name="port-emulator verify" tests="\#(results.count)" failures="\#(failures)" time="\#(Self.plainSeconds(duration))">"# + "\n"
+        xml += #"  <testsuite name="port-emulator verify" tests="\#(results.count)" failures="\#(failures)" errors="0" skipped="0" time="\#(Self.plainSeconds(duration))">"# + "\n"
+        xml += "    <properties>\n"
+        xml += #"      <property name="consumer" value="\#(Self.escape(consumer))"/>"# + "\n"
+        if let chaos { xml += #"      <property name="chaos" value="\#(Self.escape(chaos))"/>"# + "\n" }
+        xml += "    </properties>\n"
+        for result in results {
+            xml += #"    <testcase classname="scenarios" name="\#(Self.escape(result.name))" time="\#(Self.plainSeconds(result.duration))">"#
+            xml += "\n"
+            if !result.passed {
+                let message = Self.escape(result.failures.first ?? "failed")
+                xml += #"      <failure message="\#(message)" type="ContractFailure">"#
+                xml += Self.escape(
+                    (["\(result.description)", "expected: \(result.expected)", "got: \(result.got)"]
+                        + result.failures.map { "- \($0)" }).joined(separator: "\n")
+                )
+                xml += "</failure>\n"
+            }
+            xml += "      <system-out>\(Self.escape(result.description + "\nruns: " + result.runIDs.prefix(20).joined(separator: " ")))</system-out>\n"
+            xml += "    </testcase>\n"
+        }
+        xml += "    <system-out>\(Self.escape(([readiness] + events).joined(separator: "\n")))</system-out>\n"
+        xml += "  </testsuite>\n</testsuites>\n"
+        return xml
+    }
+
+    /// The report as JSON, for scripts and dashboards.
+    public var json: JSONValue {
+        var object: JSONObject = [
+            "passed": .bool(passed),
+            "scenarios": .int(Int64(results.count)),
+            "failed": .int(Int64(results.filter { !$0.passed }.count)),
+            "seconds": .double(duration.seconds),
+            "consumer": .string(consumer),
+            "readiness": .string(readiness),
+            "events": .array(events.map(JSONValue.string)),
+            "results": .array(
+                results.map { result in
+                    [
+                        "name": .string(result.name), "description": .string(result.description),
+                        "passed": .bool(result.passed), "expected": .string(result.expected),
+                        "got": .string(result.got), "seconds": .double(result.duration.seconds),
+                        "violations": .array(result.violations.map(JSONValue.string)),
+                        "failures": .array(result.failures.map(JSONValue.string)),
+                        "runs": .array(result.runIDs.map(JSONValue.string)),
+                    ]
+                }
+            ),
+        ]
+        object["chaos"] = chaos.map(JSONValue.string)
+        object["consumerLog"] = consumerLog.map(JSONValue.string)
+        return .object(object)
+    }
+
+    /// The JSON report, indented for people.
+    public var prettyJSON: Data {
+        let compact = Data(json.compactBytes)
+        guard let object = try? JSONSerialization.jsonObject(with: compact),
+            let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        else { return compact }
+        return pretty
+    }
+
+    /// `1.23s`.
+    static func seconds(_ duration: Duration) -> String {
+        String(format: "%.2fs", duration.seconds)
+    }
+
+    private static func plainSeconds(_ duration: Duration) -> String {
+        String(format: "%.3f", duration.seconds)
+    }
+
+    private static func escape(_ text: String) -> String {
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "\n", "\t": escaped.unicodeScalars.append(scalar)
+            case _ where scalar.value < 0x20: escaped += " "
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
+    }
+}

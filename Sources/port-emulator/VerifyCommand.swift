@@ -1,0 +1,156 @@
+import ArgumentParser
+import Emulator
+import Foundation
+import Logging
+import PortContract
+
+extension PortEmulatorCommand {
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a consumer (any language) against Port's contract: run scenarios, report pass or fail.",
+            discussion: """
+                verify starts an emulator with its embedded Kafka, then the consumer command given \
+                after `--`, with the emulator's settings in its environment: PORT_API_URL, \
+                PORT_API_BASE_URL, PORT_CLIENT_ID, PORT_CLIENT_SECRET, PORT_ORG_ID, KAFKA_BROKERS, \
+                KAFKA_CONSUMER_GROUP_ID, and port-agent's names KAFKA_CONSUMER_BOOTSTRAP_SERVERS, \
+                KAFKA_CONSUMER_AUTO_OFFSET_RESET=earliest, KAFKA_RUNS_TOPIC and \
+                USING_LOCAL_PORT_INSTANCE=True.
+
+                Readiness: with --ready-log REGEX, the consumer is ready once its output matches; \
+                otherwise it is ready at its first call to Port's API, and until then the first \
+                scenario's deadline stretches to --startup-timeout. Its invocation waits in Kafka \
+                meanwhile (offsets reset to earliest), so nothing is lost while it joins its group.
+
+                Scenarios (fixtures/scenarios/*.json) run one at a time: trigger, optional faults \
+                and approval, then the run's status, logs, links, label, summary, entities, \
+                violations and API calls are checked. One line is printed per scenario as it \
+                finishes, then a table. A consumer that exits is a failure of the scenario in \
+                flight, explained with its last output; it is started again (up to --max-restarts) \
+                for the next scenarios.
+
+                Exit status: 0 when every scenario passes, 1 when any fails, 2 when verify itself \
+                cannot run (bad scenarios, no consumer command, emulator unreachable).
+
+                Example: port-emulator verify --junit report.xml -- node consumer.js
+                """
+        )
+
+        @Option(help: "Directory of scenario files (*.json).")
+        var scenarios = "fixtures/scenarios"
+
+        @Option(help: "Run only the scenarios whose name contains this (repeatable).")
+        var only: [String] = []
+
+        @Option(help: "Write a JUnit XML report here (GitHub Actions, GitLab, Jenkins read it).")
+        var junit: String?
+
+        @Option(help: "Write a JSON report here.")
+        var json: String?
+
+        @Option(help: "A chaos profile: a name in FIXTURES/chaos (e.g. reliability) or a JSON file.")
+        var chaos: String?
+
+        @Option(help: "Blueprints, actions and invocations the emulator loads.")
+        var fixtures = "fixtures"
+
+        @Option(
+            name: .customLong("against"),
+            help: "Verify a consumer already running against the emulator at this URL (no command needed)."
+        )
+        var against: String?
+
+        @Option(name: .customLong("ready-log"), help: "A regular expression the consumer prints once it is ready.")
+        var readyLog: String?
+
+        @Option(name: .customLong("startup-timeout"), help: "How long the consumer has to become ready.")
+        var startupTimeout = "60s"
+
+        @Option(help: "How long to keep watching after a scenario's runs finish, for late writes.")
+        var settle = "300ms"
+
+        @Option(name: .customLong("consumer-log"), help: "Where the consumer's stdout and stderr go.")
+        var consumerLog = "port-emulator-verify-consumer.log"
+
+        @Option(name: .customLong("max-restarts"), help: "How often a crashed consumer is started again.")
+        var maxRestarts = 3
+
+        @Option(name: .customLong("log-level"), help: "The emulator's own log level (stderr).")
+        var logLevel = "error"
+
+        @Argument(parsing: .postTerminator, help: "The consumer's command line, after --.")
+        var command: [String] = []
+
+        func validate() throws {
+            if against == nil && command.isEmpty {
+                throw ValidationError("give the consumer's command after --, or --against URL for one already running")
+            }
+            if against != nil && !command.isEmpty {
+                throw ValidationError("--against verifies a consumer already running: give no command with it")
+            }
+            for (name, value) in [("--startup-timeout", startupTimeout), ("--settle", settle)]
+            where DurationText.parse(value) == nil {
+                throw ValidationError("\(name) must be a duration such as 500ms or 60s (got \(value))")
+            }
+        }
+
+        func run() async throws {
+            let level = Logger.Level(rawValue: logLevel) ?? .error
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            let options: Verifier.Options
+            do {
+                options = try makeOptions()
+            } catch {
+                FileHandle.standardError.write(Data("port-emulator verify: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+            say("verifying \(options.scenarios.count) scenario(s)" + (chaos.map { " under chaos profile \($0)" } ?? ""))
+            let verifier = Verifier(options: options, logger: Logger(label: "port-emulator")) { say($0) }
+            let report: VerifyReport
+            do {
+                report = try await verifier.run()
+            } catch {
+                FileHandle.standardError.write(Data("port-emulator verify: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+            say("")
+            say(report.table)
+            do {
+                if let junit { try Data(report.junitXML.utf8).write(to: URL(fileURLWithPath: junit)) }
+                if let json { try report.prettyJSON.write(to: URL(fileURLWithPath: json)) }
+            } catch {
+                FileHandle.standardError.write(Data("port-emulator verify: cannot write a report: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+            if !report.passed { throw ExitCode(1) }
+        }
+
+        private func makeOptions() throws -> Verifier.Options {
+            var scenarios = try Scenario.load(directory: self.scenarios)
+            if !only.isEmpty {
+                scenarios = scenarios.filter { scenario in only.contains { scenario.name.contains($0) } }
+                guard !scenarios.isEmpty else { throw ScenarioError(message: "--only matched no scenario") }
+            }
+            var options = Verifier.Options(scenarios: scenarios)
+            options.consumerCommand = command
+            options.against = against
+            if against == nil {
+                do {
+                    options.fixtures = try Fixtures.load(from: fixtures)
+                } catch {
+                    throw ScenarioError(message: "--fixtures: \(error)")
+                }
+            }
+            options.chaos = try chaos.map { try ChaosProfile.load($0, directory: fixtures + "/chaos") }
+            options.readyPattern = readyLog
+            options.startupTimeout = DurationText.parse(startupTimeout)!
+            options.settle = DurationText.parse(settle)!
+            options.consumerLogPath = consumerLog
+            options.maxRestarts = maxRestarts
+            return options
+        }
+    }
+}
