@@ -15,9 +15,11 @@ struct PortEmulatorCommand: AsyncParsableCommand {
             `serve` starts the embedded Kafka cluster with the organization's topics, loads the \
             blueprints and actions of a fixtures directory, and serves Port's API (auth, action \
             runs and their state machine, logs, approval, blueprints, actions, entities with \
-            run_id) and the admin API under /_emulator/ (runs, journal, violations, reset). \
-            --kafka-bootstrap uses an existing Kafka instead of the embedded one. Publishing \
-            invocations to Kafka follows.
+            run_id) and the admin API under /_emulator/ (runs, journal, violations, faults, \
+            reset). --kafka-bootstrap uses an existing Kafka instead of the embedded one. \
+            `trigger` starts a run of an action and can wait for it. `verify` checks a consumer, \
+            in any language, against Port's contract through scenarios, and writes JUnit and \
+            JSON reports.
             """,
         subcommands: [Serve.self, Trigger.self, Verify.self],
         defaultSubcommand: Serve.self

@@ -21,7 +21,7 @@ public final class ConsumerProcess: Sendable {
     }
 
     private struct State {
-        var process: Process?
+        var child: ChildProcess?
         var exits: [Exit] = []
         var starts = 0
         var intendedKill = false
@@ -43,51 +43,45 @@ public final class ConsumerProcess: Sendable {
 
     /// Starts (or starts again) the command; a command that cannot be started is an error.
     public func start() throws(ScenarioError) {
-        let process = Process()
-        // `env` finds the command on PATH, then execs it: the pid stays the consumer's.
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        if !FileManager.default.fileExists(atPath: logPath) {
-            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        }
-        guard let log = FileHandle(forWritingAtPath: logPath) else {
-            throw ScenarioError(message: "cannot write the consumer's log \(logPath)")
-        }
-        log.seekToEndOfFile()
         let startNumber = state.withLock { $0.starts + 1 }
-        if startNumber > 1 { log.write(Data("\n--- port-emulator verify: consumer start #\(startNumber) ---\n".utf8)) }
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        process.terminationHandler = { [weak self] finished in
+        if startNumber > 1, let log = FileHandle(forWritingAtPath: logPath) {
+            log.seekToEndOfFile()
+            log.write(Data("\n--- port-emulator verify: consumer start #\(startNumber) ---\n".utf8))
             try? log.close()
-            self?.state.withLock { state in
-                state.exits.append(
-                    Exit(
-                        time: Date(),
-                        status: finished.terminationStatus,
-                        bySignal: finished.terminationReason == .uncaughtSignal,
-                        intended: state.intendedKill
-                    )
-                )
-                state.intendedKill = false
-                if state.process === finished { state.process = nil }
-            }
         }
+        let child: ChildProcess
         do {
-            try ProcessLaunch.run(process)
+            child = try ChildProcess.spawn(
+                command,
+                environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+                outputPath: logPath
+            )
         } catch {
             throw ScenarioError(message: "cannot start the consumer `\(command.joined(separator: " "))`: \(error)")
         }
         state.withLock { state in
-            state.process = process
+            state.child = child
             state.starts += 1
+        }
+        Task { [weak self] in
+            let termination = await child.wait()
+            self?.state.withLock { state in
+                state.exits.append(
+                    Exit(
+                        time: Date(),
+                        status: termination.status,
+                        bySignal: termination.bySignal,
+                        intended: state.intendedKill
+                    )
+                )
+                state.intendedKill = false
+                if state.child === child { state.child = nil }
+            }
         }
     }
 
     /// Whether the consumer is running now.
-    public var isRunning: Bool { state.withLock { $0.process != nil } }
+    public var isRunning: Bool { state.withLock { $0.child != nil } }
 
     /// How many times it was started.
     public var starts: Int { state.withLock { $0.starts } }
@@ -95,17 +89,19 @@ public final class ConsumerProcess: Sendable {
     /// Every exit so far, oldest first.
     public var exits: [Exit] { state.withLock { $0.exits } }
 
-    /// Kills the consumer's process group with `signal`, on purpose.
+    /// The log's size now: output after this offset came from a later start.
+    public var logSize: Int {
+        ((try? FileManager.default.attributesOfItem(atPath: logPath))?[.size] as? NSNumber)?.intValue ?? 0
+    }
+
+    /// Sends `signal` to the consumer's process group, on purpose.
     public func kill(_ signal: Int32 = SIGKILL) {
-        let pid: pid_t? = state.withLock { state in
-            guard let process = state.process else { return nil }
+        let child: ChildProcess? = state.withLock { state in
+            guard let child = state.child else { return nil }
             state.intendedKill = true
-            return process.processIdentifier
+            return child
         }
-        guard let pid else { return }
-        // Foundation starts the child as a process-group leader: the whole group goes.
-        _ = Foundation.kill(-pid, signal)
-        _ = Foundation.kill(pid, signal)
+        child?.signal(signal)
     }
 
     /// Waits until the consumer is not running, up to `timeout`; true when it ended.
@@ -127,13 +123,14 @@ public final class ConsumerProcess: Sendable {
         _ = await waitForExit(timeout: .seconds(5))
     }
 
-    /// The log's text so far.
-    public var log: String {
-        (FileManager.default.contents(atPath: logPath)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    /// The log's text so far, from byte `offset` on.
+    public func log(from offset: Int = 0) -> String {
+        guard let data = FileManager.default.contents(atPath: logPath), offset < data.count else { return "" }
+        return String(decoding: data[offset...], as: UTF8.self)
     }
 
     /// The last `count` non-empty lines of the log.
     public func logTail(_ count: Int) -> [String] {
-        Array(log.split(separator: "\n", omittingEmptySubsequences: true).suffix(count).map(String.init))
+        Array(log().split(separator: "\n", omittingEmptySubsequences: true).suffix(count).map(String.init))
     }
 }

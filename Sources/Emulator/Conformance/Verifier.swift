@@ -123,7 +123,9 @@ public final class Verifier: Sendable {
                 info: info
             )
         }
+        let stopping = ContinuousClock.now
         await consumer.stop(grace: .seconds(10))
+        note("consumer stopped (\(consumer.exits.last?.description ?? "not running")) in \(VerifyReport.seconds(ContinuousClock.now - stopping))")
         await emulator.stop()
         return report
     }
@@ -147,7 +149,7 @@ public final class Verifier: Sendable {
 
     /// With a ready pattern: waits for it in the consumer's output. Returns why the consumer
     /// is not ready, or nil.
-    private func waitForReadyLine(_ consumer: ConsumerProcess) async -> String? {
+    private func waitForReadyLine(_ consumer: ConsumerProcess, from offset: Int = 0) async -> String? {
         guard let pattern = options.readyPattern else {
             state.withLock { $0.readiness = "ready at its first call to Port's API (no --ready-log given)" }
             return nil
@@ -158,14 +160,14 @@ public final class Verifier: Sendable {
         let deadline = ContinuousClock.now + options.startupTimeout
         var lastNotice = ContinuousClock.now
         while ContinuousClock.now < deadline {
-            let log = consumer.log
+            let log = consumer.log(from: offset)
             if expression.firstMatch(in: log, range: NSRange(log.startIndex..., in: log)) != nil {
                 let after = ContinuousClock.now - started
                 state.withLock {
                     $0.readyAt = .now
                     $0.readiness = "ready after \(VerifyReport.seconds(after)): its output matched /\(pattern)/"
                 }
-                note("consumer ready after \(VerifyReport.seconds(after))")
+                note("consumer ready \(offset > 0 ? "again" : "") after \(VerifyReport.seconds(after))")
                 return nil
             }
             if !consumer.isRunning {
@@ -222,7 +224,7 @@ public final class Verifier: Sendable {
                     + (result.passed ? "" : "\n      " + result.failures.joined(separator: "\n      "))
             )
             if let consumer, !consumer.isRunning {
-                abandon = restartAfterCrash(consumer)
+                abandon = await restartAfterCrash(consumer)
             }
             if !isReady, result.runIDs.count > 0 {
                 abandon = "the consumer never called Port's API within the \(DurationText.format(options.startupTimeout)) start-up allowance"
@@ -236,21 +238,23 @@ public final class Verifier: Sendable {
         return results
     }
 
-    /// Starts a consumer again after it ended on its own; returns why verification must stop,
-    /// if it must.
-    private func restartAfterCrash(_ consumer: ConsumerProcess) -> String? {
+    /// Starts a consumer again after it ended on its own (and, with a ready pattern, waits
+    /// until it prints it again); returns why verification must stop, if it must.
+    private func restartAfterCrash(_ consumer: ConsumerProcess) async -> String? {
         guard let exit = consumer.exits.last else { return nil }
         let crashes = consumer.exits.filter { !$0.intended }.count
         guard crashes <= options.maxRestarts else {
             return "the consumer crashed \(crashes) times (last: \(exit))"
         }
         note("consumer ended (\(exit)); starting it again")
+        let offset = consumer.logSize
         do {
             try consumer.start()
-            return nil
         } catch {
             return error.message
         }
+        guard options.readyPattern != nil else { return nil }
+        return await waitForReadyLine(consumer, from: offset)
     }
 
     private func run(
@@ -314,7 +318,10 @@ public final class Verifier: Sendable {
                     violation.runID.map(Set(trigger.runIDs).contains) ?? (violation.time >= beginDate)
                 }.map(\.text)
                 if result.violations.count > scenario.expect.maxViolations {
-                    result.failures += result.violations.map { "contract violation: \($0)" }
+                    result.failures += result.violations.prefix(3).map { "contract violation: \($0)" }
+                    if result.violations.count > 3 {
+                        result.failures.append("… and \(result.violations.count - 3) more violation(s)")
+                    }
                 }
             }
         } catch {

@@ -1,0 +1,141 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A child process started with `posix_spawn`, in its own process group, with every signal
+/// unblocked and at its default action.
+///
+/// Foundation's `Process` starts children with the signal mask of the thread that launches
+/// them; Swift's concurrency threads block SIGTERM and most other signals, so such a child
+/// could not be stopped gracefully. This starts it clean, with stdin from `/dev/null` and
+/// stdout and stderr appended to one file.
+public final class ChildProcess: Sendable {
+    /// How a child ended.
+    public struct Termination: Sendable, Equatable, CustomStringConvertible {
+        /// The exit status, or the signal number that ended it.
+        public let status: Int32
+        /// Whether a signal ended it.
+        public let bySignal: Bool
+
+        /// `exit status 1` or `killed by signal 9`.
+        public var description: String { bySignal ? "killed by signal \(status)" : "exit status \(status)" }
+    }
+
+    /// The child's process id (also its process group id).
+    public let pid: pid_t
+    private let ended = TerminationBox()
+    private let waiter: Task<Termination, Never>
+
+    private init(pid: pid_t) {
+        self.pid = pid
+        let ended = ended
+        waiter = Task.detached {
+            await withCheckedContinuation { continuation in
+                // waitpid blocks: it gets a thread of its own, off Swift's cooperative pool.
+                Thread.detachNewThread {
+                    var status: Int32 = 0
+                    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+                    let signal = status & 0x7f
+                    let termination =
+                        signal == 0
+                        ? Termination(status: (status >> 8) & 0xff, bySignal: false)
+                        : Termination(status: signal, bySignal: true)
+                    continuation.resume(returning: termination)
+                }
+            }
+        }
+        Task { [waiter] in
+            let termination = await waiter.value
+            ended.value.withLock { $0 = termination }
+        }
+    }
+
+    /// Starts `arguments` (the first found on `PATH`) with exactly `environment`, its output
+    /// appended to `outputPath`.
+    public static func spawn(
+        _ arguments: [String],
+        environment: [String: String],
+        outputPath: String
+    ) throws -> ChildProcess {
+        guard let program = arguments.first else { throw ChildProcessError(message: "no command given") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(
+            &attributes,
+            Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
+        )
+
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        // posix_spawnp searches the PATH of the environment given, as execvpe does.
+        var pid: pid_t = 0
+        let result = withPATH(environment["PATH"]) {
+            posix_spawnp(&pid, program, &actions, &attributes, argv, envp)
+        }
+        guard result == 0 else {
+            throw ChildProcessError(message: "cannot start \(program): \(String(cString: strerror(result)))")
+        }
+        return ChildProcess(pid: pid)
+    }
+
+    /// How it ended, once it has.
+    public var termination: Termination? { ended.value.withLock { $0 } }
+
+    /// Waits until it ends.
+    public func wait() async -> Termination { await waiter.value }
+
+    /// Sends `signal` to its whole process group.
+    public func signal(_ signal: Int32) {
+        guard termination == nil else { return }
+        _ = kill(-pid, signal)
+    }
+
+    /// `posix_spawnp` reads `PATH` from this process's environment: lend it the child's.
+    private static func withPATH(_ path: String?, _ body: () -> Int32) -> Int32 {
+        pathLock.withLock { _ in
+            guard let path, path != ProcessInfo.processInfo.environment["PATH"] else { return body() }
+            let saved = getenv("PATH").map { String(cString: $0) }
+            setenv("PATH", path, 1)
+            defer {
+                if let saved { setenv("PATH", saved, 1) } else { unsetenv("PATH") }
+            }
+            return body()
+        }
+    }
+
+    private static let pathLock = Mutex(())
+}
+
+private final class TerminationBox: Sendable {
+    let value = Mutex<ChildProcess.Termination?>(nil)
+}
+
+/// A child process that could not be started.
+public struct ChildProcessError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public let message: String
+    /// The message.
+    public var description: String { message }
+}
