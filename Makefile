@@ -23,6 +23,9 @@ deps:
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+	@# The conformance tests drive small Python consumers built on confluent-kafka.
+	@python3 -c 'import confluent_kafka' 2>/dev/null || python3 -m pip install -q confluent-kafka \
+		|| python3 -m pip install -q --break-system-packages confluent-kafka
 
 bench-deps: deps
 	@missing=""; for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -136,6 +136,11 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ConformanceTests",
+            dependencies: ["Emulator", "PortContract", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Consumers"]
+        ),
+        .testTarget(
             name: "ConsumerTests",
             dependencies: [
                 "Consumer", "Emulator", "HTTPServer", "Kafka", "PortContract", "TestSupport",

@@ -140,7 +140,9 @@ public final class PortEmulator: Sendable {
         serverConfiguration.finalizeResponse = { request, response in
             response.setHeader("X-Trace-Id", TraceID.make())
             guard !request.path.hasPrefix("/_emulator/") else { return }
-            let clientID = tokens.clientID(forAuthorization: request.header("Authorization"))
+            let clientID =
+                response.annotations[JournalEntry.clientAnnotation]
+                ?? tokens.clientID(forAuthorization: request.header("Authorization"))
             recorder.record(
                 JournalEntry(
                     time: Date(),

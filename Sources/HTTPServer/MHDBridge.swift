@@ -102,7 +102,12 @@ enum MHDBridge {
                 state.phase = .handling
                 core.connectionSuspended()
                 MHD_suspend_connection(connection)
-                core.deliver(response, after: response.delay, state: state, connection: MHDConnection(pointer: connection))
+                core.deliver(
+                    response,
+                    after: response.delay,
+                    state: state,
+                    connection: MHDConnection(pointer: connection)
+                )
                 return .YES
             case .respond(let response):
                 state.phase = .responded

@@ -29,7 +29,8 @@ extension PortEmulatorCommand {
                 for the next scenarios.
 
                 Exit status: 0 when every scenario passes, 1 when any fails, 2 when verify itself \
-                cannot run (bad scenarios, no consumer command, emulator unreachable).
+                cannot run (a bad scenario or chaos file, a consumer command that cannot start, an \
+                emulator it cannot reach), 64 for a usage error.
 
                 Example: port-emulator verify --junit report.xml -- node consumer.js
                 """

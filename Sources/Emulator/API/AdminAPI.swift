@@ -37,12 +37,13 @@ extension PortAPI {
                 guard let ids = body["ids"]?.arrayValue?.compactMap(\.stringValue) else {
                     throw .invalidRequest("body.ids must be an array of run ids")
                 }
-                let timeout = try body["timeout"].map { value throws(PortError) in
-                    guard let text = value.stringValue, let duration = DurationText.parse(text),
-                        duration <= .seconds(600)
-                    else { throw .invalidRequest("body.timeout must be a duration up to 10m, e.g. 1s") }
-                    return duration
-                } ?? .seconds(30)
+                let timeout =
+                    try body["timeout"].map { value throws(PortError) in
+                        guard let text = value.stringValue, let duration = DurationText.parse(text),
+                            duration <= .seconds(600)
+                        else { throw .invalidRequest("body.timeout must be a duration up to 10m, e.g. 1s") }
+                        return duration
+                    } ?? .seconds(30)
                 let deadline = ContinuousClock.now + timeout
                 var pending: [JSONValue] = []
                 for id in ids {
@@ -59,7 +60,10 @@ extension PortAPI {
             PortError.answer { () throws(PortError) in
                 let fault = try FaultInjector.fault(from: try JSONBody(request).value)
                 try faults.inject(fault)
-                return ok(["injected": .string(fault.description), "armed": .int(Int64(faults.armed.count))], status: 201)
+                return ok(
+                    ["injected": .string(fault.description), "armed": .int(Int64(faults.armed.count))],
+                    status: 201
+                )
             }
         }
         router.addImmediate(.get, "/_emulator/faults") { _ in

@@ -21,6 +21,9 @@ public struct JournalEntry: Sendable, Equatable {
     /// or (with method `FAULT`) a fault was injected or lifted then.
     public var injected: String?
 
+    /// The annotation a route sets to name the client of a request without a token.
+    static let clientAnnotation = "emulator.client"
+
     /// Creates an entry.
     public init(
         time: Date,

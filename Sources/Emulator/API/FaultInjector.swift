@@ -199,7 +199,11 @@ public final class FaultInjector: Sendable {
                     continue
                 }
                 if let remaining = fault.remaining {
-                    if remaining <= 1 { state.http.remove(at: index) } else { state.http[index].remaining = remaining - 1 }
+                    if remaining <= 1 {
+                        state.http.remove(at: index)
+                    } else {
+                        state.http[index].remaining = remaining - 1
+                    }
                 }
                 if case .status(429, let seconds) = fault.effect, seconds > 0 {
                     state.rateLimited[windowKey] = now.addingTimeInterval(TimeInterval(seconds))
@@ -227,7 +231,12 @@ public final class FaultInjector: Sendable {
             var response: HTTPResponse
             if status == 429 {
                 response = Self.rateLimited(
-                    PortError(status: 429, code: "too_many_requests", message: "Rate limit exceeded (injected)", rule: ""),
+                    PortError(
+                        status: 429,
+                        code: "too_many_requests",
+                        message: "Rate limit exceeded (injected)",
+                        rule: ""
+                    ),
                     retryAfter: seconds
                 )
             } else {
@@ -382,7 +391,9 @@ extension FaultInjector {
                 return PathPattern(path)
             }
             if let count = object["count"] {
-                guard let value = count.intValue, value >= 1 else { throw .invalidRequest("body.count must be at least 1") }
+                guard let value = count.intValue, value >= 1 else {
+                    throw .invalidRequest("body.count must be at least 1")
+                }
                 fault.remaining = Int(value)
             } else if object["probability"] == nil && object["duration"] == nil {
                 fault.remaining = 1
@@ -402,7 +413,9 @@ extension FaultInjector {
             return .expireTokens
         case "kafka-broker-down":
             let object = try body.object(allowing: ["kind", "duration", "broker", "tag"])
-            guard let lifetime = object["duration"] else { throw .invalidRequest("body.duration is required, e.g. \"3s\"") }
+            guard let lifetime = object["duration"] else {
+                throw .invalidRequest("body.duration is required, e.g. \"3s\"")
+            }
             let broker = try object["broker"].map { value throws(PortError) in
                 guard let id = value.intValue else { throw .invalidRequest("body.broker must be a broker id") }
                 return Int32(clamping: id)

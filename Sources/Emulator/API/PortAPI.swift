@@ -58,10 +58,13 @@ struct PortAPI: Sendable {
                     throw .invalidRequest("body.clientId and body.clientSecret are required strings")
                 }
                 let grant = try tokens.issue(clientID: clientID, clientSecret: secret)
-                return ok([
+                var response = ok([
                     "accessToken": .string(grant.accessToken), "expiresIn": .int(Int64(grant.expiresIn)),
                     "tokenType": "Bearer",
                 ])
+                // The journal names who asked, though the request carries no token.
+                response.annotations[JournalEntry.clientAnnotation] = clientID
+                return response
             }
         )
         addRoute(
@@ -169,7 +172,10 @@ struct PortAPI: Sendable {
     ) -> HTTPImmediateHandler {
         { [tokens, recorder, faults] request in
             var alteration: (effect: FaultInjector.HTTPEffect, description: String)?
-            switch faults.decide(request, clientID: { tokens.clientID(forAuthorization: request.header("Authorization")) }) {
+            switch faults.decide(
+                request,
+                clientID: { tokens.clientID(forAuthorization: request.header("Authorization")) }
+            ) {
             case .answer(let injected)?: return injected
             case .alter(let effect, let description)?: alteration = (effect, description)
             case nil: break

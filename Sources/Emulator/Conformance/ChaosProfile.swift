@@ -42,7 +42,8 @@ public struct ChaosProfile: Sendable {
             path = (directory as NSString).appendingPathComponent("\(nameOrPath).json")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            let known = directory.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0) }?
+            let known =
+                directory.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0) }?
                 .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted() ?? []
             throw ScenarioError(
                 message: "no chaos profile \"\(nameOrPath)\""

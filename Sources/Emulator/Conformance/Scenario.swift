@@ -102,7 +102,9 @@ extension Scenario {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
                 .filter { $0.hasSuffix(".json") }.sorted()
         } catch {
-            throw ScenarioError(message: "cannot read the scenarios directory \(directory): \(error.localizedDescription)")
+            throw ScenarioError(
+                message: "cannot read the scenarios directory \(directory): \(error.localizedDescription)"
+            )
         }
         guard !names.isEmpty else { throw ScenarioError(message: "no *.json scenarios in \(directory)") }
         return try names.map { (name) throws(ScenarioError) in
@@ -122,9 +124,13 @@ extension Scenario {
 
     /// Reads one scenario from its JSON document.
     public init(name: String, json: JSONValue) throws(ScenarioError) {
-        let object = try Self.object(json, "the scenario", allowing: [
-            "description", "trigger", "count", "setup", "approve", "faults", "expect",
-        ])
+        let object = try Self.object(
+            json,
+            "the scenario",
+            allowing: [
+                "description", "trigger", "count", "setup", "approve", "faults", "expect",
+            ]
+        )
         self.name = name
         description = object["description"]?.stringValue ?? name
         trigger = try Self.trigger(object["trigger"])
@@ -137,10 +143,19 @@ extension Scenario {
         if let setup = object["setup"] {
             let entities = try Self.object(setup, "setup", allowing: ["entities"])["entities"]?.arrayValue ?? []
             self.setup = try entities.map { (entity) throws(ScenarioError) in
-                let fields = try Self.object(entity, "setup.entities[]", allowing: ["blueprint", "identifier", "properties"])
-                guard let blueprint = fields["blueprint"]?.stringValue, let identifier = fields["identifier"]?.stringValue
+                let fields = try Self.object(
+                    entity,
+                    "setup.entities[]",
+                    allowing: ["blueprint", "identifier", "properties"]
+                )
+                guard let blueprint = fields["blueprint"]?.stringValue,
+                    let identifier = fields["identifier"]?.stringValue
                 else { throw ScenarioError(message: "setup.entities[] needs blueprint and identifier strings") }
-                return SetupEntity(blueprint: blueprint, identifier: identifier, properties: fields["properties"]?.objectValue ?? [:])
+                return SetupEntity(
+                    blueprint: blueprint,
+                    identifier: identifier,
+                    properties: fields["properties"]?.objectValue ?? [:]
+                )
             }
         }
         if let approve = object["approve"] {
@@ -165,10 +180,19 @@ extension Scenario {
 
     private static func trigger(_ value: JSONValue?) throws(ScenarioError) -> Trigger {
         guard let value else { throw ScenarioError(message: "trigger is required") }
-        let object = try object(value, "trigger", allowing: ["action", "inputs", "entity", "user", "invocation", "unknownAction"])
+        let object = try object(
+            value,
+            "trigger",
+            allowing: ["action", "inputs", "entity", "user", "invocation", "unknownAction"]
+        )
         let inputs = object["inputs"]?.objectValue ?? [:]
         if let action = object["action"]?.stringValue {
-            return .action(action, inputs: inputs, entity: object["entity"]?.stringValue, user: object["user"]?.stringValue)
+            return .action(
+                action,
+                inputs: inputs,
+                entity: object["entity"]?.stringValue,
+                user: object["user"]?.stringValue
+            )
         }
         if let invocation = object["invocation"]?.stringValue { return .invocation(invocation) }
         if let action = object["unknownAction"]?.stringValue { return .unknownAction(action, inputs: inputs) }
@@ -176,10 +200,14 @@ extension Scenario {
     }
 
     private static func expectation(_ value: JSONValue) throws(ScenarioError) -> Expectation {
-        let object = try object(value, "expect", allowing: [
-            "refused", "status", "within", "minLogs", "links", "minLinks", "statusLabel", "summary", "entities",
-            "maxViolations", "maxApiCalls",
-        ])
+        let object = try object(
+            value,
+            "expect",
+            allowing: [
+                "refused", "status", "within", "minLogs", "links", "minLinks", "statusLabel", "summary", "entities",
+                "maxViolations", "maxApiCalls",
+            ]
+        )
         var expect = Expectation()
         if let refused = object["refused"] {
             let fields = try Self.object(refused, "expect.refused", allowing: ["status", "error"])
@@ -191,7 +219,7 @@ extension Scenario {
         }
         if let status = object["status"] {
             guard let text = status.stringValue, let value = RunStatus(rawValue: text), value.isFinished else {
-                throw ScenarioError(message: "expect.status must be SUCCESS or FAILURE")
+                throw ScenarioError(message: "expect.status must be SUCCESS, FAILURE or DECLINED")
             }
             expect.status = value
         }
@@ -210,9 +238,12 @@ extension Scenario {
             let kinds = try Self.object(entities, "expect.entities", allowing: ["created", "updated", "deleted"])
             for kind in ["created", "updated", "deleted"] {
                 for entity in kinds[kind]?.arrayValue ?? [] {
-                    guard let blueprint = entity["blueprint"]?.stringValue, let identifier = entity["identifier"]?.stringValue
+                    guard let blueprint = entity["blueprint"]?.stringValue,
+                        let identifier = entity["identifier"]?.stringValue
                     else { throw ScenarioError(message: "expect.entities.\(kind)[] needs blueprint and identifier") }
-                    expect.entities.append(EntityChangeExpectation(kind: kind, blueprint: blueprint, identifier: identifier))
+                    expect.entities.append(
+                        EntityChangeExpectation(kind: kind, blueprint: blueprint, identifier: identifier)
+                    )
                 }
             }
         }
@@ -229,7 +260,11 @@ extension Scenario {
         return Int(number)
     }
 
-    private static func object(_ value: JSONValue, _ what: String, allowing keys: Set<String>) throws(ScenarioError)
+    private static func object(
+        _ value: JSONValue,
+        _ what: String,
+        allowing keys: Set<String>
+    ) throws(ScenarioError)
         -> JSONObject
     {
         guard let object = value.objectValue else { throw ScenarioError(message: "\(what) must be an object") }

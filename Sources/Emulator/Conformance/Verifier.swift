@@ -125,7 +125,9 @@ public final class Verifier: Sendable {
         }
         let stopping = ContinuousClock.now
         await consumer.stop(grace: .seconds(10))
-        note("consumer stopped (\(consumer.exits.last?.description ?? "not running")) in \(VerifyReport.seconds(ContinuousClock.now - stopping))")
+        note(
+            "consumer stopped (\(consumer.exits.last?.description ?? "not running")) in \(VerifyReport.seconds(ContinuousClock.now - stopping))"
+        )
         await emulator.stop()
         return report
     }
@@ -226,8 +228,11 @@ public final class Verifier: Sendable {
             if let consumer, !consumer.isRunning {
                 abandon = await restartAfterCrash(consumer)
             }
-            if !isReady, result.runIDs.count > 0 {
-                abandon = "the consumer never called Port's API within the \(DurationText.format(options.startupTimeout)) start-up allowance"
+            if abandon == nil, !isReady, result.runIDs.count > 0,
+                ContinuousClock.now >= started + options.startupTimeout
+            {
+                abandon =
+                    "the consumer never called Port's API within the \(DurationText.format(options.startupTimeout)) start-up allowance"
             }
         }
         if let chaos {
@@ -294,7 +299,7 @@ public final class Verifier: Sendable {
                     result.failures += failures
                     approvedAt = times
                 }
-                let pending = try await waitForRuns(
+                try await waitForRuns(
                     trigger.runIDs,
                     within: scenario.expect.within,
                     session: session,
@@ -303,20 +308,24 @@ public final class Verifier: Sendable {
                 if options.settle > .zero { try? await Task.sleep(for: options.settle) }
                 let evidence = try await gather(session: session, since: beginDate)
                 checkFirstCall(evidence.journal)
-                result.failures += await judge(
+                let (failures, statistics) = await judge(
                     scenario,
                     runIDs: trigger.runIDs,
-                    pending: pending,
                     evidence: evidence,
                     approvedAt: approvedAt,
                     group: group,
                     info: info,
                     consumer: consumer
                 )
+                result.failures += failures
+                result.statistics = statistics
                 result.got = Self.got(trigger.runIDs, evidence: evidence)
                 result.violations = evidence.violations.filter { violation in
                     violation.runID.map(Set(trigger.runIDs).contains) ?? (violation.time >= beginDate)
                 }.map(\.text)
+                for violation in evidence.violations where violation.runID.map(Set(trigger.runIDs).contains) ?? false {
+                    result.statistics.violationsByRule[violation.rule, default: 0] += 1
+                }
                 if result.violations.count > scenario.expect.maxViolations {
                     result.failures += result.violations.prefix(3).map { "contract violation: \($0)" }
                     if result.violations.count > 3 {
@@ -418,13 +427,16 @@ public final class Verifier: Sendable {
             failures.append("Port should have refused the trigger with \(expected), but answered \(status ?? 0)")
         }
         if let expected = scenario.expect.refusedError, error != expected {
-            failures.append("Port should have refused the trigger with error \(expected), but said \(error ?? "nothing")")
+            failures.append(
+                "Port should have refused the trigger with error \(expected), but said \(error ?? "nothing")"
+            )
         }
         return failures
     }
 
     /// Checks each run waits for approval and the consumer leaves it alone, then decides.
-    private func decide(_ runIDs: [String], approve: Bool, session: Session) async throws -> ([String], [String: Date]) {
+    private func decide(_ runIDs: [String], approve: Bool, session: Session) async throws -> ([String], [String: Date])
+    {
         var failures: [String] = []
         var decidedAt: [String: Date] = [:]
         if options.settle > .zero { try? await Task.sleep(for: options.settle) }
@@ -448,13 +460,13 @@ public final class Verifier: Sendable {
         return (failures, decidedAt)
     }
 
-    /// Waits for the runs to finish; returns those still not finished at the deadline.
+    /// Waits for the runs to finish (or the deadline, or a crash of the consumer).
     private func waitForRuns(
         _ runIDs: [String],
         within: Duration,
         session: Session,
         consumer: ConsumerProcess?
-    ) async throws -> [String] {
+    ) async throws {
         var pending = runIDs
         let begin = ContinuousClock.now
         var lastProgress = ContinuousClock.now
@@ -489,7 +501,6 @@ public final class Verifier: Sendable {
                 )
             }
         }
-        return pending
     }
 
     // MARK: - Evidence and judgement
@@ -515,15 +526,26 @@ public final class Verifier: Sendable {
     private func judge(
         _ scenario: Scenario,
         runIDs: [String],
-        pending: [String],
         evidence: Evidence,
         approvedAt: [String: Date],
         group: String?,
         info: EmulatorInfo?,
         consumer: ConsumerProcess?
-    ) async -> [String] {
+    ) async -> ([String], RunStatistics) {
         let expect = scenario.expect
         var failures: [String] = []
+        var statistics = RunStatistics()
+        let scenarioRuns = Set(runIDs)
+        var callsByRun: [String: [JournalLine]] = [:]
+        for line in evidence.journal where line.isConsumerCall {
+            guard let id = line.runID, scenarioRuns.contains(id) else { continue }
+            callsByRun[id, default: []].append(line)
+            statistics.consumerCalls += 1
+            if line.injected != nil { statistics.injectedFaults += 1 }
+            if line.method == "PATCH", line.path.hasSuffix(id), line.status == 400 || line.status == 422 {
+                statistics.refusedReports += 1
+            }
+        }
         var committed: [Int32: Int64]?
         // A burst reports its first few problems of each kind, then a count.
         var reported: [String: Int] = [:]
@@ -536,17 +558,23 @@ public final class Verifier: Sendable {
                 fail("missing", "run \(id) is gone from the emulator")
                 continue
             }
-            let calls = evidence.journal.filter { $0.runID == id && $0.isConsumerCall }
+            let calls = callsByRun[id] ?? []
             let status = run["status"]?.stringValue ?? "?"
+            statistics.statuses[status, default: 0] += 1
+            if status == RunStatus.inProgress.rawValue { statistics.unfinished += 1 }
             if let expected = expect.status, status != expected.rawValue {
-                var why = "run \(id) is \(status) after \(DurationText.format(expect.within)), expected \(expected.rawValue)"
+                var why =
+                    "run \(id) is \(status) after \(DurationText.format(expect.within)), expected \(expected.rawValue)"
                 if status == RunStatus.inProgress.rawValue {
                     why += "; " + explainUnfinished(calls: calls)
                     if let group, let info, let partition = run["kafka"]?["partition"]?.intValue,
                         let offset = run["kafka"]?["offset"]?.intValue
                     {
-                        if committed == nil { committed = await Self.committedOffsets(group: group, info: info, logger: logger) }
+                        if committed == nil {
+                            committed = await Self.committedOffsets(group: group, info: info, logger: logger)
+                        }
                         if let next = committed?[Int32(partition)], next > offset {
+                            statistics.lost += 1
                             why +=
                                 "; its Kafka message (partition \(partition), offset \(offset)) was committed by group "
                                 + "\(group) (next offset \(next)) although the run never finished: the run is lost"
@@ -563,16 +591,25 @@ public final class Verifier: Sendable {
             }
             let links = run["link"]?.arrayValue?.compactMap(\.stringValue) ?? []
             for link in expect.links where !links.contains(link) {
-                fail("links", "run \(id) lacks the link \(link) (it has \(links.isEmpty ? "none" : links.joined(separator: ", ")))")
+                fail(
+                    "links",
+                    "run \(id) lacks the link \(link) (it has \(links.isEmpty ? "none" : links.joined(separator: ", ")))"
+                )
             }
             if links.count < expect.minLinks {
                 fail("links", "run \(id) has \(links.count) link(s), expected at least \(expect.minLinks)")
             }
             if let label = expect.statusLabel, run["statusLabel"]?.stringValue != label {
-                fail("label", "run \(id) has status label \(run["statusLabel"]?.compactText ?? "null"), expected \"\(label)\"")
+                fail(
+                    "label",
+                    "run \(id) has status label \(run["statusLabel"]?.compactText ?? "null"), expected \"\(label)\""
+                )
             }
             if let summary = expect.summary, run["summary"]?.stringValue != summary {
-                fail("summary", "run \(id) has summary \(run["summary"]?.compactText ?? "null"), expected \"\(summary)\"")
+                fail(
+                    "summary",
+                    "run \(id) has summary \(run["summary"]?.compactText ?? "null"), expected \"\(summary)\""
+                )
             }
             let affected = run["affectedEntities"]?.arrayValue ?? []
             for entity in expect.entities {
@@ -603,7 +640,7 @@ public final class Verifier: Sendable {
         for (kind, count) in reported where count > 3 {
             failures.append("… and \(count - 3) more run(s) with the same kind of problem (\(kind))")
         }
-        return failures
+        return (failures, statistics)
     }
 
     /// Why a run is still in progress, from what the consumer did for it.
@@ -613,7 +650,8 @@ public final class Verifier: Sendable {
                 ? "the consumer never called Port's API for it (it did not handle the invocation)"
                 : "the consumer never called Port's API at all (it never became ready)"
         }
-        return "the consumer made \(calls.count) call(s) for it but never reported a terminal status (last: \(last.text))"
+        return
+            "the consumer made \(calls.count) call(s) for it but never reported a terminal status (last: \(last.text))"
     }
 
     private static func committedOffsets(group: String, info: EmulatorInfo, logger: Logger) async -> [Int32: Int64]? {
@@ -719,7 +757,11 @@ private actor Session {
 
     init(client: EmulatorClient) { self.client = client }
 
-    func authorized(_ method: String, _ path: String, body: JSONValue? = nil) async throws -> (
+    func authorized(
+        _ method: String,
+        _ path: String,
+        body: JSONValue? = nil
+    ) async throws -> (
         status: Int, json: JSONValue?
     ) {
         for attempt in 0..<5 {

@@ -19,8 +19,60 @@ public struct ScenarioResult: Sendable {
     public var failures: [String] = []
     /// The runs it started.
     public var runIDs: [String] = []
+    /// Counts over its runs.
+    public var statistics = RunStatistics()
     /// Whether it passed.
     public var passed: Bool { failures.isEmpty }
+
+    /// A result; it passes when `failures` is empty.
+    public init(
+        name: String,
+        description: String,
+        expected: String,
+        got: String,
+        duration: Duration,
+        failures: [String] = []
+    ) {
+        self.name = name
+        self.description = description
+        self.expected = expected
+        self.got = got
+        self.duration = duration
+        self.failures = failures
+    }
+}
+
+/// Counts over a scenario's runs, for reliability figures.
+public struct RunStatistics: Sendable, Equatable {
+    /// Runs by final status.
+    public var statuses: [String: Int] = [:]
+    /// Runs not finished when the scenario was judged.
+    public var unfinished = 0
+    /// Unfinished runs whose Kafka message the consumer's group had committed: no consumer
+    /// will read them again.
+    public var lost = 0
+    /// Reports (`PATCH` of the run) Port refused, mostly because the run had already finished.
+    public var refusedReports = 0
+    /// Calls the consumer made for the runs.
+    public var consumerCalls = 0
+    /// Those of the calls an injected fault answered or delayed.
+    public var injectedFaults = 0
+    /// The consumer's violations by contract rule.
+    public var violationsByRule: [String: Int] = [:]
+
+    var json: JSONValue {
+        [
+            "statuses": .object(
+                JSONObject(statuses.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })
+            ),
+            "unfinished": .int(Int64(unfinished)), "lost": .int(Int64(lost)),
+            "refusedReports": .int(Int64(refusedReports)), "consumerCalls": .int(Int64(consumerCalls)),
+            "injectedFaults": .int(Int64(injectedFaults)),
+            "violationsByRule": .object(
+                JSONObject(violationsByRule.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })
+            ),
+        ]
+    }
 }
 
 /// Everything `verify` found: one result per scenario, and the consumer's life.
@@ -39,6 +91,9 @@ public struct VerifyReport: Sendable {
     public var duration: Duration = .zero
     /// The consumer's log file, when `verify` ran the consumer.
     public var consumerLog: String?
+
+    /// An empty report.
+    public init() {}
 
     /// Whether every scenario passed.
     public var passed: Bool { !results.isEmpty && results.allSatisfy(\.passed) }
@@ -82,14 +137,19 @@ public struct VerifyReport: Sendable {
     public var junitXML: String {
         let failures = results.filter { !$0.passed }.count
         var xml = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
-        xml += #"<testsuites name="port-emulator verify" tests="\#(results.count)" failures="\#(failures)" time="\#(Self.plainSeconds(duration))">"# + "\n"
-        xml += #"  <testsuite name="port-emulator verify" tests="\#(results.count)" failures="\#(failures)" errors="0" skipped="0" time="\#(Self.plainSeconds(duration))">"# + "\n"
+        xml +=
+            #"<testsuites name="port-emulator verify" tests="\#(results.count)" failures="\#(failures)" time="\#(Self.plainSeconds(duration))">"#
+            + "\n"
+        xml +=
+            #"  <testsuite name="port-emulator verify" tests="\#(results.count)" failures="\#(failures)" errors="0" skipped="0" time="\#(Self.plainSeconds(duration))">"#
+            + "\n"
         xml += "    <properties>\n"
         xml += #"      <property name="consumer" value="\#(Self.escape(consumer))"/>"# + "\n"
         if let chaos { xml += #"      <property name="chaos" value="\#(Self.escape(chaos))"/>"# + "\n" }
         xml += "    </properties>\n"
         for result in results {
-            xml += #"    <testcase classname="scenarios" name="\#(Self.escape(result.name))" time="\#(Self.plainSeconds(result.duration))">"#
+            xml +=
+                #"    <testcase classname="scenarios" name="\#(Self.escape(result.name))" time="\#(Self.plainSeconds(result.duration))">"#
             xml += "\n"
             if !result.passed {
                 let message = Self.escape(result.failures.first ?? "failed")
@@ -100,7 +160,8 @@ public struct VerifyReport: Sendable {
                 )
                 xml += "</failure>\n"
             }
-            xml += "      <system-out>\(Self.escape(result.description + "\nruns: " + result.runIDs.prefix(20).joined(separator: " ")))</system-out>\n"
+            xml +=
+                "      <system-out>\(Self.escape(result.description + "\nruns: " + result.runIDs.prefix(20).joined(separator: " ")))</system-out>\n"
             xml += "    </testcase>\n"
         }
         xml += "    <system-out>\(Self.escape(([readiness] + events).joined(separator: "\n")))</system-out>\n"
@@ -127,6 +188,7 @@ public struct VerifyReport: Sendable {
                         "violations": .array(result.violations.map(JSONValue.string)),
                         "failures": .array(result.failures.map(JSONValue.string)),
                         "runs": .array(result.runIDs.map(JSONValue.string)),
+                        "statistics": result.statistics.json,
                     ]
                 }
             ),
