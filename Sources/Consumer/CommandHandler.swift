@@ -115,43 +115,51 @@ public struct CommandHandler: Sendable {
         follow: (AsyncStream<String>) async throws -> Void
     ) async throws {
         guard let executable = command.first else { throw CommandFailure(message: "the handler has no command") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable] + command.dropFirst()
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        process.environment = ProcessInfo.processInfo.environment
-            .merging(environment) { $1 }
-            .merging(variables) { $1 }
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        let exited = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { exited.continuation.yield($0.terminationStatus) }
+        // posix_spawn, not Foundation's Process: Process leaked two pipe descriptors per run
+        // and, past about 1,300 open descriptors, crashed in Process.run() (seen under load).
+        let stdin: (read: Int32, write: Int32)
+        let stdout: (read: Int32, write: Int32)
+        let stderr: (read: Int32, write: Int32)
+        let child: ChildProcess
         do {
-            try ProcessLaunch.run(process)
+            stdin = try ChildProcess.makePipe()
+            stdout = try ChildProcess.makePipe()
+            stderr = try ChildProcess.makePipe()
+            defer {
+                // The child holds its own copies of these ends.
+                close(stdin.read)
+                close(stdout.write)
+                close(stderr.write)
+            }
+            child = try ChildProcess.spawn(
+                ["/usr/bin/env"] + (directory.map { ["-C", $0] } ?? []) + command,
+                environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }.merging(variables) { $1 },
+                input: .descriptor(stdin.read),
+                output: .descriptor(stdout.write),
+                error: .descriptor(stderr.write)
+            )
         } catch {
             throw CommandFailure(message: "cannot start \(command.joined(separator: " ")): \(error)")
         }
-        try? stdin.fileHandleForWriting.write(contentsOf: input)
-        try? stdin.fileHandleForWriting.close()
-        let errorTail = StderrTail(stderr.fileHandleForReading)
+        // Each reader closes its end once it has read to the end.
+        let stdoutHandle = FileHandle(fileDescriptor: stdout.read, closeOnDealloc: false)
+        let stderrHandle = FileHandle(fileDescriptor: stderr.read, closeOnDealloc: false)
+        writeInput(input, to: stdin.write)
+        let errorTail = StderrTail(stderrHandle)
         let timedOut = TimeoutFlag()
         let killer = Task {
             try await Task.sleep(for: timeout)
             timedOut.set()
-            // Foundation starts the command as a process-group leader: signal the whole group,
-            // since what the command started (a shell's children) keeps the pipes open.
-            kill(-process.processIdentifier, SIGTERM)
+            // The command leads its own process group: signal the whole group, since what
+            // it started (a shell's children) keeps the pipes open.
+            child.signal(SIGTERM)
             try await Task.sleep(for: .seconds(5))
-            kill(-process.processIdentifier, SIGKILL)
+            child.signal(SIGKILL)
         }
         defer { killer.cancel() }
-        try await follow(lines(of: stdout.fileHandleForReading))
-        var statuses = exited.stream.makeAsyncIterator()
-        let status = await statuses.next() ?? -1
+        try await follow(lines(of: stdoutHandle))
+        let termination = await child.wait()
+        let status = termination.bySignal ? 128 + termination.status : termination.status
         if timedOut.isSet {
             throw CommandFailure(message: "\(executable) timed out after \(timeout) and was killed")
         }
@@ -161,6 +169,31 @@ public struct CommandHandler: Sendable {
                 message: "\(executable) exited with status \(status)"
                     + (tail.isEmpty ? "" : ": " + tail.joined(separator: " | "))
             )
+        }
+    }
+
+    /// Writes the command's input from a thread of its own, so that a command that does not
+    /// read it cannot block a task. SIGPIPE is blocked on that thread and taken back after
+    /// the write: a command that exits without reading gets its input dropped, and the
+    /// consumer is not killed.
+    private func writeInput(_ input: [UInt8], to descriptor: Int32) {
+        Thread.detachNewThread {
+            var pipeSignal = sigset_t()
+            sigemptyset(&pipeSignal)
+            sigaddset(&pipeSignal, SIGPIPE)
+            pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
+            input.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written < 0 && errno == EINTR { continue }
+                    guard written > 0 else { break }
+                    offset += written
+                }
+            }
+            close(descriptor)
+            var timeout = timespec(tv_sec: 0, tv_nsec: 0)
+            _ = sigtimedwait(&pipeSignal, nil, &timeout)
         }
     }
 
@@ -224,6 +257,7 @@ public struct CommandHandler: Sendable {
                     }
                 }
                 if !pending.isEmpty { continuation.yield(String(decoding: pending, as: UTF8.self)) }
+                try? handle.close()
                 continuation.finish()
             }
         }
@@ -254,6 +288,7 @@ private final class StderrTail: Sendable {
             await withCheckedContinuation { continuation in
                 DispatchQueue.global().async {
                     let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+                    try? handle.close()
                     continuation.resume(returning: text.split(whereSeparator: \.isNewline).suffix(5).map(String.init))
                 }
             }

@@ -130,6 +130,9 @@ public struct EmulatorClient: Sendable {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if clientID == EmulatorConfiguration.testerClientID {
+            request.setValue("true", forHTTPHeaderField: FaultInjector.exemptionHeader)
+        }
         let data: Data
         let response: URLResponse
         do {

@@ -53,20 +53,51 @@ public final class ChildProcess: Sendable {
         }
     }
 
+    /// Where one of the child's standard streams goes.
+    public enum Stream: Sendable {
+        /// `/dev/null`.
+        case null
+        /// A file, opened for appending (created if missing).
+        case file(String)
+        /// A descriptor of this process (e.g. one end of a `Pipe`), duplicated into the child.
+        case descriptor(Int32)
+    }
+
     /// Starts `arguments` (the first found on `PATH`) with exactly `environment`, its output
-    /// appended to `outputPath`.
+    /// appended to `outputPath` (stdout and stderr both), reading nothing.
     public static func spawn(
         _ arguments: [String],
         environment: [String: String],
         outputPath: String
     ) throws -> ChildProcess {
+        try spawn(arguments, environment: environment, input: .null, output: .file(outputPath), error: nil)
+    }
+
+    /// Starts `arguments` (the first found on `PATH`) with exactly `environment` and these
+    /// standard streams; `error` nil sends stderr where stdout goes. Descriptors passed in
+    /// stay open in this process: close the child's ends after the call.
+    public static func spawn(
+        _ arguments: [String],
+        environment: [String: String],
+        input: Stream,
+        output: Stream,
+        error: Stream?
+    ) throws -> ChildProcess {
         guard let program = arguments.first else { throw ChildProcessError(message: "no command given") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        func route(_ stream: Stream, to target: Int32, flags: Int32) {
+            switch stream {
+            case .null: posix_spawn_file_actions_addopen(&actions, target, "/dev/null", flags, 0)
+            case .file(let path):
+                posix_spawn_file_actions_addopen(&actions, target, path, flags | O_CREAT | O_APPEND, 0o644)
+            case .descriptor(let descriptor): posix_spawn_file_actions_adddup2(&actions, descriptor, target)
+            }
+        }
+        route(input, to: 0, flags: O_RDONLY)
+        route(output, to: 1, flags: O_WRONLY)
+        if let error { route(error, to: 2, flags: O_WRONLY) } else { posix_spawn_file_actions_adddup2(&actions, 1, 2) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -91,13 +122,28 @@ public final class ChildProcess: Sendable {
         }
         // posix_spawnp searches the PATH of the environment given, as execvpe does.
         var pid: pid_t = 0
-        let result = withPATH(environment["PATH"]) {
-            posix_spawnp(&pid, program, &actions, &attributes, argv, envp)
+        let result = spawnLock.withLock { _ in
+            withPATH(environment["PATH"]) { posix_spawnp(&pid, program, &actions, &attributes, argv, envp) }
         }
         guard result == 0 else {
             throw ChildProcessError(message: "cannot start \(program): \(String(cString: strerror(result)))")
         }
         return ChildProcess(pid: pid)
+    }
+
+    /// A pipe whose two ends are closed on `exec`, so that no other child inherits them
+    /// (the end handed to a child through `Stream.descriptor` is duplicated, not inherited).
+    public static func makePipe() throws -> (read: Int32, write: Int32) {
+        // pipe2 is not visible from Swift: pipe, then mark both ends, under the lock every
+        // spawn here takes, so that no child of ours starts in between.
+        try spawnLock.withLock { _ in
+            var descriptors: [Int32] = [0, 0]
+            guard pipe(&descriptors) == 0 else {
+                throw ChildProcessError(message: "cannot create a pipe: \(String(cString: strerror(errno)))")
+            }
+            for descriptor in descriptors { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+            return (descriptors[0], descriptors[1])
+        }
     }
 
     /// How it ended, once it has.
@@ -114,7 +160,7 @@ public final class ChildProcess: Sendable {
 
     /// `posix_spawnp` reads `PATH` from this process's environment: lend it the child's.
     private static func withPATH(_ path: String?, _ body: () -> Int32) -> Int32 {
-        pathLock.withLock { _ in
+        do {
             guard let path, path != ProcessInfo.processInfo.environment["PATH"] else { return body() }
             let saved = getenv("PATH").map { String(cString: $0) }
             setenv("PATH", path, 1)
@@ -125,7 +171,7 @@ public final class ChildProcess: Sendable {
         }
     }
 
-    private static let pathLock = Mutex(())
+    private static let spawnLock = Mutex(())
 }
 
 private final class TerminationBox: Sendable {

@@ -99,6 +99,10 @@ public final class FaultInjector: Sendable {
         var random = IdentifierRandomness()
     }
 
+    /// The header test tools send on their own calls (`verify`'s triggers and approvals):
+    /// faults are for the consumer under test, so requests carrying it are never faulted.
+    public static let exemptionHeader = "X-Port-Emulator-Tester"
+
     /// The annotation that names the fault behind a response, for the journal.
     static let injectedAnnotation = "emulator.injected"
 
@@ -179,7 +183,9 @@ public final class FaultInjector: Sendable {
     /// What happens to this request: nil when no fault applies. A request a client repeats
     /// inside the `Retry-After` window of a 429 it got is refused again, as a violation.
     func decide(_ request: HTTPRequest, clientID clientIDOfRequest: () -> String?) -> Decision? {
-        guard state.withLock({ !$0.http.isEmpty || !$0.rateLimited.isEmpty }) else { return nil }
+        guard state.withLock({ !$0.http.isEmpty || !$0.rateLimited.isEmpty }),
+            request.header(Self.exemptionHeader) == nil
+        else { return nil }
         let clientID = clientIDOfRequest()
         let now = Date()
         let windowKey = "\(clientID ?? "-") \(request.method) \(request.path)"

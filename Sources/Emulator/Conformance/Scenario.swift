@@ -45,6 +45,8 @@ public struct Scenario: Sendable {
         public var status: RunStatus?
         /// How long after the trigger (or the approval) each run has to reach it.
         public var within: Duration = .seconds(10)
+        /// For bursts: stop waiting early when no run has finished for this long.
+        public var idle: Duration?
         /// The fewest logs each run must carry.
         public var minLogs = 0
         /// Links each run must carry.
@@ -204,7 +206,7 @@ extension Scenario {
             value,
             "expect",
             allowing: [
-                "refused", "status", "within", "minLogs", "links", "minLinks", "statusLabel", "summary", "entities",
+                "refused", "status", "within", "idle", "minLogs", "links", "minLinks", "statusLabel", "summary", "entities",
                 "maxViolations", "maxApiCalls",
             ]
         )
@@ -228,6 +230,12 @@ extension Scenario {
                 throw ScenarioError(message: "expect.within must be a duration such as \"10s\"")
             }
             expect.within = duration
+        }
+        if let idle = object["idle"] {
+            guard let text = idle.stringValue, let duration = DurationText.parse(text), duration > .zero else {
+                throw ScenarioError(message: "expect.idle must be a duration such as \"20s\"")
+            }
+            expect.idle = duration
         }
         expect.minLogs = try count(object["minLogs"], "expect.minLogs") ?? 0
         expect.minLinks = try count(object["minLinks"], "expect.minLinks") ?? 0

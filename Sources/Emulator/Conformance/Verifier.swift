@@ -302,6 +302,7 @@ public final class Verifier: Sendable {
                 try await waitForRuns(
                     trigger.runIDs,
                     within: scenario.expect.within,
+                    idle: scenario.expect.idle,
                     session: session,
                     consumer: consumer
                 )
@@ -464,13 +465,19 @@ public final class Verifier: Sendable {
     private func waitForRuns(
         _ runIDs: [String],
         within: Duration,
+        idle: Duration?,
         session: Session,
         consumer: ConsumerProcess?
     ) async throws {
         var pending = runIDs
         let begin = ContinuousClock.now
         var lastProgress = ContinuousClock.now
+        var lastFinished = ContinuousClock.now
         while !pending.isEmpty {
+            if let idle, isReady, ContinuousClock.now - lastFinished > idle {
+                progress("… no run finished for \(DurationText.format(idle)): judging now")
+                break
+            }
             var deadline = begin + within
             if !isReady, consumer != nil { deadline = max(deadline, started + options.startupTimeout) }
             let remaining = deadline - ContinuousClock.now
@@ -484,7 +491,9 @@ public final class Verifier: Sendable {
                 ],
                 requestTimeout: slice + .seconds(30)
             )
-            pending = answer["pending"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let stillPending = answer["pending"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            if stillPending.count < pending.count { lastFinished = .now }
+            pending = stillPending
             if !isReady, consumer != nil {
                 checkFirstCall(try await JournalLine.fetch(session.client))
             }
