@@ -7,13 +7,14 @@ BENCH_PACKAGES := wrk nginx-light curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: help deps bench-deps build run serve test bench format lint clean
+.PHONY: help deps bench-deps build run serve test bench bench-reliability format lint clean
 
 help:
 	@echo "make run     install system packages, build, run the emulator and port-consumer through every fixture action"
 	@echo "make serve   install system packages, build, start port-emulator serve (embedded Kafka + Port's API)"
 	@echo "make test    install system packages, build and run every test"
-	@echo "make bench   the foundation's figures (Kafka start-up and throughput, HTTP req/s vs nginx and C)"
+	@echo "make bench   every figure: Kafka, HTTP req/s vs nginx and C, the emulator, port-consumer, reliability"
+	@echo "make bench-reliability   1,000 runs under chaos: port-consumer beside a port-agent-like consumer"
 	@echo "make build | format | lint | clean"
 
 # Installs only what is missing; apt-get update runs once, and only then.
@@ -49,6 +50,9 @@ test: deps
 
 bench: bench-deps
 	bash bench/run.sh
+
+bench-reliability: deps
+	bash bench/reliability.sh
 
 format:
 	swift format format --in-place --recursive Package.swift Sources Tests

@@ -11,6 +11,8 @@
 #     (1,000 runs one after another; consumer fetch.wait.max.ms 10 and 1).
 #  7. Invocations published per second with libjq templates (20,000 runs).
 #  8. port-consumer against a sequential, token-per-call consumer: runs/s and latency.
+#  9. Reliability under chaos: 1,000 runs through verify --chaos reliability, port-consumer
+#     beside a sequential port-agent-like consumer (bench/reliability.sh).
 # Results go to stdout and bench-results/summary.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -182,6 +184,9 @@ kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
     for run in 1 2 3; do "$BIN/port-bench" consumer --burst 2000 --paced 200; done
     echo "(the same with 20 ms added to every API answer, as a network to Port's API would)"
     "$BIN/port-bench" consumer --burst 2000 --paced 50 --api-latency-ms 20
+    echo
+    echo "## 9. reliability: 1,000 runs, 10% 5xx, 2% 429, tokens expiring every 5 s, a 3 s broker outage, 2 SIGKILLs"
+    BENCH_OUT="$OUT" bash bench/reliability.sh
 } | tee -a "$OUT/summary.txt"
 
 echo "summary written to $OUT/summary.txt" >&2

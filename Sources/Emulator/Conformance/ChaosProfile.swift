@@ -7,7 +7,7 @@ import PortContract
 /// A profile is a JSON file: `{"description": "…", "events": [EVENT…]}`, where an event is
 /// `{"fault": FAULT, "at"?: "4s", "every"?: "5s"}` (FAULT is the body of
 /// `POST /_emulator/faults`) or `{"killConsumer": true, "at": "3s"}`. Times count from the
-/// start of the first scenario; `every` repeats until the scenarios end.
+/// moment the consumer is ready; `every` repeats until the scenarios end.
 public struct ChaosProfile: Sendable {
     /// One scheduled event.
     public struct Event: Sendable, Equatable {

@@ -206,7 +206,8 @@ extension Scenario {
             value,
             "expect",
             allowing: [
-                "refused", "status", "within", "idle", "minLogs", "links", "minLinks", "statusLabel", "summary", "entities",
+                "refused", "status", "within", "idle", "minLogs", "links", "minLinks", "statusLabel", "summary",
+                "entities",
                 "maxViolations", "maxApiCalls",
             ]
         )

@@ -299,6 +299,7 @@ public final class Verifier: Sendable {
                     result.failures += failures
                     approvedAt = times
                 }
+                let waitBegan = ContinuousClock.now
                 try await waitForRuns(
                     trigger.runIDs,
                     within: scenario.expect.within,
@@ -311,6 +312,8 @@ public final class Verifier: Sendable {
                 checkFirstCall(evidence.journal)
                 let (failures, statistics) = await judge(
                     scenario,
+                    waited: ContinuousClock.now - waitBegan,
+                    triggeredAt: beginDate,
                     runIDs: trigger.runIDs,
                     evidence: evidence,
                     approvedAt: approvedAt,
@@ -534,6 +537,8 @@ public final class Verifier: Sendable {
 
     private func judge(
         _ scenario: Scenario,
+        waited: Duration,
+        triggeredAt: Date,
         runIDs: [String],
         evidence: Evidence,
         approvedAt: [String: Date],
@@ -571,9 +576,16 @@ public final class Verifier: Sendable {
             let status = run["status"]?.stringValue ?? "?"
             statistics.statuses[status, default: 0] += 1
             if status == RunStatus.inProgress.rawValue { statistics.unfinished += 1 }
+            if let ended = run["endedAt"]?.stringValue.flatMap({ PortTimestamp.parse($0) }) {
+                statistics.lastFinishedAfter = max(
+                    statistics.lastFinishedAfter ?? 0,
+                    ended.timeIntervalSince(triggeredAt)
+                )
+            }
             if let expected = expect.status, status != expected.rawValue {
                 var why =
-                    "run \(id) is \(status) after \(DurationText.format(expect.within)), expected \(expected.rawValue)"
+                    "run \(id) is \(status) after \(VerifyReport.seconds(waited)) (allowed \(DurationText.format(expect.within))), "
+                    + "expected \(expected.rawValue)"
                 if status == RunStatus.inProgress.rawValue {
                     why += "; " + explainUnfinished(calls: calls)
                     if let group, let info, let partition = run["kafka"]?["partition"]?.intValue,
@@ -729,6 +741,11 @@ public final class Verifier: Sendable {
     // MARK: - Chaos
 
     private func runChaos(_ profile: ChaosProfile, client: EmulatorClient, consumer: ConsumerProcess?) async {
+        // Event times count from the consumer's readiness: a kill before it has joined its
+        // group would test nothing.
+        while !isReady {
+            do { try await Task.sleep(for: .milliseconds(50)) } catch { return }
+        }
         note("chaos profile \(profile.name): \(profile.description)")
         await withTaskGroup(of: Void.self) { group in
             for event in profile.events {

@@ -59,6 +59,8 @@ public struct RunStatistics: Sendable, Equatable {
     public var injectedFaults = 0
     /// The consumer's violations by contract rule.
     public var violationsByRule: [String: Int] = [:]
+    /// Seconds from the scenario's start until its last run finished.
+    public var lastFinishedAfter: Double?
 
     var json: JSONValue {
         [
@@ -68,6 +70,7 @@ public struct RunStatistics: Sendable, Equatable {
             "unfinished": .int(Int64(unfinished)), "lost": .int(Int64(lost)),
             "refusedReports": .int(Int64(refusedReports)), "consumerCalls": .int(Int64(consumerCalls)),
             "injectedFaults": .int(Int64(injectedFaults)),
+            "lastFinishedAfterSeconds": lastFinishedAfter.map(JSONValue.double) ?? .null,
             "violationsByRule": .object(
                 JSONObject(violationsByRule.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })
             ),
