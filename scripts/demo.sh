@@ -63,6 +63,17 @@ run 1 "rollback_service: its script fails on purpose, the run ends as FAILURE" \
     rollback_service --entity payments --input reason=demo
 
 echo
+echo "== resize_vm needs approval: it waits until a lead approves, then the consumer resizes the vm"
+RESIZE=$("$BIN/port-emulator" trigger resize_vm --entity build-runner --input cpu=8)
+run_status() { python3 -c 'import json, sys; print(json.load(sys.stdin)["run"]["status"])'; }
+echo "$RESIZE: $(curl -sf "$PORT_API_BASE_URL/_emulator/runs/$RESIZE" | run_status)"
+curl -sf -X PATCH "$PORT_API_URL/actions/runs/$RESIZE/approval" -H "Authorization: Bearer $(token)" \
+    -H 'Content-Type: application/json' -d '{"status":"APPROVE","description":"demo"}' >/dev/null
+FINAL=$(curl -sf "$PORT_API_BASE_URL/_emulator/runs/$RESIZE/wait?timeout=60s" | run_status)
+echo "$RESIZE approved: $FINAL"
+[ "$FINAL" = SUCCESS ] || FAILURES=$((FAILURES + 1))
+
+echo
 echo "== workflow provision_environment: one KAFKA node, completed by the consumer"
 WORKFLOW=$(curl -sf -X POST "$PORT_API_BASE_URL/_emulator/workflows/provision_environment/runs" \
     -d '{"inputs":{"name":"preview-7"}}' | sed -n 's/.*"id":"\(wfr_[^"]*\)".*/\1/p')
