@@ -1,3 +1,4 @@
+import Foundation
 import Kafka
 import Logging
 
@@ -95,6 +96,15 @@ struct EmulatorKafka: Sendable {
         configuration.clientID = "port-emulator"
         configuration.securityProtocol = security
         configuration.linger = .milliseconds(1)
+        // The embedded cluster can leave a produce request unanswered after an injected
+        // outage (seen: no reply for 11 s, on a connection it never closed). librdkafka gives
+        // up on a request after socket.timeout.ms (60 s), then reconnects and sends it again:
+        // 5 s keeps an invocation from waiting a minute.
+        configuration.additionalProperties["socket.timeout.ms"] = "5000"
+        // PORT_EMULATOR_KAFKA_DEBUG=broker,msg,protocol logs librdkafka's own debug lines.
+        if let debug = ProcessInfo.processInfo.environment["PORT_EMULATOR_KAFKA_DEBUG"] {
+            configuration.additionalProperties["debug"] = debug
+        }
         return try KafkaProducer.make(configuration: configuration, logger: logger)
     }
 

@@ -188,7 +188,10 @@ public final class FaultInjector: Sendable {
         else { return nil }
         let clientID = clientIDOfRequest()
         let now = Date()
-        let windowKey = "\(clientID ?? "-") \(request.method) \(request.path)"
+        // The same request again: same client, method, path and query (a burst's entity
+        // writes share a path and differ in run_id).
+        let query = request.queryItems.map { "\($0.name)=\($0.value)" }.sorted().joined(separator: "&")
+        let windowKey = "\(clientID ?? "-") \(request.method) \(request.path)?\(query)"
         let (fault, windowEnd): (HTTPFault?, Date?) = state.withLock { state in
             if let end = state.rateLimited[windowKey] {
                 if end > now { return (nil, end) }

@@ -61,7 +61,8 @@ public struct Scenario: Sendable {
         public var entities: [EntityChangeExpectation] = []
         /// The most contract violations the consumer may cause (default none).
         public var maxViolations = 0
-        /// The most calls the consumer may make for one run, if limited.
+        /// The most calls the consumer may make for one run, if limited (calls an injected
+        /// fault answered are not counted).
         public var maxAPICalls: Int?
     }
 
