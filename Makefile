@@ -1,8 +1,9 @@
 # The project's entry points. Each target installs the Debian packages it needs first
 # (as root, or with sudo), so a fresh Debian/Ubuntu machine needs only `make run` or `make test`.
 
-# python3 checks Port's signatures independently in the tests; curl drives the demo.
-SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev pkg-config python3 curl
+# python3 checks Port's signatures independently in the tests; curl drives the demo; chromium and
+# chromium-driver run the dashboard test (headless).
+SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev pkg-config python3 curl chromium chromium-driver
 BENCH_PACKAGES := wrk nginx-light curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_TEST_FLAGS ?=
@@ -24,9 +25,10 @@ deps:
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
-	@# The conformance tests drive small Python consumers built on confluent-kafka.
-	@python3 -c 'import confluent_kafka' 2>/dev/null || python3 -m pip install -q confluent-kafka \
-		|| python3 -m pip install -q --break-system-packages confluent-kafka
+	@# The conformance tests drive small Python consumers built on confluent-kafka; the
+	@# dashboard test drives Debian's chromium through selenium.
+	@python3 -c 'import confluent_kafka, selenium' 2>/dev/null || python3 -m pip install -q confluent-kafka selenium \
+		|| python3 -m pip install -q --break-system-packages confluent-kafka selenium
 
 bench-deps: deps
 	@missing=""; for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -133,7 +133,8 @@ let package = Package(
             name: "EmulatorTests",
             dependencies: [
                 "Emulator", "Kafka", "PortContract", "TestSupport", .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["Browser"]
         ),
         .testTarget(
             name: "ConformanceTests",

@@ -133,13 +133,14 @@ public final class PortEmulator: Sendable {
         )
         api.register(on: &router)
         api.registerAdminRoutes(on: &router)
+        api.registerDashboard(on: &router)
 
         var serverConfiguration = HTTPServer.Configuration()
         serverConfiguration.host = configuration.host
         serverConfiguration.port = configuration.port
         serverConfiguration.finalizeResponse = { request, response in
             response.setHeader("X-Trace-Id", TraceID.make())
-            guard !request.path.hasPrefix("/_emulator/") else { return }
+            guard !request.path.hasPrefix("/_emulator/"), !DashboardPage.paths.contains(request.path) else { return }
             let clientID =
                 response.annotations[JournalEntry.clientAnnotation]
                 ?? tokens.clientID(forAuthorization: request.header("Authorization"))

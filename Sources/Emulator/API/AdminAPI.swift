@@ -9,7 +9,7 @@ extension PortAPI {
         router.addImmediate(.get, "/_emulator/health") { _ in ok([:]) }
         router.addImmediate(.get, "/_emulator/info") { _ in try .json(info.info) }
         router.addImmediate(.get, "/_emulator/runs") { _ in
-            ok(["runs": .array(runs.runs.map(detail))])
+            ok(["runs": .array(runs.runs.map { detail($0, withMessage: false) })])
         }
         router.addImmediate(.get, "/_emulator/runs/:id") { request in
             PortError.answer { () throws(PortError) in ok(["run": detail(try runs.run(request.parameter("id")!))]) }
@@ -128,7 +128,12 @@ extension PortAPI {
                     let delivery = try await publisher.publishRaw(message, key: runID)
                     runs.recordDelivery(
                         runID,
-                        RunDelivery(topic: delivery.topic, partition: delivery.partition, offset: delivery.offset)
+                        RunDelivery(
+                            topic: delivery.topic,
+                            partition: delivery.partition,
+                            offset: delivery.offset,
+                            message: message
+                        )
                     )
                     return ok(
                         [
@@ -152,11 +157,13 @@ extension PortAPI {
                 return ok(["run": run.json(.v2)], status: 201)
             }
         }
-        router.addImmediate(.get, "/_emulator/journal") { _ in
-            ok(["journal": .array(recorder.journal.map(\.json))])
+        router.addImmediate(.get, "/_emulator/journal") { request in
+            let run = request.query("run")
+            return ok(["journal": .array(recorder.journal.filter { run == nil || $0.runID == run }.map(\.json))])
         }
-        router.addImmediate(.get, "/_emulator/violations") { _ in
-            ok(["violations": .array(recorder.violations.map(\.json))])
+        router.addImmediate(.get, "/_emulator/violations") { request in
+            let run = request.query("run")
+            return ok(["violations": .array(recorder.violations.filter { run == nil || $0.runID == run }.map(\.json))])
         }
         router.addImmediate(.post, "/_emulator/tokens/expire") { _ in
             try? faults.inject(.expireTokens)
@@ -173,16 +180,18 @@ extension PortAPI {
     }
 
     /// A run with its logs and the entities it touched, for people and tests.
-    private func detail(_ run: ActionRun) -> JSONValue {
+    private func detail(_ run: ActionRun, withMessage: Bool = true) -> JSONValue {
         var object = run.json(.v2).objectValue ?? [:]
         object["version"] = .int(Int64(run.version))
         object["logs"] = .array(((try? runs.logs(run.id)) ?? []).map(\.json))
         object["affectedEntities"] = .array(run.affectedEntities.map(\.json))
         if let delivery = run.delivery {
-            object["kafka"] = [
+            var kafka: JSONObject = [
                 "topic": .string(delivery.topic), "partition": .int(Int64(delivery.partition)),
                 "offset": .int(delivery.offset),
             ]
+            if withMessage { kafka["message"] = delivery.message }
+            object["kafka"] = .object(kafka)
         }
         return .object(object)
     }

@@ -48,7 +48,8 @@ public final class Verifier: Sendable {
         var events: [String] = []
         var readyAt: ContinuousClock.Instant?
         var readiness = ""
-        var unintendedExitsSeen = 0
+        /// Crashes already blamed on a scenario.
+        var crashesReported = 0
     }
 
     private let options: Options
@@ -271,7 +272,6 @@ public final class Verifier: Sendable {
     ) async -> ScenarioResult {
         let begin = ContinuousClock.now
         let beginDate = Date()
-        let crashesBefore = consumer?.exits.filter { !$0.intended }.count ?? 0
         var result = ScenarioResult(
             name: scenario.name,
             description: scenario.description,
@@ -345,8 +345,14 @@ public final class Verifier: Sendable {
             _ = try? await session.client.send("DELETE", "/_emulator/faults?tag=\(EmulatorClient.escape(tag))")
         }
         if let consumer {
+            // A crash since the last scenario's verdict is this scenario's, even when it came
+            // before its trigger (a restarted consumer that dies at once).
             let crashes = consumer.exits.filter { !$0.intended }
-            if crashes.count > crashesBefore, let crash = crashes.last {
+            let reported = state.withLock { state in
+                defer { state.crashesReported = crashes.count }
+                return state.crashesReported
+            }
+            if crashes.count > reported, let crash = crashes.last {
                 result.failures.append(
                     "the consumer crashed during this scenario (\(crash)); its last output: \(tail(consumer))"
                 )

@@ -93,7 +93,7 @@ public final class InvocationPublisher: Sendable {
             )
             runs.recordDelivery(
                 runID,
-                RunDelivery(topic: report.topic, partition: report.partition, offset: report.offset)
+                RunDelivery(topic: report.topic, partition: report.partition, offset: report.offset, message: message)
             )
             return report
         } catch {

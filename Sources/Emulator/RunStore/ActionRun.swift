@@ -140,4 +140,6 @@ public struct RunDelivery: Sendable, Equatable {
     public let partition: Int32
     /// The message's offset.
     public let offset: Int64
+    /// The message as published.
+    public var message: JSONValue = .null
 }

@@ -166,12 +166,16 @@ public struct AffectedEntity: Sendable, Equatable {
     public let kind: EntityChange.Kind
     /// When.
     public let at: Date
+    /// The entity before the change (nil for a creation).
+    public var before: Entity?
+    /// The entity after the change (nil for a deletion).
+    public var after: Entity?
 
     /// The record as the admin API shows it.
     public var json: JSONValue {
         [
             "blueprint": .string(blueprint), "identifier": .string(identifier), "operation": .string(kind.rawValue),
-            "at": PortTimestamp.format(at),
+            "at": PortTimestamp.format(at), "before": before?.json ?? .null, "after": after?.json ?? .null,
         ]
     }
 }

@@ -12,7 +12,14 @@ extension RunStore.State {
     mutating func recordAffected(_ change: EntityChange, blueprint: String, identifier: String, at time: Date) {
         guard let runID = change.runID else { return }
         runs[runID]?.affectedEntities.append(
-            AffectedEntity(blueprint: blueprint, identifier: identifier, kind: change.kind, at: time)
+            AffectedEntity(
+                blueprint: blueprint,
+                identifier: identifier,
+                kind: change.kind,
+                at: time,
+                before: change.before,
+                after: change.after
+            )
         )
         changed(runID)
     }

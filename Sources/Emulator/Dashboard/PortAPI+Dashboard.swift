@@ -1,0 +1,23 @@
+import HTTPServer
+
+extension PortAPI {
+    /// The dashboard at `/` (one page, everything inline) and an empty favicon.
+    func registerDashboard(on router: inout HTTPRouter) {
+        router.addImmediate(.get, "/") { _ in
+            HTTPResponse(
+                status: 200,
+                headers: [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-cache")],
+                body: DashboardPage.bytes
+            )
+        }
+        router.addImmediate(.get, "/favicon.ico") { _ in HTTPResponse(status: 204) }
+    }
+}
+
+extension DashboardPage {
+    /// The page, encoded once.
+    static let bytes = Array(html.utf8)
+
+    /// Paths the dashboard serves, which the journal leaves out (they are not Port's API).
+    static let paths: Set<String> = ["/", "/favicon.ico"]
+}
