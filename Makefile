@@ -2,8 +2,9 @@
 # (as root, or with sudo), so a fresh Debian/Ubuntu machine needs only `make run` or `make test`.
 
 # python3 checks Port's signatures independently in the tests; curl drives the demo; chromium and
-# chromium-driver run the dashboard test (headless).
-SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev pkg-config python3 curl chromium chromium-driver
+# chromium-driver run the dashboard test (headless); docker-compose checks docker-compose.yml and
+# openssl plays a TLS broker for the SASL_SSL test.
+SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev pkg-config python3 curl chromium chromium-driver docker-compose openssl
 BENCH_PACKAGES := wrk nginx-light curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_TEST_FLAGS ?=

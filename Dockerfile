@@ -1,0 +1,32 @@
+# port-emulator and port-consumer, built once, run from a slim Debian image as a non-root user.
+#   docker build -t port-kafka-harness .
+#   docker run --rm -p 5100:5100 port-kafka-harness port-emulator serve --host 0.0.0.0
+FROM swift:6.1-bookworm AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      librdkafka-dev libmicrohttpd-dev libjq-dev pkg-config \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+# Resolve the dependencies in their own layer, so a source change does not fetch them again.
+COPY Package.swift ./
+RUN swift package resolve
+COPY Sources ./Sources
+COPY Tests ./Tests
+RUN swift build -c release --static-swift-stdlib --product port-emulator \
+ && swift build -c release --static-swift-stdlib --product port-consumer \
+ && mkdir -p /out \
+ && cp "$(swift build -c release --show-bin-path)/port-emulator" "$(swift build -c release --show-bin-path)/port-consumer" /out/
+
+FROM debian:bookworm-slim
+# The C libraries at run time; bash and ca-certificates for handler scripts and TLS.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      librdkafka1 libmicrohttpd12 libjq1 ca-certificates bash \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --create-home --uid 10001 port
+COPY --from=build /out/port-emulator /out/port-consumer /usr/local/bin/
+COPY --chown=port:port fixtures /app/fixtures
+WORKDIR /app
+USER port
+EXPOSE 5100
+CMD ["port-emulator", "serve", "--host", "0.0.0.0", "--port", "5100", "--fixtures", "/app/fixtures"]
