@@ -238,12 +238,7 @@ extension PortEmulatorCommand {
         }
 
         func run() async throws {
-            let level = Logger.Level(rawValue: logLevel) ?? .info
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            bootstrapLogging(Logger.Level(rawValue: logLevel) ?? .info)
             let logger = Logger(label: "port-emulator")
             var configuration = try emulatorConfiguration()
             if let directory = fixturesDirectory {
@@ -385,6 +380,16 @@ extension PortEmulatorCommand {
                 throw ExitCode(3)
             }
         }
+    }
+}
+
+/// Sends every log line at `level` or above to stderr (stdout carries the ready line and
+/// reports).
+func bootstrapLogging(_ level: Logger.Level) {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
     }
 }
 

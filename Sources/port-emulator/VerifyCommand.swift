@@ -95,12 +95,7 @@ extension PortEmulatorCommand {
         }
 
         func run() async throws {
-            let level = Logger.Level(rawValue: logLevel) ?? .error
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            bootstrapLogging(Logger.Level(rawValue: logLevel) ?? .error)
             let options: Verifier.Options
             do {
                 options = try makeOptions()
