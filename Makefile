@@ -27,9 +27,10 @@ deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 	@# The conformance tests drive small Python consumers built on confluent-kafka; the
-	@# dashboard test drives Debian's chromium through selenium.
-	@python3 -c 'import confluent_kafka, selenium' 2>/dev/null || python3 -m pip install -q confluent-kafka selenium \
-		|| python3 -m pip install -q --break-system-packages confluent-kafka selenium
+	@# dashboard test drives Debian's chromium through selenium; schemathesis fuzzes the API.
+	@python3 -c 'import confluent_kafka, selenium, schemathesis' 2>/dev/null \
+		|| python3 -m pip install -q confluent-kafka selenium schemathesis \
+		|| python3 -m pip install -q --break-system-packages confluent-kafka selenium schemathesis
 
 bench-deps: deps
 	@missing=""; for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

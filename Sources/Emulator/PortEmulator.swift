@@ -134,6 +134,10 @@ public final class PortEmulator: Sendable {
         api.register(on: &router)
         api.registerAdminRoutes(on: &router)
         api.registerDashboard(on: &router)
+        let served = router.routeList
+        router.addImmediate(.get, "/_emulator/routes") { _ in
+            ok(["routes": .array(served.map { ["method": .string($0.method), "path": .string($0.pattern)] })])
+        }
 
         var serverConfiguration = HTTPServer.Configuration()
         serverConfiguration.host = configuration.host

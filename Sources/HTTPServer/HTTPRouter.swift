@@ -45,6 +45,9 @@ public struct HTTPRouter: Sendable {
     /// Creates an empty router.
     public init() {}
 
+    /// Every route registered so far, as `(method, pattern)` in registration order.
+    public var routeList: [(method: String, pattern: String)] { routes.map { ($0.method, $0.pattern) } }
+
     /// Adds a route answered in a Swift task; a later route with the same method and pattern
     /// replaces the earlier one.
     public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping HTTPHandler) {

@@ -12,18 +12,18 @@ struct MisbehavingConsumerTests {
         [
             try scenario(
                 "first_vm",
-                #"{"trigger":{"action":"create_vm","inputs":{"name":"first","cpu":2}},"expect":{"status":"SUCCESS","within":"4s","minLogs":1}}"#
+                #"{"trigger":{"action":"create_vm","inputs":{"name":"first","cpu":2}},"expect":{"status":"SUCCESS","within":"8s","minLogs":1}}"#
             ),
             try scenario(
                 "second_vm",
-                #"{"trigger":{"action":"create_vm","inputs":{"name":"second","cpu":2}},"expect":{"status":"SUCCESS","within":"4s","minLogs":1}}"#
+                #"{"trigger":{"action":"create_vm","inputs":{"name":"second","cpu":2}},"expect":{"status":"SUCCESS","within":"8s","minLogs":1}}"#
             ),
             try scenario(
                 "rate_limited",
                 #"""
                 {"faults":[{"status":429,"retryAfter":2,"method":"PATCH","path":"/v1/actions/runs/*","count":1}],
                  "trigger":{"action":"create_vm","inputs":{"name":"third","cpu":2}},
-                 "expect":{"status":"SUCCESS","within":"6s","minLogs":1}}
+                 "expect":{"status":"SUCCESS","within":"10s","minLogs":1}}
                 """#
             ),
         ]
@@ -42,7 +42,7 @@ struct MisbehavingConsumerTests {
             bug: "never-terminates",
             failing: [
                 "first_vm": [
-                    "is IN_PROGRESS after ", "(allowed 4s), expected SUCCESS", "never reported a terminal status",
+                    "is IN_PROGRESS after ", "(allowed 8s), expected SUCCESS", "never reported a terminal status",
                 ],
                 "second_vm": ["never reported a terminal status"],
                 "rate_limited": ["never reported a terminal status"],

@@ -1,7 +1,8 @@
 import HTTPServer
 
 extension PortAPI {
-    /// The dashboard at `/` (one page, everything inline) and an empty favicon.
+    /// The dashboard at `/` (one page, everything inline), an empty favicon, and the OpenAPI
+    /// document of the emulated routes at `/openapi.json`.
     func registerDashboard(on router: inout HTTPRouter) {
         router.addImmediate(.get, "/") { _ in
             HTTPResponse(
@@ -11,6 +12,9 @@ extension PortAPI {
             )
         }
         router.addImmediate(.get, "/favicon.ico") { _ in HTTPResponse(status: 204) }
+        router.addImmediate(.get, "/openapi.json") { _ in
+            HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: OpenAPIDocument.bytes)
+        }
     }
 }
 
@@ -19,5 +23,10 @@ extension DashboardPage {
     static let bytes = Array(html.utf8)
 
     /// Paths the dashboard serves, which the journal leaves out (they are not Port's API).
-    static let paths: Set<String> = ["/", "/favicon.ico"]
+    static let paths: Set<String> = ["/", "/favicon.ico", "/openapi.json"]
+}
+
+extension OpenAPIDocument {
+    /// The document, encoded once.
+    static let bytes = Array(json.utf8)
 }

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Writes the emulator's OpenAPI document: exactly the Port API routes port-emulator serves,
+each with Port's own operation (parameters, request body, responses, components) taken from
+Port's OpenAPI document, and a short operation of ours for the few routes Port's document
+lacks. The result is embedded in the binary (Sources/Emulator/Dashboard/OpenAPIDocument.swift)
+and served at /openapi.json; a test checks that it lists exactly the routes served.
+
+Usage: scripts/make-openapi.py ../shared/reference/port-openapi.json
+"""
+import copy
+import json
+import re
+import sys
+
+# The Port API routes the emulator serves (GET /_emulator/routes lists them live).
+ROUTES = [
+    ("post", "/v1/auth/access_token"),
+    ("get", "/v1/blueprints"), ("post", "/v1/blueprints"), ("get", "/v1/blueprints/{blueprint_identifier}"),
+    ("get", "/v1/actions"), ("post", "/v1/actions"), ("get", "/v1/actions/{action_identifier}"),
+    ("post", "/v1/actions/{action_identifier}/runs"),
+    ("get", "/v1/actions/runs"), ("get", "/v1/actions/runs/{run_id}"), ("patch", "/v1/actions/runs/{run_id}"),
+    ("post", "/v1/actions/runs/{run_id}/logs"), ("get", "/v1/actions/runs/{run_id}/logs"),
+    ("patch", "/v1/actions/runs/{run_id}/approval"), ("patch", "/v1/actions/runs/{run_id}/response"),
+    ("get", "/v1/blueprints/{blueprint_identifier}/entities"), ("post", "/v1/blueprints/{blueprint_identifier}/entities"),
+    ("get", "/v1/blueprints/{blueprint_identifier}/entities/{entity_identifier}"),
+    ("put", "/v1/blueprints/{blueprint_identifier}/entities/{entity_identifier}"),
+    ("patch", "/v1/blueprints/{blueprint_identifier}/entities/{entity_identifier}"),
+    ("delete", "/v1/blueprints/{blueprint_identifier}/entities/{entity_identifier}"),
+    ("get", "/v1/workflows/nodes/runs/{node_run_id}"), ("patch", "/v1/workflows/nodes/runs/{node_run_id}"),
+    ("post", "/v1/workflows/nodes/runs/{node_run_id}/logs"),
+    ("patch", "/v1/workflows/runs/{workflow_run_id}/nodes/{node_run_id}"),
+    ("get", "/v1/kafka-credentials"),
+]
+
+
+def shape(path):
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+def ours(method, path):
+    """A short operation for a route Port's document lacks."""
+    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in re.findall(r"\{([^}]+)\}", path)]
+    operation = {
+        "summary": f"{method.upper()} {path} (as port-emulator serves it; not in Port's OpenAPI document)",
+        "tags": ["Emulated without Port's schema"],
+        "parameters": parameters,
+        "security": [{"bearer": []}],
+        "responses": {
+            "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "400": {"description": "Malformed request"}, "401": {"description": "Missing or invalid token"},
+            "404": {"description": "Not found"}, "422": {"description": "Refused by Port's rules"},
+        },
+    }
+    if method in ("post", "patch", "put"):
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
+    return operation
+
+
+def references(node, found):
+    if isinstance(node, dict):
+        reference = node.get("$ref")
+        if isinstance(reference, str) and reference.startswith("#/components/"):
+            found.add(tuple(reference[len("#/components/"):].split("/", 1)))
+        for value in node.values():
+            references(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            references(value, found)
+
+
+def main():
+    port = json.load(open(sys.argv[1]))
+    by_shape = {(method, shape(path)): (path, operation)
+                for path, item in port["paths"].items() for method, operation in item.items()
+                if isinstance(operation, dict)}
+    paths = {}
+    for method, path in ROUTES:
+        found = by_shape.get((method, shape(path)))
+        if found:
+            template, operation = found
+            paths.setdefault(template, {})[method] = copy.deepcopy(operation)
+        else:
+            paths.setdefault(path, {})[method] = ours(method, path)
+    # The components those operations refer to, transitively.
+    needed, pending = set(), set()
+    references(paths, pending)
+    components = port.get("components", {})
+    while pending:
+        kind, name = pending.pop()
+        if (kind, name) in needed:
+            continue
+        needed.add((kind, name))
+        references(components.get(kind, {}).get(name, {}), pending)
+    kept = {}
+    for kind, name in sorted(needed):
+        kept.setdefault(kind, {})[name] = components[kind][name]
+    kept.setdefault("securitySchemes", {})["bearer"] = {"type": "http", "scheme": "bearer"}
+    document = {
+        "openapi": port.get("openapi", "3.1.0"),
+        "info": {
+            "title": "Port API, as port-emulator serves it",
+            "version": port.get("info", {}).get("version", "1"),
+            "description": "The routes of Port's API that port-emulator emulates, with Port's own operation "
+                           "definitions from Port's OpenAPI document. The emulator's admin routes (/_emulator/…) "
+                           "are described in the README.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": kept,
+    }
+    text = json.dumps(document, separators=(",", ":"), sort_keys=True)
+    assert '"##' not in text, "the document would end a raw string literal"
+    # Short lines, for swift-format: the compact JSON in pieces, joined once at start-up.
+    pieces = "".join(f'            ##"{text[i:i + 96]}"##,\n' for i in range(0, len(text), 96))
+    swift = (
+        "// Generated by scripts/make-openapi.py from Port's OpenAPI document: do not edit.\n\n"
+        "/// The OpenAPI document of the routes of Port's API the emulator serves (`GET /openapi.json`).\n"
+        "enum OpenAPIDocument {\n"
+        "    /// The document, compact JSON.\n"
+        "    static let json: String =\n"
+        "        ([\n"
+        f"{pieces}"
+        "        ] as [String]).joined()\n"
+        "}\n"
+    )
+    open("Sources/Emulator/Dashboard/OpenAPIDocument.swift", "w").write(swift)
+    print(f"{len(paths)} paths, {sum(len(v) for v in paths.values())} operations, "
+          f"{sum(len(v) for v in kept.values())} components, {len(text)} bytes", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
