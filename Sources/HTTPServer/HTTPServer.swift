@@ -278,38 +278,38 @@ final class HTTPServerCore: Sendable {
         state: MHDRequestState,
         connection: MHDConnection
     ) {
-        let key = ObjectIdentifier(state)
-        handlers.withLock { handlers in
-            handlers[key] = Task {
-                let response: HTTPResponse
-                do {
-                    response = try await handler(request)
-                } catch {
-                    response = self.response(for: error, request)
-                }
-                var finalized = self.finalize(request, response)
-                if finalized.delay > .zero {
-                    try? await Task.sleep(for: finalized.delay)
-                    finalized.delay = .zero
-                }
-                state.deliver(finalized)
-                MHD_resume_connection(connection.pointer)
-                _ = self.handlers.withLock { $0.removeValue(forKey: key) }
+        resume(connection, of: state) {
+            let response: HTTPResponse
+            do {
+                response = try await handler(request)
+            } catch {
+                response = self.response(for: error, request)
             }
+            return self.finalize(request, response)
         }
     }
 
-    /// Sends an already finalized response after `delay`, from a task, to a suspended
-    /// connection.
-    func deliver(_ response: HTTPResponse, after delay: Duration, state: MHDRequestState, connection: MHDConnection) {
+    /// Sends an already finalized response, whose `delay` is set, to a suspended connection.
+    func deliver(_ response: HTTPResponse, state: MHDRequestState, connection: MHDConnection) {
+        resume(connection, of: state) { response }
+    }
+
+    /// In a task: takes the finalized response, holds it for its `delay` (a stop cancels the
+    /// wait and it goes out at once), hands it to the connection and resumes it.
+    private func resume(
+        _ connection: MHDConnection,
+        of state: MHDRequestState,
+        with answer: @escaping @Sendable () async -> HTTPResponse
+    ) {
         let key = ObjectIdentifier(state)
         handlers.withLock { handlers in
             handlers[key] = Task {
-                var held = response
-                held.delay = .zero
-                // A stop cancels the wait; the response then goes out at once.
-                try? await Task.sleep(for: delay)
-                state.deliver(held)
+                var response = await answer()
+                if response.delay > .zero {
+                    try? await Task.sleep(for: response.delay)
+                    response.delay = .zero
+                }
+                state.deliver(response)
                 MHD_resume_connection(connection.pointer)
                 _ = self.handlers.withLock { $0.removeValue(forKey: key) }
             }

@@ -102,12 +102,7 @@ enum MHDBridge {
                 state.phase = .handling
                 core.connectionSuspended()
                 MHD_suspend_connection(connection)
-                core.deliver(
-                    response,
-                    after: response.delay,
-                    state: state,
-                    connection: MHDConnection(pointer: connection)
-                )
+                core.deliver(response, state: state, connection: MHDConnection(pointer: connection))
                 return .YES
             case .respond(let response):
                 state.phase = .responded

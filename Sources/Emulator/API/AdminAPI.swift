@@ -39,10 +39,7 @@ extension PortAPI {
                 }
                 let timeout =
                     try body["timeout"].map { value throws(PortError) in
-                        guard let text = value.stringValue, let duration = DurationText.parse(text),
-                            duration <= .seconds(600)
-                        else { throw .invalidRequest("body.timeout must be a duration up to 10m, e.g. 1s") }
-                        return duration
+                        try WaitRequest.timeout(value.stringValue ?? value.compactText, field: "body.timeout")
                     } ?? .seconds(30)
                 let deadline = ContinuousClock.now + timeout
                 var pending: [JSONValue] = []
@@ -125,16 +122,7 @@ extension PortAPI {
                 let runID = RawInvocation.runID(of: message) ?? ""
                 let run = try runs.create(RawInvocation.newRun(for: message), id: runID)
                 do {
-                    let delivery = try await publisher.publishRaw(message, key: runID)
-                    runs.recordDelivery(
-                        runID,
-                        RunDelivery(
-                            topic: delivery.topic,
-                            partition: delivery.partition,
-                            offset: delivery.offset,
-                            message: message
-                        )
-                    )
+                    let delivery = try await publisher.publishRaw(message, runID: runID)
                     return ok(
                         [
                             "run": run.json(.v2), "topic": .string(delivery.topic),
@@ -262,14 +250,7 @@ private struct WaitRequest {
     var after: Int?
 
     init(_ request: HTTPRequest) throws(PortError) {
-        if let text = request.query("timeout") {
-            guard let duration = DurationText.parse(text), duration <= .seconds(600) else {
-                throw .invalidRequest(
-                    "querystring.timeout must be a duration up to 10m, e.g. 500ms or 30s (got \"\(text)\")"
-                )
-            }
-            timeout = duration
-        }
+        if let text = request.query("timeout") { timeout = try Self.timeout(text, field: "querystring.timeout") }
         if let text = request.query("status") {
             guard let value = RunStatus(rawValue: text) else {
                 throw .invalidRequest(
@@ -279,5 +260,13 @@ private struct WaitRequest {
             status = value
         }
         after = try integerQuery(request, "after", in: 0...Int.max)
+    }
+
+    /// A wait's `timeout`: a duration of at most 10 minutes.
+    static func timeout(_ text: String, field: String) throws(PortError) -> Duration {
+        guard let duration = DurationText.parse(text), duration <= .seconds(600) else {
+            throw .invalidRequest("\(field) must be a duration up to 10m, e.g. 500ms or 30s (got \"\(text)\")")
+        }
+        return duration
     }
 }

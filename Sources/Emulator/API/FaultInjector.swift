@@ -235,34 +235,24 @@ public final class FaultInjector: Sendable {
             return .answer(response)
         }
         guard let fault else { return nil }
+        var response: HTTPResponse
         switch fault.effect {
-        case .status(let status, let seconds):
-            var response: HTTPResponse
-            if status == 429 {
-                response = Self.rateLimited(
-                    PortError(
-                        status: 429,
-                        code: "too_many_requests",
-                        message: "Rate limit exceeded (injected)",
-                        rule: ""
-                    ),
-                    retryAfter: seconds
-                )
-            } else {
-                response = .error(status: status, code: "internal_error", message: "Injected failure")
-            }
-            response.annotations[Violation.recordedAnnotation] = "injected"
-            response.annotations[Self.injectedAnnotation] = fault.effect.description
-            return .answer(response)
+        case .status(429, let seconds):
+            response = Self.rateLimited(
+                PortError(status: 429, code: "too_many_requests", message: "Rate limit exceeded (injected)", rule: ""),
+                retryAfter: seconds
+            )
+        case .status(let status, _):
+            response = .error(status: status, code: "internal_error", message: "Injected failure")
         case .dropConnection:
-            var response = HTTPResponse.error(status: 502, code: "connection_dropped", message: "")
+            response = .error(status: 502, code: "connection_dropped", message: "")
             response.dropsConnection = true
-            response.annotations[Violation.recordedAnnotation] = "injected"
-            response.annotations[Self.injectedAnnotation] = fault.effect.description
-            return .answer(response)
         case .latency:
             return .alter(fault.effect, fault.effect.description)
         }
+        response.annotations[Violation.recordedAnnotation] = "injected"
+        response.annotations[Self.injectedAnnotation] = fault.effect.description
+        return .answer(response)
     }
 
     private static func rateLimited(_ error: PortError, retryAfter seconds: Int) -> HTTPResponse {

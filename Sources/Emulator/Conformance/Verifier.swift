@@ -285,8 +285,8 @@ public final class Verifier: Sendable {
             let trigger = try await triggerRuns(scenario, session: session)
             result.runIDs = trigger.runIDs
             if let refusal = trigger.refusal {
-                result.got = refusal
-                result.failures += checkRefusal(scenario, refusal: trigger.refusedStatus, error: trigger.refusedError)
+                result.got = "refused \(refusal.status) \(refusal.error)"
+                result.failures += checkRefusal(scenario, status: refusal.status, error: refusal.error)
             } else if scenario.expect.refusedStatus != nil {
                 result.got = "accepted"
                 result.failures.append(
@@ -308,7 +308,7 @@ public final class Verifier: Sendable {
                     consumer: consumer
                 )
                 if options.settle > .zero { try? await Task.sleep(for: options.settle) }
-                let evidence = try await gather(session: session, since: beginDate)
+                let evidence = try await gather(session: session)
                 checkFirstCall(evidence.journal)
                 let (failures, statistics) = await judge(
                     scenario,
@@ -318,16 +318,16 @@ public final class Verifier: Sendable {
                     evidence: evidence,
                     approvedAt: approvedAt,
                     group: group,
-                    info: info,
-                    consumer: consumer
+                    info: info
                 )
                 result.failures += failures
                 result.statistics = statistics
                 result.got = Self.got(trigger.runIDs, evidence: evidence)
+                let scenarioRuns = Set(trigger.runIDs)
                 result.violations = evidence.violations.filter { violation in
-                    violation.runID.map(Set(trigger.runIDs).contains) ?? (violation.time >= beginDate)
+                    violation.runID.map(scenarioRuns.contains) ?? (violation.time >= beginDate)
                 }.map(\.text)
-                for violation in evidence.violations where violation.runID.map(Set(trigger.runIDs).contains) ?? false {
+                for violation in evidence.violations where violation.runID.map(scenarioRuns.contains) ?? false {
                     result.statistics.violationsByRule[violation.rule, default: 0] += 1
                 }
                 if result.violations.count > scenario.expect.maxViolations {
@@ -388,9 +388,8 @@ public final class Verifier: Sendable {
 
     private struct Triggered {
         var runIDs: [String] = []
-        var refusal: String?
-        var refusedStatus: Int?
-        var refusedError: String?
+        /// Port's refusal of the trigger: its status and error code.
+        var refusal: (status: Int, error: String)?
     }
 
     private func triggerRuns(_ scenario: Scenario, session: Session) async throws -> Triggered {
@@ -415,9 +414,7 @@ public final class Verifier: Sendable {
             }
             guard (200..<300).contains(answer.status), let id = answer.json?["run"]?["id"]?.stringValue else {
                 let code = answer.json?["error"]?.stringValue ?? "http_\(answer.status)"
-                triggered.refusal = "refused \(answer.status) \(code)"
-                triggered.refusedStatus = answer.status
-                triggered.refusedError = code
+                triggered.refusal = (answer.status, code)
                 if scenario.expect.refusedStatus == nil {
                     throw ScenarioError(
                         message: "Port refused the trigger: \(answer.status) \(code): "
@@ -431,14 +428,14 @@ public final class Verifier: Sendable {
         return triggered
     }
 
-    private func checkRefusal(_ scenario: Scenario, refusal status: Int?, error: String?) -> [String] {
+    private func checkRefusal(_ scenario: Scenario, status: Int, error: String) -> [String] {
         var failures: [String] = []
         if let expected = scenario.expect.refusedStatus, status != expected {
-            failures.append("Port should have refused the trigger with \(expected), but answered \(status ?? 0)")
+            failures.append("Port should have refused the trigger with \(expected), but answered \(status)")
         }
         if let expected = scenario.expect.refusedError, error != expected {
             failures.append(
-                "Port should have refused the trigger with error \(expected), but said \(error ?? "nothing")"
+                "Port should have refused the trigger with error \(expected), but said \(error)"
             )
         }
         return failures
@@ -529,7 +526,7 @@ public final class Verifier: Sendable {
         var violations: [ViolationLine]
     }
 
-    private func gather(session: Session, since: Date) async throws -> Evidence {
+    private func gather(session: Session) async throws -> Evidence {
         let runs = try await session.client.send("GET", "/_emulator/runs")["runs"]?.arrayValue ?? []
         var byID: [String: JSONValue] = [:]
         for run in runs { if let id = run["id"]?.stringValue { byID[id] = run } }
@@ -549,8 +546,7 @@ public final class Verifier: Sendable {
         evidence: Evidence,
         approvedAt: [String: Date],
         group: String?,
-        info: EmulatorInfo?,
-        consumer: ConsumerProcess?
+        info: EmulatorInfo?
     ) async -> ([String], RunStatistics) {
         let expect = scenario.expect
         var failures: [String] = []

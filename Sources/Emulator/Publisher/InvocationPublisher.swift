@@ -84,18 +84,7 @@ public final class InvocationPublisher: Sendable {
             return nil
         }
         do {
-            let report = try await producer.send(
-                KafkaProducerMessage(
-                    topic: settings.runsTopic,
-                    key: Array(runID.utf8),
-                    value: message.compactBytes
-                )
-            )
-            runs.recordDelivery(
-                runID,
-                RunDelivery(topic: report.topic, partition: report.partition, offset: report.offset, message: message)
-            )
-            return report
+            return try await publishRaw(message, runID: runID)
         } catch {
             runs.fail(
                 runID,
@@ -191,15 +180,17 @@ public final class InvocationPublisher: Sendable {
         return nil
     }
 
-    /// Publishes a message as it is to `ORG_ID.runs` (raw invocation fixtures).
-    public func publishRaw(_ message: JSONValue, key: String?) async throws -> KafkaDeliveryReport {
-        try await producer.send(
-            KafkaProducerMessage(
-                topic: settings.runsTopic,
-                key: key.map { Array($0.utf8) },
-                value: message.compactBytes
-            )
+    /// Publishes `message` as it is to the runs topic, keyed by `runID`, and notes the
+    /// delivery on the run (its partition, offset and the message itself).
+    public func publishRaw(_ message: JSONValue, runID: String) async throws -> KafkaDeliveryReport {
+        let report = try await producer.send(
+            KafkaProducerMessage(topic: settings.runsTopic, key: Array(runID.utf8), value: message.compactBytes)
         )
+        runs.recordDelivery(
+            runID,
+            RunDelivery(topic: report.topic, partition: report.partition, offset: report.offset, message: message)
+        )
+        return report
     }
 
     /// Stops taking change-log messages and waits until those queued are sent.
