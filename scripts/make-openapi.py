@@ -2,8 +2,12 @@
 """Writes the emulator's OpenAPI document: exactly the Port API routes port-emulator serves,
 each with Port's own operation (parameters, request body, responses, components) taken from
 Port's OpenAPI document, and a short operation of ours for the few routes Port's document
-lacks. The result is embedded in the binary (Sources/Emulator/Dashboard/OpenAPIDocument.swift)
-and served at /openapi.json; a test checks that it lists exactly the routes served.
+lacks. Where Port's published response schemas disagree with Port's real answers (the v1 run
+shape, the fields Port adds to entities), the contract wins and the correction is marked here;
+OpenAPI links lead from a created run or entity to the routes that use it. The result is
+embedded in the binary (Sources/Emulator/Dashboard/OpenAPIDocument.swift) and served at
+/openapi.json; a test checks that it lists exactly the routes served, and schemathesis checks
+live answers against it (in the suite, and in full with `make fuzz`).
 
 Usage: scripts/make-openapi.py ../shared/reference/port-openapi.json
 """
@@ -57,6 +61,109 @@ def ours(method, path):
     return operation
 
 
+# Where Port's published response schemas and Port's real answers (the contract,
+# ../shared/port-contract.md, from Port's docs and messages) disagree, the document says what
+# the emulator answers, which is what Port answers. Each correction names its source.
+
+# Contract §3: without ?version, Port answers the v1 run of its docs (seeds/004: "action" is
+# the identifier string, "endedAt": null until the run ends). Port's schema has only the v2 run.
+V1_RUN = {
+    "type": "object",
+    "title": "Run, v1 shape (no ?version), as in Port's docs",
+    "required": ["id", "status", "action", "properties", "requiredApproval", "source", "endedAt",
+                 "relatedEntityExists", "relatedBlueprintExists", "createdAt", "updatedAt", "createdBy", "updatedBy"],
+    "additionalProperties": False,
+    "properties": {
+        "id": {"type": "string"},
+        "status": {"type": "string", "enum": ["IN_PROGRESS", "SUCCESS", "FAILURE", "WAITING_FOR_APPROVAL", "DECLINED"]},
+        "statusLabel": {"type": ["string", "null"]},
+        "link": {"type": "array", "items": {"type": "string"}},
+        "summary": {"type": ["string", "null"]},
+        "externalRunId": {"type": ["string", "null"]},
+        "endedAt": {"type": ["string", "null"], "format": "date-time"},
+        "source": {"type": "string", "enum": ["UI", "API", "AUTOMATION"]},
+        "requiredApproval": {"type": "boolean"},
+        "properties": {"type": "object"},
+        "action": {"type": "string", "description": "The action's identifier."},
+        "blueprint": {"type": "object", "required": ["identifier", "title"], "additionalProperties": False,
+                      "properties": {"identifier": {"type": "string"}, "title": {"type": "string"}}},
+        "entity": {"type": "object", "required": ["identifier", "title"], "additionalProperties": False,
+                   "properties": {"identifier": {"type": "string"}, "title": {"type": "string"}}},
+        "relatedEntityExists": {"type": "boolean"},
+        "relatedBlueprintExists": {"type": "boolean"},
+        "approval": {"type": ["object", "null"]},
+        "createdBy": {"type": "string"}, "updatedBy": {"type": "string"},
+        "createdAt": {"type": "string", "format": "date-time"}, "updatedAt": {"type": "string", "format": "date-time"},
+    },
+}
+
+# Contract §4: entity objects carry these besides what Port's entity schema lists (Port's
+# messages in seeds/004 do too), and Port's schema says additionalProperties: false.
+ENTITY_FIELDS = {
+    "blueprint": {"type": "string"},
+    "createdAt": {"type": "string", "format": "date-time"}, "createdBy": {"type": "string"},
+    "updatedAt": {"type": "string", "format": "date-time"}, "updatedBy": {"type": "string"},
+}
+
+
+def correct(method, path, operation):
+    """Applies the corrections above to one of Port's operations, in place."""
+    for response in operation.get("responses", {}).values():
+        schema = response.get("content", {}).get("application/json", {}).get("schema")
+        if not isinstance(schema, dict):
+            continue
+        members = schema.get("properties", {})
+        if path.startswith("/v1/actions/runs") and not path.endswith("/logs"):
+            if "run" in members:
+                members["run"] = {"anyOf": [members["run"], V1_RUN]}
+            if "runs" in members and "items" in members["runs"]:
+                members["runs"]["items"] = {"anyOf": [members["runs"]["items"], V1_RUN]}
+        if "/entities" in path:
+            for key in ("entity", "entities"):
+                target = members.get(key)
+                target = target.get("items", target) if isinstance(target, dict) else None
+                if isinstance(target, dict) and "properties" in target:
+                    for name, field in ENTITY_FIELDS.items():
+                        target["properties"].setdefault(name, field)
+
+
+def pointer(method, path):
+    return "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method
+
+
+# OpenAPI links (ours: Port's document has none), so that clients and fuzzers such as
+# schemathesis's stateful phase can follow a created run or entity to the routes that use it.
+RUN = "/v1/actions/runs/{run_id}"
+ENTITY = "/v1/blueprints/{blueprint_identifier}/entities/{entity_identifier}"
+LINKS = {
+    ("post", "/v1/actions/{action_identifier}/runs", "202"): {
+        name: {"operationRef": pointer(method, RUN + suffix), "parameters": {"run_id": "$response.body#/run/id"}}
+        for name, method, suffix in [
+            ("GetRun", "get", ""), ("PatchRun", "patch", ""), ("ApproveRun", "patch", "/approval"),
+            ("GetRunLogs", "get", "/logs"), ("PostRunLog", "post", "/logs"), ("PatchRunResponse", "patch", "/response"),
+        ]
+    },
+    ("post", "/v1/blueprints/{blueprint_identifier}/entities", "201"): {
+        name: {
+            "operationRef": pointer(method, ENTITY),
+            "parameters": {"blueprint_identifier": "$request.path.blueprint_identifier",
+                           "entity_identifier": "$response.body#/entity/identifier"},
+        }
+        for name, method in [("GetEntity", "get"), ("PatchEntity", "patch"), ("PutEntity", "put"),
+                             ("DeleteEntity", "delete")]
+    },
+}
+
+
+def add_links(paths):
+    for (method, path, status), links in LINKS.items():
+        response = paths[path][method]["responses"][status]
+        response.setdefault("links", {}).update(links)
+        for link in links.values():
+            target = link["operationRef"][len("#/paths/"):].rsplit("/", 1)
+            assert target[0].replace("~1", "/").replace("~0", "~") in paths, link
+
+
 def references(node, found):
     if isinstance(node, dict):
         reference = node.get("$ref")
@@ -79,9 +186,12 @@ def main():
         found = by_shape.get((method, shape(path)))
         if found:
             template, operation = found
-            paths.setdefault(template, {})[method] = copy.deepcopy(operation)
+            operation = copy.deepcopy(operation)
+            correct(method, template, operation)
+            paths.setdefault(template, {})[method] = operation
         else:
             paths.setdefault(path, {})[method] = ours(method, path)
+    add_links(paths)
     # The components those operations refer to, transitively.
     needed, pending = set(), set()
     references(paths, pending)

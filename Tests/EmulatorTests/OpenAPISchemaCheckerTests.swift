@@ -73,7 +73,7 @@ struct OpenAPISchemaCheckerTests {
 
     @Test("integer, nullable and anyOf follow the JSON Schema rules")
     func keywordSubset() {
-        let schema = OpenAPISchema([
+        let schema = JSONSchema([
             "type": "object",
             "properties": [
                 "count": ["type": "integer"],

@@ -11,7 +11,8 @@ extension PortAPI {
             list: { catalog.blueprints.map(\.json) },
             find: { (identifier) throws(PortError) in try catalog.blueprint(identifier).json },
             create: { (body, client) throws(PortError) in
-                try catalog.add(try Blueprint(definition: body), by: client).json
+                try PortRequestSchemas.check(body, against: PortRequestSchemas.blueprint)
+                return try catalog.add(try Blueprint(definition: body), by: client).json
             }
         )
         registerDefinitionRoutes(

@@ -26,7 +26,8 @@ public struct Fixtures: Sendable {
         }
         var fixtures = Fixtures()
         fixtures.blueprints = try definitions(in: directory + "/blueprints") { (value) throws(PortError) in
-            try Blueprint(definition: value)
+            try PortRequestSchemas.check(value, against: PortRequestSchemas.blueprint)
+            return try Blueprint(definition: value)
         }
         fixtures.actions = try definitions(in: directory + "/actions") { (value) throws(PortError) in
             try ActionDefinition(definition: value)
