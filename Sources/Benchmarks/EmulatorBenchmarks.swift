@@ -25,19 +25,46 @@ public enum EmulatorBenchmarks {
     /// with SIGTERM; then times `PortEmulator.start` in this process too.
     public static func startup(executable: String, fixtures: String?, logger: Logger) async throws -> Startup {
         let clock = ContinuousClock()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments =
-            ["serve", "--port", "0", "--log-level", "error"] + (fixtures.map { ["--fixtures", $0] } ?? [])
-        let output = Pipe()
-        process.standardOutput = output
+        let pipe = try ChildProcess.makePipe()
         let started = clock.now
-        try ProcessLaunch.run(process)
-        defer {
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
+        let child = try ChildProcess.spawn(
+            [executable, "serve", "--port", "0", "--log-level", "error"] + (fixtures.map { ["--fixtures", $0] } ?? []),
+            environment: ProcessInfo.processInfo.environment,
+            input: .null,
+            output: .descriptor(pipe.write),
+            error: .null
+        )
+        close(pipe.write)
+        let output = FileHandle(fileDescriptor: pipe.read, closeOnDealloc: true)
+        let (ready, verified): (ContinuousClock.Instant, ContinuousClock.Instant)
+        do {
+            (ready, verified) = try await readyAndVerified(output, clock: clock, logger: logger)
+        } catch {
+            child.signal(SIGTERM)
+            _ = await child.wait()
+            throw error
         }
-        guard let line = readLine(containing: "port-emulator ready:", from: output.fileHandleForReading) else {
+        child.signal(SIGTERM)
+        _ = await child.wait()
+
+        var configuration = EmulatorConfiguration()
+        configuration.port = 0
+        if let fixtures { configuration.fixtures = try Fixtures.load(from: fixtures) }
+        let inProcessStart = clock.now
+        let emulator = try await PortEmulator.start(configuration: configuration, logger: logger)
+        let inProcess = clock.now - inProcessStart
+        await emulator.stop()
+        return Startup(spawnToReady: ready - started, spawnToVerified: verified - started, inProcess: inProcess)
+    }
+
+    /// Reads the ready line from `output`, then checks that the API answers and the topics
+    /// exist; returns when each was done.
+    private static func readyAndVerified(
+        _ output: FileHandle,
+        clock: ContinuousClock,
+        logger: Logger
+    ) async throws -> (ContinuousClock.Instant, ContinuousClock.Instant) {
+        guard let line = readLine(containing: "port-emulator ready:", from: output) else {
             throw BenchmarkError(message: "port-emulator exited before its ready line")
         }
         let ready = clock.now
@@ -52,16 +79,7 @@ public enum EmulatorBenchmarks {
             throw BenchmarkError(message: "unexpected ready line: \(line)")
         }
         try await verify(apiURL: api, kafka: kafka, topics: ["\(org).runs", "\(org).change.log"], logger: logger)
-        let verified = clock.now
-
-        var configuration = EmulatorConfiguration()
-        configuration.port = 0
-        if let fixtures { configuration.fixtures = try Fixtures.load(from: fixtures) }
-        let inProcessStart = clock.now
-        let emulator = try await PortEmulator.start(configuration: configuration, logger: logger)
-        let inProcess = clock.now - inProcessStart
-        await emulator.stop()
-        return Startup(spawnToReady: ready - started, spawnToVerified: verified - started, inProcess: inProcess)
+        return (ready, clock.now)
     }
 
     private static func readLine(containing marker: String, from handle: FileHandle) -> String? {

@@ -120,15 +120,43 @@ public final class ChildProcess: Sendable {
             for pointer in argv { free(pointer) }
             for pointer in envp { free(pointer) }
         }
-        // posix_spawnp searches the PATH of the environment given, as execvpe does.
-        var pid: pid_t = 0
-        let result = spawnLock.withLock { _ in
-            withPATH(environment["PATH"]) { posix_spawnp(&pid, program, &actions, &attributes, argv, envp) }
+        // The PATH of the environment given is searched here, as execvpe does: changing this
+        // process's own PATH for posix_spawnp would race with every thread reading the environment.
+        guard let executable = resolve(program, path: environment["PATH"]) else {
+            throw ChildProcessError(message: "cannot start \(program): not found on PATH")
         }
+        var pid: pid_t = 0
+        let result = spawnLock.withLock { _ in posix_spawn(&pid, executable, &actions, &attributes, argv, envp) }
         guard result == 0 else {
             throw ChildProcessError(message: "cannot start \(program): \(String(cString: strerror(result)))")
         }
         return ChildProcess(pid: pid)
+    }
+
+    /// Runs `arguments` to its end with `input` on stdin and returns how it ended and what it
+    /// printed on stdout and stderr (through temporary files, so nothing blocks on a pipe).
+    public static func run(
+        _ arguments: [String],
+        environment: [String: String],
+        input: [UInt8] = []
+    ) async throws -> (termination: Termination, output: String, errors: String) {
+        let directory = NSTemporaryDirectory() + "child-process-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (inputPath, outputPath, errorPath) = (directory + "/in", directory + "/out", directory + "/err")
+        try Data(input).write(to: URL(fileURLWithPath: inputPath))
+        let child = try spawn(
+            arguments,
+            environment: environment,
+            input: .file(inputPath),
+            output: .file(outputPath),
+            error: .file(errorPath)
+        )
+        let termination = await child.wait()
+        func text(_ path: String) -> String {
+            String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
+        }
+        return (termination, text(outputPath), text(errorPath))
     }
 
     /// A pipe whose two ends are closed on `exec`, so that no other child inherits them
@@ -158,17 +186,16 @@ public final class ChildProcess: Sendable {
         _ = kill(-pid, signal)
     }
 
-    /// `posix_spawnp` reads `PATH` from this process's environment: lend it the child's.
-    private static func withPATH(_ path: String?, _ body: () -> Int32) -> Int32 {
-        do {
-            guard let path, path != ProcessInfo.processInfo.environment["PATH"] else { return body() }
-            let saved = getenv("PATH").map { String(cString: $0) }
-            setenv("PATH", path, 1)
-            defer {
-                if let saved { setenv("PATH", saved, 1) } else { unsetenv("PATH") }
-            }
-            return body()
+    /// `program` itself when it names a path, else the first executable of that name in the
+    /// directories of `path` (this process's `PATH` when nil).
+    private static func resolve(_ program: String, path: String?) -> String? {
+        if program.contains("/") { return program }
+        let directories = (path ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        for directory in directories {
+            let candidate = (directory.isEmpty ? "." : String(directory)) + "/" + program
+            if access(candidate, X_OK) == 0 { return candidate }
         }
+        return nil
     }
 
     private static let spawnLock = Mutex(())

@@ -167,8 +167,8 @@ struct InvocationTests {
         #expect(headers["X-Port-Signature"]?.stringValue?.hasPrefix("v1,") == true)
         let timestamp = try #require(headers["X-Port-Timestamp"]?.stringValue.flatMap(Double.init))
         #expect(abs(timestamp - Date().timeIntervalSince1970) < 60)
-        #expect(try PythonCheck.portAgentAcceptsSignature(raw.value ?? [], secret: "emulator-client-secret"))
-        #expect(try !PythonCheck.portAgentAcceptsSignature(raw.value ?? [], secret: "another-secret"))
+        #expect(try await PythonCheck.portAgentAcceptsSignature(raw.value ?? [], secret: "emulator-client-secret"))
+        #expect(try await !PythonCheck.portAgentAcceptsSignature(raw.value ?? [], secret: "another-secret"))
         #expect(PortSignature.isValid(try #require(message.objectValue), secret: "emulator-client-secret"))
         await reader.close()
         await harness.emulator.stop()
@@ -257,7 +257,7 @@ struct InvocationTests {
 /// Independent checks written in Python, the language of Port's own agent.
 enum PythonCheck {
     /// Runs port-agent's signature check (`validate_incoming_signature`) on a message.
-    static func portAgentAcceptsSignature(_ message: [UInt8], secret: String) throws -> Bool {
+    static func portAgentAcceptsSignature(_ message: [UInt8], secret: String) async throws -> Bool {
         let script = """
             import base64, hashlib, hmac, json, sys
             msg = json.loads(sys.stdin.buffer.read().decode())
@@ -269,18 +269,11 @@ enum PythonCheck {
             digest = hmac.new(bytes(sys.argv[1], "utf-8"), bytes(data, "utf-8"), hashlib.sha256).digest()
             print("valid" if "v1," + base64.b64encode(digest).decode() == signature else "invalid")
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, secret]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try ProcessLaunch.run(process)
-        input.fileHandleForWriting.write(Data(message))
-        try input.fileHandleForWriting.close()
-        let answer = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let (_, answer, _) = try await ChildProcess.run(
+            ["python3", "-c", script, secret],
+            environment: ProcessInfo.processInfo.environment,
+            input: message
+        )
         return answer.trimmingCharacters(in: .whitespacesAndNewlines) == "valid"
     }
 }

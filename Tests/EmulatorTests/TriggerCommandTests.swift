@@ -14,26 +14,11 @@ enum EmulatorExecutable {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw MissingExecutable(path: path)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        let exited = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { exited.continuation.yield($0.terminationStatus) }
-        try ProcessLaunch.run(process)
-        // Blocking reads get their own threads: on Swift's cooperative pool they would starve
-        // the emulator's async routes running in this same process.
-        async let outputText = readToEnd(output.fileHandleForReading)
-        async let errorText = readToEnd(errors.fileHandleForReading)
-        var iterator = exited.stream.makeAsyncIterator()
-        let status = await iterator.next() ?? -1
-        return (
-            status, String(decoding: await outputText, as: UTF8.self), String(decoding: await errorText, as: UTF8.self)
+        let (termination, output, errors) = try await ChildProcess.run(
+            [path] + arguments,
+            environment: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         )
+        return (termination.bySignal ? -termination.status : termination.status, output, errors)
     }
 }
 
@@ -41,13 +26,6 @@ enum EmulatorExecutable {
 struct MissingExecutable: Error, CustomStringConvertible {
     let path: String
     var description: String { "\(path) is missing: build it with `swift build` first" }
-}
-
-/// Reads a pipe to its end on a dispatch thread.
-private func readToEnd(_ handle: FileHandle) async -> Data {
-    await withCheckedContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(returning: handle.readDataToEndOfFile()) }
-    }
 }
 
 @Suite("port-emulator trigger, through the real executable")
