@@ -9,13 +9,14 @@ BENCH_PACKAGES := wrk nginx-light curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: help deps bench-deps build run serve test fuzz bench bench-reliability format lint clean
+.PHONY: help deps bench-deps build run serve test fuzz docs bench bench-reliability format lint clean
 
 help:
 	@echo "make run     install system packages, build, run the emulator and port-consumer through every fixture action"
-	@echo "make serve   install system packages, build, start port-emulator serve (embedded Kafka + Port's API)"
+	@echo "make serve   install system packages, build, start port-emulator serve (embedded Kafka + Port's API), settings in emulator.env"
 	@echo "make test    install system packages, build and run every test"
 	@echo "make fuzz    schemathesis, every phase, against /openapi.json: no 5xx, every answer as documented"
+	@echo "make docs    DocC for the six libraries into .build/docs (warnings fail it)"
 	@echo "make bench   every figure: Kafka, HTTP req/s vs nginx and C, the emulator, port-consumer, reliability"
 	@echo "make bench-reliability   1,000 runs under chaos: port-consumer beside a port-agent-like consumer"
 	@echo "make build | format | lint | clean"
@@ -47,7 +48,7 @@ run: deps
 	bash scripts/demo.sh
 
 serve: build
-	swift run port-emulator serve
+	swift run port-emulator serve --env-file emulator.env
 
 test: deps
 	swift build --build-tests
@@ -55,6 +56,9 @@ test: deps
 
 fuzz: deps
 	bash scripts/fuzz.sh
+
+docs: deps
+	bash scripts/docs.sh
 
 bench: bench-deps
 	bash bench/run.sh

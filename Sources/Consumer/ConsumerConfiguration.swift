@@ -32,6 +32,10 @@ public struct ConsumerConfiguration: Sendable {
     public var verifySignatures: Bool
     /// `PORT_CONSUMER_CHANGE_LOG` (default false): also consume `ORG_ID.change.log`.
     public var consumeChangeLog: Bool
+    /// `KAFKA_FETCH_WAIT_MAX_MS` (default 10): how long a fetch may wait for data. Port's
+    /// brokers answer as soon as data arrives; the emulator's embedded Kafka only after this
+    /// wait, so it is kept short.
+    public var fetchWaitMaxMilliseconds: Int
 
     /// The invocations topic.
     public var runsTopic: String { "\(orgID).runs" }
@@ -98,6 +102,11 @@ public struct ConsumerConfiguration: Sendable {
         deadLetterTopic = values["PORT_CONSUMER_DEAD_LETTER_TOPIC"].flatMap { $0.isEmpty ? nil : $0 }
         verifySignatures = (values["PORT_CONSUMER_VERIFY_SIGNATURES"] ?? "true").lowercased() != "false"
         consumeChangeLog = (values["PORT_CONSUMER_CHANGE_LOG"] ?? "false").lowercased() == "true"
+        let fetchWaitText = values["KAFKA_FETCH_WAIT_MAX_MS"] ?? "10"
+        guard let fetchWait = Int(fetchWaitText), (0...300_000).contains(fetchWait) else {
+            throw Problem(description: "KAFKA_FETCH_WAIT_MAX_MS '\(fetchWaitText)' is not a number from 0 to 300000")
+        }
+        fetchWaitMaxMilliseconds = fetchWait
     }
 
     /// `KEY=VALUE` lines; `#` comments, blank lines, `export ` and shell quotes allowed.

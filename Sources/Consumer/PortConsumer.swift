@@ -44,8 +44,10 @@ public final class PortConsumer: Service, Sendable {
     private let commits: CommitCoalescer
     private let counts = Mutex<[RunOutcome: Int]>([:])
 
+    private let onStop: @Sendable () async -> Void
+
     /// A consumer reading with `consumer` (not yet subscribed) and handling with `runtime`.
-    public init(
+    public convenience init(
         consumer: KafkaConsumer,
         deadLetters: KafkaProducer? = nil,
         runtime: RunRuntime,
@@ -54,6 +56,31 @@ public final class PortConsumer: Service, Sendable {
         metrics: ConsumerMetrics = ConsumerMetrics(),
         logger: Logger = Logger(label: "port-consumer")
     ) {
+        self.init(
+            consumer: consumer,
+            deadLetters: deadLetters,
+            runtime: runtime,
+            changeHandlers: changeHandlers,
+            settings: settings,
+            metrics: metrics,
+            logger: logger,
+            onStop: {}
+        )
+    }
+
+    /// As the public initializer, plus `onStop`, run once the consumer has left its group
+    /// (to close what `make(configuration:…)` built for it).
+    init(
+        consumer: KafkaConsumer,
+        deadLetters: KafkaProducer?,
+        runtime: RunRuntime,
+        changeHandlers: [String: ChangeHandler],
+        settings: Settings,
+        metrics: ConsumerMetrics,
+        logger: Logger,
+        onStop: @escaping @Sendable () async -> Void
+    ) {
+        self.onStop = onStop
         self.metrics = metrics
         self.consumer = consumer
         self.deadLetters = deadLetters
@@ -87,6 +114,7 @@ public final class PortConsumer: Service, Sendable {
             reading.cancel()
         }
         await consumer.close()
+        await onStop()
         logger.info("stopped", metadata: ["outcomes": "\(outcomes)"])
     }
 

@@ -4,9 +4,13 @@ extension EmulatorInfo {
     /// The consumer's group id: Port requires the `ORG_ID.` prefix.
     public var consumerGroupID: String { "\(orgID).consumer" }
 
-    /// The settings a consumer needs, as `KEY=VALUE` lines a shell can source.
+    /// The settings a consumer needs, as `KEY=VALUE` lines a shell can source: under the
+    /// names port-consumer reads, and, with the embedded Kafka, under the names Port's
+    /// `port-agent` reads in local mode (`USING_LOCAL_PORT_INSTANCE`: it takes the brokers
+    /// from its settings instead of asking Port for Kafka credentials), so that the file can
+    /// be port-agent's `.env` as it is.
     public var environment: [(key: String, value: String)] {
-        [
+        var settings = [
             ("PORT_API_URL", apiURL),
             ("PORT_API_BASE_URL", apiBaseURL),
             ("PORT_ORG_ID", orgID),
@@ -15,6 +19,22 @@ extension EmulatorInfo {
             ("KAFKA_BROKERS", kafkaBootstrapServers),
             ("KAFKA_CONSUMER_GROUP_ID", consumerGroupID),
         ]
+        if kafka == "embedded" {
+            settings += [
+                ("STREAMER_NAME", "KAFKA"),
+                ("USING_LOCAL_PORT_INSTANCE", "True"),
+                // port-agent's name for the brokers; KAFKA_CONSUMER_BROKERS in its older releases.
+                ("KAFKA_CONSUMER_BOOTSTRAP_SERVERS", kafkaBootstrapServers),
+                ("KAFKA_CONSUMER_BROKERS", kafkaBootstrapServers),
+                ("KAFKA_CONSUMER_SECURITY_PROTOCOL", "PLAINTEXT"),
+                ("KAFKA_CONSUMER_AUTO_OFFSET_RESET", "earliest"),
+                // The embedded cluster makes a new member wait out a departed one's session.
+                ("KAFKA_CONSUMER_SESSION_TIMEOUT_MS", "10000"),
+                ("KAFKA_RUNS_TOPIC", runsTopic),
+                ("KAFKA_CHANGE_LOG_TOPIC", changeLogTopic),
+            ]
+        }
+        return settings
     }
 }
 

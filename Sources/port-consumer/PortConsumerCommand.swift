@@ -2,7 +2,6 @@ import ArgumentParser
 import Consumer
 import Foundation
 import HTTPServer
-import Kafka
 import Logging
 import Metrics
 import Prometheus
@@ -14,25 +13,26 @@ struct PortConsumerCommand: AsyncParsableCommand {
         commandName: "port-consumer",
         abstract: "Consume Port's self-service invocations from Kafka, run their handlers, report to Port's API.",
         discussion: """
-            Settings come from the environment, filled in from --env-file (port-emulator serve \\
-            --env-file writes one): PORT_CLIENT_ID, PORT_CLIENT_SECRET, PORT_ORG_ID, PORT_API_URL \\
-            (default https://api.getport.io/v1), KAFKA_BROKERS, KAFKA_USERNAME, KAFKA_PASSWORD \\
-            (SASL_SSL with SCRAM-SHA-512 when a username is set), KAFKA_CONSUMER_GROUP_ID (ORG_ID.* \\
-            or the username), KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SSL_CA_LOCATION, \\
-            PORT_CONSUMER_HANDLERS, PORT_CONSUMER_CONCURRENCY (16), PORT_CONSUMER_DEAD_LETTER_TOPIC, \\
+            Settings come from the environment, filled in from --env-file (port-emulator serve \
+            --env-file writes one): PORT_CLIENT_ID, PORT_CLIENT_SECRET, PORT_ORG_ID, PORT_API_URL \
+            (default https://api.getport.io/v1), KAFKA_BROKERS, KAFKA_USERNAME, KAFKA_PASSWORD \
+            (SASL_SSL with SCRAM-SHA-512 when a username is set), KAFKA_CONSUMER_GROUP_ID (ORG_ID.* \
+            or the username), KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SSL_CA_LOCATION, \
+            PORT_CONSUMER_HANDLERS, PORT_CONSUMER_CONCURRENCY (16), PORT_CONSUMER_DEAD_LETTER_TOPIC, \
             PORT_CONSUMER_VERIFY_SIGNATURES (true), PORT_CONSUMER_CHANGE_LOG (false: also consume \
-            ORG_ID.change.log for the handler file's changeLog handlers), PORT_CONSUMER_METRICS_PORT \
+            ORG_ID.change.log for the handler file's changeLog handlers), KAFKA_FETCH_WAIT_MAX_MS (10), \
+            PORT_CONSUMER_METRICS_PORT \
             (serve Prometheus metrics at /metrics on it) and PORT_CONSUMER_METRICS_HOST (127.0.0.1).
 
-            Handlers come from a JSON handler file: --handlers, else PORT_CONSUMER_HANDLERS, else \\
-            ./handlers.json, else ./fixtures/handlers/handlers.json (the fixture actions' scripts).
+            Handlers come from a JSON or YAML handler file: --handlers, else PORT_CONSUMER_HANDLERS, else \
+            ./handlers.json or ./handlers.yaml, else ./fixtures/handlers/handlers.json (the fixture actions' scripts).
             """
     )
 
     @Option(name: .customLong("env-file"), help: "A KEY=VALUE file of settings; the environment wins.")
     var envFile: String?
 
-    @Option(help: "The handler file (JSON).")
+    @Option(help: "The handler file (JSON or YAML).")
     var handlers: String?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
@@ -86,42 +86,11 @@ struct PortConsumerCommand: AsyncParsableCommand {
             ]
         )
         let metricsServer = try startMetricsEndpoint(logger: logger)
-        let client = PortClient(
-            apiURL: configuration.apiURL,
-            clientID: configuration.clientID,
-            clientSecret: configuration.clientSecret,
-            maxConnections: configuration.concurrency,
-            logger: logger
-        )
-        var kafkaConfiguration = KafkaConsumerConfiguration(
-            bootstrapServers: configuration.brokers,
-            groupID: configuration.groupID
-        )
-        kafkaConfiguration.clientID = "port-consumer"
-        kafkaConfiguration.securityProtocol = configuration.security
-        // Port's brokers answer a fetch as soon as data arrives; the emulator's embedded
-        // Kafka only after this wait, so keep it short (KAFKA_FETCH_WAIT_MAX_MS overrides).
-        kafkaConfiguration.additionalProperties = [
-            "fetch.wait.max.ms": ProcessInfo.processInfo.environment["KAFKA_FETCH_WAIT_MAX_MS"] ?? "10"
-        ]
-        let kafka = try KafkaConsumer.make(configuration: kafkaConfiguration, logger: logger)
-        var deadLetters: KafkaProducer?
-        if configuration.deadLetterTopic != nil {
-            var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: configuration.brokers)
-            producerConfiguration.securityProtocol = configuration.security
-            deadLetters = try KafkaProducer.make(configuration: producerConfiguration, logger: logger)
-        }
-        var settings = PortConsumer.Settings(runsTopic: configuration.runsTopic)
-        settings.concurrency = configuration.concurrency
-        settings.deadLetterTopic = configuration.deadLetterTopic
-        settings.signingSecret = configuration.verifySignatures ? configuration.clientSecret : nil
-        settings.changeLogTopic = configuration.consumeChangeLog ? configuration.changeLogTopic : nil
-        let consumer = PortConsumer(
-            consumer: kafka,
-            deadLetters: deadLetters,
-            runtime: RunRuntime(client: client, handlers: actionHandlers, nodeHandlers: nodeHandlers, logger: logger),
+        let consumer = try PortConsumer.make(
+            configuration: configuration,
+            handlers: actionHandlers,
+            nodeHandlers: nodeHandlers,
             changeHandlers: changeHandlers,
-            settings: settings,
             logger: logger
         )
         let group = ServiceGroup(
@@ -131,11 +100,8 @@ struct PortConsumerCommand: AsyncParsableCommand {
             try await group.run()
         } catch {
             logger.error("port-consumer stopped: \(error)")
-            await client.shutdown()
             throw ExitCode.failure
         }
-        await deadLetters?.close()
-        await client.shutdown()
         await metricsServer?.stop()
     }
 

@@ -61,7 +61,11 @@ extension PortEmulatorCommand {
 
         @Option(
             name: .customLong("env-file"),
-            help: "Write the consumer's settings (PORT_API_URL, KAFKA_BROKERS, ...) here once ready; removed on stop."
+            help: ArgumentHelp(
+                "Write the consumer's settings (PORT_API_URL, KAFKA_BROKERS, ...) here once ready; removed on stop.",
+                discussion:
+                    "With the embedded Kafka it also holds port-agent's local-mode settings: it can be port-agent's .env."
+            )
         )
         var envFile: String?
 

@@ -133,16 +133,10 @@ public final class Verifier: Sendable {
         return report
     }
 
-    /// The consumer's environment: the emulator's settings under the names port-consumer
-    /// reads, and under port-agent's.
+    /// The consumer's environment: the emulator's settings (`EmulatorInfo.environment`:
+    /// under the names port-consumer reads, and under port-agent's).
     public static func consumerEnvironment(_ info: EmulatorInfo) -> [String: String] {
         var environment = Dictionary(info.environment, uniquingKeysWith: { $1 })
-        environment["KAFKA_CONSUMER_BOOTSTRAP_SERVERS"] = info.kafkaBootstrapServers
-        environment["KAFKA_CONSUMER_SECURITY_PROTOCOL"] = "PLAINTEXT"
-        environment["KAFKA_CONSUMER_AUTO_OFFSET_RESET"] = "earliest"
-        environment["KAFKA_RUNS_TOPIC"] = info.runsTopic
-        environment["KAFKA_CHANGE_LOG_TOPIC"] = info.changeLogTopic
-        environment["USING_LOCAL_PORT_INSTANCE"] = "True"
         // The embedded Kafka answers a fetch only after the wait: keep it short.
         environment["KAFKA_FETCH_WAIT_MAX_MS"] = "10"
         return environment

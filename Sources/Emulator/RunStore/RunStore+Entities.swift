@@ -43,9 +43,13 @@ extension RunStore {
     /// Creates, replaces or merges an entity of `blueprint`, checked against its schema.
     ///
     /// - Parameters:
-    ///   - identifier: the path's identifier (PUT and PATCH); POST takes the body's, or makes one.
+    ///   - body: the entity as the request gives it.
+    ///   - pathIdentifier: the path's identifier (PUT and PATCH); POST takes the body's, or makes one.
+    ///   - blueprint: the blueprint whose schema the properties must follow.
+    ///   - mode: create, replace or merge (Port's POST, `upsert`, PUT and PATCH).
     ///   - runID: the run the change is made for: it must exist and not be finished.
     ///   - validationOnly: check everything but store nothing (Port's `validation_only`).
+    ///   - client: the client id that makes the change (`createdBy`/`updatedBy`).
     /// - Returns: the entity before and after the change.
     public func writeEntity(
         _ body: EntityBody,

@@ -1,0 +1,113 @@
+import Consumer
+import Emulator
+import Foundation
+import Logging
+import PortContract
+import ServiceLifecycle
+import TestSupport
+import Testing
+
+// The README's Swift guide ("Write the backend in Swift"), verbatim: a test below checks
+// that every line of the README's snippet is here, in order, and then runs it.
+
+// --- README: swift-guide ---
+let handlers: [String: RunHandler] = [
+    "create_vm": { run in
+        let name = run.inputs["name"]?.stringValue ?? "vm"
+        try await run.log("provisioning \(name)")
+        try await run.upsertEntity(
+            blueprint: "vm",
+            identifier: name,
+            properties: ["cpu": run.inputs["cpu"] ?? 2, "region": "eu-west-1"]
+        )
+        try await run.setLinks(["https://cloud.example.com/vms/\(name)"])
+        try await run.setSummary("\(name) is up")
+        // Returning reports SUCCESS; throwing reports FAILURE with the error as the last log.
+    }
+]
+
+func runBackend(environment: [String: String]) async throws {
+    // PORT_CLIENT_ID, PORT_CLIENT_SECRET, PORT_ORG_ID, KAFKA_BROKERS, … (see the configuration reference)
+    let configuration = try ConsumerConfiguration(environment: environment)
+    let consumer = try PortConsumer.make(configuration: configuration, handlers: handlers)
+    let services = ServiceGroup(
+        configuration: .init(
+            services: [consumer],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: Logger(label: "backend")
+        )
+    )
+    try await services.run()
+}
+
+// In the README this is `@main` (a test target has its own entry point).
+struct Backend {
+    static func main() async throws {
+        try await runBackend(environment: ProcessInfo.processInfo.environment)
+    }
+}
+// --- end ---
+
+@Suite("The README's Swift guide")
+struct LibraryGuideTests {
+    static let readme = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("README.md")
+
+    @Test("the README's snippet is this file's code, line for line")
+    func snippetMatchesTheCode() throws {
+        let readme = try String(contentsOf: Self.readme, encoding: .utf8)
+        let start = try #require(readme.range(of: "<!-- swift-guide -->\n```swift\n"))
+        let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
+        let snippet = readme[start.upperBound..<end.lowerBound].split(separator: "\n").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
+        let guide = source.components(separatedBy: "// --- README: swift-guide ---\n")[1]
+            .components(separatedBy: "// --- end ---")[0]
+            .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let code = snippet.filter { !$0.hasPrefix("import ") && !$0.hasPrefix("@main") }
+        #expect(code.count > 20)
+        // Every README line appears here, in the same order (the README adds @main and imports).
+        var remaining = guide[...]
+        for line in code where !line.isEmpty {
+            guard let index = remaining.firstIndex(of: line) else {
+                Issue.record("README line not in the tested code (or out of order): \(line)")
+                return
+            }
+            remaining = remaining[(index + 1)...]
+        }
+    }
+
+    @Test("the guide's backend, configured from the emulator's env file, finishes a run with its log, link and entity")
+    func guideBackendFinishesARun() async throws {
+        var configuration = EmulatorConfiguration()
+        configuration.port = 0
+        configuration.orgID = "org_guide"
+        configuration.fixtures = try Fixtures.load(from: fixturesDirectory)
+        let emulator = try await PortEmulator.start(configuration: configuration, logger: quietLogger)
+        defer { Task { await emulator.stop() } }
+        // Exactly what `port-emulator serve --env-file` writes, as the README says to use it.
+        var environment: [String: String] = [:]
+        for (key, value) in emulator.info.environment { environment[key] = value }
+        let backend = Task { try await runBackend(environment: environment) }
+        defer { backend.cancel() }
+
+        let runID = try await EmulatorClientForTests(emulator: emulator).trigger(
+            "create_vm",
+            ["name": "guide-vm", "cpu": 4],
+            entity: nil
+        )
+        let finished = try await emulator.runs.wait(for: runID, timeout: .seconds(60)) { $0.isLocked }
+        #expect(finished.reached, "the run is still \(finished.run.status)")
+        let run = finished.run
+        #expect(run.status == .success)
+        #expect(run.summary == "guide-vm is up")
+        #expect(run.links == ["https://cloud.example.com/vms/guide-vm"])
+        let entity = try emulator.runs.entity("guide-vm", of: "vm")
+        #expect(entity.properties["cpu"] == 4)
+        #expect(entity.properties["region"] == "eu-west-1")
+        let logs = try emulator.runs.logs(runID).map(\.message)
+        #expect(logs.contains("provisioning guide-vm"))
+    }
+}
