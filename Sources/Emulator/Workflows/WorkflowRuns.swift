@@ -6,13 +6,18 @@ import Synchronization
 public struct WorkflowNodeRun: Sendable, Equatable {
     /// `IN_PROGRESS` or `COMPLETED`.
     public enum Status: String, Sendable {
+        /// Started, or reported as still going.
         case inProgress = "IN_PROGRESS"
+        /// Reported done with a result; the node run is locked.
         case completed = "COMPLETED"
     }
     /// How a completed node ended.
     public enum Result: String, Sendable, CaseIterable {
+        /// The node did its work.
         case success = "SUCCESS"
+        /// The node failed.
         case failed = "FAILED"
+        /// The node was cancelled.
         case cancelled = "CANCELLED"
     }
 
