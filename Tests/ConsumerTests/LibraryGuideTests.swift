@@ -54,22 +54,22 @@ struct LibraryGuideTests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("README.md")
 
-    @Test("the README's snippet is this file's code, line for line")
-    func snippetMatchesTheCode() throws {
+    @Test("the README's snippets are this file's code, line for line", arguments: ["swift-guide", "swift-guide-test"])
+    func snippetMatchesTheCode(marker: String) throws {
         let readme = try String(contentsOf: Self.readme, encoding: .utf8)
-        let start = try #require(readme.range(of: "<!-- swift-guide -->\n```swift\n"))
+        let start = try #require(readme.range(of: "<!-- \(marker) -->\n```swift\n"))
         let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
         let snippet = readme[start.upperBound..<end.lowerBound].split(separator: "\n").map {
             $0.trimmingCharacters(in: .whitespaces)
         }
         let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
-        let guide = source.components(separatedBy: "// --- README: swift-guide ---\n")[1]
+        let tested = source.components(separatedBy: "// --- README: \(marker) ---\n")[1]
             .components(separatedBy: "// --- end ---")[0]
             .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         let code = snippet.filter { !$0.hasPrefix("import ") && !$0.hasPrefix("@main") }
-        #expect(code.count > 20)
+        #expect(code.count > 8)
         // Every README line appears here, in the same order (the README adds @main and imports).
-        var remaining = guide[...]
+        var remaining = tested[...]
         for line in code where !line.isEmpty {
             guard let index = remaining.firstIndex(of: line) else {
                 Issue.record("README line not in the tested code (or out of order): \(line)")
@@ -79,35 +79,30 @@ struct LibraryGuideTests {
         }
     }
 
-    @Test("the guide's backend, configured from the emulator's env file, finishes a run with its log, link and entity")
+    @Test("the guide's backend and test, as the README writes them, finish a run with its log, link and entity")
     func guideBackendFinishesARun() async throws {
+        // --- README: swift-guide-test ---
         var configuration = EmulatorConfiguration()
-        configuration.port = 0
-        configuration.orgID = "org_guide"
-        configuration.fixtures = try Fixtures.load(from: fixturesDirectory)
-        let emulator = try await PortEmulator.start(configuration: configuration, logger: quietLogger)
+        configuration.port = 0  // a free port
+        configuration.fixtures = try Fixtures.load(from: "fixtures")
+        let emulator = try await PortEmulator.start(configuration: configuration)
         defer { Task { await emulator.stop() } }
-        // Exactly what `port-emulator serve --env-file` writes, as the README says to use it.
-        var environment: [String: String] = [:]
-        for (key, value) in emulator.info.environment { environment[key] = value }
+        let environment = Dictionary(emulator.info.environment, uniquingKeysWith: { $1 })
         let backend = Task { try await runBackend(environment: environment) }
         defer { backend.cancel() }
-
-        let runID = try await EmulatorClientForTests(emulator: emulator).trigger(
-            "create_vm",
-            ["name": "guide-vm", "cpu": 4],
-            entity: nil
-        )
-        let finished = try await emulator.runs.wait(for: runID, timeout: .seconds(60)) { $0.isLocked }
+        let client = try EmulatorClient(url: emulator.info.apiBaseURL)
+        let run = try await client.trigger(action: "create_vm", inputs: ["name": "vm-1", "cpu": 2])
+        let finished = try await emulator.runs.wait(for: run["id"]!.stringValue!, timeout: .seconds(60)) { $0.isLocked }
+        #expect(finished.run.status == .success)
+        // --- end ---
+        let runID = try #require(run["id"]?.stringValue)
         #expect(finished.reached, "the run is still \(finished.run.status)")
-        let run = finished.run
-        #expect(run.status == .success)
-        #expect(run.summary == "guide-vm is up")
-        #expect(run.links == ["https://cloud.example.com/vms/guide-vm"])
-        let entity = try emulator.runs.entity("guide-vm", of: "vm")
-        #expect(entity.properties["cpu"] == 4)
+        #expect(finished.run.summary == "vm-1 is up")
+        #expect(finished.run.links == ["https://cloud.example.com/vms/vm-1"])
+        let entity = try emulator.runs.entity("vm-1", of: "vm")
+        #expect(entity.properties["cpu"] == 2)
         #expect(entity.properties["region"] == "eu-west-1")
         let logs = try emulator.runs.logs(runID).map(\.message)
-        #expect(logs.contains("provisioning guide-vm"))
+        #expect(logs.contains("provisioning vm-1"))
     }
 }
