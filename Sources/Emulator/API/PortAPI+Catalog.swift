@@ -11,8 +11,7 @@ extension PortAPI {
             list: { catalog.blueprints.map(\.json) },
             find: { (identifier) throws(PortError) in try catalog.blueprint(identifier).json },
             create: { (body, client) throws(PortError) in
-                try PortRequestSchemas.check(body, against: PortRequestSchemas.blueprint)
-                return try catalog.add(try Blueprint(definition: body), by: client).json
+                try catalog.add(try PortRequestSchemas.blueprint(from: body), by: client).json
             }
         )
         registerDefinitionRoutes(

@@ -12,13 +12,20 @@ enum PortRequestSchemas {
     static let document: JSONValue = (try? JSONValue.parse(Array(OpenAPIDocument.json.utf8))) ?? .null
 
     /// `POST /v1/blueprints`: Port's blueprint body.
-    static let blueprint = requestSchema("post", "/v1/blueprints")
+    static let blueprintSchema = requestSchema("post", "/v1/blueprints")
+
+    /// A blueprint body (from the API or a fixture file), checked against Port's schema, then read.
+    static func blueprint(from body: JSONValue) throws(PortError) -> Blueprint {
+        try check(body, against: blueprintSchema)
+        return try Blueprint(definition: body)
+    }
 
     /// The JSON request-body schema of an operation in the served document.
     static func requestSchema(_ method: String, _ path: String) -> JSONSchema {
-        let schema = document["paths"]?[path]?[method]?["requestBody"]?["content"]?["application/json"]?["schema"]
-        precondition(schema != nil, "the OpenAPI document has no request schema for \(method) \(path)")
-        return JSONSchema(schema ?? true, document: document)
+        guard
+            let schema = document["paths"]?[path]?[method]?["requestBody"]?["content"]?["application/json"]?["schema"]
+        else { preconditionFailure("the OpenAPI document has no request schema for \(method) \(path)") }
+        return JSONSchema(schema, document: document)
     }
 
     /// Throws 422 `invalid_request` naming the first fields of `body` that break `schema`.

@@ -26,8 +26,7 @@ public struct Fixtures: Sendable {
         }
         var fixtures = Fixtures()
         fixtures.blueprints = try definitions(in: directory + "/blueprints") { (value) throws(PortError) in
-            try PortRequestSchemas.check(value, against: PortRequestSchemas.blueprint)
-            return try Blueprint(definition: value)
+            try PortRequestSchemas.blueprint(from: value)
         }
         fixtures.actions = try definitions(in: directory + "/actions") { (value) throws(PortError) in
             try ActionDefinition(definition: value)
