@@ -24,6 +24,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         // `make docs`: DocC for the libraries (swift package generate-documentation).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -55,12 +59,28 @@ let package = Package(
         ),
         .target(name: "JQ", dependencies: ["CJQ"]),
 
+        // The Kafka front: a Kafka-protocol gateway before the embedded cluster (TLS, SCRAM,
+        // Port's ACLs, long-poll Fetch), in Swift on SwiftNIO.
+        .target(
+            name: "KafkaFront",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The product's libraries.
         .target(name: "PortContract", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "Emulator",
             dependencies: [
-                "Kafka", "HTTPServer", "JQ", "PortContract",
+                "Kafka", "KafkaFront", "HTTPServer", "JQ", "PortContract",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

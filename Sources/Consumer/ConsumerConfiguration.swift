@@ -32,9 +32,8 @@ public struct ConsumerConfiguration: Sendable {
     public var verifySignatures: Bool
     /// `PORT_CONSUMER_CHANGE_LOG` (default false): also consume `ORG_ID.change.log`.
     public var consumeChangeLog: Bool
-    /// `KAFKA_FETCH_WAIT_MAX_MS` (default 10): how long a fetch may wait for data. Port's
-    /// brokers answer as soon as data arrives; the emulator's embedded Kafka only after this
-    /// wait, so it is kept short.
+    /// `KAFKA_FETCH_WAIT_MAX_MS` (default 500, librdkafka's): how long a fetch may wait for
+    /// data. Port's brokers, and the emulator's Kafka front, answer as soon as data arrives.
     public var fetchWaitMaxMilliseconds: Int
 
     /// The invocations topic.
@@ -102,7 +101,7 @@ public struct ConsumerConfiguration: Sendable {
         deadLetterTopic = values["PORT_CONSUMER_DEAD_LETTER_TOPIC"].flatMap { $0.isEmpty ? nil : $0 }
         verifySignatures = (values["PORT_CONSUMER_VERIFY_SIGNATURES"] ?? "true").lowercased() != "false"
         consumeChangeLog = (values["PORT_CONSUMER_CHANGE_LOG"] ?? "false").lowercased() == "true"
-        let fetchWaitText = values["KAFKA_FETCH_WAIT_MAX_MS"] ?? "10"
+        let fetchWaitText = values["KAFKA_FETCH_WAIT_MAX_MS"] ?? "500"
         guard let fetchWait = Int(fetchWaitText), (0...300_000).contains(fetchWait) else {
             throw Problem(description: "KAFKA_FETCH_WAIT_MAX_MS '\(fetchWaitText)' is not a number from 0 to 300000")
         }

@@ -26,6 +26,8 @@ public struct EmulatorConfiguration: Sendable {
     public var publishTimeout: Duration = .seconds(30)
     /// `.secrets` of the payload-template context (`--secret NAME=VALUE`).
     public var secrets: [String: String] = [:]
+    /// The embedded Kafka's front: its users, TLS and ACLs (ignored with `externalKafka`).
+    public var kafkaFront = EmbeddedKafkaFrontSettings()
 
     /// Creates the default configuration.
     public init() {}
@@ -41,13 +43,17 @@ public struct EmulatorConfiguration: Sendable {
     /// The entity and run change-log topic.
     public var changeLogTopic: String { "\(orgID).change.log" }
 
-    /// The Kafka user `GET /v1/kafka-credentials` hands out.
+    /// The Kafka user `GET /v1/kafka-credentials` hands out: the external Kafka's SASL user,
+    /// or the SCRAM user of the embedded Kafka's SASL_SSL listeners.
     var kafkaCredentials: (username: String, password: String) {
         switch externalKafka?.security {
         case .saslPlaintext(let sasl)?, .saslTLS(let sasl, _)?: (sasl.username, sasl.password)
-        default: (orgID, "the-embedded-kafka-has-no-password")
+        default: (kafkaUsername, kafkaFront.password)
         }
     }
+
+    /// The customer's Kafka username on the embedded Kafka (default: the org id).
+    public var kafkaUsername: String { kafkaFront.username ?? orgID }
 
     /// Checks every field and returns one message per problem (empty when all is well).
     public func problems() -> [String] {
@@ -66,6 +72,7 @@ public struct EmulatorConfiguration: Sendable {
             }
             if externalKafka.bootstrapServers.isEmpty { problems.append("no Kafka bootstrap server given") }
         }
+        problems += kafkaFront.problems()
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
         if orgID.isEmpty || orgID.count > 200 || !orgID.allSatisfy(allowed.contains) {
             problems.append(
@@ -79,5 +86,42 @@ public struct EmulatorConfiguration: Sendable {
         guard let colon = text.lastIndex(of: ":"), colon != text.startIndex else { return false }
         guard let port = Int(text[text.index(after: colon)...]) else { return false }
         return (1...65535).contains(port)
+    }
+}
+
+/// How the embedded Kafka's front looks to clients: Port's SASL_SSL with SCRAM, Port's ACLs,
+/// and where its listeners are advertised.
+public struct EmbeddedKafkaFrontSettings: Sendable {
+    /// The customer's SCRAM username (default: the org id).
+    public var username: String?
+    /// The customer's SCRAM password (`--kafka-password`, or `KAFKA_PASSWORD`).
+    public var password = "emulator-kafka-password"
+    /// Port's ACLs on every listener; false lets any group, topic and produce through.
+    public var acls = true
+    /// The host Metadata answers give clients (`--kafka-advertised-host`); it is also in the
+    /// generated certificate's names.
+    public var advertisedHost = "127.0.0.1"
+    /// A PEM server certificate (chain) for the SASL_SSL listeners, instead of a generated one.
+    public var tlsCertificateFile: String?
+    /// The PEM private key of `tlsCertificateFile`.
+    public var tlsKeyFile: String?
+    /// Where the generated CA is written (default: a new file in the temporary directory);
+    /// with `tlsCertificateFile`, the CA file handed to clients (default: the certificate file).
+    public var caFile: String?
+
+    /// The defaults: SCRAM user = org id, a laptop password, ACLs on, a generated certificate.
+    public init() {}
+
+    func problems() -> [String] {
+        var problems: [String] = []
+        if (tlsCertificateFile == nil) != (tlsKeyFile == nil) {
+            problems.append("--kafka-tls-cert and --kafka-tls-key go together")
+        }
+        if password.isEmpty { problems.append("the Kafka password must not be empty") }
+        if let username, username.isEmpty || username.contains(",") || username.contains("=") {
+            problems.append("Kafka username '\(username)' must be non-empty, without ',' or '='")
+        }
+        if advertisedHost.isEmpty { problems.append("the advertised Kafka host must not be empty") }
+        return problems
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import KafkaFront
 import Logging
 
 /// An existing Kafka cluster the emulator publishes to instead of its embedded one.
@@ -21,7 +22,7 @@ public struct ExternalKafka: Sendable {
 /// The emulator's Kafka: the embedded mock cluster, or a connection to an external one.
 /// Either way the organization's topics exist once `start` returns.
 struct EmulatorKafka: Sendable {
-    /// The brokers consumers connect to, comma-separated.
+    /// The brokers consumers connect to, comma-separated (the front's plaintext listeners).
     let bootstrapServers: String
     /// `embedded` or `external`.
     let kind: String
@@ -29,12 +30,19 @@ struct EmulatorKafka: Sendable {
     let producer: KafkaProducer
     /// The embedded cluster, when there is one (fault injection reaches it).
     let cluster: EmbeddedKafkaCluster?
+    /// The front clients reach the embedded cluster through.
+    let front: EmbeddedFront?
 
-    static func start(_ configuration: EmulatorConfiguration, logger: Logger) async throws -> EmulatorKafka {
+    static func start(
+        _ configuration: EmulatorConfiguration,
+        recorder: CallRecorder,
+        logger: Logger
+    ) async throws -> EmulatorKafka {
         let topics = [configuration.runsTopic, configuration.changeLogTopic]
         guard let external = configuration.externalKafka else {
             let cluster = try EmbeddedKafkaCluster.start(brokers: configuration.brokers, logger: logger)
             let producer: KafkaProducer
+            let front: EmbeddedFront
             do {
                 for topic in topics { try cluster.createTopic(topic, partitions: configuration.partitions) }
                 producer = try makeProducer(
@@ -45,15 +53,27 @@ struct EmulatorKafka: Sendable {
                 )
                 // Fetching metadata now spares the first invocations librdkafka's wait for it.
                 _ = try await producer.topicPartitionCounts(timeout: .seconds(5))
+                do {
+                    front = try await EmbeddedFront.start(
+                        configuration,
+                        cluster: cluster,
+                        recorder: recorder,
+                        logger: logger
+                    )
+                } catch {
+                    await producer.close(timeout: .zero)
+                    throw error
+                }
             } catch {
                 cluster.shutdown()
                 throw error
             }
             return EmulatorKafka(
-                bootstrapServers: cluster.bootstrapServers,
+                bootstrapServers: front.plaintextBootstrap,
                 kind: "embedded",
                 producer: producer,
-                cluster: cluster
+                cluster: cluster,
+                front: front
             )
         }
         logger.info(
@@ -79,7 +99,8 @@ struct EmulatorKafka: Sendable {
             bootstrapServers: external.bootstrapServers.joined(separator: ","),
             kind: "external",
             producer: producer,
-            cluster: nil
+            cluster: nil,
+            front: nil
         )
     }
 
@@ -137,14 +158,16 @@ struct EmulatorKafka: Sendable {
         }
     }
 
-    /// Closes the producer and stops the embedded cluster.
+    /// Closes the front and the producer, then stops the embedded cluster.
     func stop() async {
+        await front?.stop()
         await producer.close(timeout: .seconds(5))
         await cluster?.stop()
     }
 
     /// Stops at once (start-up failed after Kafka was up).
     func shutdownNow() async {
+        await front?.stop()
         await producer.close(timeout: .zero)
         cluster?.shutdown()
     }

@@ -19,6 +19,19 @@ extension EmulatorInfo {
             ("KAFKA_BROKERS", kafkaBootstrapServers),
             ("KAFKA_CONSUMER_GROUP_ID", consumerGroupID),
         ]
+        if let kafkaSASLSSLBootstrapServers, let kafkaUsername, let kafkaPassword, let kafkaCALocation {
+            // The bootstrap above is the plaintext listener; these reach the SASL_SSL one as
+            // Port's brokers are reached (KAFKA_SECURITY_PROTOCOL=SASL_SSL and
+            // KAFKA_BROKERS=$KAFKA_SASL_SSL_BROKERS switch port-consumer over).
+            settings += [
+                ("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
+                ("KAFKA_SASL_SSL_BROKERS", kafkaSASLSSLBootstrapServers),
+                ("KAFKA_SASL_MECHANISM", kafkaSASLMechanism ?? "SCRAM-SHA-512"),
+                ("KAFKA_USERNAME", kafkaUsername),
+                ("KAFKA_PASSWORD", kafkaPassword),
+                ("KAFKA_SSL_CA_LOCATION", kafkaCALocation),
+            ]
+        }
         if kafka == "embedded" {
             settings += [
                 ("STREAMER_NAME", "KAFKA"),

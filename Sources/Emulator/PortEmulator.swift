@@ -27,12 +27,32 @@ public struct EmulatorInfo: Codable, Sendable, Equatable {
     public var clientID: String
     /// The client secret consumers authenticate with (a test credential, printed on purpose).
     public var clientSecret: String
+    /// The embedded Kafka's SASL_SSL listeners (SCRAM-SHA-512, as Port's brokers), `host:port`
+    /// comma-separated; nil with an external Kafka.
+    public var kafkaSASLSSLBootstrapServers: String?
+    /// The customer's Kafka username on the SASL_SSL listeners.
+    public var kafkaUsername: String?
+    /// Its password (a test credential, printed on purpose).
+    public var kafkaPassword: String?
+    /// The SASL mechanism of the SASL_SSL listeners: `SCRAM-SHA-512`.
+    public var kafkaSASLMechanism: String?
+    /// The PEM file of the CA that signed the SASL_SSL listeners' certificate.
+    public var kafkaCALocation: String?
+    /// Whether Port's Kafka ACLs are enforced on the embedded Kafka.
+    public var kafkaACLs: Bool?
 
     /// The line printed once the emulator is ready.
     public var readyLine: String {
-        "port-emulator ready: api=\(apiURL) kafka=\(kafkaBootstrapServers) org=\(orgID) "
+        var line =
+            "port-emulator ready: api=\(apiURL) kafka=\(kafkaBootstrapServers) org=\(orgID) "
             + "topics=\(runsTopic),\(changeLogTopic) partitions=\(partitions) "
             + "client_id=\(clientID) client_secret=\(clientSecret)"
+        if let kafkaSASLSSLBootstrapServers, let kafkaUsername, let kafkaPassword, let kafkaCALocation {
+            line +=
+                " kafka_sasl_ssl=\(kafkaSASLSSLBootstrapServers) kafka_user=\(kafkaUsername) "
+                + "kafka_password=\(kafkaPassword) kafka_ca=\(kafkaCALocation)"
+        }
+        return line
     }
 }
 
@@ -53,6 +73,11 @@ public final class PortEmulator: Sendable {
     public let workflowRuns: WorkflowRuns
     private let kafka: EmulatorKafka
     private let server: HTTPServer
+
+    /// The embedded cluster's own brokers, behind the front: for the package's tests and
+    /// benchmarks that must reach the mock directly (to measure the front, or to put
+    /// messages on a topic as Port would). Nil with an external Kafka.
+    package var internalKafkaBootstrapServers: String? { kafka.cluster?.bootstrapServers }
 
     private init(
         info: EmulatorInfo,
@@ -89,10 +114,10 @@ public final class PortEmulator: Sendable {
         } catch {
             throw EmulatorError(message: "fixtures: \(error.message)")
         }
-        let kafka = try await EmulatorKafka.start(configuration, logger: logger)
+        let recorder = CallRecorder()
+        let kafka = try await EmulatorKafka.start(configuration, recorder: recorder, logger: logger)
         let infoBox = InfoBox()
         let runs = RunStore()
-        let recorder = CallRecorder()
         let tokens = TokenStore(
             credentials: [
                 configuration.clientID: configuration.clientSecret,
@@ -174,7 +199,7 @@ public final class PortEmulator: Sendable {
             )
         }
         let base = server.baseURL
-        let info = EmulatorInfo(
+        var info = EmulatorInfo(
             apiURL: base + "/v1",
             apiBaseURL: base,
             kafkaBootstrapServers: kafka.bootstrapServers,
@@ -186,6 +211,14 @@ public final class PortEmulator: Sendable {
             clientID: configuration.clientID,
             clientSecret: configuration.clientSecret
         )
+        if let front = kafka.front {
+            info.kafkaSASLSSLBootstrapServers = front.saslSSLBootstrap
+            info.kafkaUsername = configuration.kafkaUsername
+            info.kafkaPassword = configuration.kafkaFront.password
+            info.kafkaSASLMechanism = "SCRAM-SHA-512"
+            info.kafkaCALocation = front.caFile
+            info.kafkaACLs = configuration.kafkaFront.acls
+        }
         infoBox.set(info)
         return PortEmulator(
             info: info,

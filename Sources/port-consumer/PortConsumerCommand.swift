@@ -20,7 +20,7 @@ struct PortConsumerCommand: AsyncParsableCommand {
             or the username), KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SSL_CA_LOCATION, \
             PORT_CONSUMER_HANDLERS, PORT_CONSUMER_CONCURRENCY (16), PORT_CONSUMER_DEAD_LETTER_TOPIC, \
             PORT_CONSUMER_VERIFY_SIGNATURES (true), PORT_CONSUMER_CHANGE_LOG (false: also consume \
-            ORG_ID.change.log for the handler file's changeLog handlers), KAFKA_FETCH_WAIT_MAX_MS (10), \
+            ORG_ID.change.log for the handler file's changeLog handlers), KAFKA_FETCH_WAIT_MAX_MS (500), \
             PORT_CONSUMER_METRICS_PORT \
             (serve Prometheus metrics at /metrics on it) and PORT_CONSUMER_METRICS_HOST (127.0.0.1).
 

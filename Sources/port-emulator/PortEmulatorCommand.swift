@@ -97,14 +97,55 @@ extension PortEmulatorCommand {
         @Option(name: .customLong("kafka-sasl-mechanism"), help: "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.")
         var kafkaSASLMechanism = "SCRAM-SHA-512"
 
-        @Option(name: .customLong("kafka-username"), help: "SASL username.")
+        @Option(
+            name: .customLong("kafka-username"),
+            help: ArgumentHelp(
+                "SASL username: of --kafka-bootstrap, or the customer's SCRAM user of the embedded Kafka.",
+                discussion: "Embedded default: the org id."
+            )
+        )
         var kafkaUsername: String?
 
         @Option(
             name: .customLong("kafka-password"),
-            help: "SASL password (or set KAFKA_PASSWORD, which keeps it out of the process list)."
+            help: ArgumentHelp(
+                "SASL password (or set KAFKA_PASSWORD, which keeps it out of the process list).",
+                discussion: "Embedded default: emulator-kafka-password."
+            )
         )
         var kafkaPassword: String?
+
+        @Option(
+            name: .customLong("kafka-acls"),
+            help:
+                "on: the embedded Kafka enforces Port's ACLs (groups ORG_ID.* or the username, read-only topics); off: anything goes."
+        )
+        var kafkaACLs = "on"
+
+        @Option(
+            name: .customLong("kafka-advertised-host"),
+            help: "The host the embedded Kafka's listeners announce to clients (and its certificate names)."
+        )
+        var kafkaAdvertisedHost = "127.0.0.1"
+
+        @Option(
+            name: .customLong("kafka-tls-cert"),
+            help:
+                "PEM server certificate (chain) for the embedded Kafka's SASL_SSL listeners, instead of a generated one."
+        )
+        var kafkaTLSCertificate: String?
+
+        @Option(name: .customLong("kafka-tls-key"), help: "PEM private key of --kafka-tls-cert.")
+        var kafkaTLSKey: String?
+
+        @Option(
+            name: .customLong("kafka-ca-file"),
+            help: ArgumentHelp(
+                "Where to write the generated CA of the SASL_SSL listeners (with --kafka-tls-cert: the CA to hand out).",
+                discussion: "Default: a new file in the temporary directory, removed on stop; the ready line names it."
+            )
+        )
+        var kafkaCAFile: String?
 
         @Option(
             name: .customLong("kafka-ca-location"),
@@ -171,11 +212,21 @@ extension PortEmulatorCommand {
         /// `--kafka-bootstrap` and its security options, or `nil` for the embedded Kafka.
         func externalKafka() throws -> ExternalKafka? {
             guard let kafkaBootstrap else {
-                let securityFlags = [kafkaUsername, kafkaPassword, kafkaCALocation, kafkaCertificateLocation]
+                let securityFlags = [kafkaCALocation, kafkaCertificateLocation, kafkaKeyLocation]
                 guard kafkaSecurityProtocol == "plaintext", securityFlags.allSatisfy({ $0 == nil }) else {
-                    throw ValidationError("the --kafka-* security options need --kafka-bootstrap")
+                    throw ValidationError(
+                        "--kafka-security-protocol and --kafka-*-location need --kafka-bootstrap "
+                            + "(the embedded Kafka serves both PLAINTEXT and SASL_SSL)"
+                    )
                 }
                 return nil
+            }
+            let frontFlags = [kafkaTLSCertificate, kafkaTLSKey, kafkaCAFile]
+            guard frontFlags.allSatisfy({ $0 == nil }), kafkaACLs == "on", kafkaAdvertisedHost == "127.0.0.1" else {
+                throw ValidationError(
+                    "--kafka-acls, --kafka-advertised-host, --kafka-tls-* and --kafka-ca-file are for the embedded "
+                        + "Kafka; with --kafka-bootstrap the real broker's own security and ACLs apply"
+                )
             }
             var settings = KafkaSecuritySettings()
             settings.securityProtocol = kafkaSecurityProtocol
@@ -238,6 +289,18 @@ extension PortEmulatorCommand {
             configuration.clientID = clientID
             configuration.clientSecret = clientSecret
             configuration.tokenTTL = DurationText.parse(tokenTTL) ?? configuration.tokenTTL
+            guard ["on", "off"].contains(kafkaACLs) else { throw ValidationError("--kafka-acls must be on or off") }
+            if configuration.externalKafka == nil {
+                configuration.kafkaFront.acls = kafkaACLs == "on"
+                configuration.kafkaFront.username = kafkaUsername
+                if let password = kafkaPassword ?? ProcessInfo.processInfo.environment["KAFKA_PASSWORD"] {
+                    configuration.kafkaFront.password = password
+                }
+                configuration.kafkaFront.advertisedHost = kafkaAdvertisedHost
+                configuration.kafkaFront.tlsCertificateFile = kafkaTLSCertificate
+                configuration.kafkaFront.tlsKeyFile = kafkaTLSKey
+                configuration.kafkaFront.caFile = kafkaCAFile
+            }
             return configuration
         }
 

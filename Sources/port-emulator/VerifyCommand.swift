@@ -79,6 +79,17 @@ extension PortEmulatorCommand {
         @Option(name: .customLong("log-level"), help: "The emulator's own log level (stderr).")
         var logLevel = "error"
 
+        @Option(
+            name: .customLong("kafka-security"),
+            help: ArgumentHelp(
+                "plaintext, or sasl_ssl: the consumer gets only Port's production settings.",
+                discussion: "sasl_ssl: KAFKA_BROKERS is the SASL_SSL listeners, KAFKA_SECURITY_PROTOCOL=SASL_SSL, "
+                    + "KAFKA_USERNAME/KAFKA_PASSWORD (SCRAM-SHA-512), KAFKA_SSL_CA_LOCATION and SSL_CERT_FILE; "
+                    + "no plaintext address; port-agent in production mode."
+            )
+        )
+        var kafkaSecurity = "plaintext"
+
         @Argument(parsing: .postTerminator, help: "The consumer's command line, after --.")
         var command: [String] = []
 
@@ -88,6 +99,9 @@ extension PortEmulatorCommand {
             }
             if against != nil && !command.isEmpty {
                 throw ValidationError("--against verifies a consumer already running: give no command with it")
+            }
+            guard Verifier.KafkaSecurityMode(rawValue: kafkaSecurity) != nil else {
+                throw ValidationError("--kafka-security must be plaintext or sasl_ssl (got \(kafkaSecurity))")
             }
             for (name, value) in [("--startup-timeout", startupTimeout), ("--settle", settle)]
             where DurationText.parse(value) == nil {
@@ -147,6 +161,7 @@ extension PortEmulatorCommand {
             options.settle = DurationText.parse(settle)!
             options.consumerLogPath = consumerLog
             options.maxRestarts = maxRestarts
+            options.kafkaSecurity = Verifier.KafkaSecurityMode(rawValue: kafkaSecurity) ?? .plaintext
             return options
         }
     }

@@ -15,6 +15,10 @@ let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 struct ConsumerHarness {
     let emulator: PortEmulator
 
+    /// The embedded brokers behind the Kafka front: where the tests write as Port would
+    /// (Port's ACLs refuse the customer's produce through the front).
+    var internalBootstrap: String { emulator.internalKafkaBootstrapServers ?? emulator.info.kafkaBootstrapServers }
+
     static func start(configure: (inout EmulatorConfiguration) -> Void = { _ in }) async throws -> ConsumerHarness {
         var configuration = EmulatorConfiguration()
         configuration.port = 0
@@ -62,9 +66,11 @@ struct ConsumerHarness {
         settings.changeLogTopic = changeHandlers.isEmpty ? nil : emulator.info.changeLogTopic
         return PortConsumer(
             consumer: try KafkaConsumer.make(configuration: configuration, logger: quietLogger),
+            // Port's ACLs give the customer no Write: a dead-letter topic lives on a Kafka the
+            // customer may write to, here the brokers behind the front.
             deadLetters: try deadLetterTopic.map { _ in
                 try KafkaProducer.make(
-                    configuration: KafkaProducerConfiguration(bootstrapServers: [emulator.info.kafkaBootstrapServers]),
+                    configuration: KafkaProducerConfiguration(bootstrapServers: [internalBootstrap]),
                     logger: quietLogger
                 )
             },
@@ -205,7 +211,7 @@ struct ConsumerIntegrationTests {
 
         // Poison on the topic, then an action nobody handles: both are dealt with, in order.
         let producer = try KafkaProducer.make(
-            configuration: KafkaProducerConfiguration(bootstrapServers: [harness.emulator.info.kafkaBootstrapServers]),
+            configuration: KafkaProducerConfiguration(bootstrapServers: [harness.internalBootstrap]),
             logger: quietLogger
         )
         try await producer.send(
@@ -376,7 +382,7 @@ struct ConsumerEdgeTests {
         #expect(logs.last?.contains("timed out after 0.5 seconds and was killed") == true, "\(logs)")
 
         let producer = try KafkaProducer.make(
-            configuration: KafkaProducerConfiguration(bootstrapServers: [harness.emulator.info.kafkaBootstrapServers]),
+            configuration: KafkaProducerConfiguration(bootstrapServers: [harness.internalBootstrap]),
             logger: quietLogger
         )
         try await producer.send(
@@ -384,7 +390,7 @@ struct ConsumerEdgeTests {
         )
         await producer.close()
         var reader = KafkaConsumerConfiguration(
-            bootstrapServers: [harness.emulator.info.kafkaBootstrapServers],
+            bootstrapServers: [harness.internalBootstrap],
             groupID: "reader"
         )
         reader.additionalProperties = ["fetch.wait.max.ms": "10"]

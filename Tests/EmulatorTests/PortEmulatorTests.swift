@@ -33,8 +33,11 @@ struct PortEmulatorTests {
         #expect(health.status == 200)
         #expect(health.bodyString == #"{"ok":true}"#)
 
+        // Port's ACLs refuse a customer's produce: write as Port does, to the brokers behind the front.
         var producerConfiguration = KafkaProducerConfiguration(
-            bootstrapServers: decoded.kafkaBootstrapServers.split(separator: ",").map(String.init)
+            bootstrapServers: try #require(emulator.internalKafkaBootstrapServers).split(separator: ",").map(
+                String.init
+            )
         )
         producerConfiguration.messageTimeout = .seconds(3)
         let producer = try KafkaProducer.make(configuration: producerConfiguration, logger: quietLogger)

@@ -39,9 +39,20 @@ public final class Verifier: Sendable {
         public var orgID = "org_emulator"
         /// Extra environment for the consumer.
         public var environment: [String: String] = [:]
+        /// How the consumer reaches Kafka: `.plaintext`, or `.saslSSL` with only the
+        /// production settings (SASL_SSL brokers, SCRAM user, CA).
+        public var kafkaSecurity = KafkaSecurityMode.plaintext
 
         /// Options for these scenarios.
         public init(scenarios: [Scenario]) { self.scenarios = scenarios }
+    }
+
+    /// How `verify` connects the consumer under test to Kafka.
+    public enum KafkaSecurityMode: String, Sendable, CaseIterable {
+        /// The plaintext listeners (the default bootstrap).
+        case plaintext
+        /// Port's production settings only: SASL_SSL with SCRAM-SHA-512 and the CA.
+        case saslSSL = "sasl_ssl"
     }
 
     private struct State {
@@ -100,7 +111,9 @@ public final class Verifier: Sendable {
         let info = emulator.info
         let consumer = ConsumerProcess(
             command: options.consumerCommand,
-            environment: Self.consumerEnvironment(info).merging(options.environment) { $1 },
+            environment: Self.consumerEnvironment(info, security: options.kafkaSecurity).merging(options.environment) {
+                $1
+            },
             logPath: options.consumerLogPath
         )
         report.consumer = options.consumerCommand.joined(separator: " ")
@@ -135,10 +148,28 @@ public final class Verifier: Sendable {
 
     /// The consumer's environment: the emulator's settings (`EmulatorInfo.environment`:
     /// under the names port-consumer reads, and under port-agent's).
-    public static func consumerEnvironment(_ info: EmulatorInfo) -> [String: String] {
+    ///
+    /// With `.saslSSL` the consumer gets only what a Port customer has: `KAFKA_BROKERS` is
+    /// the SASL_SSL listeners, `KAFKA_SECURITY_PROTOCOL=SASL_SSL` with the SCRAM user and
+    /// the CA; no plaintext address is left in it, and port-agent is in its production mode
+    /// (`USING_LOCAL_PORT_INSTANCE=False`: it asks `GET /v1/kafka-credentials`), with
+    /// `SSL_CERT_FILE` naming the CA for clients that read only the system's trust store.
+    public static func consumerEnvironment(
+        _ info: EmulatorInfo,
+        security: KafkaSecurityMode = .plaintext
+    ) -> [String: String] {
         var environment = Dictionary(info.environment, uniquingKeysWith: { $1 })
-        // The embedded Kafka answers a fetch only after the wait: keep it short.
-        environment["KAFKA_FETCH_WAIT_MAX_MS"] = "10"
+        if security == .saslSSL, let brokers = info.kafkaSASLSSLBootstrapServers, let ca = info.kafkaCALocation {
+            environment["KAFKA_BROKERS"] = brokers
+            environment["KAFKA_SECURITY_PROTOCOL"] = "SASL_SSL"
+            environment["KAFKA_CONSUMER_SECURITY_PROTOCOL"] = "SASL_SSL"
+            environment["KAFKA_CONSUMER_AUTHENTICATION_MECHANISM"] = info.kafkaSASLMechanism ?? "SCRAM-SHA-512"
+            environment["USING_LOCAL_PORT_INSTANCE"] = "False"
+            environment["SSL_CERT_FILE"] = ca
+            for key in ["KAFKA_SASL_SSL_BROKERS", "KAFKA_CONSUMER_BOOTSTRAP_SERVERS", "KAFKA_CONSUMER_BROKERS"] {
+                environment[key] = nil
+            }
+        }
         return environment
     }
 

@@ -1,0 +1,130 @@
+import Foundation
+import Kafka
+import KafkaFront
+import Logging
+
+/// The embedded cluster's front as the emulator runs it: a plaintext and a SASL_SSL
+/// listener per broker, the customer's SCRAM user, Port's ACLs with each refusal recorded
+/// as a violation, and the CA written to a file for clients.
+struct EmbeddedFront: Sendable {
+    let front: KafkaFront
+    /// The plaintext listeners, comma-separated: the default bootstrap.
+    let plaintextBootstrap: String
+    /// The SASL_SSL listeners, comma-separated.
+    let saslSSLBootstrap: String
+    /// The PEM file of the CA that signed the SASL_SSL listeners' certificate.
+    let caFile: String
+    /// A CA file the emulator wrote and removes at stop.
+    private let ownedCAFile: String?
+
+    static func start(
+        _ configuration: EmulatorConfiguration,
+        cluster: EmbeddedKafkaCluster,
+        recorder: CallRecorder,
+        logger: Logger
+    ) async throws -> EmbeddedFront {
+        let settings = configuration.kafkaFront
+        let identity = try tlsIdentity(settings)
+        var ownedCAFile: String?
+        let caFile: String
+        if let certificate = settings.tlsCertificateFile {
+            caFile = settings.caFile ?? certificate
+        } else {
+            caFile = try settings.caFile ?? temporaryCAPath()
+            do {
+                try Data(identity.caPEM.utf8).write(to: URL(fileURLWithPath: caFile), options: .atomic)
+            } catch {
+                throw EmulatorError(message: "cannot write the Kafka CA to \(caFile): \(error.localizedDescription)")
+            }
+            ownedCAFile = caFile
+        }
+        let username = configuration.kafkaUsername
+        var front = KafkaFrontConfiguration(
+            upstreamBootstrap: cluster.bootstrapServerList,
+            plaintextPrincipal: username,
+            acl: KafkaACL(
+                enabled: settings.acls,
+                orgID: configuration.orgID,
+                readableTopics: [configuration.runsTopic, configuration.changeLogTopic]
+            )
+        )
+        front.host = configuration.host
+        front.advertisedHost = settings.advertisedHost
+        front.tls = identity
+        // Port's brokers take SCRAM-SHA-512; the customer's user has that credential only.
+        front.users = [username: [.sha512: ScramCredential(mechanism: .sha512, password: settings.password)]]
+        front.onRefusal = { refusal in recorder.record(Violation(refusal)) }
+        let started: KafkaFront
+        do {
+            started = try await KafkaFront.start(configuration: front, logger: logger)
+        } catch {
+            if let ownedCAFile { try? FileManager.default.removeItem(atPath: ownedCAFile) }
+            throw EmulatorError(message: "the Kafka front did not start: \(error)")
+        }
+        return EmbeddedFront(
+            front: started,
+            plaintextBootstrap: started.bootstrapServers(.plaintext).joined(separator: ","),
+            saslSSLBootstrap: started.bootstrapServers(.saslSSL).joined(separator: ","),
+            caFile: caFile,
+            ownedCAFile: ownedCAFile
+        )
+    }
+
+    func stop() async {
+        await front.stop()
+        guard let ownedCAFile else { return }
+        try? FileManager.default.removeItem(atPath: ownedCAFile)
+        let directory = (ownedCAFile as NSString).deletingLastPathComponent
+        if (directory as NSString).lastPathComponent.hasPrefix("port-emulator-") {
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    private static func tlsIdentity(_ settings: EmbeddedKafkaFrontSettings) throws -> FrontTLSIdentity {
+        guard let certificateFile = settings.tlsCertificateFile, let keyFile = settings.tlsKeyFile else {
+            return try FrontTLSIdentity.generate(hosts: [settings.advertisedHost])
+        }
+        func read(_ path: String, _ what: String) throws -> String {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw EmulatorError(message: "cannot read the Kafka TLS \(what) \(path)")
+            }
+            return text
+        }
+        let chain = try read(certificateFile, "certificate")
+        let caText = try settings.caFile.map { try read($0, "CA") } ?? chain
+        return FrontTLSIdentity(certificateChainPEM: chain, privateKeyPEM: try read(keyFile, "key"), caPEM: caText)
+    }
+
+    private static func temporaryCAPath() throws -> String {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent(
+                "port-emulator-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+            )
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw EmulatorError(
+                message: "cannot create \(directory.path) for the Kafka CA: \(error.localizedDescription)"
+            )
+        }
+        return directory.appendingPathComponent("kafka-ca.pem").path
+    }
+}
+
+extension Violation {
+    /// A request the Kafka front refused under Port's ACLs: method `KAFKA`, the API and
+    /// resource as the path, Kafka's error code as the status.
+    init(_ refusal: KafkaRefusal) {
+        self.init(
+            time: Date(),
+            clientID: refusal.principal,
+            method: "KAFKA",
+            path: "\(refusal.api) \(refusal.resource)",
+            runID: nil,
+            status: Int(refusal.errorCode),
+            code: refusal.errorName,
+            rule: refusal.rule,
+            message: refusal.message
+        )
+    }
+}

@@ -1,0 +1,73 @@
+import Logging
+import NIOCore
+
+/// A reason the front closes a client's connection: logged once, never sent.
+struct ConnectionRefusal: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// One client connection: requests are read in order, forwarded or answered, and the
+/// answers written back in the order the requests came, while Fetch long-polls run as
+/// child tasks.
+struct FrontConnection {
+    let front: KafkaFront
+    let listener: KafkaFront.Listener
+
+    func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        let remote = connection.channel.remoteAddress?.description ?? "unknown"
+        var session = FrontSession(front: front, listener: listener, eventLoop: connection.channel.eventLoop)
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                let (answers, queue) = AsyncStream.makeStream(of: EventLoopFuture<ByteBuffer?>.self)
+                defer { queue.finish() }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    let channel = connection.channel
+                    group.addTask {
+                        do {
+                            for await answer in answers {
+                                if let frame = try await answer.get() { try await outbound.write(frame) }
+                            }
+                        } catch {
+                            channel.close(promise: nil)
+                            throw error
+                        }
+                    }
+                    for try await frame in inbound {
+                        let more = try await session.handle(frame, group: &group) { queue.yield($0) }
+                        if !more { break }
+                    }
+                    queue.finish()
+                    try await group.waitForAll()
+                }
+            }
+        } catch let refusal as ConnectionRefusal {
+            front.logger.warning(
+                "Kafka connection closed",
+                metadata: ["client": "\(remote)", "listener": "\(listener.kind.rawValue)", "reason": "\(refusal)"]
+            )
+        } catch let refusal as KafkaFrameDecoder.Refusal {
+            front.logger.warning(
+                "Kafka connection closed",
+                metadata: ["client": "\(remote)", "listener": "\(listener.kind.rawValue)", "reason": "\(refusal)"]
+            )
+        } catch let error as KafkaWireError {
+            front.logger.warning(
+                "Kafka connection closed: a request that does not parse",
+                metadata: ["client": "\(remote)", "listener": "\(listener.kind.rawValue)", "reason": "\(error)"]
+            )
+        } catch {
+            front.logger.debug(
+                "Kafka connection ended",
+                metadata: ["client": "\(remote)", "listener": "\(listener.kind.rawValue)", "error": "\(error)"]
+            )
+        }
+        if let reason = session.closeReason {
+            front.logger.warning(
+                "Kafka connection closed",
+                metadata: ["client": "\(remote)", "listener": "\(listener.kind.rawValue)", "reason": "\(reason)"]
+            )
+        }
+        session.upstream?.close()
+    }
+}

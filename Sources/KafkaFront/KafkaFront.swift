@@ -1,0 +1,298 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Synchronization
+
+/// How clients reach the front: `PLAINTEXT`, or `SASL_SSL` (TLS, then SCRAM).
+package enum FrontListenerKind: String, Sendable, CaseIterable {
+    case plaintext = "PLAINTEXT"
+    case saslSSL = "SASL_SSL"
+}
+
+/// What the front needs to know.
+package struct KafkaFrontConfiguration: Sendable {
+    /// The mock cluster's brokers (`host:port`), any of them: the front asks it for the rest.
+    package var upstreamBootstrap: [String]
+    /// The address the listeners bind.
+    package var host = "127.0.0.1"
+    /// The host Metadata and FindCoordinator answers give clients.
+    package var advertisedHost = "127.0.0.1"
+    /// The TLS identity of the SASL_SSL listeners; nil opens no SASL_SSL listener.
+    package var tls: FrontTLSIdentity?
+    /// SCRAM users: each user's credentials, one per mechanism it may use.
+    package var users: [String: [ScramMechanism: ScramCredential]] = [:]
+    /// The mechanisms the SASL_SSL listeners offer.
+    package var mechanisms: [ScramMechanism] = [.sha512, .sha256]
+    /// The principal of plaintext connections (the customer's username).
+    package var plaintextPrincipal: String
+    /// Port's ACLs.
+    package var acl: KafkaACL
+    /// Frames over this size close the connection (Kafka's `socket.request.max.bytes`).
+    package var maximumFrameSize = 100 * 1024 * 1024
+    /// How long each Fetch forwarded to the mock may wait: the long poll's granularity.
+    package var fetchPollInterval: Duration = .milliseconds(5)
+    /// Told of each refusal under the ACLs (once per connection and resource).
+    package var onRefusal: @Sendable (KafkaRefusal) -> Void = { _ in }
+
+    package init(upstreamBootstrap: [String], plaintextPrincipal: String, acl: KafkaACL) {
+        self.upstreamBootstrap = upstreamBootstrap
+        self.plaintextPrincipal = plaintextPrincipal
+        self.acl = acl
+    }
+}
+
+/// The only door clients use to the embedded Kafka: a Kafka-protocol gateway with one
+/// listener per mock broker and security mode. It forwards requests byte for byte, answers
+/// ApiVersions and SASL itself, rewrites broker addresses, enforces Port's ACLs, and
+/// long-polls Fetch like a real broker.
+package final class KafkaFront: Sendable {
+    /// A bound listener: which broker it fronts, its kind and port.
+    package struct Listener: Sendable {
+        package let nodeID: Int32
+        package let kind: FrontListenerKind
+        package let port: Int
+        let upstream: (host: String, port: Int)
+        let channel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+    }
+
+    package let listeners: [Listener]
+    let configuration: KafkaFrontConfiguration
+    let apiVersions: [KafkaAPIVersionRange]
+    let addresses: [FrontListenerKind: [Int32: KafkaBrokerAddress]]
+    let group: any EventLoopGroup
+    let logger: Logger
+    private let sslContext: NIOSSLContext?
+    private let running = Mutex<Task<Void, Never>?>(nil)
+
+    private init(
+        listeners: [Listener],
+        configuration: KafkaFrontConfiguration,
+        apiVersions: [KafkaAPIVersionRange],
+        group: any EventLoopGroup,
+        sslContext: NIOSSLContext?,
+        logger: Logger
+    ) {
+        self.listeners = listeners
+        self.configuration = configuration
+        self.apiVersions = apiVersions
+        self.group = group
+        self.sslContext = sslContext
+        self.logger = logger
+        var addresses: [FrontListenerKind: [Int32: KafkaBrokerAddress]] = [:]
+        for listener in listeners {
+            addresses[listener.kind, default: [:]][listener.nodeID] = KafkaBrokerAddress(
+                host: configuration.advertisedHost,
+                port: Int32(listener.port)
+            )
+        }
+        self.addresses = addresses
+    }
+
+    /// The `host:port` list of one kind of listener, as `bootstrap.servers`.
+    package func bootstrapServers(_ kind: FrontListenerKind) -> [String] {
+        listeners.filter { $0.kind == kind }.sorted { $0.nodeID < $1.nodeID }.map {
+            "\(configuration.advertisedHost):\($0.port)"
+        }
+    }
+
+    /// Asks the mock cluster for its brokers and API versions, binds the listeners and
+    /// starts serving them.
+    package static func start(
+        configuration: KafkaFrontConfiguration,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) async throws -> KafkaFront {
+        let discovery = try await FrontDiscovery.discover(configuration: configuration, group: group)
+        let sslContext = try configuration.tls.map { identity in
+            let configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(identity.certificateChainPEM.utf8)).map {
+                    .certificate($0)
+                },
+                privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(identity.privateKeyPEM.utf8), format: .pem))
+            )
+            return try NIOSSLContext(configuration: configuration)
+        }
+        var kinds: [FrontListenerKind] = [.plaintext]
+        if sslContext != nil { kinds.append(.saslSSL) }
+        var listeners: [Listener] = []
+        do {
+            for (nodeID, upstream) in discovery.brokers.sorted(by: { $0.key < $1.key }) {
+                for kind in kinds {
+                    let tls = kind == .saslSSL ? sslContext : nil
+                    let channel = try await bind(
+                        host: configuration.host,
+                        tls: tls,
+                        maximumFrameSize: configuration.maximumFrameSize,
+                        group: group
+                    )
+                    listeners.append(
+                        Listener(
+                            nodeID: nodeID,
+                            kind: kind,
+                            port: channel.channel.localAddress?.port ?? 0,
+                            upstream: upstream,
+                            channel: channel
+                        )
+                    )
+                }
+            }
+        } catch {
+            for listener in listeners { try? await listener.channel.channel.close() }
+            throw error
+        }
+        let front = KafkaFront(
+            listeners: listeners,
+            configuration: configuration,
+            apiVersions: discovery.apiVersions,
+            group: group,
+            sslContext: sslContext,
+            logger: logger
+        )
+        front.running.withLock { $0 = Task { await front.serve() } }
+        return front
+    }
+
+    private static func bind(
+        host: String,
+        tls: NIOSSLContext?,
+        maximumFrameSize: Int,
+        group: any EventLoopGroup
+    ) async throws -> NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never> {
+        try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: host, port: 0) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(KafkaFrameDecoder(maximumFrameSize: maximumFrameSize))
+                    )
+                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(KafkaFrameEncoder()))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
+    /// Serves every listener until `stop`.
+    private func serve() async {
+        await withDiscardingTaskGroup { group in
+            for listener in listeners {
+                group.addTask {
+                    do {
+                        try await listener.channel.executeThenClose { connections in
+                            try await withThrowingDiscardingTaskGroup { connectionGroup in
+                                for try await connection in connections {
+                                    connectionGroup.addTask {
+                                        await FrontConnection(front: self, listener: listener).serve(connection)
+                                    }
+                                }
+                            }
+                        }
+                    } catch {
+                        if !Task.isCancelled {
+                            self.logger.warning(
+                                "Kafka front listener stopped",
+                                metadata: ["port": "\(listener.port)", "error": "\(error)"]
+                            )
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Closes the listeners and every connection, and waits until they are closed.
+    package func stop() async {
+        let task = running.withLock { task in
+            defer { task = nil }
+            return task
+        }
+        task?.cancel()
+        for listener in listeners { listener.channel.channel.close(promise: nil) }
+        await task?.value
+    }
+}
+
+/// What the front learns from the mock cluster before it opens its listeners.
+enum FrontDiscovery {
+    struct Result {
+        var brokers: [Int32: (host: String, port: Int)]
+        var apiVersions: [KafkaAPIVersionRange]
+    }
+
+    /// The versions the front parses, per API; APIs it forwards without reading keep the
+    /// mock's range, and the SASL APIs are the front's own.
+    static let parsedVersions: [Int16: ClosedRange<Int16>] = [
+        KafkaAPI.produce: 0...7, KafkaAPI.fetch: 0...11, KafkaAPI.listOffsets: 0...5, KafkaAPI.metadata: 0...2,
+        KafkaAPI.offsetCommit: 0...7, KafkaAPI.offsetFetch: 0...5, KafkaAPI.findCoordinator: 0...2,
+        KafkaAPI.joinGroup: 0...5, KafkaAPI.heartbeat: 0...3, KafkaAPI.leaveGroup: 0...1, KafkaAPI.syncGroup: 0...3,
+        KafkaAPI.apiVersions: 0...3, KafkaAPI.initProducerID: 0...4,
+    ]
+
+    static func discover(configuration: KafkaFrontConfiguration, group: any EventLoopGroup) async throws -> Result {
+        guard let first = configuration.upstreamBootstrap.first, let (host, port) = splitHostPort(first) else {
+            throw KafkaWireError("no embedded broker address to front")
+        }
+        let connection = try await UpstreamConnection.connect(
+            host: host,
+            port: port,
+            group: group,
+            maximumFrameSize: configuration.maximumFrameSize
+        )
+        defer { connection.close() }
+        guard
+            let versionsFrame = try await connection.send(HandshakeMessages.apiVersionsRequest(correlationID: 1)).get()
+        else { throw KafkaWireError("no ApiVersions answer from the embedded broker") }
+        let mock = try HandshakeMessages.parseAPIVersions(
+            KafkaResponse(frame: versionsFrame, flexibleHeader: false).body
+        )
+
+        var metadata = ByteBuffer()
+        metadata.writeInteger(KafkaAPI.metadata)
+        metadata.writeInteger(Int16(1))
+        metadata.writeInteger(Int32(2))
+        metadata.writeKafkaString("kafka-front")
+        var noTopics = MetadataMessages.requestBody(topics: [])
+        metadata.writeBuffer(&noTopics)
+        guard let metadataFrame = try await connection.send(metadata).get() else {
+            throw KafkaWireError("no Metadata answer from the embedded broker")
+        }
+        var reader = try KafkaResponse(frame: metadataFrame, flexibleHeader: false).body
+        var brokers: [Int32: (host: String, port: Int)] = [:]
+        for _ in 0..<(try reader.kafkaArrayCount(minimumElementSize: 10) ?? 0) {
+            let nodeID = try reader.kafkaInt32()
+            let host = try reader.kafkaString()
+            let port = try reader.kafkaInt32()
+            _ = try reader.kafkaNullableString()
+            brokers[nodeID] = (host, Int(port))
+        }
+        guard !brokers.isEmpty else { throw KafkaWireError("the embedded cluster listed no brokers") }
+        return Result(brokers: brokers, apiVersions: advertised(mock: mock))
+    }
+
+    /// The ApiVersions table clients see: the mock's APIs capped at what the front parses,
+    /// and SaslHandshake v0–v1 and SaslAuthenticate v0–v2.
+    static func advertised(mock: [KafkaAPIVersionRange]) -> [KafkaAPIVersionRange] {
+        var table: [KafkaAPIVersionRange] = []
+        for var range in mock where range.apiKey != KafkaAPI.saslHandshake && range.apiKey != KafkaAPI.saslAuthenticate
+        {
+            if let parsed = parsedVersions[range.apiKey] {
+                range.minVersion = max(range.minVersion, parsed.lowerBound)
+                range.maxVersion = min(range.maxVersion, parsed.upperBound)
+                if range.apiKey == KafkaAPI.apiVersions { range.maxVersion = parsed.upperBound }
+                guard range.minVersion <= range.maxVersion else { continue }
+            }
+            table.append(range)
+        }
+        table.append(KafkaAPIVersionRange(apiKey: KafkaAPI.saslHandshake, minVersion: 0, maxVersion: 1))
+        table.append(KafkaAPIVersionRange(apiKey: KafkaAPI.saslAuthenticate, minVersion: 0, maxVersion: 2))
+        return table.sorted { $0.apiKey < $1.apiKey }
+    }
+
+    static func splitHostPort(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else { return nil }
+        return (String(text[..<colon]), port)
+    }
+}
