@@ -150,6 +150,18 @@ let package = Package(
             dependencies: ["HTTPServer", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "JQTests", dependencies: ["JQ"]),
+        .testTarget(
+            name: "KafkaFrontTests",
+            dependencies: [
+                "KafkaFront", "Kafka", "Emulator", "PortContract", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Clients"]
+        ),
         .testTarget(name: "PortContractTests", dependencies: ["PortContract"]),
         .testTarget(
             name: "EmulatorTests",

@@ -48,10 +48,10 @@ package struct ScramCredential: Sendable {
     let storedKey: [UInt8]
     let serverKey: [UInt8]
 
-    /// Derives the credential from a password, with a random 16-byte salt.
-    package init(mechanism: ScramMechanism, password: String, iterations: Int = 4096) {
+    /// Derives the credential from a password, with a random 16-byte salt unless `salt` is given.
+    package init(mechanism: ScramMechanism, password: String, salt: [UInt8]? = nil, iterations: Int = 4096) {
         var generator = SystemRandomNumberGenerator()
-        let salt = (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let salt = salt ?? (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         self.mechanism = mechanism
         self.salt = salt
         self.iterations = iterations
@@ -88,11 +88,18 @@ package struct ScramServerExchange: Sendable {
 
     package let mechanism: ScramMechanism
     private let lookup: @Sendable (String, ScramMechanism) -> ScramCredential?
+    private let serverNonce: @Sendable () -> String
     private var state = State.awaitingClientFirst
 
-    /// An exchange for `mechanism`; `lookup` finds a user's credential for a mechanism.
-    package init(mechanism: ScramMechanism, lookup: @escaping @Sendable (String, ScramMechanism) -> ScramCredential?) {
+    /// An exchange for `mechanism`; `lookup` finds a user's credential for a mechanism, and
+    /// `serverNonce` makes the server's part of the nonce (random unless given, for tests).
+    package init(
+        mechanism: ScramMechanism,
+        serverNonce: @escaping @Sendable () -> String = ScramServerExchange.randomNonce,
+        lookup: @escaping @Sendable (String, ScramMechanism) -> ScramCredential?
+    ) {
         self.mechanism = mechanism
+        self.serverNonce = serverNonce
         self.lookup = lookup
     }
 
@@ -140,7 +147,7 @@ package struct ScramServerExchange: Sendable {
         guard let credential = lookup(user, mechanism) else {
             return .failure(reason: "unknown user '\(user)' for \(mechanism.rawValue)")
         }
-        let nonce = clientNonce + Self.randomNonce()
+        let nonce = clientNonce + serverNonce()
         let serverFirst = "r=\(nonce),s=\(Data(credential.salt).base64EncodedString()),i=\(credential.iterations)"
         state = .awaitingClientFinal(
             user: user,
@@ -200,7 +207,8 @@ package struct ScramServerExchange: Sendable {
         return result
     }
 
-    private static func randomNonce() -> String {
+    /// 18 random bytes in base64 (24 characters, no padding, no comma).
+    package static func randomNonce() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<18).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         return Data(bytes).base64EncodedString()

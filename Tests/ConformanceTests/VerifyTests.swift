@@ -45,6 +45,29 @@ struct VerifyTests {
     }
 
     @Test(
+        "verify --kafka-security sasl_ssl: port-consumer passes every shipped scenario with Port's production settings only"
+    )
+    func portConsumerOverSASLSSL() async throws {
+        let directory = try Repository.temporaryDirectory()
+        let (status, output) = try await runExecutable(
+            Repository.binaries + "/port-emulator",
+            [
+                "verify", "--kafka-security", "sasl_ssl", "--fixtures", Repository.fixtures, "--scenarios",
+                Repository.scenarios, "--consumer-log", directory + "/consumer.log",
+                "--", Repository.binaries + "/port-consumer", "--handlers", Repository.handlers,
+            ]
+        )
+        let shipped = try FileManager.default.contentsOfDirectory(atPath: Repository.scenarios)
+            .filter { $0.hasSuffix(".json") }.count
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("\(shipped) of \(shipped) scenarios passed"), "\(output)")
+        // port-consumer logs its settings at start: the SCRAM user, and brokers that are the
+        // SASL_SSL listeners (the plaintext ones are not in its environment at all).
+        let log = try String(contentsOfFile: directory + "/consumer.log", encoding: .utf8)
+        #expect(log.contains("kafka_user=org_emulator"), "\(log.prefix(2000))")
+    }
+
+    @Test(
         "port-consumer passes every shipped scenario while a chaos profile injects faults",
         arguments: ["http-errors", "kafka"]
     )

@@ -29,6 +29,14 @@ struct EnvFileTests {
         #expect(values["PORT_CLIENT_SECRET"] == "emulator-client-secret")
         #expect(values["KAFKA_BROKERS"] == harness.emulator.info.kafkaBootstrapServers)
         #expect(values["KAFKA_CONSUMER_GROUP_ID"] == "org_api.consumer")
+        let info = harness.emulator.info
+        #expect(values["KAFKA_SECURITY_PROTOCOL"] == "PLAINTEXT")
+        #expect(values["KAFKA_SASL_SSL_BROKERS"] == info.kafkaSASLSSLBootstrapServers)
+        #expect(values["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512")
+        #expect(values["KAFKA_USERNAME"] == "org_api")
+        #expect(values["KAFKA_PASSWORD"] == "emulator-kafka-password")
+        let ca = try #require(values["KAFKA_SSL_CA_LOCATION"])
+        #expect(try String(contentsOfFile: ca, encoding: .utf8).hasPrefix("-----BEGIN CERTIFICATE-----"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["emulator.env"])
 
         try EnvFile.removeStale(at: path)
@@ -40,18 +48,22 @@ struct EnvFileTests {
         await harness.emulator.stop()
     }
 
-    @Test("kafka-credentials returns the brokers in use, behind the token")
+    @Test("kafka-credentials returns the SASL_SSL brokers and the SCRAM user, as Port does, behind the token")
     func kafkaCredentials() async throws {
         let harness = try await EmulatorHarness.start()
         #expect(try await harness.call("GET", "/v1/kafka-credentials").status == 401)
         let response = try await harness.call("GET", "/v1/kafka-credentials", token: try await harness.token())
         #expect(response.status == 200)
-        let brokers = harness.emulator.info.kafkaBootstrapServers.split(separator: ",").map {
-            JSONValue.string(String($0))
-        }
+        let sasl = try #require(harness.emulator.info.kafkaSASLSSLBootstrapServers)
+        #expect(sasl != harness.emulator.info.kafkaBootstrapServers)
+        let brokers = sasl.split(separator: ",").map { JSONValue.string(String($0)) }
         #expect(response.json["credentials"]?["brokers"] == .array(brokers))
         #expect(response.json["credentials"]?["username"] == "org_api")
+        #expect(response.json["credentials"]?["password"] == "emulator-kafka-password")
+        let ca = try #require(harness.emulator.info.kafkaCALocation)
+        #expect(FileManager.default.fileExists(atPath: ca))
         await harness.emulator.stop()
+        #expect(!FileManager.default.fileExists(atPath: ca), "the generated CA is removed on stop")
     }
 }
 

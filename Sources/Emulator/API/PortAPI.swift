@@ -22,8 +22,8 @@ struct PortAPI: Sendable {
     /// they would run against Port's real API over a network; zero answers at once.
     let latency: Duration
 
-    /// What `GET /v1/kafka-credentials` answers: the SASL user of an external Kafka, or
-    /// the org id and a placeholder for the embedded one (which has no authentication).
+    /// What `GET /v1/kafka-credentials` answers: the SASL user of an external Kafka, or the
+    /// SCRAM user of the embedded Kafka's SASL_SSL listeners.
     let kafkaCredentials: (username: String, password: String)
 
     func register(on router: inout HTTPRouter) {
@@ -35,9 +35,10 @@ struct PortAPI: Sendable {
             .get,
             "/v1/kafka-credentials",
             route { (_, _) throws(PortError) in
-                let brokers = info.info?.kafkaBootstrapServers.split(separator: ",").map {
-                    JSONValue.string(String($0))
-                }
+                // Port hands out its SASL_SSL brokers: the embedded Kafka's SASL_SSL listeners.
+                let current = info.info
+                let brokers = (current?.kafkaSASLSSLBootstrapServers ?? current?.kafkaBootstrapServers)?
+                    .split(separator: ",").map { JSONValue.string(String($0)) }
                 return ok([
                     "credentials": [
                         "username": .string(kafkaCredentials.username),

@@ -60,10 +60,14 @@ def confluent(args):
         emit("produced", partition=msg.partition(), offset=msg.offset())
         return 0
     if args.action == "metadata":
+        import confluent_kafka.admin
         admin = confluent_kafka.admin.AdminClient(conf)
         try:
             metadata = admin.list_topics(timeout=args.timeout)
         except confluent_kafka.KafkaException as error:
+            # The cause the client reported on the way (authentication, TLS), then its verdict.
+            for cause in errors:
+                emit("error", code=cause.code(), name=cause.name(), message=cause.str())
             emit("error", message=str(error), name=error.args[0].name() if error.args else "")
             return 2
         emit("metadata", topics=sorted(metadata.topics), brokers=[f"{b.host}:{b.port}" for b in metadata.brokers.values()])
@@ -86,7 +90,8 @@ def confluent(args):
             if msg.error():
                 emit("error", code=msg.error().code(), name=msg.error().name(), message=msg.error().str())
                 return 2
-            emit("message", partition=msg.partition(), offset=msg.offset(), value=msg.value().decode(), at=time.time())
+            emit("message", partition=msg.partition(), offset=msg.offset(), value=msg.value().decode(), at=time.time(),
+                 timestamp=msg.timestamp()[1])
             consumer.commit(message=msg, asynchronous=False)
             emit("committed", partition=msg.partition(), offset=msg.offset() + 1)
             got += 1
@@ -129,7 +134,7 @@ def kafka_python(args):
                 for records in consumer.poll(timeout_ms=200, max_records=1).values():
                     for record in records:
                         emit("message", partition=record.partition, offset=record.offset,
-                             value=record.value.decode(), at=time.time())
+                             value=record.value.decode(), at=time.time(), timestamp=record.timestamp)
                         tp = kafka.TopicPartition(record.topic, record.partition)
                         consumer.commit({tp: kafka.OffsetAndMetadata(record.offset + 1, None)})
                         emit("committed", partition=record.partition, offset=record.offset + 1)
@@ -186,7 +191,7 @@ async def aiokafka_main(args):
                 for tp, records in batches.items():
                     for record in records:
                         emit("message", partition=record.partition, offset=record.offset,
-                             value=record.value.decode(), at=time.time())
+                             value=record.value.decode(), at=time.time(), timestamp=record.timestamp)
                         await consumer.commit({tp: OffsetAndMetadata(record.offset + 1, "")})
                         emit("committed", partition=record.partition, offset=record.offset + 1)
                         got += 1

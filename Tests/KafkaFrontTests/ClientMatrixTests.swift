@@ -1,0 +1,67 @@
+import Emulator
+import Foundation
+import TestSupport
+import Testing
+
+/// The independent clients of the matrix.
+enum KafkaClient: String, CaseIterable, CustomStringConvertible, Sendable {
+    case kcat
+    case confluent
+    case kafkaPython = "kafka-python"
+    case aiokafka
+
+    var description: String { rawValue }
+}
+
+@Suite("Independent Kafka clients through the front, plaintext and SASL_SSL")
+struct ClientMatrixTests {
+    /// Consumes `count` messages with `group` and commits each, as `client` does it.
+    static func consume(
+        _ client: KafkaClient,
+        _ harness: FrontHarness,
+        _ mode: ListenerMode,
+        group: String,
+        count: Int
+    ) async throws -> ClientRun {
+        let topic = harness.info.runsTopic
+        switch client {
+        case .kcat:
+            // kcat's balanced consumer commits what it read when it closes, after -c messages.
+            return try await Clients.kcat(
+                [
+                    "-q", "-C", "-G", group, "-c", "\(count)", "-f", "%s\\n", "-X", "auto.offset.reset=earliest", "-X",
+                    "session.timeout.ms=3000", "-X", "heartbeat.interval.ms=500",
+                ]
+                    + harness.kcatSettings(mode) + [topic]
+            )
+        default:
+            return try await Clients.python(
+                [
+                    "--client", client.rawValue, "--action", "consume", "--topic", topic, "--group", group, "--count",
+                    "\(count)", "--timeout", "45",
+                ] + harness.connection(mode)
+            )
+        }
+    }
+
+    @Test(
+        "each client consumes with a group, commits, and a restart resumes from the committed offset",
+        arguments: KafkaClient.allCases,
+        ListenerMode.allCases
+    )
+    func consumeCommitResume(client: KafkaClient, mode: ListenerMode) async throws {
+        let harness = try await FrontHarness.start()
+        let group = "\(harness.info.orgID).\(client.rawValue)-\(mode.rawValue.lowercased())"
+        let first = try await harness.publish(2, tag: "first")
+        let run = try await Self.consume(client, harness, mode, group: group, count: 2)
+        #expect(run.status == 0, "\(run)")
+        #expect(Set(run.messages) == Set(first), "\(run)")
+
+        let second = try await harness.publish(1, tag: "second")
+        let resumed = try await Self.consume(client, harness, mode, group: group, count: 1)
+        #expect(resumed.status == 0, "\(resumed)")
+        #expect(resumed.messages == second, "only the message after the commit: \(resumed)")
+        #expect(harness.emulator.recorder.violations.isEmpty, "\(harness.emulator.recorder.violations)")
+        await harness.stop()
+    }
+}

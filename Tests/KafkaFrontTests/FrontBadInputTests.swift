@@ -1,0 +1,151 @@
+import Emulator
+import Foundation
+import KafkaFront
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+import TestSupport
+import Testing
+
+/// Collects the warnings a component logs.
+final class LogCollector: Sendable {
+    private let lines = Mutex<[String]>([])
+    var all: [String] { lines.withLock { $0 } }
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+
+    var logger: Logger {
+        Logger(label: "collected") { _ in CollectingHandler(collector: self) }
+    }
+
+    struct CollectingHandler: LogHandler {
+        let collector: LogCollector
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .warning
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        // swift-format-ignore: AllPublicDeclarationsHaveDocumentation
+        func log(event: LogEvent) {
+            let fields = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            collector.append("\(event.message) \(fields.joined(separator: " "))")
+        }
+    }
+}
+
+/// A raw TCP connection for bytes no Kafka client sends.
+struct RawConnection {
+    let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+    static func open(port: Int) async throws -> RawConnection {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return RawConnection(channel: channel)
+    }
+
+    /// Sends `bytes`, then reads until the server closes; returns what it answered, or
+    /// throws when it is still open after `limit`.
+    func sendAndAwaitClose(_ bytes: [UInt8], within limit: Duration = .seconds(10)) async throws -> [UInt8] {
+        let channel = self.channel
+        return try await withDeadline(limit, "the front to close the connection") {
+            try await channel.executeThenClose { inbound, outbound in
+                try await outbound.write(ByteBuffer(bytes: bytes))
+                var received: [UInt8] = []
+                do {
+                    for try await chunk in inbound { received += Array(chunk.readableBytesView) }
+                } catch {}
+                return received
+            }
+        }
+    }
+}
+
+@Suite("Bad input on the front's listeners: closed, logged once, never a crash or a stall")
+struct FrontBadInputTests {
+    static func frame(_ body: [UInt8]) -> [UInt8] {
+        withUnsafeBytes(of: Int32(body.count).bigEndian, Array.init) + body
+    }
+
+    @Test(
+        "TLS on the plaintext port, garbage, a 2 GiB frame, an unknown API, a version not served, plaintext on the TLS port"
+    )
+    func badConnections() async throws {
+        let logs = LogCollector()
+        var configuration = EmulatorConfiguration()
+        configuration.port = 0
+        configuration.orgID = "org_front"
+        let emulator = try await PortEmulator.start(configuration: configuration, logger: logs.logger)
+        let plaintext = Int(emulator.info.kafkaBootstrapServers.split(separator: ":").last!)!
+        let tls = Int(emulator.info.kafkaSASLSSLBootstrapServers!.split(separator: ":").last!)!
+
+        // A half-open connection: a frame announced, a tenth of it sent, then silence.
+        let halfOpen = try await RawConnection.open(port: plaintext)
+        try await halfOpen.channel.channel.writeAndFlush(ByteBuffer(bytes: [0, 0, 0, 100, 0, 18, 0, 0, 0, 0]))
+
+        let clientHello: [UInt8] =
+            [0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03] + Array(repeating: 7, count: 32)
+        let apiVersions = Self.frame([0, 18, 0, 0, 0, 0, 0, 1, 0, 3] + Array("abc".utf8))
+        var unknown = ByteBuffer()
+        unknown.writeInteger(Int16(999))
+        unknown.writeInteger(Int16(0))
+        unknown.writeInteger(Int32(1))
+        unknown.writeKafkaString("raw")
+        var tooNew = ByteBuffer()
+        tooNew.writeInteger(KafkaAPI.produce)
+        tooNew.writeInteger(Int16(99))
+        tooNew.writeInteger(Int32(1))
+        tooNew.writeKafkaString("raw")
+        tooNew.writeKafkaEmptyTaggedFields()
+        let cases: [(String, Int, [UInt8])] = [
+            ("TLS on the plaintext listener", plaintext, clientHello),
+            ("garbage", plaintext, Self.frame([0xff, 0xfe, 0x01, 0x02, 0x03, 0x04, 0x05])),
+            ("a 2 GiB frame", plaintext, [0x7f, 0xff, 0xff, 0xff, 0, 1, 2, 3]),
+            ("an unknown API key", plaintext, Self.frame(Array(unknown.readableBytesView))),
+            ("Produce v99", plaintext, Self.frame(Array(tooNew.readableBytesView))),
+            ("plaintext Kafka on the SASL_SSL listener", tls, apiVersions),
+        ]
+        for (name, port, bytes) in cases {
+            let answer = try await RawConnection.open(port: port).sendAndAwaitClose(bytes)
+            #expect(answer.isEmpty || port == tls, "\(name): answered \(answer.count) bytes before closing")
+        }
+        // Random bytes on fresh connections, each closed or answered, never a stall.
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<30 {
+            let bytes = (0..<Int.random(in: 4...64, using: &random)).map { _ in
+                UInt8.random(in: 0...255, using: &random)
+            }
+            let connection = try await RawConnection.open(port: plaintext)
+            try await connection.channel.channel.writeAndFlush(ByteBuffer(bytes: bytes))
+            try? await connection.channel.channel.close()
+        }
+
+        // The front still serves a real client, the half-open connection notwithstanding.
+        let kcat = try await Clients.kcat(["-L", "-b", emulator.info.kafkaBootstrapServers, "-m", "10"])
+        #expect(kcat.status == 0, "\(kcat)")
+        #expect(kcat.messages.contains { $0.contains("org_front.runs") })
+        let closed = logs.all.filter { $0.contains("Kafka connection closed") }
+        for (name, reason) in [
+            ("TLS on the plaintext listener", "a TLS handshake on a plaintext Kafka listener"),
+            ("a 2 GiB frame", "a frame announcing 2147483647 bytes"),
+            ("an unknown API key", "unknown API key 999"),
+            ("Produce v99", "Produce v99 is not served"),
+        ] {
+            #expect(closed.filter { $0.contains(reason) }.count == 1, "\(name) logged once: \(closed)")
+        }
+        try? await halfOpen.channel.channel.close()
+        await emulator.stop()
+    }
+
+    @Test("the front's parsers take 40,000 random and mutated requests, answers and SCRAM messages without a crash")
+    func fuzzParsers() {
+        let seed = UInt64.random(in: .min ... .max)
+        let result = FrontFuzzer.run(iterations: 40_000, seed: seed)
+        #expect(result.inputs == 40_000, "seed \(seed)")
+        #expect(result.accepted > 0 && result.accepted < result.inputs, "seed \(seed): \(result.accepted) parsed")
+    }
+}
