@@ -42,32 +42,30 @@ struct FrontConnection {
                 }
             }
         } catch let refusal as ConnectionRefusal {
-            front.logger.warning(
-                "Kafka connection closed",
-                metadata: ["client": "\(remote)", "listener": "\(listener.kind.rawValue)", "reason": "\(refusal)"]
-            )
+            logClosed(remote: remote, reason: refusal.description)
         } catch let refusal as KafkaFrameDecoder.Refusal {
-            front.logger.warning(
-                "Kafka connection closed",
-                metadata: ["client": "\(remote)", "listener": "\(listener.kind.rawValue)", "reason": "\(refusal)"]
-            )
+            logClosed(remote: remote, reason: refusal.description)
         } catch let error as KafkaWireError {
-            front.logger.warning(
-                "Kafka connection closed: a request that does not parse",
-                metadata: ["client": "\(remote)", "listener": "\(listener.kind.rawValue)", "reason": "\(error)"]
-            )
+            logClosed(remote: remote, reason: "a request that does not parse: \(error)")
         } catch {
             front.logger.debug(
                 "Kafka connection ended",
                 metadata: ["client": "\(remote)", "listener": "\(listener.kind.rawValue)", "error": "\(error)"]
             )
         }
-        if let reason = session.closeReason {
-            front.logger.warning(
-                "Kafka connection closed",
-                metadata: ["client": "\(remote)", "listener": "\(listener.kind.rawValue)", "reason": "\(reason)"]
-            )
-        }
+        if let reason = session.closeReason { logClosed(remote: remote, reason: reason) }
         session.upstream?.close()
+    }
+
+    /// One warning per closed connection, except that a client repeating the same mistake
+    /// (librdkafka retries a failed login every 50 ms or so) is logged once per 10 s, with
+    /// the count of the repeats folded in.
+    private func logClosed(remote: String, reason: String) {
+        guard let repeats = front.closeLog.admit(reason) else { return }
+        var metadata: Logger.Metadata = [
+            "client": "\(remote)", "listener": "\(listener.kind.rawValue)", "reason": "\(reason)",
+        ]
+        if repeats > 0 { metadata["repeats_not_logged"] = "\(repeats)" }
+        front.logger.warning("Kafka connection closed", metadata: metadata)
     }
 }

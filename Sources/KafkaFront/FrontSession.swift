@@ -31,6 +31,10 @@ struct FrontSession {
 
     private var acl: KafkaACL { front.configuration.acl }
 
+    /// AddPartitionsToTxn, AddOffsetsToTxn, EndTxn and TxnOffsetCommit: Port's customer
+    /// has no transactional id, so these never reach the mock while the ACLs hold.
+    private static let transactionAPIs: Set<Int16> = [24, 25, 26, 28]
+
     /// Handles one frame; `send` queues its answer (in request order). Returns false when
     /// the connection must close once the answers queued so far are written.
     mutating func handle(
@@ -312,8 +316,7 @@ struct FrontSession {
             if KafkaAPI.isFlexible(request.apiKey, version) { body.writeKafkaEmptyTaggedFields() }
             send(answer(request.response(body)))
 
-        case 24, 25, 26,
-            28 where acl.enabled:
+        case let key where acl.enabled && Self.transactionAPIs.contains(key):
             refuse(.cluster(api: request.apiName, principal: principal, listener: listener.kind.rawValue))
             throw ConnectionRefusal("\(request.apiName): Port's ACLs give the customer no transactions")
 
@@ -428,7 +431,8 @@ struct FrontSession {
                 upstream = try await UpstreamConnection.connect(
                     host: listener.upstream.host,
                     port: listener.upstream.port,
-                    group: front.group,
+                    // The client's own event loop: an answer is forwarded without a thread hop.
+                    group: eventLoop,
                     maximumFrameSize: front.configuration.maximumFrameSize
                 )
             } catch {

@@ -134,7 +134,13 @@ package struct KafkaFrameDecoder: ByteToMessageDecoder {
             }
             throw Refusal(description: "a frame announcing \(size) bytes (the limit is \(maximumFrameSize))")
         }
-        guard buffer.readableBytes >= 4 + Int(size) else { return .needMoreData }
+        guard buffer.readableBytes >= 4 + Int(size) else {
+            // Room for the whole frame at once (up to 16 MiB), rather than growing the
+            // buffer read by read: large Fetch answers are copied once, not many times.
+            let missing = min(4 + Int(size), 16 * 1024 * 1024) - buffer.readableBytes
+            if missing > buffer.writableBytes { buffer.reserveCapacity(minimumWritableBytes: missing) }
+            return .needMoreData
+        }
         buffer.moveReaderIndex(forwardBy: 4)
         context.fireChannelRead(wrapInboundOut(buffer.readSlice(length: Int(size))!))
         return .continue
@@ -150,16 +156,19 @@ package struct KafkaFrameDecoder: ByteToMessageDecoder {
     }
 }
 
-/// Prefixes each outgoing frame with its int32 size.
-package struct KafkaFrameEncoder: MessageToByteEncoder {
+/// Prefixes each outgoing frame with its int32 size: the size goes out as its own 4-byte
+/// buffer and the frame as it is, so that a forwarded Fetch answer is never copied.
+package final class KafkaFrameWriter: ChannelOutboundHandler, Sendable {
     package typealias OutboundIn = ByteBuffer
+    package typealias OutboundOut = ByteBuffer
 
     package init() {}
 
-    package func encode(data: ByteBuffer, out: inout ByteBuffer) throws {
-        out.reserveCapacity(out.writerIndex + 4 + data.readableBytes)
-        out.writeInteger(Int32(data.readableBytes))
-        var data = data
-        out.writeBuffer(&data)
+    package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let frame = unwrapOutboundIn(data)
+        var size = context.channel.allocator.buffer(capacity: 4)
+        size.writeInteger(Int32(frame.readableBytes))
+        context.write(wrapOutboundOut(size), promise: nil)
+        context.write(wrapOutboundOut(frame), promise: promise)
     }
 }

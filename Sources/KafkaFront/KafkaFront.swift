@@ -18,6 +18,9 @@ package struct KafkaFrontConfiguration: Sendable {
     package var host = "127.0.0.1"
     /// The host Metadata and FindCoordinator answers give clients.
     package var advertisedHost = "127.0.0.1"
+    /// The first listener's port; the others follow it (broker 1 PLAINTEXT, broker 1
+    /// SASL_SSL, broker 2 PLAINTEXT, …). 0 picks free ports.
+    package var basePort = 0
     /// The TLS identity of the SASL_SSL listeners; nil opens no SASL_SSL listener.
     package var tls: FrontTLSIdentity?
     /// SCRAM users: each user's credentials, one per mechanism it may use.
@@ -62,6 +65,7 @@ package final class KafkaFront: Sendable {
     let addresses: [FrontListenerKind: [Int32: KafkaBrokerAddress]]
     let group: any EventLoopGroup
     let logger: Logger
+    let closeLog = RepeatFilter(window: .seconds(10))
     private let sslContext: NIOSSLContext?
     private let running = Mutex<Task<Void, Never>?>(nil)
 
@@ -122,6 +126,7 @@ package final class KafkaFront: Sendable {
                     let tls = kind == .saslSSL ? sslContext : nil
                     let channel = try await bind(
                         host: configuration.host,
+                        port: configuration.basePort == 0 ? 0 : configuration.basePort + listeners.count,
                         tls: tls,
                         maximumFrameSize: configuration.maximumFrameSize,
                         group: group
@@ -155,6 +160,7 @@ package final class KafkaFront: Sendable {
 
     private static func bind(
         host: String,
+        port: Int,
         tls: NIOSSLContext?,
         maximumFrameSize: Int,
         group: any EventLoopGroup
@@ -163,13 +169,13 @@ package final class KafkaFront: Sendable {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: host, port: 0) { channel in
+            .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(KafkaFrameDecoder(maximumFrameSize: maximumFrameSize))
                     )
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(KafkaFrameEncoder()))
+                    try channel.pipeline.syncOperations.addHandler(KafkaFrameWriter())
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
@@ -294,5 +300,35 @@ enum FrontDiscovery {
     static func splitHostPort(_ text: String) -> (String, Int)? {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else { return nil }
         return (String(text[..<colon]), port)
+    }
+}
+
+/// Lets each distinct message through once per `window`, counting the ones held back.
+final class RepeatFilter: Sendable {
+    private struct Entry {
+        var last: ContinuousClock.Instant
+        var heldBack: Int
+    }
+
+    private let window: Duration
+    private let entries = Mutex<[String: Entry]>([:])
+
+    init(window: Duration) { self.window = window }
+
+    /// Nil when `message` was let through less than `window` ago; otherwise how many
+    /// repeats were held back since.
+    func admit(_ message: String) -> Int? {
+        let now = ContinuousClock.now
+        return entries.withLock { entries in
+            if var entry = entries[message], now - entry.last < window {
+                entry.heldBack += 1
+                entries[message] = entry
+                return nil
+            }
+            if entries.count > 1000 { entries.removeAll() }
+            let heldBack = entries[message]?.heldBack ?? 0
+            entries[message] = Entry(last: now, heldBack: 0)
+            return heldBack
+        }
     }
 }

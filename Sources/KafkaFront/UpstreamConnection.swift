@@ -22,7 +22,7 @@ final class UpstreamConnection: Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(KafkaFrameDecoder(maximumFrameSize: maximumFrameSize))
                     )
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(KafkaFrameEncoder()))
+                    try channel.pipeline.syncOperations.addHandler(KafkaFrameWriter())
                     try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
                 }
             }
