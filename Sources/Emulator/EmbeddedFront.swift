@@ -50,6 +50,7 @@ struct EmbeddedFront: Sendable {
         )
         front.host = configuration.host
         front.advertisedHost = settings.advertisedHost
+        front.basePort = settings.port
         front.tls = identity
         // Port's brokers take SCRAM-SHA-512; the customer's user has that credential only.
         front.users = [username: [.sha512: ScramCredential(mechanism: .sha512, password: settings.password)]]
@@ -59,7 +60,11 @@ struct EmbeddedFront: Sendable {
             started = try await KafkaFront.start(configuration: front, logger: logger)
         } catch {
             if let ownedCAFile { try? FileManager.default.removeItem(atPath: ownedCAFile) }
-            throw EmulatorError(message: "the Kafka front did not start: \(error)")
+            let ports =
+                settings.port == 0
+                ? ""
+                : " (ports \(settings.port)–\(settings.port + 2 * configuration.brokers - 1) taken? --kafka-port 0 picks free ones)"
+            throw EmulatorError(message: "the Kafka front did not start: \(error)\(ports)")
         }
         return EmbeddedFront(
             front: started,

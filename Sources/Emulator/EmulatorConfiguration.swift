@@ -101,6 +101,9 @@ public struct EmbeddedKafkaFrontSettings: Sendable {
     /// The host Metadata answers give clients (`--kafka-advertised-host`); it is also in the
     /// generated certificate's names.
     public var advertisedHost = "127.0.0.1"
+    /// The first listener's port (`--kafka-port`): broker 1's PLAINTEXT listener, then its
+    /// SASL_SSL one, then broker 2's…; 0 picks free ports.
+    public var port = 0
     /// A PEM server certificate (chain) for the SASL_SSL listeners, instead of a generated one.
     public var tlsCertificateFile: String?
     /// The PEM private key of `tlsCertificateFile`.
@@ -122,6 +125,7 @@ public struct EmbeddedKafkaFrontSettings: Sendable {
             problems.append("Kafka username '\(username)' must be non-empty, without ',' or '='")
         }
         if advertisedHost.isEmpty { problems.append("the advertised Kafka host must not be empty") }
+        if !(0...65000).contains(port) { problems.append("the Kafka port must be between 0 and 65000, not \(port)") }
         return problems
     }
 }

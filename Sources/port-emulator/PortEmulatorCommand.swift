@@ -12,7 +12,9 @@ struct PortEmulatorCommand: AsyncParsableCommand {
         commandName: "port-emulator",
         abstract: "A local stand-in for Port (getport.io): its API and an embedded Kafka, for testing action backends.",
         discussion: """
-            `serve` starts the embedded Kafka cluster with the organization's topics, loads the \
+            `serve` starts the embedded Kafka cluster with the organization's topics behind a \
+            Kafka front that looks like Port's brokers (a PLAINTEXT and a SASL_SSL listener with \
+            SCRAM-SHA-512, Port's ACLs on groups and topics, long-poll fetches), loads the \
             blueprints and actions of a fixtures directory, and serves Port's API (auth, action \
             runs and their state machine, logs, approval, blueprints, actions, entities with \
             run_id) and the admin API under /_emulator/ (runs, journal, violations, faults, \
@@ -129,6 +131,16 @@ extension PortEmulatorCommand {
         var kafkaAdvertisedHost = "127.0.0.1"
 
         @Option(
+            name: .customLong("kafka-port"),
+            help: ArgumentHelp(
+                "The embedded Kafka's first listener port; the others follow it. 0 picks free ports.",
+                discussion: "Broker 1's PLAINTEXT listener, then its SASL_SSL one, then broker 2's: with --kafka-port "
+                    + "9092, 9092 is PLAINTEXT and 9093 SASL_SSL (a container can publish them)."
+            )
+        )
+        var kafkaPort = 0
+
+        @Option(
             name: .customLong("kafka-tls-cert"),
             help:
                 "PEM server certificate (chain) for the embedded Kafka's SASL_SSL listeners, instead of a generated one."
@@ -222,9 +234,11 @@ extension PortEmulatorCommand {
                 return nil
             }
             let frontFlags = [kafkaTLSCertificate, kafkaTLSKey, kafkaCAFile]
-            guard frontFlags.allSatisfy({ $0 == nil }), kafkaACLs == "on", kafkaAdvertisedHost == "127.0.0.1" else {
+            guard frontFlags.allSatisfy({ $0 == nil }), kafkaACLs == "on", kafkaAdvertisedHost == "127.0.0.1",
+                kafkaPort == 0
+            else {
                 throw ValidationError(
-                    "--kafka-acls, --kafka-advertised-host, --kafka-tls-* and --kafka-ca-file are for the embedded "
+                    "--kafka-acls, --kafka-advertised-host, --kafka-port, --kafka-tls-* and --kafka-ca-file are for the embedded "
                         + "Kafka; with --kafka-bootstrap the real broker's own security and ACLs apply"
                 )
             }
@@ -297,6 +311,7 @@ extension PortEmulatorCommand {
                     configuration.kafkaFront.password = password
                 }
                 configuration.kafkaFront.advertisedHost = kafkaAdvertisedHost
+                configuration.kafkaFront.port = kafkaPort
                 configuration.kafkaFront.tlsCertificateFile = kafkaTLSCertificate
                 configuration.kafkaFront.tlsKeyFile = kafkaTLSKey
                 configuration.kafkaFront.caFile = kafkaCAFile

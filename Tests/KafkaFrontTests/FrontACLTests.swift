@@ -133,3 +133,48 @@ struct FrontACLTests {
         await harness.stop()
     }
 }
+
+@Suite("The front's listeners and settings")
+struct FrontListenerTests {
+    /// A port with the next one free too, found by binding both (another process may still
+    /// take them before the test does: it retries with others).
+    static func freePortPair() -> Int? {
+        for _ in 0..<50 {
+            let port = Int.random(in: 20_000...60_000)
+            if RawHTTPClient.canConnect(port: port) || RawHTTPClient.canConnect(port: port + 1) { continue }
+            return port
+        }
+        return nil
+    }
+
+    @Test("--kafka-port fixes the listeners' ports; a port taken stops start-up with a message saying so")
+    func fixedPorts() async throws {
+        var started: PortEmulator?
+        var base = 0
+        for _ in 0..<5 {
+            base = try #require(Self.freePortPair())
+            var configuration = EmulatorConfiguration()
+            configuration.port = 0
+            configuration.kafkaFront.port = base
+            if let emulator = try? await PortEmulator.start(configuration: configuration, logger: quietLogger) {
+                started = emulator
+                break
+            }
+        }
+        let emulator = try #require(started)
+        #expect(emulator.info.kafkaBootstrapServers == "127.0.0.1:\(base)")
+        #expect(emulator.info.kafkaSASLSSLBootstrapServers == "127.0.0.1:\(base + 1)")
+        let kcat = try await Clients.kcat(["-L", "-b", "127.0.0.1:\(base)", "-m", "10"])
+        #expect(kcat.messages.contains { $0.contains("broker 1 at 127.0.0.1:\(base)") }, "\(kcat)")
+
+        var clash = EmulatorConfiguration()
+        clash.port = 0
+        clash.kafkaFront.port = base
+        let error = await #expect(throws: EmulatorError.self) {
+            _ = try await PortEmulator.start(configuration: clash, logger: quietLogger)
+        }
+        #expect(error?.message.contains("the Kafka front did not start") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("--kafka-port 0 picks free ones") == true)
+        await emulator.stop()
+    }
+}
