@@ -83,6 +83,25 @@ struct MisbehavingConsumerTests {
         ),
     ]
 
+    @Test("a consumer group without the ORG_ID. prefix fails verify with Port's ACL refusal as the explanation")
+    func wrongGroup() async throws {
+        let (report, _) = try await verify(
+            [try Self.scenarios()[0]],
+            command: ["python3", Repository.buggyConsumer, "wrong-group"],
+            readyPattern: "buggy consumer started"
+        )
+        let result = try #require(report.results.first)
+        #expect(!result.passed)
+        let explanation = result.failures.joined(separator: "\n")
+        #expect(explanation.contains("the consumer never called Port's API for it"), "\(explanation)")
+        #expect(explanation.contains("contract violation: KAFKA FindCoordinator group:my-group"), "\(explanation)")
+        #expect(explanation.contains("GROUP_AUTHORIZATION_FAILED"), "\(explanation)")
+        #expect(
+            explanation.contains("consumer group `my-group` refused: Port's ACLs allow only `org_emulator.*`"),
+            "\(explanation)"
+        )
+    }
+
     @Test("each bug fails verify where it should, with an explanation naming the rule", arguments: cases)
     func buggyConsumer(_ testCase: Case) async throws {
         let marker = try Repository.temporaryDirectory() + "/crashed"

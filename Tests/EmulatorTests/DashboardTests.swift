@@ -64,6 +64,13 @@ struct DashboardTests {
         try? FileManager.default.removeItem(atPath: screenshot)
         let outputPath = artifacts + "/dashboard-check.log"
         try? FileManager.default.removeItem(atPath: outputPath)
+        // A customer's produce, which Port's ACLs refuse: the runs page lists it.
+        let produce = try await ChildProcess.run(
+            ["kcat", "-P", "-b", harness.emulator.info.kafkaBootstrapServers, "-t", harness.emulator.info.runsTopic],
+            environment: ProcessInfo.processInfo.environment,
+            input: Array("not allowed\n".utf8)
+        )
+        #expect(produce.errors.contains("Topic authorization failed"), "\(produce.errors)")
         let child = try ChildProcess.spawn(
             [
                 "python3", root.appendingPathComponent("Tests/EmulatorTests/Browser/dashboard_check.py").path,
@@ -79,6 +86,7 @@ struct DashboardTests {
         #expect(output.contains("the page shows the Kafka message as published"), "\(output)")
         #expect(output.contains("without a reload, the page turned to SUCCESS"), "\(output)")
         #expect(output.contains("opened the run from the runs table"), "\(output)")
+        #expect(output.contains("the runs page lists the Kafka produce Port's ACLs refused"), "\(output)")
         let png = try Data(contentsOf: URL(fileURLWithPath: screenshot))
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
         // The run really went through Port's API, triggered with the tester's credentials.

@@ -2,7 +2,7 @@
 /// external files) that reads the admin API and Port's API of the same emulator.
 ///
 /// - Runs: a table that refreshes every 500 ms (status colour, action, entity, user, label,
-///   start, duration, logs, links).
+///   start, duration, logs, links), and the Kafka requests Port's ACLs refused, if any.
 /// - A run: its log timeline, links, the entities it touched (before and after), the exact
 ///   Kafka message published, and its API journal with refused requests highlighted;
 ///   approve or decline a run that waits.
@@ -127,8 +127,9 @@ enum DashboardPage {
         }
 
         async function showRuns(main) {
-          const { runs } = await admin("/runs");
-          if (unchanged("runs " + JSON.stringify(runs.map(run => [run.id, run.version, run.status])))) { tickDurations(runs); return; }
+          const [{ runs }, { violations }] = await Promise.all([admin("/runs"), admin("/violations")]);
+          const kafka = violations.filter(v => v.method === "KAFKA");
+          if (unchanged("runs " + JSON.stringify(runs.map(run => [run.id, run.version, run.status])) + " " + kafka.length)) { tickDurations(runs); return; }
           const rows = runs.slice().reverse().map(run => el("tr", { class: "run", "data-run": run.id, onclick: () => { location.hash = "#/runs/" + run.id; } },
             el("td", {}, status(run.status)),
             el("td", {}, run.action.title || run.action.identifier, el("div", { class: "muted" }, run.id)),
@@ -142,7 +143,14 @@ enum DashboardPage {
           main.replaceChildren(el("div", { class: "card" },
             el("table", { id: "runs" },
               el("thead", {}, el("tr", {}, ["Status", "Action", "Entity", "User", "Label", "Started", "Duration", "Logs", "Links"].map(h => el("th", {}, h)))),
-              el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 9, class: "muted" }, "No runs yet: trigger an action."))))));
+              el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 9, class: "muted" }, "No runs yet: trigger an action.")))),
+          ), ...(kafka.length ? [el("div", { class: "card", id: "kafka-refusals" },
+            el("h3", { style: "margin-top:0" }, "Kafka requests refused by Port's ACLs"),
+            el("table", {},
+              el("thead", {}, el("tr", {}, ["Time", "Kafka user", "Request", "Error", "Why"].map(h => el("th", {}, h)))),
+              el("tbody", {}, kafka.slice().reverse().map(v => el("tr", { class: "violation" },
+                el("td", {}, when(v.time)), el("td", {}, v.clientId || ""), el("td", {}, v.path),
+                el("td", {}, v.status + " " + v.error), el("td", {}, el("span", { class: "rule" }, v.message + " (" + v.rule + ")")))))))] : []));
         }
 
         async function showRun(main, id) {

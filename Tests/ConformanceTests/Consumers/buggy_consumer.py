@@ -60,7 +60,8 @@ def run_id(message):
 def main():
     consumer = Consumer({
         "bootstrap.servers": os.environ["KAFKA_CONSUMER_BOOTSTRAP_SERVERS"],
-        "group.id": os.environ["KAFKA_CONSUMER_GROUP_ID"],
+        # wrong-group: the most common production mistake, a group without the ORG_ID. prefix.
+        "group.id": "my-group" if BUG == "wrong-group" else os.environ["KAFKA_CONSUMER_GROUP_ID"],
         "auto.offset.reset": "earliest",
         "enable.auto.commit": False,
         "fetch.wait.max.ms": 10,

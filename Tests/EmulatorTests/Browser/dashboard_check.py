@@ -80,6 +80,10 @@ try:
     step("without a reload, the page turned to SUCCESS with the log and the journal")
 
     driver.find_element(By.ID, "nav-runs").click()
+    refusals = wait.until(lambda d: d.find_elements(By.ID, "kafka-refusals"))[0].text
+    assert "Produce topic:" in refusals and "TOPIC_AUTHORIZATION_FAILED" in refusals, f"refusals: {refusals!r}"
+    assert "no Write on any topic" in refusals, f"refusals: {refusals!r}"
+    step("the runs page lists the Kafka produce Port's ACLs refused")
 
     def open_row(d):
         try:
