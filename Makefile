@@ -3,13 +3,15 @@
 
 # python3 checks Port's signatures independently in the tests; curl drives the demo; chromium and
 # chromium-driver run the dashboard test (headless); docker-compose checks docker-compose.yml and
-# openssl plays a TLS broker for the SASL_SSL test.
-SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev pkg-config python3 curl chromium chromium-driver docker-compose openssl
+# openssl plays a TLS broker for the SASL_SSL test; kcat is one of the independent Kafka clients
+# the front is tested with.
+SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev pkg-config python3 curl chromium chromium-driver docker-compose openssl kcat
+PYTHON_PACKAGES := confluent-kafka selenium schemathesis kafka-python==2.0.2 aiokafka
 BENCH_PACKAGES := wrk nginx-light curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: help deps bench-deps build run serve test fuzz docs bench bench-reliability format lint clean
+.PHONY: help deps bench-deps build run serve test fuzz docs bench bench-front bench-reliability format lint clean
 
 help:
 	@echo "make run     install system packages, build, run the emulator and port-consumer through every fixture action"
@@ -19,6 +21,7 @@ help:
 	@echo "make docs    DocC for the six libraries into .build/docs (warnings fail it)"
 	@echo "make bench   every figure: Kafka, HTTP req/s vs nginx and C, the emulator, port-consumer, reliability"
 	@echo "make bench-reliability   1,000 runs under chaos: port-consumer beside a port-agent-like consumer"
+	@echo "make bench-front   the Kafka front: Python clients' latency at default settings, parser fuzzing"
 	@echo "make build | format | lint | clean"
 
 # Installs only what is missing; apt-get update runs once, and only then.
@@ -28,11 +31,12 @@ deps:
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
-	@# The conformance tests drive small Python consumers built on confluent-kafka; the
-	@# dashboard test drives Debian's chromium through selenium; schemathesis fuzzes the API.
-	@python3 -c 'import confluent_kafka, selenium, schemathesis' 2>/dev/null \
-		|| python3 -m pip install -q confluent-kafka selenium schemathesis \
-		|| python3 -m pip install -q --break-system-packages confluent-kafka selenium schemathesis
+	@# The conformance tests drive small Python consumers built on confluent-kafka; the Kafka
+	@# front is checked with kafka-python 2.0.2 and aiokafka too (pure Python); the dashboard test
+	@# drives Debian's chromium through selenium; schemathesis fuzzes the API.
+	@python3 -c 'import confluent_kafka, selenium, schemathesis, aiokafka, kafka; assert kafka.__version__ == "2.0.2"' 2>/dev/null \
+		|| python3 -m pip install -q $(PYTHON_PACKAGES) \
+		|| python3 -m pip install -q --break-system-packages $(PYTHON_PACKAGES)
 
 bench-deps: deps
 	@missing=""; for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -65,6 +69,9 @@ bench: bench-deps
 
 bench-reliability: deps
 	bash bench/reliability.sh
+
+bench-front: deps
+	bash bench/front.sh
 
 format:
 	swift format format --in-place --recursive Package.swift Sources Tests

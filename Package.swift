@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "Benchmarks",
             dependencies: [
-                "Kafka", "HTTPServer", "Emulator", "Consumer", "PortContract",
+                "Kafka", "KafkaFront", "HTTPServer", "Emulator", "Consumer", "PortContract",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

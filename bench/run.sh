@@ -13,6 +13,10 @@
 #  8. port-consumer against a sequential, token-per-call consumer: runs/s and latency.
 #  9. Reliability under chaos: 1,000 runs through verify --chaos reliability, port-consumer
 #     beside a sequential port-agent-like consumer (bench/reliability.sh).
+# 10. The Kafka front: publication to a Python client's read with default fetch settings and
+#     a 5 s wait, through the front and straight to the mock brokers.
+# 11. The front's parsers under a million random and mutated inputs.
+# Section 2 runs each throughput through the front (plaintext and SASL_SSL) beside direct.
 # Results go to stdout and bench-results/summary.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,17 +70,25 @@ spread() {
     done
     echo "exec_to_first_delivery_ms: $(spread "${firsts[@]}")"
     echo
-    echo "## 2. Kafka throughput, $MESSAGES x 1 KiB values, 3 partitions, $THROUGHPUT_RUNS runs"
-    echo "(the embedded cluster keeps about 5 MiB per partition, so one run stays under 4 MiB each)"
-    produced=(); consumed=()
-    for run in $(seq "$THROUGHPUT_RUNS"); do
-        line=$("$BIN/port-bench" kafka-throughput --messages "$MESSAGES" --size 1024 2>/dev/null)
-        echo "run $run: $line"
-        produced+=("$(echo "$line" | sed -n 's/.* produced_per_s=\([0-9]*\).*/\1/p')")
-        consumed+=("$(echo "$line" | sed -n 's/.* consumed_per_s=\([0-9]*\).*/\1/p')")
-    done
+    echo "## 2. Kafka throughput, $MESSAGES x 1 KiB values, 3 partitions, $THROUGHPUT_RUNS runs of each route"
+    echo "(the embedded cluster keeps about 5 MiB per partition, so one run stays under 4 MiB each;"
+    echo " direct = clients on the mock brokers, plaintext/sasl_ssl = through the Kafka front, routes interleaved)"
     median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
-    echo "median: produced_per_s=$(median "${produced[@]}") consumed_per_s=$(median "${consumed[@]}")"
+    declare -A produced consumed
+    for run in $(seq "$THROUGHPUT_RUNS"); do
+        for route in direct plaintext sasl_ssl; do
+            line=$("$BIN/port-bench" kafka-throughput --messages "$MESSAGES" --size 1024 --route "$route" 2>/dev/null)
+            echo "run $run: $line"
+            produced[$route]+="$(echo "$line" | sed -n 's/.* produced_per_s=\([0-9]*\).*/\1/p') "
+            consumed[$route]+="$(echo "$line" | sed -n 's/.* consumed_per_s=\([0-9]*\).*/\1/p') "
+        done
+    done
+    for route in direct plaintext sasl_ssl; do
+        p=$(median ${produced[$route]}); c=$(median ${consumed[$route]})
+        [ "$route" = direct ] && { pd=$p; cd=$c; }
+        echo "median $route: produced_per_s=$p consumed_per_s=$c" \
+            "produce_vs_direct=$(awk "BEGIN{printf \"%.2f\", $p/$pd}") consume_vs_direct=$(awk "BEGIN{printf \"%.2f\", $c/$cd}")"
+    done
     echo
     echo "## 3. HTTP GET {\"ok\":true}: wrk -t2 -c$CONNECTIONS -d$DURATION (client and server share the $(nproc) cores)"
 } | tee "$OUT/summary.txt"
@@ -166,9 +178,14 @@ kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
 
 {
     echo
-    echo "## 6. invocation latency: POST /_emulator/runs until a consumer has read the message"
-    echo "(the embedded cluster answers a fetch only after fetch.wait.max.ms: that bounds the latency)"
-    for wait in 10 1; do "$BIN/port-bench" invocation-latency --runs "${BENCH_LATENCY_RUNS:-1000}" --fetch-wait-ms "$wait"; done
+    echo "## 6. invocation latency: POST /_emulator/runs until a librdkafka consumer has read the message"
+    echo "(route=direct: from the mock brokers, which answer a fetch only after fetch.wait.max.ms, as before the"
+    echo " front; route=front: through the Kafka front's long-poll. 500 ms is librdkafka's default)"
+    for wait in 500 10; do
+        for route in direct front; do
+            "$BIN/port-bench" invocation-latency --runs "${BENCH_LATENCY_RUNS:-1000}" --fetch-wait-ms "$wait" --route "$route"
+        done
+    done
     echo
     echo "## 7. invocations published per second, libjq templates on ($THROUGHPUT_RUNS runs of 20,000)"
     rates=()
@@ -187,6 +204,9 @@ kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
     echo
     echo "## 9. reliability: 1,000 runs, 10% 5xx, 2% 429, tokens expiring every 5 s, a 3 s broker outage, 2 SIGKILLs"
     BENCH_OUT="$OUT" bash bench/reliability.sh
+    echo
+    BIN="$BIN" BENCH_SKIP_BUILD=1 bash bench/front.sh
+
 } | tee -a "$OUT/summary.txt"
 
 echo "summary written to $OUT/summary.txt" >&2

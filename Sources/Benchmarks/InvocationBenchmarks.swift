@@ -52,6 +52,7 @@ public enum InvocationBenchmarks {
     /// Starts an emulator and a consumer of its runs topic, runs `body`, stops both.
     static func withEmulator<Result>(
         fetchWait: Duration,
+        direct: Bool = false,
         logger: Logger,
         _ body: (PortEmulator, ArrivalTracker) async throws -> Result
     ) async throws -> Result {
@@ -59,9 +60,11 @@ public enum InvocationBenchmarks {
         configuration.port = 0
         configuration.orgID = "org_bench"
         let emulator = try await PortEmulator.start(configuration: configuration, logger: logger)
+        // `direct` reads the mock brokers behind the front, as clients did before it existed.
+        let bootstrap = direct ? emulator.internalKafkaBootstrapServers! : emulator.info.kafkaBootstrapServers
         var consumerConfiguration = KafkaConsumerConfiguration(
-            bootstrapServers: [emulator.info.kafkaBootstrapServers],
-            groupID: "bench-reader"
+            bootstrapServers: [bootstrap],
+            groupID: "org_bench.reader"
         )
         consumerConfiguration.additionalProperties = ["fetch.wait.max.ms": String(Int(fetchWait.milliseconds))]
         let consumer = try KafkaConsumer.make(configuration: consumerConfiguration, logger: logger)
@@ -87,9 +90,15 @@ public enum InvocationBenchmarks {
     }
 
     /// `runs` runs created one after another through `POST /_emulator/runs`, each timed
-    /// until a consumer (`fetch.wait.max.ms` = `fetchWait`) has read its message.
-    public static func latency(runs: Int, fetchWait: Duration, logger: Logger) async throws -> Latency {
-        try await withEmulator(fetchWait: fetchWait, logger: logger) { emulator, tracker in
+    /// until a consumer (`fetch.wait.max.ms` = `fetchWait`) has read its message: through
+    /// the Kafka front, or `direct` from the mock brokers behind it.
+    public static func latency(
+        runs: Int,
+        fetchWait: Duration,
+        direct: Bool = false,
+        logger: Logger
+    ) async throws -> Latency {
+        try await withEmulator(fetchWait: fetchWait, direct: direct, logger: logger) { emulator, tracker in
             let url = URL(string: emulator.info.apiBaseURL + "/_emulator/runs")!
             var samples: [Duration] = []
             for index in 0..<(runs + 20) {

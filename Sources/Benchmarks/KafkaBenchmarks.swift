@@ -74,18 +74,23 @@ public enum KafkaBenchmarks {
     }
 
     /// Produces `messages` values of `valueSize` bytes with up to `inFlight` sends pending,
-    /// then reads them all back with a new consumer group.
+    /// then reads them all back with a new consumer group, straight to the mock brokers or
+    /// through the Kafka front (`route`).
     public static func throughput(
         messages: Int,
         valueSize: Int,
         partitions: Int,
         inFlight: Int,
+        route: FrontRoute = .direct,
         logger: Logger
     ) async throws -> Throughput {
         let cluster = try EmbeddedKafkaCluster.start(logger: logger)
         defer { cluster.shutdown() }
         try cluster.createTopic("bench.throughput", partitions: partitions)
-        var configuration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServerList)
+        let front = try await FrontRoute.Connection.open(route, cluster: cluster, logger: logger)
+        defer { front.close() }
+        var configuration = KafkaProducerConfiguration(bootstrapServers: front.bootstrapServers)
+        configuration.securityProtocol = front.security
         configuration.linger = .milliseconds(5)
         configuration.additionalProperties = ["queue.buffering.max.messages": String(max(100_000, inFlight * 2))]
         let producer = try KafkaProducer.make(configuration: configuration, logger: logger)
@@ -111,9 +116,10 @@ public enum KafkaBenchmarks {
         await producer.close()
 
         var consumerConfiguration = KafkaConsumerConfiguration(
-            bootstrapServers: cluster.bootstrapServerList,
+            bootstrapServers: front.bootstrapServers,
             groupID: "bench.consumer"
         )
+        consumerConfiguration.securityProtocol = front.security
         consumerConfiguration.heartbeatInterval = .milliseconds(200)
         let consumer = try KafkaConsumer.make(configuration: consumerConfiguration, logger: logger)
         try consumer.subscribe(topics: ["bench.throughput"])

@@ -13,7 +13,7 @@ struct PortBench: AsyncParsableCommand {
             "`make bench` runs all of these and compares the HTTP server with nginx and a bare C libmicrohttpd server.",
         subcommands: [
             KafkaStartup.self, KafkaThroughput.self, HTTPServe.self, EmulatorStartup.self, InvocationLatency.self,
-            InvocationRate.self, ConsumerComparison.self,
+            InvocationRate.self, ConsumerComparison.self, ClientLatency.self, FuzzFront.self,
         ]
     )
 }
@@ -73,17 +73,24 @@ extension PortBench {
         @Option(help: "Runs to time (after 20 to warm up).")
         var runs = 1000
 
-        @Option(name: .customLong("fetch-wait-ms"), help: "The consumer's fetch.wait.max.ms.")
+        @Option(
+            name: .customLong("fetch-wait-ms"),
+            help: "The consumer's fetch.wait.max.ms (librdkafka's default: 500)."
+        )
         var fetchWaitMilliseconds = 10
+
+        @Option(help: "front: read through the Kafka front; direct: from the mock brokers behind it.")
+        var route = "front"
 
         func run() async throws {
             let result = try await InvocationBenchmarks.latency(
                 runs: runs,
                 fetchWait: .milliseconds(fetchWaitMilliseconds),
+                direct: route == "direct",
                 logger: quietLogger
             )
             print(
-                "invocation-latency runs=\(runs) fetch_wait_ms=\(fetchWaitMilliseconds) "
+                "invocation-latency route=\(route) runs=\(runs) fetch_wait_ms=\(fetchWaitMilliseconds) "
                     + "p50_ms=\(format(result.percentile(0.5).milliseconds, 2)) "
                     + "p90_ms=\(format(result.percentile(0.9).milliseconds, 2)) "
                     + "p99_ms=\(format(result.percentile(0.99).milliseconds, 2)) "
@@ -185,7 +192,13 @@ extension PortBench {
         )
         var inFlight = 1000
 
+        @Option(help: "direct (the mock brokers), plaintext or sasl_ssl (through the Kafka front).")
+        var route = "direct"
+
         func validate() throws {
+            guard FrontRoute(rawValue: route) != nil else {
+                throw ValidationError("--route: direct, plaintext or sasl_ssl")
+            }
             guard messages >= 2, size >= 0, partitions >= 1, inFlight >= 1 else {
                 throw ValidationError("need --messages >= 2, --size >= 0, --partitions >= 1, --in-flight >= 1")
             }
@@ -198,10 +211,11 @@ extension PortBench {
                 valueSize: size,
                 partitions: partitions,
                 inFlight: inFlight,
+                route: FrontRoute(rawValue: route) ?? .direct,
                 logger: quietLogger
             )
             print(
-                "kafka-throughput messages=\(messages) size=\(size) "
+                "kafka-throughput route=\(route) messages=\(messages) size=\(size) "
                     + "produced_per_s=\(format(result.producedPerSecond, 0)) "
                     + "produced_MiB_per_s=\(format(result.producedMiBPerSecond)) "
                     + "consumed_per_s=\(format(result.consumedPerSecond, 0)) "

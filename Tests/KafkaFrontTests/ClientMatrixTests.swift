@@ -1,10 +1,15 @@
 import Emulator
 import Foundation
+import Kafka
+import PortContract
+import Synchronization
 import TestSupport
 import Testing
 
 /// The independent clients of the matrix.
 enum KafkaClient: String, CaseIterable, CustomStringConvertible, Sendable {
+    /// port-consumer's own Kafka layer (the `Kafka` module over Debian's librdkafka 2.0.2).
+    case portConsumer = "port-consumer"
     case kcat
     case confluent
     case kafkaPython = "kafka-python"
@@ -25,6 +30,8 @@ struct ClientMatrixTests {
     ) async throws -> ClientRun {
         let topic = harness.info.runsTopic
         switch client {
+        case .portConsumer:
+            return try await portConsumerKafka(harness, mode, group: group, count: count)
         case .kcat:
             // kcat's balanced consumer commits what it read when it closes, after -c messages.
             return try await Clients.kcat(
@@ -42,6 +49,55 @@ struct ClientMatrixTests {
                 ] + harness.connection(mode)
             )
         }
+    }
+
+    /// Reads `count` messages as port-consumer does (its `Kafka` module), committing each.
+    static func portConsumerKafka(
+        _ harness: FrontHarness,
+        _ mode: ListenerMode,
+        group: String,
+        count: Int
+    ) async throws -> ClientRun {
+        let info = harness.info
+        var configuration = KafkaConsumerConfiguration(
+            bootstrapServers: [mode == .plaintext ? info.kafkaBootstrapServers : info.kafkaSASLSSLBootstrapServers!],
+            groupID: group
+        )
+        if mode == .saslSSL {
+            configuration.securityProtocol = .saslTLS(
+                KafkaSASLConfiguration(
+                    mechanism: .scramSHA512,
+                    username: info.kafkaUsername!,
+                    password: info.kafkaPassword!
+                ),
+                KafkaTLSConfiguration(caLocation: info.kafkaCALocation)
+            )
+        }
+        configuration.sessionTimeout = .seconds(3)
+        configuration.heartbeatInterval = .milliseconds(500)
+        let consumer = try KafkaConsumer.make(configuration: configuration, logger: quietLogger)
+        try consumer.subscribe(topics: [info.runsTopic])
+        let values = Mutex<[String]>([])
+        do {
+            try await withDeadline(.seconds(45), "\(count) messages through port-consumer's Kafka") {
+                for try await message in consumer.messages {
+                    let total = values.withLock { values in
+                        values.append(message.valueString ?? "")
+                        return values.count
+                    }
+                    try await consumer.commit(message)
+                    if total == count { return }
+                }
+            }
+        } catch {
+            await consumer.close()
+            return ClientRun(status: 2, events: [], errors: "\(error)")
+        }
+        await consumer.close()
+        let events = values.withLock { $0 }.map {
+            ClientEvent(fields: JSONObject([("event", .string("message")), ("value", .string($0))]))
+        }
+        return ClientRun(status: 0, events: events, errors: "")
     }
 
     @Test(
