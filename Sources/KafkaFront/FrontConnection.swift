@@ -33,9 +33,15 @@ struct FrontConnection {
                             throw error
                         }
                     }
-                    for try await frame in inbound {
-                        let more = try await session.handle(frame, group: &group) { queue.yield($0) }
-                        if !more { break }
+                    do {
+                        for try await frame in inbound {
+                            let more = try await session.handle(frame, group: &group) { queue.yield($0) }
+                            if !more { break }
+                        }
+                    } catch {
+                        // The writer ends with the queue, whether or not the group cancels it.
+                        queue.finish()
+                        throw error
                     }
                     queue.finish()
                     try await group.waitForAll()

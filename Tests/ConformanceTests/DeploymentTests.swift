@@ -45,17 +45,26 @@ struct DeploymentTests {
             outputPath: directory + "/certs.log"
         )
         #expect(await made.wait().status == 0)
-        let port = 30_000 + Int.random(in: 0..<20_000)
-        let server = try ChildProcess.spawn(
-            [
-                "openssl", "s_server", "-accept", String(port), "-cert", certs + "/broker.crt", "-key",
-                certs + "/broker.key", "-quiet",
-            ],
-            environment: environment,
-            outputPath: directory + "/s_server.log"
-        )
+        // A random port may be taken (by a second copy of the suite, say): s_server then exits,
+        // and another port is tried.
+        var listening: (port: Int, server: ChildProcess)?
+        for attempt in 0..<5 where listening == nil {
+            let port = 30_000 + Int.random(in: 0..<20_000)
+            let server = try ChildProcess.spawn(
+                [
+                    "openssl", "s_server", "-accept", String(port), "-cert", certs + "/broker.crt", "-key",
+                    certs + "/broker.key", "-quiet",
+                ],
+                environment: environment,
+                outputPath: directory + "/s_server-\(attempt).log"
+            )
+            try await waitUntil("the TLS listener or its exit", within: .seconds(30)) {
+                server.termination != nil || RawHTTPClient.canConnect(port: port)
+            }
+            if server.termination == nil { listening = (port, server) }
+        }
+        let (port, server) = try #require(listening, "openssl s_server could not listen on five random ports")
         defer { server.signal(SIGKILL) }
-        try await waitUntil("the TLS listener", within: .seconds(10)) { RawHTTPClient.canConnect(port: port) }
 
         for (ca, expected) in [
             (certs + "/ca.pem", "Disconnected while requesting ApiVersion"),

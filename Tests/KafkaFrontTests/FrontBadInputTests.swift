@@ -48,11 +48,17 @@ struct RawConnection {
         return RawConnection(channel: channel)
     }
 
+    /// A bare channel, for bytes sent without waiting for an answer.
+    static func plain(port: Int) async throws -> any Channel {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port)
+            .get()
+    }
+
     /// Sends `bytes`, then reads until the server closes; returns what it answered, or
     /// throws when it is still open after `limit`.
-    func sendAndAwaitClose(_ bytes: [UInt8], within limit: Duration = .seconds(10)) async throws -> [UInt8] {
+    func sendAndAwaitClose(_ bytes: [UInt8], _ what: String, within limit: Duration = .seconds(20)) async throws -> [UInt8] {
         let channel = self.channel
-        return try await withDeadline(limit, "the front to close the connection") {
+        return try await withDeadline(limit, "the front to close the connection after \(what)") {
             try await channel.executeThenClose { inbound, outbound in
                 try await outbound.write(ByteBuffer(bytes: bytes))
                 var received: [UInt8] = []
@@ -84,8 +90,8 @@ struct FrontBadInputTests {
         let tls = Int(emulator.info.kafkaSASLSSLBootstrapServers!.split(separator: ":").last!)!
 
         // A half-open connection: a frame announced, a tenth of it sent, then silence.
-        let halfOpen = try await RawConnection.open(port: plaintext)
-        try await halfOpen.channel.channel.writeAndFlush(ByteBuffer(bytes: [0, 0, 0, 100, 0, 18, 0, 0, 0, 0]))
+        let halfOpen = try await RawConnection.plain(port: plaintext)
+        try await halfOpen.writeAndFlush(ByteBuffer(bytes: [0, 0, 0, 100, 0, 18, 0, 0, 0, 0]))
 
         let clientHello: [UInt8] =
             [0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03] + Array(repeating: 7, count: 32)
@@ -110,7 +116,7 @@ struct FrontBadInputTests {
             ("plaintext Kafka on the SASL_SSL listener", tls, apiVersions),
         ]
         for (name, port, bytes) in cases {
-            let answer = try await RawConnection.open(port: port).sendAndAwaitClose(bytes)
+            let answer = try await RawConnection.open(port: port).sendAndAwaitClose(bytes, name)
             #expect(answer.isEmpty || port == tls, "\(name): answered \(answer.count) bytes before closing")
         }
         // Random bytes on fresh connections, each closed or answered, never a stall.
@@ -119,9 +125,9 @@ struct FrontBadInputTests {
             let bytes = (0..<Int.random(in: 4...64, using: &random)).map { _ in
                 UInt8.random(in: 0...255, using: &random)
             }
-            let connection = try await RawConnection.open(port: plaintext)
-            try await connection.channel.channel.writeAndFlush(ByteBuffer(bytes: bytes))
-            try? await connection.channel.channel.close()
+            let connection = try await RawConnection.plain(port: plaintext)
+            try await connection.writeAndFlush(ByteBuffer(bytes: bytes))
+            try? await connection.close()
         }
 
         // The front still serves a real client, the half-open connection notwithstanding.
@@ -137,7 +143,7 @@ struct FrontBadInputTests {
         ] {
             #expect(closed.filter { $0.contains(reason) }.count == 1, "\(name) logged once: \(closed)")
         }
-        try? await halfOpen.channel.channel.close()
+        try? await halfOpen.close()
         await emulator.stop()
     }
 

@@ -83,6 +83,8 @@ struct ClientRun: Sendable, CustomStringConvertible {
     let errors: String
 
     var messages: [String] { events.filter { $0.kind == "message" }.compactMap(\.value) }
+    /// Whether the client said `text`: in an error it reported, or in its log on stderr.
+    func said(_ text: String) -> Bool { errors.contains(text) || events.contains { $0.message.contains(text) } }
     var error: ClientEvent? { events.first { $0.kind == "error" } }
     var description: String {
         "status \(status); events: \(events.map { JSONValue.object($0.fields).compactText }); stderr: \(errors.suffix(2000))"

@@ -60,18 +60,23 @@ def confluent(args):
         emit("produced", partition=msg.partition(), offset=msg.offset())
         return 0
     if args.action == "metadata":
-        import confluent_kafka.admin
-        admin = confluent_kafka.admin.AdminClient(conf)
-        try:
-            metadata = admin.list_topics(timeout=args.timeout)
-        except confluent_kafka.KafkaException as error:
-            # The cause the client reported on the way (authentication, TLS), then its verdict.
-            for cause in errors:
-                emit("error", code=cause.code(), name=cause.name(), message=cause.str())
-            emit("error", message=str(error), name=error.args[0].name() if error.args else "")
-            return 2
-        emit("metadata", topics=sorted(metadata.topics), brokers=[f"{b.host}:{b.port}" for b in metadata.brokers.values()])
-        return 0
+        # A producer's metadata, polled so that the client's errors (authentication, TLS)
+        # come back as soon as it reports them instead of at the deadline.
+        producer = confluent_kafka.Producer(conf)
+        while time.monotonic() < deadline:
+            producer.poll(0.1)
+            for error in errors:
+                emit("error", code=error.code(), name=error.name(), message=error.str())
+                return 2
+            try:
+                metadata = producer.list_topics(timeout=0.5)
+            except confluent_kafka.KafkaException:
+                continue
+            emit("metadata", topics=sorted(metadata.topics),
+                 brokers=[f"{b.host}:{b.port}" for b in metadata.brokers.values()])
+            return 0
+        emit("error", name="timeout", message=f"no metadata within {args.timeout} s")
+        return 2
     conf.update({"group.id": args.group, "enable.auto.commit": False, "auto.offset.reset": "earliest",
                  "session.timeout.ms": 3000, "heartbeat.interval.ms": 500})
     if args.fetch_max_wait_ms is not None:
