@@ -56,7 +56,11 @@ struct RawConnection {
 
     /// Sends `bytes`, then reads until the server closes; returns what it answered, or
     /// throws when it is still open after `limit`.
-    func sendAndAwaitClose(_ bytes: [UInt8], _ what: String, within limit: Duration = .seconds(20)) async throws -> [UInt8] {
+    func sendAndAwaitClose(
+        _ bytes: [UInt8],
+        _ what: String,
+        within limit: Duration = .seconds(20)
+    ) async throws -> [UInt8] {
         let channel = self.channel
         return try await withDeadline(limit, "the front to close the connection after \(what)") {
             try await channel.executeThenClose { inbound, outbound in
