@@ -27,7 +27,11 @@ for _ in $(seq 300); do [ -f "$ENV_FILE" ] && break; sleep 0.1; done
 [ -f "$ENV_FILE" ] || { echo "demo: port-emulator did not become ready" >&2; exit 1; }
 set -a; . "$ENV_FILE"; set +a
 
-"$BIN/port-consumer" --env-file "$ENV_FILE" --log-level notice &
+# port-consumer as in production: SASL_SSL with SCRAM-SHA-512 and the CA, through the
+# embedded Kafka's front, under Port's ACLs (its group is ORG_ID.consumer).
+echo "== port-consumer connects as to Port's brokers: SASL_SSL $KAFKA_SASL_SSL_BROKERS, user $KAFKA_USERNAME"
+KAFKA_SECURITY_PROTOCOL=SASL_SSL KAFKA_BROKERS="$KAFKA_SASL_SSL_BROKERS" \
+    "$BIN/port-consumer" --env-file "$ENV_FILE" --log-level notice &
 PIDS+=($!)
 
 FAILURES=0
