@@ -7,6 +7,8 @@
 # the front is tested with.
 SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev pkg-config python3 curl chromium chromium-driver docker-compose openssl kcat
 PYTHON_PACKAGES := confluent-kafka selenium schemathesis kafka-python==2.0.2 aiokafka
+KAFKA_PYTHON3 := .build-venv/kafka-python3
+KAFKA_PYTHON3_VERSION := 3.0.12
 BENCH_PACKAGES := wrk nginx-light curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_TEST_FLAGS ?=
@@ -37,6 +39,9 @@ deps:
 	@python3 -c 'import confluent_kafka, selenium, schemathesis, aiokafka, kafka; assert kafka.__version__ == "2.0.2"' 2>/dev/null \
 		|| python3 -m pip install -q $(PYTHON_PACKAGES) \
 		|| python3 -m pip install -q --break-system-packages $(PYTHON_PACKAGES)
+	@# The current kafka-python (3.x) beside 2.0.2, in a virtual environment of its own.
+	@$(KAFKA_PYTHON3)/bin/python -c 'import kafka; assert kafka.__version__ == "$(KAFKA_PYTHON3_VERSION)"' 2>/dev/null \
+		|| { python3 -m venv $(KAFKA_PYTHON3) && $(KAFKA_PYTHON3)/bin/pip install -q kafka-python==$(KAFKA_PYTHON3_VERSION); }
 
 bench-deps: deps
 	@missing=""; for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

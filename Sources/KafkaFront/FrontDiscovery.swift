@@ -8,9 +8,10 @@ enum FrontDiscovery {
     }
 
     /// The versions the front parses, per API; APIs it forwards without reading keep the
-    /// mock's range, and the SASL APIs are the front's own.
+    /// mock's range, and the SASL APIs are the front's own. ListOffsets stops at v3: the
+    /// mock's v4–v5 answers make kafka-python 3 read partition -1 and never fetch.
     static let parsedVersions: [Int16: ClosedRange<Int16>] = [
-        KafkaAPI.produce: 0...7, KafkaAPI.fetch: 0...11, KafkaAPI.listOffsets: 0...5, KafkaAPI.metadata: 0...2,
+        KafkaAPI.produce: 0...7, KafkaAPI.fetch: 0...11, KafkaAPI.listOffsets: 0...3, KafkaAPI.metadata: 0...2,
         KafkaAPI.offsetCommit: 0...7, KafkaAPI.offsetFetch: 0...5, KafkaAPI.findCoordinator: 0...2,
         KafkaAPI.joinGroup: 0...5, KafkaAPI.heartbeat: 0...3, KafkaAPI.leaveGroup: 0...1, KafkaAPI.syncGroup: 0...3,
         KafkaAPI.apiVersions: 0...3, KafkaAPI.initProducerID: 0...4,

@@ -13,6 +13,8 @@ enum KafkaClient: String, CaseIterable, CustomStringConvertible, Sendable {
     case kcat
     case confluent
     case kafkaPython = "kafka-python"
+    /// The current kafka-python, from the virtual environment `make deps` makes.
+    case kafkaPython3 = "kafka-python-3"
     case aiokafka
 
     var description: String { rawValue }
@@ -40,6 +42,14 @@ struct ClientMatrixTests {
                     "session.timeout.ms=3000", "-X", "heartbeat.interval.ms=500",
                 ]
                     + harness.kcatSettings(mode) + [topic]
+            )
+        case .kafkaPython3:
+            return try await Clients.python(
+                [
+                    "--client", "kafka-python", "--action", "consume", "--topic", topic, "--group", group, "--count",
+                    "\(count)", "--timeout", "45",
+                ] + harness.connection(mode),
+                interpreter: Clients.kafkaPython3
             )
         default:
             return try await Clients.python(

@@ -96,10 +96,14 @@ enum Clients {
     static let script = directory.appendingPathComponent("kafka_client.py").path
     static var environment: [String: String] { ProcessInfo.processInfo.environment }
 
+    /// The interpreter of the virtual environment with kafka-python 3 (`make deps`).
+    static let kafkaPython3 = directory.deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".build-venv/kafka-python3/bin/python").path
+
     /// Runs the Python client script with these arguments to its end.
-    static func python(_ arguments: [String]) async throws -> ClientRun {
+    static func python(_ arguments: [String], interpreter: String = "python3") async throws -> ClientRun {
         let (termination, output, errors) = try await ChildProcess.run(
-            ["python3", script] + arguments,
+            [interpreter, script] + arguments,
             environment: environment
         )
         let events = output.split(separator: "\n").compactMap { line -> ClientEvent? in

@@ -111,8 +111,9 @@ def confluent(args):
 def kafka_python(args):
     import kafka
     import kafka.errors
-    common = {"bootstrap_servers": args.bootstrap.split(","), "security_protocol": args.security,
-              "api_version_auto_timeout_ms": 10000}
+    common = {"bootstrap_servers": args.bootstrap.split(","), "security_protocol": args.security}
+    if kafka.__version__.startswith("2.0."):  # a setting kafka-python 3 no longer has
+        common["api_version_auto_timeout_ms"] = 10000
     if args.security == "SASL_SSL":
         common.update({"sasl_mechanism": args.mechanism, "sasl_plain_username": args.username,
                        "sasl_plain_password": args.password, "ssl_cafile": args.ca})
