@@ -2,7 +2,7 @@ import NIOCore
 import NIOPosix
 
 /// One connection from the front to a mock broker. Requests go out in the order `send` is
-/// called; the broker answers in that order, so each answer completes the oldest promise.
+/// called; each answer completes the promise of the request with its correlation id.
 final class UpstreamConnection: Sendable {
     private let channel: any Channel
 
@@ -46,8 +46,10 @@ final class UpstreamConnection: Sendable {
     }
 }
 
-/// Pairs answers with requests, oldest first, and fails what is pending when the
-/// connection ends.
+/// Pairs each answer with its request by correlation id: the mock broker holds a JoinGroup
+/// answer until the rebalance ends and answers later requests meanwhile (Kafka itself
+/// answers in order; the front restores that order towards the client). The pending
+/// requests fail when the connection ends.
 final class UpstreamHandler: ChannelDuplexHandler {
     struct Request: Sendable {
         let frame: ByteBuffer
@@ -58,24 +60,42 @@ final class UpstreamHandler: ChannelDuplexHandler {
         var description: String { "the embedded broker closed the connection" }
     }
 
+    struct Unexpected: Error, CustomStringConvertible {
+        let correlationID: Int32?
+        var description: String {
+            "the embedded broker answered correlation id \(correlationID.map(String.init) ?? "none"), which no request had"
+        }
+    }
+
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = Request
     typealias OutboundOut = ByteBuffer
 
-    private var pending = CircularBuffer<EventLoopPromise<ByteBuffer?>>()
+    private var pending: [Int32: EventLoopPromise<ByteBuffer?>] = [:]
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
-        if let answer = request.answer { pending.append(answer) }
+        if let answer = request.answer {
+            // The request header: api key (2), version (2), then the correlation id.
+            guard let correlationID = request.frame.getInteger(at: request.frame.readerIndex + 4, as: Int32.self) else {
+                answer.fail(KafkaWireError("a request frame too short for a header"))
+                promise?.succeed()
+                return
+            }
+            pending[correlationID] = answer
+        }
         context.write(wrapOutboundOut(request.frame), promise: promise)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let answer = pending.popFirst() else {
+        let frame = unwrapInboundIn(data)
+        let correlationID = frame.getInteger(at: frame.readerIndex, as: Int32.self)
+        guard let correlationID, let answer = pending.removeValue(forKey: correlationID) else {
+            failPending(Unexpected(correlationID: correlationID))
             context.close(promise: nil)
             return
         }
-        answer.succeed(unwrapInboundIn(data))
+        answer.succeed(frame)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -89,6 +109,8 @@ final class UpstreamHandler: ChannelDuplexHandler {
     }
 
     private func failPending(_ error: any Error) {
-        while let answer = pending.popFirst() { answer.fail(error) }
+        let answers = pending.values
+        pending.removeAll()
+        for answer in answers { answer.fail(error) }
     }
 }

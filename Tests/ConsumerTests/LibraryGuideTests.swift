@@ -104,5 +104,11 @@ struct LibraryGuideTests {
         #expect(entity.properties["region"] == "eu-west-1")
         let logs = try emulator.runs.logs(runID).map(\.message)
         #expect(logs.contains("provisioning vm-1"))
+        // The README's defers stop both eventually; the suite waits for the backend to be
+        // gone before the emulator goes, so that it never reconnects to a port another test
+        // has taken since.
+        backend.cancel()
+        _ = await backend.result
+        await emulator.stop()
     }
 }
