@@ -28,5 +28,7 @@ COPY --from=build /out/port-emulator /out/port-consumer /usr/local/bin/
 COPY --chown=port:port fixtures /app/fixtures
 WORKDIR /app
 USER port
-EXPOSE 5100
-CMD ["port-emulator", "serve", "--host", "0.0.0.0", "--port", "5100", "--fixtures", "/app/fixtures"]
+# Port's API, then the embedded Kafka's PLAINTEXT and SASL_SSL listeners (fixed ports, so that
+# they can be published; clients outside the container need --kafka-advertised-host).
+EXPOSE 5100 9092 9093
+CMD ["port-emulator", "serve", "--host", "0.0.0.0", "--port", "5100", "--kafka-port", "9092", "--fixtures", "/app/fixtures"]
