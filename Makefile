@@ -4,8 +4,8 @@
 # python3 checks Port's signatures independently in the tests; curl drives the demo; chromium and
 # chromium-driver run the dashboard test (headless); docker-compose checks docker-compose.yml and
 # openssl plays a TLS broker for the SASL_SSL test; kcat is one of the independent Kafka clients
-# the front is tested with.
-SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev pkg-config python3 curl chromium chromium-driver docker-compose openssl kcat
+# the front is tested with, and python3-venv holds kafka-python 3 beside 2.0.2.
+SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev pkg-config python3 python3-venv curl chromium chromium-driver docker-compose openssl kcat
 PYTHON_PACKAGES := confluent-kafka selenium schemathesis kafka-python==2.0.2 aiokafka
 KAFKA_PYTHON3 := .build-venv/kafka-python3
 KAFKA_PYTHON3_VERSION := 3.0.12
