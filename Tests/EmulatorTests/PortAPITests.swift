@@ -67,6 +67,65 @@ struct EmulatorHarness {
 
 @Suite("Port API emulation over HTTP")
 struct PortAPITests {
+    @Test(
+        "a synchronized webhook run refuses a manual status; an agent's synchronized run takes port-agent's response, then its status"
+    )
+    func synchronizedRuns() async throws {
+        let harness = try await EmulatorHarness.start()
+        let token = try await harness.token()
+        func define(_ identifier: String, agent: Bool) async throws {
+            let action = #"""
+                {"identifier":"\#(identifier)","title":"\#(identifier)","trigger":{"type":"self-service","operation":"CREATE",
+                 "userInputs":{"properties":{}}},
+                 "invocationMethod":{"type":"WEBHOOK","url":"https://hooks.example.com/x","agent":\#(agent),"synchronized":true}}
+                """#
+            #expect(try await harness.call("POST", "/v1/actions", token: token, body: action).status == 201)
+        }
+        func trigger(_ identifier: String) async throws -> String {
+            let created = try await harness.call(
+                "POST",
+                "/v1/actions/\(identifier)/runs",
+                token: token,
+                body: #"{"properties":{}}"#
+            )
+            #expect(created.status == 202)
+            return try #require(created.json["run"]?["id"]?.stringValue)
+        }
+        try await define("sync_webhook", agent: false)
+        try await define("sync_agent", agent: true)
+
+        let byPort = try await trigger("sync_webhook")
+        let refused = try await harness.call(
+            "PATCH",
+            "/v1/actions/runs/\(byPort)",
+            token: token,
+            body: #"{"status":"SUCCESS"}"#
+        )
+        #expect(refused.status == 422)
+        #expect(refused.json["error"] == "run_synchronized_error")
+
+        // port-agent: PATCH …/response with the webhook's answer, then the status.
+        let byAgent = try await trigger("sync_agent")
+        let response = try await harness.call(
+            "PATCH",
+            "/v1/actions/runs/\(byAgent)/response",
+            token: token,
+            body: #"{"response":{"deployed":true}}"#
+        )
+        #expect(response.status == 200)
+        let ended = try await harness.call(
+            "PATCH",
+            "/v1/actions/runs/\(byAgent)",
+            token: token,
+            body: #"{"status":"SUCCESS"}"#
+        )
+        #expect(ended.status == 200, "\(ended.json)")
+        #expect(ended.json["run"]?["status"] == "SUCCESS")
+        let stored = try await harness.call("GET", "/v1/actions/runs/\(byAgent)?version=v2", token: token)
+        #expect(stored.json["run"]?["response"]?["deployed"] == true, "\(stored.json)")
+        await harness.emulator.stop()
+    }
+
     @Test("a token is issued, reused until it expires, and required on every route")
     func tokens() async throws {
         let harness = try await EmulatorHarness.start()

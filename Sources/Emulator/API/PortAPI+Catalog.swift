@@ -125,7 +125,10 @@ extension Catalog {
             entityTitle: entity?.title,
             properties: try action.validatedInputs(properties),
             requiredApproval: action.requiredApproval,
-            synchronized: action.invocation.synchronized,
+            // Only runs Port itself calls the webhook for refuse a manual status: an agent's
+            // synchronized run ends with port-agent's PATCH …/response, then its status PATCH
+            // (contract §3, port-agent's webhook_invoker.py).
+            synchronized: action.invocation.synchronized && !action.invocation.agent,
             source: source,
             createdBy: user
         )

@@ -34,7 +34,9 @@ public struct NewRun: Sendable, Equatable {
     public var properties: JSONObject
     /// Whether the run waits for approval before it starts.
     public var requiredApproval: Bool
-    /// Whether the invocation is synchronized (status set by Port, not by PATCH).
+    /// Whether Port itself calls a synchronized webhook for this run, so that its status is
+    /// Port's to set, never a PATCH's (false for an agent's synchronized run: port-agent
+    /// reports it).
     public var synchronized: Bool
     /// Where it was triggered from.
     public var source: RunSource
