@@ -25,7 +25,7 @@ struct FrontAuthenticationTests {
 
         var unknown = harness.kcatSettings(.saslSSL)
         unknown[unknown.firstIndex(of: "sasl.username=\(harness.info.kafkaUsername!)")!] = "sasl.username=nobody"
-        let kcat = try await Clients.kcat(["-L", "-m", "5"] + unknown)
+        let kcat = try await Clients.kcat(["-L", "-m", "10"] + unknown)
         #expect(kcat.status != 0)
         #expect(
             kcat.errors.contains("SASL authentication error: \(Self.confluentAuthFailure) SCRAM-SHA-512"),
@@ -86,7 +86,7 @@ struct FrontAuthenticationTests {
         func attempt(_ mechanism: String) async throws -> ClientRun {
             try await Clients.python(
                 [
-                    "--client", "confluent", "--action", "metadata", "--topic", "x", "--timeout", "5", "--bootstrap",
+                    "--client", "confluent", "--action", "metadata", "--topic", "x", "--timeout", "30", "--bootstrap",
                     brokers,
                     "--security", "SASL_SSL", "--mechanism", mechanism, "--username", "sha256-user", "--password",
                     "secret",
