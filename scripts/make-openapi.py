@@ -34,6 +34,7 @@ ROUTES = [
     ("post", "/v1/workflows/nodes/runs/{node_run_id}/logs"),
     ("patch", "/v1/workflows/runs/{workflow_run_id}/nodes/{node_run_id}"),
     ("get", "/v1/kafka-credentials"),
+    ("get", "/v1/organization"), ("patch", "/v1/organization"),
 ]
 
 
@@ -106,8 +107,42 @@ ENTITY_FIELDS = {
 }
 
 
+# Contract §6: port-agent sends PATCH /v1/organization {"settings": {"portAgentStreamerName":
+# "KAFKA"|"POLLING"}} at start-up, without the `name` Port's schema requires, and Port takes it;
+# Port's document gives GET /v1/organization no 200 answer at all.
+ORGANIZATION = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"}, "name": {"type": "string"},
+        "settings": {"type": "object"}, "createdAt": {"type": "string", "format": "date-time"},
+        "updatedAt": {"type": "string", "format": "date-time"},
+    },
+    "required": ["id", "name", "settings"],
+}
+
+
+def correct_organization(method, operation):
+    if method == "patch":
+        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        schema["required"] = [name for name in schema.get("required", []) if name != "name"]
+        schema["properties"]["settings"]["properties"]["portAgentStreamerName"] = {
+            "type": "string", "enum": ["KAFKA", "POLLING"],
+            "description": "The streamer port-agent reports at start-up (contract §6).",
+        }
+    else:
+        operation["responses"]["200"] = {
+            "description": "The organization.",
+            "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"ok": {"enum": [True]}, "organization": ORGANIZATION},
+                "required": ["ok", "organization"],
+            }}},
+        }
+
+
 def correct(method, path, operation):
     """Applies the corrections above to one of Port's operations, in place."""
+    if path == "/v1/organization":
+        correct_organization(method, operation)
     for response in operation.get("responses", {}).values():
         schema = response.get("content", {}).get("application/json", {}).get("schema")
         if not isinstance(schema, dict):

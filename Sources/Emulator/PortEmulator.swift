@@ -153,6 +153,7 @@ public final class PortEmulator: Sendable {
             info: infoBox,
             publisher: publisher,
             faults: faults,
+            organization: OrganizationStore(orgID: configuration.orgID),
             latency: configuration.apiLatency,
             kafkaCredentials: configuration.kafkaCredentials
         )

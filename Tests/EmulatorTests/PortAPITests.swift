@@ -126,6 +126,49 @@ struct PortAPITests {
         await harness.emulator.stop()
     }
 
+    @Test("GET and PATCH /v1/organization: port-agent's streamer setting without a name is stored and shown")
+    func organization() async throws {
+        let harness = try await EmulatorHarness.start()
+        let token = try await harness.token()
+        #expect(try await harness.call("GET", "/v1/organization").status == 401)
+        let initial = try await harness.call("GET", "/v1/organization", token: token)
+        #expect(initial.status == 200)
+        #expect(initial.json["organization"]?["id"] == "org_api")
+        #expect(initial.json["organization"]?["settings"] == .object([:]))
+
+        // What port-agent sends at start-up (app/port_client.py): settings only, no name.
+        let agent = try await harness.call(
+            "PATCH",
+            "/v1/organization",
+            token: token,
+            body: #"{"settings":{"portAgentStreamerName":"KAFKA"}}"#
+        )
+        #expect(agent.status == 200)
+        #expect(agent.json == ["ok": true])
+        let renamed = try await harness.call(
+            "PATCH",
+            "/v1/organization",
+            token: token,
+            body: #"{"name":"Acme","settings":{"portalTitle":"Acme portal"}}"#
+        )
+        #expect(renamed.status == 200)
+        let shown = try await harness.call("GET", "/v1/organization", token: token)
+        #expect(shown.json["organization"]?["name"] == "Acme")
+        #expect(shown.json["organization"]?["settings"]?["portAgentStreamerName"] == "KAFKA", "settings merge")
+        #expect(shown.json["organization"]?["settings"]?["portalTitle"] == "Acme portal")
+
+        for body in [#"{"settings":{"portAgentStreamerName":"CARRIER_PIGEON"}}"#, #"{"owner":"me"}"#, "[]"] {
+            let refused = try await harness.call("PATCH", "/v1/organization", token: token, body: body)
+            #expect(refused.status == 422, "\(body)")
+            #expect(refused.json["error"] == "invalid_request", "\(body)")
+        }
+        #expect(try await harness.call("POST", "/_emulator/reset").status == 200)
+        let reset = try await harness.call("GET", "/v1/organization", token: token)
+        #expect(reset.json["organization"]?["name"] == "org_api")
+        #expect(reset.json["organization"]?["settings"] == .object([:]))
+        await harness.emulator.stop()
+    }
+
     @Test("a token is issued, reused until it expires, and required on every route")
     func tokens() async throws {
         let harness = try await EmulatorHarness.start()

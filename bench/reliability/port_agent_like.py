@@ -50,6 +50,12 @@ def handle(message):
 
 
 def main():
+    # port-agent at start-up (contract §6): it tells Port its streamer; only a 2xx matters,
+    # and it carries on if refused.
+    try:
+        call("PATCH", "/organization", {"settings": {"portAgentStreamerName": "KAFKA"}})
+    except Exception as error:
+        print("could not set portAgentStreamerName:", error, flush=True)
     consumer = Consumer({
         "bootstrap.servers": os.environ["KAFKA_CONSUMER_BOOTSTRAP_SERVERS"],
         "group.id": os.environ["KAFKA_CONSUMER_GROUP_ID"],

@@ -162,6 +162,7 @@ extension PortAPI {
             workflows.reset()
             faults.clear()
             catalog.reset()
+            organization.reset()
             recorder.reset()
             return ok([:])
         }

@@ -18,6 +18,8 @@ struct PortAPI: Sendable {
     let info: InfoBox
     let publisher: InvocationPublisher
     let faults: FaultInjector
+    /// The organization's name and settings (`/v1/organization`).
+    let organization: OrganizationStore
     /// Added to every answer of Port's API (`--api-latency`), to measure consumers as
     /// they would run against Port's real API over a network; zero answers at once.
     let latency: Duration
@@ -28,6 +30,7 @@ struct PortAPI: Sendable {
 
     func register(on router: inout HTTPRouter) {
         registerCatalogRoutes(on: &router)
+        registerOrganizationRoutes(on: &router)
         registerEntityRoutes(on: &router)
         registerWorkflowRoutes(on: &router)
         addRoute(

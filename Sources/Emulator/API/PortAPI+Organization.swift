@@ -1,0 +1,90 @@
+import Foundation
+import HTTPServer
+import PortContract
+import Synchronization
+
+/// The organization as Port's API shows it (`GET /v1/organization`): its id, name and
+/// settings, which `PATCH /v1/organization` changes. port-agent writes
+/// `settings.portAgentStreamerName` there at start-up (contract §6).
+final class OrganizationStore: Sendable {
+    private struct State {
+        var name: String
+        var settings = JSONObject()
+        /// Other members a PATCH set (`announcement`, `isOnboarded`…), shown as sent.
+        var others = JSONObject()
+        var updatedAt: Date
+    }
+
+    private let id: String
+    private let createdAt = Date()
+    private let state: Mutex<State>
+
+    init(orgID: String) {
+        id = orgID
+        state = Mutex(State(name: orgID, updatedAt: createdAt))
+    }
+
+    /// The organization object of `GET /v1/organization`.
+    var json: JSONValue {
+        state.withLock { state in
+            var organization: JSONObject = [
+                "id": .string(id), "name": .string(state.name), "settings": .object(state.settings),
+                "createdAt": PortTimestamp.format(createdAt), "updatedAt": PortTimestamp.format(state.updatedAt),
+            ]
+            for (key, value) in state.others where organization[key] == nil { organization[key] = value }
+            return .object(organization)
+        }
+    }
+
+    /// The value of one setting, if set.
+    func setting(_ name: String) -> JSONValue? { state.withLock { $0.settings[name] } }
+
+    /// Applies a PATCH body already checked against the schema: `name` replaces, `settings`
+    /// merges key by key, anything else replaces its member.
+    func patch(_ body: JSONObject) {
+        state.withLock { state in
+            for (key, value) in body {
+                switch key {
+                case "name": state.name = value.stringValue ?? state.name
+                case "settings":
+                    for (setting, setValue) in value.objectValue ?? [:] { state.settings[setting] = setValue }
+                default: state.others[key] = value
+                }
+            }
+            state.updatedAt = Date()
+        }
+    }
+
+    /// Back to the name and no settings (`POST /_emulator/reset`).
+    func reset() {
+        state.withLock { $0 = State(name: id, updatedAt: Date()) }
+    }
+}
+
+extension PortAPI {
+    func registerOrganizationRoutes(on router: inout HTTPRouter) {
+        addRoute(
+            &router,
+            .get,
+            "/v1/organization",
+            route { (_, _) throws(PortError) in ok(["organization": organization.json]) }
+        )
+        addRoute(
+            &router,
+            .patch,
+            "/v1/organization",
+            route { (request, _) throws(PortError) in
+                let body = try JSONBody(request).value
+                try PortRequestSchemas.check(body, against: PortRequestSchemas.organizationSchema)
+                organization.patch(body.objectValue ?? [:])
+                return ok([:])
+            }
+        )
+    }
+}
+
+extension PortRequestSchemas {
+    /// `PATCH /v1/organization`: Port's body, less the `name` it requires (port-agent sends
+    /// none), plus `settings.portAgentStreamerName` (see scripts/make-openapi.py).
+    static let organizationSchema = requestSchema("patch", "/v1/organization")
+}
