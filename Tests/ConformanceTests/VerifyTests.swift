@@ -178,7 +178,8 @@ struct VerifyTests {
                 "not run: the consumer never called Port's API within the 3s start-up allowance"
             ]
         )
-        #expect(report.results[0].duration < .seconds(10))
+        // That verify gave up at the 3 s allowance rather than waiting out `sleep 60` is what
+        // the 30 s deadline above checks; the scenario's own time is the machine's business.
     }
 
     @Test("usage errors and bad scenario files get a clear message and a non-zero exit, never a crash")
