@@ -19,7 +19,7 @@ public enum ConsumerBenchmarks {
 
         /// The latency at `fraction` (0.5 for the median).
         public func latency(_ fraction: Double) -> Duration {
-            latencies[min(latencies.count - 1, max(0, Int((Double(latencies.count) * fraction).rounded(.up)) - 1))]
+            latencies.percentile(fraction)
         }
     }
 

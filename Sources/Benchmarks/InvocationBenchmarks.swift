@@ -21,7 +21,7 @@ public enum InvocationBenchmarks {
 
         /// The sample at `fraction` (0.5 for the median).
         public func percentile(_ fraction: Double) -> Duration {
-            samples[min(samples.count - 1, Int((Double(samples.count) * fraction).rounded(.up)) - 1)]
+            samples.percentile(fraction)
         }
     }
 

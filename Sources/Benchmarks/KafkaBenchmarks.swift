@@ -195,6 +195,14 @@ public struct BenchmarkError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
+extension Array {
+    /// The element at `fraction` of a sorted, non-empty array (0.5 for the median, 1 for
+    /// the largest): the nearest-rank percentile every benchmark reports.
+    public func percentile(_ fraction: Double) -> Element {
+        self[Swift.min(count - 1, Swift.max(0, Int((Double(count) * fraction).rounded(.up)) - 1))]
+    }
+}
+
 extension Duration {
     /// The duration in seconds, as a floating-point number.
     public var seconds: Double {

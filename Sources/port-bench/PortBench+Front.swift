@@ -37,13 +37,10 @@ extension PortBench {
                 logger: quietLogger
             )
             guard !samples.isEmpty else { throw ValidationError("no latencies measured") }
-            func percentile(_ fraction: Double) -> Double {
-                samples[min(samples.count - 1, Int((Double(samples.count) * fraction).rounded(.up)) - 1)]
-            }
             print(
                 "client-latency client=\(client) route=\(route) fetch_max_wait_ms=\(fetchMaxWait.map(String.init) ?? "default") "
-                    + "runs=\(samples.count) p50_ms=\(format(percentile(0.5), 1)) p99_ms=\(format(percentile(0.99), 1)) "
-                    + "max_ms=\(format(percentile(1), 1))"
+                    + "runs=\(samples.count) p50_ms=\(format(samples.percentile(0.5), 1)) p99_ms=\(format(samples.percentile(0.99), 1)) "
+                    + "max_ms=\(format(samples.percentile(1), 1))"
             )
         }
     }
