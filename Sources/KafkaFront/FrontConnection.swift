@@ -20,7 +20,6 @@ struct FrontConnection {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 let (answers, queue) = AsyncStream.makeStream(of: EventLoopFuture<ByteBuffer?>.self)
-                defer { queue.finish() }
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     let channel = connection.channel
                     group.addTask {
@@ -34,16 +33,13 @@ struct FrontConnection {
                         }
                     }
                     do {
+                        // The writer ends with the queue on every path, cancelled or not.
+                        defer { queue.finish() }
                         for try await frame in inbound {
                             let more = try await session.handle(frame, group: &group) { queue.yield($0) }
                             if !more { break }
                         }
-                    } catch {
-                        // The writer ends with the queue, whether or not the group cancels it.
-                        queue.finish()
-                        throw error
                     }
-                    queue.finish()
                     try await group.waitForAll()
                 }
             }
