@@ -220,8 +220,9 @@ public struct KafkaConsumerConfiguration: Sendable {
 }
 
 extension Duration {
-    /// The duration in whole milliseconds, rounded down.
-    var wholeMilliseconds: Int64 {
+    /// The duration in whole milliseconds, rounded down (the package's one conversion; the
+    /// emulator uses it too).
+    package var wholeMilliseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }

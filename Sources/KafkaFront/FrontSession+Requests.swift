@@ -194,10 +194,7 @@ extension FrontSession {
         _ fetch: FetchMessages.Request,
         group: inout ThrowingTaskGroup<Void, any Error>
     ) async throws -> EventLoopFuture<ByteBuffer?> {
-        let poll = Int32(
-            clamping: front.configuration.fetchPollInterval.components.seconds * 1000
-                + front.configuration.fetchPollInterval.components.attoseconds / 1_000_000_000_000_000
-        )
+        let poll = front.fetchPollMilliseconds
         guard fetch.maxWaitMs > poll, !fetch.topics.isEmpty else { return try await forward(request.frame) }
         let first = try await forward(FetchMessages.withMaxWait(request, poll))
         guard let upstream else { return first }
@@ -217,8 +214,7 @@ extension FrontSession {
                     if summary.recordBytes >= minimum || summary.hasError || now >= deadline || Task.isCancelled {
                         break
                     }
-                    let left = (deadline - now).components
-                    let leftMs = Int32(clamping: left.seconds * 1000 + left.attoseconds / 1_000_000_000_000_000)
+                    let leftMs = KafkaFront.milliseconds(deadline - now)
                     guard
                         let next = try await upstream.send(
                             FetchMessages.withMaxWait(request, max(1, min(poll, leftMs)))

@@ -61,7 +61,7 @@ struct FrontSession {
             send(answer(HandshakeMessages.apiVersionsResponse(to: request, ranges: front.apiVersions)))
             return true
         }
-        guard let range = front.apiVersions.first(where: { $0.apiKey == request.apiKey }) else {
+        guard let range = front.versionRanges[request.apiKey] else {
             throw ConnectionRefusal(
                 "unknown API key \(request.apiKey) (the front serves \(front.apiVersions.count) APIs)"
             )

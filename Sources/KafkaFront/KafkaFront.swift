@@ -66,6 +66,10 @@ package final class KafkaFront: Sendable {
     let group: any EventLoopGroup
     let logger: Logger
     let closeLog = RepeatFilter(window: .seconds(10))
+    /// `configuration.fetchPollInterval` in the protocol's unit, computed once.
+    let fetchPollMilliseconds: Int32
+    /// The ApiVersions table by API key, for the check of every request.
+    let versionRanges: [Int16: KafkaAPIVersionRange]
     private let sslContext: NIOSSLContext?
     private let running = Mutex<Task<Void, Never>?>(nil)
 
@@ -80,6 +84,8 @@ package final class KafkaFront: Sendable {
         self.listeners = listeners
         self.configuration = configuration
         self.apiVersions = apiVersions
+        fetchPollMilliseconds = Self.milliseconds(configuration.fetchPollInterval)
+        versionRanges = Dictionary(apiVersions.map { ($0.apiKey, $0) }, uniquingKeysWith: { first, _ in first })
         self.group = group
         self.sslContext = sslContext
         self.logger = logger
@@ -91,6 +97,12 @@ package final class KafkaFront: Sendable {
             )
         }
         self.addresses = addresses
+    }
+
+    /// A duration in whole milliseconds, as Kafka's MaxWaitMs counts them.
+    static func milliseconds(_ duration: Duration) -> Int32 {
+        let (seconds, attoseconds) = duration.components
+        return Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
     }
 
     /// The `host:port` list of one kind of listener, as `bootstrap.servers`.
