@@ -35,13 +35,10 @@ enum FrontDiscovery {
             KafkaResponse(frame: versionsFrame, flexibleHeader: false).body
         )
 
-        var metadata = ByteBuffer()
-        metadata.writeInteger(KafkaAPI.metadata)
-        metadata.writeInteger(Int16(1))
-        metadata.writeInteger(Int32(2))
-        metadata.writeKafkaString("kafka-front")
-        var noTopics = MetadataMessages.requestBody(topics: [])
-        metadata.writeBuffer(&noTopics)
+        let metadata = KafkaRequest.frame(apiKey: KafkaAPI.metadata, version: 1, correlationID: 2) { body in
+            var noTopics = MetadataMessages.requestBody(topics: [])
+            body.writeBuffer(&noTopics)
+        }
         guard let metadataFrame = try await connection.send(metadata).get() else {
             throw KafkaWireError("no Metadata answer from the embedded broker")
         }

@@ -6,14 +6,10 @@ extension FrontFuzzer {
     /// Python clients send them), keyed by API key and version.
     static func requestCorpus() -> [(key: (Int16, Int16), frame: ByteBuffer)] {
         func frame(_ key: Int16, _ version: Int16, _ body: (inout ByteBuffer) -> Void) -> ((Int16, Int16), ByteBuffer) {
-            var buffer = ByteBuffer()
-            buffer.writeInteger(key)
-            buffer.writeInteger(version)
-            buffer.writeInteger(Int32(42))
-            buffer.writeKafkaString("rdkafka")
-            if KafkaAPI.isFlexible(key, version) { buffer.writeKafkaEmptyTaggedFields() }
-            body(&buffer)
-            return ((key, version), buffer)
+            (
+                (key, version),
+                KafkaRequest.frame(apiKey: key, version: version, correlationID: 42, clientID: "rdkafka", body: body)
+            )
         }
         func topics(_ buffer: inout ByteBuffer, partition: (inout ByteBuffer) -> Void) {
             buffer.writeInteger(Int32(1))

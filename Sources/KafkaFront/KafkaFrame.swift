@@ -74,6 +74,25 @@ package struct KafkaRequest: Sendable {
 
     package var apiName: String { KafkaAPI.name(apiKey) }
 
+    /// A request frame (no length prefix): header v1, or v2 with empty tagged fields for a
+    /// flexible version, then what `body` writes.
+    package static func frame(
+        apiKey: Int16,
+        version: Int16,
+        correlationID: Int32,
+        clientID: String = "kafka-front",
+        body: (inout ByteBuffer) -> Void = { _ in }
+    ) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeInteger(apiKey)
+        buffer.writeInteger(version)
+        buffer.writeInteger(correlationID)
+        buffer.writeKafkaString(clientID)
+        if KafkaAPI.isFlexible(apiKey, version) { buffer.writeKafkaEmptyTaggedFields() }
+        body(&buffer)
+        return buffer
+    }
+
     /// A response frame to this request (no length prefix): the response header, then
     /// `body`. ApiVersions always answers with header v0, as Kafka does.
     package func response(_ body: ByteBuffer) -> ByteBuffer {

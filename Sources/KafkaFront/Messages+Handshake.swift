@@ -39,12 +39,7 @@ package enum HandshakeMessages {
 
     /// An ApiVersions v0 request frame (no length prefix).
     package static func apiVersionsRequest(correlationID: Int32) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        buffer.writeInteger(KafkaAPI.apiVersions)
-        buffer.writeInteger(Int16(0))
-        buffer.writeInteger(correlationID)
-        buffer.writeKafkaString("kafka-front")
-        return buffer
+        KafkaRequest.frame(apiKey: KafkaAPI.apiVersions, version: 0, correlationID: correlationID)
     }
 
     /// The ApiVersions answer to `request`: `ranges` at the version asked, or, for a version

@@ -100,17 +100,9 @@ struct FrontBadInputTests {
         let clientHello: [UInt8] =
             [0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03] + Array(repeating: 7, count: 32)
         let apiVersions = Self.frame([0, 18, 0, 0, 0, 0, 0, 1, 0, 3] + Array("abc".utf8))
-        var unknown = ByteBuffer()
-        unknown.writeInteger(Int16(999))
-        unknown.writeInteger(Int16(0))
-        unknown.writeInteger(Int32(1))
-        unknown.writeKafkaString("raw")
-        var tooNew = ByteBuffer()
-        tooNew.writeInteger(KafkaAPI.produce)
-        tooNew.writeInteger(Int16(99))
-        tooNew.writeInteger(Int32(1))
-        tooNew.writeKafkaString("raw")
-        tooNew.writeKafkaEmptyTaggedFields()
+        let unknown = KafkaRequest.frame(apiKey: 999, version: 0, correlationID: 1, clientID: "raw")
+        // A well-formed flexible header (tagged fields included), of a version not served.
+        let tooNew = KafkaRequest.frame(apiKey: KafkaAPI.produce, version: 99, correlationID: 1, clientID: "raw")
         let cases: [(String, Int, [UInt8])] = [
             ("TLS on the plaintext listener", plaintext, clientHello),
             ("garbage", plaintext, Self.frame([0xff, 0xfe, 0x01, 0x02, 0x03, 0x04, 0x05])),

@@ -10,14 +10,9 @@ struct FrontMessagesTests {
         _ version: Int16,
         body: (inout ByteBuffer) -> Void = { _ in }
     ) throws -> KafkaRequest {
-        var frame = ByteBuffer()
-        frame.writeInteger(key)
-        frame.writeInteger(version)
-        frame.writeInteger(Int32(77))
-        frame.writeKafkaString("client")
-        if KafkaAPI.isFlexible(key, version) { frame.writeKafkaEmptyTaggedFields() }
-        body(&frame)
-        return try KafkaRequest(frame: frame)
+        try KafkaRequest(
+            frame: KafkaRequest.frame(apiKey: key, version: version, correlationID: 77, clientID: "client", body: body)
+        )
     }
 
     static let ranges = [
