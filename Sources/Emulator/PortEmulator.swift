@@ -71,8 +71,12 @@ public final class PortEmulator: Sendable {
     public let publisher: InvocationPublisher
     /// Workflow runs and their node runs.
     public let workflowRuns: WorkflowRuns
+    /// The automations' evaluation, and the clock their timers expire on.
+    public let automations: AutomationEngine
     private let kafka: EmulatorKafka
     private let server: HTTPServer
+    /// Checks timer properties once a second of real time (the clock's moves check at once).
+    private let timerLoop: Task<Void, Never>
 
     /// The embedded cluster's own brokers, behind the front: for the package's tests and
     /// benchmarks that must reach the mock directly (to measure the front, or to put
@@ -86,6 +90,7 @@ public final class PortEmulator: Sendable {
         catalog: Catalog,
         publisher: InvocationPublisher,
         workflowRuns: WorkflowRuns,
+        automations: AutomationEngine,
         kafka: EmulatorKafka,
         server: HTTPServer
     ) {
@@ -95,8 +100,15 @@ public final class PortEmulator: Sendable {
         self.catalog = catalog
         self.publisher = publisher
         self.workflowRuns = workflowRuns
+        self.automations = automations
         self.kafka = kafka
         self.server = server
+        timerLoop = Task { [automations] in
+            while !Task.isCancelled {
+                automations.checkTimers()
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
     }
 
     /// Starts the embedded Kafka (or connects to the external one), makes sure the org's
@@ -141,6 +153,15 @@ public final class PortEmulator: Sendable {
             ),
             logger: logger
         )
+        let automations = AutomationEngine(
+            catalog: catalog,
+            runs: runs,
+            publisher: publisher,
+            recorder: recorder,
+            clock: EmulatorClock(),
+            orgID: configuration.orgID
+        )
+        runs.observeRuns { before, after in automations.runChanged(before: before, after: after) }
         var router = HTTPRouter()
         let workflows = WorkflowRuns()
         let faults = FaultInjector(tokens: tokens, recorder: recorder, cluster: kafka.cluster)
@@ -153,6 +174,7 @@ public final class PortEmulator: Sendable {
             info: infoBox,
             publisher: publisher,
             faults: faults,
+            automations: automations,
             organization: OrganizationStore(orgID: configuration.orgID),
             latency: configuration.apiLatency,
             kafkaCredentials: configuration.kafkaCredentials
@@ -228,6 +250,7 @@ public final class PortEmulator: Sendable {
             catalog: catalog,
             publisher: publisher,
             workflowRuns: workflows,
+            automations: automations,
             kafka: kafka,
             server: server
         )
@@ -236,6 +259,8 @@ public final class PortEmulator: Sendable {
     /// Stops serving (letting requests in progress finish), then stops Kafka.
     public func stop() async {
         runs.endWaits()
+        timerLoop.cancel()
+        await timerLoop.value
         await server.stop()
         await publisher.finish()
         await kafka.stop()

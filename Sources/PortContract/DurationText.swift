@@ -1,9 +1,11 @@
 /// Parses durations written as people write them on a command line: `500ms`, `30s`, `5m`,
-/// `3h`, or a plain number of seconds.
+/// `3h`, `2d`, or a plain number of seconds.
 public enum DurationText {
     /// The duration `text` stands for, or `nil` when it is not one.
     public static func parse(_ text: String) -> Duration? {
-        let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        let units: [(suffix: String, seconds: Double)] = [
+            ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400),
+        ]
         for unit in units where text.hasSuffix(unit.suffix) {
             guard let number = Double(text.dropLast(unit.suffix.count)), number >= 0, number.isFinite else {
                 return nil

@@ -87,10 +87,12 @@ struct DashboardTests {
         #expect(output.contains("without a reload, the page turned to SUCCESS"), "\(output)")
         #expect(output.contains("opened the run from the runs table"), "\(output)")
         #expect(output.contains("the runs page lists the Kafka produce Port's ACLs refused"), "\(output)")
+        #expect(output.contains("the automations page lists the automations and the run one fired"), "\(output)")
+        #expect(output.contains("the automation's run shows the event that fired it"), "\(output)")
         let png = try Data(contentsOf: URL(fileURLWithPath: screenshot))
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
         // The run really went through Port's API, triggered with the tester's credentials.
-        let run = try #require(harness.emulator.runs.runs.first)
+        let run = try #require(harness.emulator.runs.runs.first { $0.request.action.identifier == "create_vm" })
         #expect(run.status == .success)
         #expect(run.request.properties["name"] == "dashboard-vm")
         #expect(run.request.properties["cpu"] == 4)

@@ -157,7 +157,10 @@ extension PortAPI {
             try? faults.inject(.expireTokens)
             return ok([:])
         }
+        registerClockRoutes(on: &router)
         router.addImmediate(.post, "/_emulator/reset") { _ in
+            automations.reset()
+            automations.clock.reset()
             runs.reset()
             workflows.reset()
             faults.clear()
@@ -174,6 +177,7 @@ extension PortAPI {
         object["version"] = .int(Int64(run.version))
         object["logs"] = .array(((try? runs.logs(run.id)) ?? []).map(\.json))
         object["affectedEntities"] = .array(run.affectedEntities.map(\.json))
+        object["automationEvent"] = run.request.automationEvent
         if let delivery = run.delivery {
             var kafka: JSONObject = [
                 "topic": .string(delivery.topic), "partition": .int(Int64(delivery.partition)),

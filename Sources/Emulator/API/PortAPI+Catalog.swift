@@ -30,6 +30,12 @@ extension PortAPI {
             "/v1/actions/:action/runs",
             route { (request, client) throws(PortError) in
                 let action = try catalog.action(request.parameter("action")!)
+                if action.automation != nil {
+                    // The emulator's choice: Port documents no manual trigger of an automation.
+                    throw .invalidRequest(
+                        "\"\(action.identifier)\" is an automation: it runs on its trigger's events, not on request"
+                    )
+                }
                 let body = try JSONBody(request).value.object(allowing: ["properties", "entity"])
                 guard let properties = body["properties"]?.objectValue else {
                     throw .invalidRequest("body.properties is required (an object of the action's inputs)")

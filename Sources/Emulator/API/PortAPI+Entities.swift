@@ -58,7 +58,7 @@ extension PortAPI {
                     runID: request.query("run_id"),
                     by: client
                 )
-                publisher.schedule(change, of: blueprint, by: client)
+                entityChanged(change, of: blueprint, by: client)
                 return ok([:])
             }
         )
@@ -85,8 +85,14 @@ extension PortAPI {
             validationOnly: validationOnly,
             by: client
         )
-        if !validationOnly { publisher.schedule(change, of: blueprint, by: client) }
+        if !validationOnly { entityChanged(change, of: blueprint, by: client) }
         return change
+    }
+
+    /// What follows every stored entity change: its change-log message and the automations.
+    private func entityChanged(_ change: EntityChange, of blueprint: Blueprint, by client: String) {
+        publisher.schedule(change, of: blueprint, by: client)
+        automations.entityChanged(change, by: client)
     }
 }
 

@@ -18,6 +18,8 @@ struct PortAPI: Sendable {
     let info: InfoBox
     let publisher: InvocationPublisher
     let faults: FaultInjector
+    /// Evaluates automations on entity and run changes.
+    let automations: AutomationEngine
     /// The organization's name and settings (`/v1/organization`).
     let organization: OrganizationStore
     /// Added to every answer of Port's API (`--api-latency`), to measure consumers as

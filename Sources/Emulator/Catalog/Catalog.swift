@@ -1,4 +1,5 @@
 import Foundation
+import JQ
 import PortContract
 import Synchronization
 
@@ -99,8 +100,32 @@ public final class Catalog: Sendable {
         if let blueprint = action.blueprintIdentifier, state.blueprints[blueprint] == nil {
             throw .blueprintNotFound(blueprint)
         }
+        if let trigger = action.automation {
+            try check(trigger, of: state.blueprints[action.blueprintIdentifier ?? ""])
+        }
         state.actions[action.identifier] = action
         state.actionOrder.append(action.identifier)
+    }
+}
+
+extension Catalog {
+    /// An automation's conditions must compile with jq, and a timer event must name a
+    /// `format: timer` property of its blueprint; else 422 naming the field.
+    fileprivate static func check(_ trigger: AutomationTrigger, of blueprint: Blueprint?) throws(PortError) {
+        for (index, expression) in trigger.expressions.enumerated() {
+            do {
+                _ = try JQProgram(expression)
+            } catch {
+                throw .invalidRequest("body.trigger.condition.expressions[\(index)] is not valid jq: \(error)")
+            }
+        }
+        if case .timerExpired(_, let property) = trigger.event, let blueprint,
+            !blueprint.schema.timerProperties.contains(property)
+        {
+            throw .invalidRequest(
+                "body.trigger.event.propertyIdentifier \"\(property)\" is not a timer property (type string, format timer) of blueprint \"\(blueprint.identifier)\""
+            )
+        }
     }
 }
 

@@ -852,7 +852,9 @@ struct JournalLine: Sendable {
     let injected: String?
 
     /// A call the consumer made (not the tester's, not a fault event).
-    var isConsumerCall: Bool { method != "FAULT" && clientID != EmulatorConfiguration.testerClientID }
+    var isConsumerCall: Bool {
+        method != "FAULT" && method != "AUTOMATION" && clientID != EmulatorConfiguration.testerClientID
+    }
 
     /// `PATCH /v1/actions/runs/r_1 → 200`.
     var text: String {

@@ -6,6 +6,8 @@
 /// - A run: its log timeline, links, the entities it touched (before and after), the exact
 ///   Kafka message published, and its API journal with refused requests highlighted;
 ///   approve or decline a run that waits.
+/// - Automations: each automation (its event, condition, on or off) with what it fired,
+///   skipped as a loop, or could not evaluate, and the runs it created.
 /// - Trigger: a form built from each action's `userInputs` (types, enums, required), sent
 ///   to `POST /v1/actions/{id}/runs` with the tester's credentials.
 enum DashboardPage {
@@ -62,7 +64,7 @@ enum DashboardPage {
         <body>
         <header>
           <h1>port-emulator</h1>
-          <nav><a href="#/runs" id="nav-runs">Runs</a><a href="#/trigger" id="nav-trigger">Trigger action</a></nav>
+          <nav><a href="#/runs" id="nav-runs">Runs</a><a href="#/automations" id="nav-automations">Automations</a><a href="#/trigger" id="nav-trigger">Trigger action</a></nav>
           <span class="org" id="org"></span>
         </header>
         <main id="main"></main>
@@ -132,7 +134,7 @@ enum DashboardPage {
           if (unchanged("runs " + JSON.stringify(runs.map(run => [run.id, run.version, run.status])) + " " + kafka.length)) { tickDurations(runs); return; }
           const rows = runs.slice().reverse().map(run => el("tr", { class: "run", "data-run": run.id, onclick: () => { location.hash = "#/runs/" + run.id; } },
             el("td", {}, status(run.status)),
-            el("td", {}, run.action.title || run.action.identifier, el("div", { class: "muted" }, run.id)),
+            el("td", {}, run.action.title || run.action.identifier, el("div", { class: "muted" }, run.id + (run.source === "AUTOMATION" ? " · automation" : ""))),
             el("td", {}, run.entity ? (run.entity.title || run.entity.identifier) : el("span", { class: "muted" }, "—")),
             el("td", {}, run.createdBy),
             el("td", {}, run.statusLabel || ""),
@@ -180,6 +182,9 @@ enum DashboardPage {
               el("div", { class: "card" }, el("h3", { style: "margin-top:0" }, "Kafka message"),
                 run.kafka ? [el("p", { class: "muted" }, run.kafka.topic + " partition " + run.kafka.partition + " offset " + run.kafka.offset), el("pre", { id: "kafka-message" }, pretty(run.kafka.message))]
                   : el("p", { class: "muted" }, run.status === "WAITING_FOR_APPROVAL" ? "Published once approved." : "Not published (yet)."))),
+            run.automationEvent ? el("div", { class: "card", id: "fired-by" }, el("h3", { style: "margin-top:0" }, "Fired by"),
+              el("p", { class: "muted" }, "Automation " + run.action.identifier + ", on " + (run.automationEvent.resourceType || "") + " " + (run.automationEvent.action || "")),
+              el("pre", {}, pretty(run.automationEvent))) : null,
             el("div", { class: "card" }, el("h3", { style: "margin-top:0" }, "Entities"),
               run.affectedEntities.length ? el("table", {},
                 el("thead", {}, el("tr", {}, ["Change", "Entity", "Before", "After"].map(h => el("th", {}, h)))),
@@ -200,6 +205,34 @@ enum DashboardPage {
                     el("td", {}, violation ? el("span", { class: "rule" }, violation.error + " (" + violation.rule + "): " + violation.message)
                       : entry.injected ? el("span", { class: "muted" }, "injected: " + entry.injected) : ""));
                 })))));
+        }
+
+        function describeEvent(event) {
+          return event.type + " on " + (event.blueprintIdentifier ? event.blueprintIdentifier + (event.propertyIdentifier ? "." + event.propertyIdentifier : "") : event.actionIdentifier);
+        }
+        async function showAutomations(main) {
+          const { automations } = await admin("/automations");
+          if (unchanged("automations " + JSON.stringify(automations.map(a => [a.identifier, a.firings.length])))) return;
+          const rows = automations.map(automation => el("tr", { "data-automation": automation.identifier },
+            el("td", {}, automation.title || automation.identifier, el("div", { class: "muted" }, automation.identifier)),
+            el("td", {}, describeEvent(automation.trigger.event)),
+            el("td", {}, automation.trigger.condition ? el("code", {}, automation.trigger.condition.expressions.join(" " + (automation.trigger.condition.combinator || "and") + " ")) : el("span", { class: "muted" }, "always")),
+            el("td", {}, automation.publish === false ? "off" : "on"),
+            el("td", {}, String(automation.firings.filter(f => f.outcome === "fired").length))));
+          const firings = automations.flatMap(a => a.firings).sort((x, y) => x.time < y.time ? 1 : -1);
+          main.replaceChildren(
+            el("div", { class: "card" }, el("h3", { style: "margin-top:0" }, "Automations"),
+              el("table", { id: "automations" },
+                el("thead", {}, el("tr", {}, ["Automation", "Event", "Condition", "Publish", "Runs"].map(h => el("th", {}, h)))),
+                el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No automations are defined (trigger.type \"automation\").")))) ),
+            el("div", { class: "card" }, el("h3", { style: "margin-top:0" }, "What they did"),
+              el("table", { id: "firings" },
+                el("thead", {}, el("tr", {}, ["Time", "Automation", "Event", "Outcome", "Run"].map(h => el("th", {}, h)))),
+                el("tbody", {}, firings.length ? firings.map(f => el("tr", { class: f.outcome === "fired" ? "" : "injected" },
+                  el("td", {}, when(f.time)), el("td", {}, f.automation), el("td", {}, f.eventType),
+                  el("td", {}, f.outcome + (f.detail ? ": " + f.detail : "")),
+                  el("td", {}, f.runId ? el("a", { href: "#/runs/" + f.runId, class: "firing-run" }, f.runId) : "—")))
+                  : el("tr", {}, el("td", { colspan: 5, class: "muted" }, "Nothing fired yet."))))));
         }
 
         let actionsCache = null;
@@ -280,10 +313,12 @@ enum DashboardPage {
           const route = location.hash.replace(/^#/, "") || "/runs";
           document.getElementById("nav-runs").className = route.startsWith("/runs") ? "active" : "";
           document.getElementById("nav-trigger").className = route === "/trigger" ? "active" : "";
+          document.getElementById("nav-automations").className = route === "/automations" ? "active" : "";
           try {
             if (route === "/trigger") { await showTrigger(main); return; }
             renderedView = route;
             if (route.startsWith("/runs/")) await showRun(main, decodeURIComponent(route.slice(6)));
+            else if (route === "/automations") await showAutomations(main);
             else await showRuns(main);
           } catch (problem) {
             main.replaceChildren(el("div", { class: "card error" }, "Cannot reach the emulator: " + problem.message));

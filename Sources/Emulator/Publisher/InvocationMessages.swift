@@ -46,7 +46,8 @@ enum InvocationMessages {
             ],
             "context": [
                 "entity": entity.map { .string($0.identifier) } ?? .null,
-                "blueprint": action.blueprintIdentifier.map(JSONValue.string) ?? .null,
+                "blueprint": (run.request.blueprintIdentifier ?? action.blueprintIdentifier).map(JSONValue.string)
+                    ?? .null,
                 "runId": .string(run.id),
             ],
             "payload": [

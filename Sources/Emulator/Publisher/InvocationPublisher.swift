@@ -101,7 +101,9 @@ public final class InvocationPublisher: Sendable {
             run.request.blueprintIdentifier.flatMap { try? runs.entity(identifier, of: $0) }
         }
         var message: JSONValue
-        if let template = action.invocation.payloadTemplate {
+        if let event = run.request.automationEvent {
+            message = try renderAutomation(run: run, action: action, event: event, entity: entity)
+        } else if let template = action.invocation.payloadTemplate {
             let context = InvocationMessages.templateContext(
                 run: run,
                 action: action,
@@ -121,15 +123,47 @@ public final class InvocationPublisher: Sendable {
         return message
     }
 
+    /// An automation's message: its template rendered with §7's context, or (the
+    /// emulator's choice, as Port documents no default) the legacy run message with the
+    /// event added.
+    private func renderAutomation(
+        run: ActionRun,
+        action: ActionDefinition,
+        event: JSONValue,
+        entity: Entity?
+    ) throws(PayloadTemplateError) -> JSONValue {
+        let by = InvocationMessages.triggeredBy(run.request.createdBy, orgID: settings.orgID)
+        guard let template = action.invocation.payloadTemplate else {
+            var message = InvocationMessages.legacy(run: run, action: action, entity: entity, orgID: settings.orgID)
+            message["event"] = event
+            return .object(message)
+        }
+        let context: JSONValue = [
+            "inputs": .null,
+            "entity": .null,
+            "action": ["identifier": .string(action.identifier)],
+            "run": ["id": .string(run.id)],
+            "trigger": ["by": by, "origin": "AUTOMATION", "at": PortTimestamp.format(run.createdAt)],
+            "event": event,
+            "secrets": .object(settings.secrets),
+        ]
+        return try renderer.render(template, context: context)
+    }
+
     /// Publishes an entity change to the change log when its blueprint asks for one.
     func schedule(_ change: EntityChange, of blueprint: Blueprint, by client: String) {
-        guard blueprint.publishesChangeLog, let entity = change.after ?? change.before else { return }
-        changes.yield(
-            ChangeJob(
-                message: InvocationMessages.entityChange(change, orgID: settings.orgID, by: client, at: Date()),
-                key: entity.identifier
-            )
+        guard let entity = change.after ?? change.before else { return }
+        scheduleChangeLog(
+            InvocationMessages.entityChange(change, orgID: settings.orgID, by: client, at: Date()),
+            key: entity.identifier,
+            of: blueprint
         )
+    }
+
+    /// Publishes a change-log message keyed by `key`, when the blueprint asks for a change log.
+    func scheduleChangeLog(_ message: JSONObject, key: String, of blueprint: Blueprint) {
+        guard blueprint.publishesChangeLog else { return }
+        changes.yield(ChangeJob(message: message, key: key))
     }
 
     /// Publishes a KAFKA node run: its payload template rendered, wrapped with the run's

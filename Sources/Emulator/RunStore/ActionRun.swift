@@ -42,6 +42,11 @@ public struct NewRun: Sendable, Equatable {
     public var source: RunSource
     /// The user who triggered it.
     public var createdBy: String
+    /// For an automation's run: the event object that fired it (contract §7).
+    public var automationEvent: JSONValue?
+    /// The automations whose runs led to this run, itself last when it is an automation's:
+    /// none of them fires again for what this run causes (see `AutomationEngine`).
+    public var automationChain: [String] = []
 
     /// Creates a run request; by default an API-triggered run of a KAFKA action.
     public init(

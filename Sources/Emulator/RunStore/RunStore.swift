@@ -30,6 +30,18 @@ public final class RunStore: Sendable {
 
     let state = Mutex(State())
     let now: @Sendable () -> Date
+    /// Told of every run created (`before` nil) and changed, outside the lock.
+    private let observer = Mutex<(@Sendable (_ before: ActionRun?, _ after: ActionRun) -> Void)?>(nil)
+
+    /// Calls `body` after every run created (`before` nil) and every change of a run, in
+    /// the order they happen on that run, outside the store's lock (it may write to the store).
+    package func observeRuns(_ body: @escaping @Sendable (_ before: ActionRun?, _ after: ActionRun) -> Void) {
+        observer.withLock { $0 = body }
+    }
+
+    private func notify(before: ActionRun?, after: ActionRun) {
+        observer.withLock { $0 }?(before, after)
+    }
 
     /// Creates an empty store; `now` is the clock for timestamps.
     public init(now: @escaping @Sendable () -> Date = { Date() }) {
@@ -63,6 +75,7 @@ public final class RunStore: Sendable {
             state.order.append(run.id)
             state.logs[run.id] = []
         }
+        notify(before: nil, after: run)
         return run
     }
 
@@ -195,17 +208,20 @@ public final class RunStore: Sendable {
         afterUpdate: (inout State) -> Void = { _ in }
     ) throws(PortError) -> ActionRun {
         let timestamp = now()
-        return try state.withLock { (state) throws(PortError) -> ActionRun in
+        let (before, after) = try state.withLock { (state) throws(PortError) -> (ActionRun, ActionRun) in
             guard var run = state.runs[id] else { throw .runNotFound(id) }
             guard !run.isLocked else { throw .runExhausted }
+            let before = run
             run.updatedAt = timestamp
             run.updatedBy = client
             try change(&run)
             state.runs[id] = run
             afterUpdate(&state)
             state.changed(id)
-            return state.runs[id] ?? run
+            return (before, state.runs[id] ?? run)
         }
+        notify(before: before, after: after)
+        return after
     }
 
     private func finish(_ run: inout ActionRun, as status: RunStatus) {

@@ -48,6 +48,11 @@ public struct ActionDefinition: Sendable, Equatable {
     public let invocation: Invocation
     /// Whether a run waits for an approval before it starts.
     public let requiredApproval: Bool
+    /// The automation's trigger, when this is an automation (`trigger.type: "automation"`);
+    /// `nil` for a self-service action.
+    public let automation: AutomationTrigger?
+    /// Whether the action is on (`publish: false` turns an automation off).
+    public let publish: Bool
     /// The definition as given, plus what Port adds (`id`, `createdAt`, `createdBy`, ...).
     public var definition: JSONObject
 
@@ -58,13 +63,24 @@ public struct ActionDefinition: Sendable, Equatable {
         let operationText: String?
         let blueprint: JSONValue?
         let inputs: JSONValue?
+        var automation: AutomationTrigger?
+        var blueprintText: JSONValue?
         switch trigger {
         case .string(let text)?:
             (operationText, blueprint, inputs) = (text, object["blueprint"], object["userInputs"])
+        case .object(let triggerObject)? where triggerObject["type"]?.stringValue == "automation":
+            // An automation: no inputs, no operation; an entity or timer event names its blueprint.
+            let trigger = try AutomationTrigger(triggerObject)
+            automation = trigger
+            switch trigger.event {
+            case .entity(_, let blueprint), .timerExpired(let blueprint, _): blueprintText = .string(blueprint)
+            case .run: blueprintText = nil
+            }
+            (operationText, blueprint, inputs) = ("CREATE", blueprintText, nil)
         case .object(let triggerObject)?:
             guard triggerObject["type"]?.stringValue == "self-service" else {
                 throw .invalidRequest(
-                    "body.trigger.type must be \"self-service\" (got \(triggerObject["type"]?.compactText ?? "nothing"))"
+                    "body.trigger.type must be \"self-service\" or \"automation\" (got \(triggerObject["type"]?.compactText ?? "nothing"))"
                 )
             }
             (operationText, blueprint, inputs) = (
@@ -98,6 +114,11 @@ public struct ActionDefinition: Sendable, Equatable {
             case .object?: true
             default: false
             }
+        self.automation = automation
+        if let publish = object["publish"], publish.boolValue == nil {
+            throw .invalidRequest("body.publish must be a boolean, not \(publish.typeName)")
+        }
+        publish = object["publish"]?.boolValue ?? true
         definition = object
     }
 

@@ -12,6 +12,10 @@ public struct EntitySchema: Sendable, Equatable {
         public let allowedValues: [JSONValue]?
         /// The rule for each item of an `array` property.
         public let items: ItemRule?
+        /// The string `format`, if any (`timer`: an ISO-8601 instant that expires).
+        public var format: String? = nil
+        /// `aes256-gcm` for a secret input (contract §8), else `nil`.
+        public var encryption: String? = nil
     }
 
     /// The rule for the items of an array property.
@@ -28,6 +32,17 @@ public struct EntitySchema: Sendable, Equatable {
     public let required: [String]
     /// The `default` of each property that has one, in schema order.
     public let defaults: JSONObject
+
+    /// The one encryption Port offers for secret inputs.
+    public static let secretEncryption = "aes256-gcm"
+
+    /// The names of the secret inputs (`encryption: "aes256-gcm"`), sorted.
+    public var encryptedProperties: [String] { properties.filter { $0.value.encryption != nil }.keys.sorted() }
+
+    /// The names of the `format: timer` properties, sorted.
+    public var timerProperties: [String] {
+        properties.filter { $0.value.format == "timer" && $0.value.type == "string" }.keys.sorted()
+    }
 
     private static let knownTypes: Set<String> = ["string", "number", "integer", "boolean", "object", "array"]
 
@@ -54,7 +69,17 @@ public struct EntitySchema: Sendable, Equatable {
                     allowedValues: itemObject["enum"]?.arrayValue
                 )
             }
-            properties[name] = Property(type: type, allowedValues: definition["enum"]?.arrayValue, items: items)
+            var property = Property(type: type, allowedValues: definition["enum"]?.arrayValue, items: items)
+            property.format = definition["format"]?.stringValue
+            if let encryption = definition["encryption"] {
+                guard encryption.stringValue == Self.secretEncryption, type == "string" || type == "object" else {
+                    throw .invalidRequest(
+                        "\(path).encryption must be \"\(Self.secretEncryption)\", on a string or object input (got \(encryption.compactText) on \(type ?? "an untyped input"))"
+                    )
+                }
+                property.encryption = Self.secretEncryption
+            }
+            properties[name] = property
             defaults[name] = definition["default"]
         }
         let requiredValue = object["required"] ?? []
@@ -98,6 +123,9 @@ public struct EntitySchema: Sendable, Equatable {
             if let problem = Self.problem(with: value, type: rule.type, allowed: rule.allowedValues) {
                 problems.append("\(location).\(name) \(problem)")
                 continue
+            }
+            if rule.format == "timer", let text = value.stringValue, TimerInstant.parse(text) == nil {
+                problems.append("\(location).\(name) must be an ISO-8601 date-time (a timer), got \(value.compactText)")
             }
             guard let items = rule.items, let array = value.arrayValue else { continue }
             for (position, item) in array.enumerated() {

@@ -99,6 +99,21 @@ try:
     wait.until(lambda d: d.current_url.endswith(run_id) and d.find_elements(By.ID, "run-summary"))
     assert "dashboard-vm is up" in driver.find_element(By.ID, "run-summary").text
     step("opened the run from the runs table")
+
+    # A microservice with a region fires the announce_microservice fixture automation.
+    api("POST", "/v1/blueprints/microservice/entities", {"identifier": "dash-svc", "properties": {"region": "eu-west-1"}}, token)
+    driver.find_element(By.ID, "nav-automations").click()
+    table = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#automations tr[data-automation='announce_microservice']"))[0].text
+    assert "ENTITY_CREATED on microservice" in table and ".diff.after.properties.region != null" in table, f"automation row: {table!r}"
+    links = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#firings a.firing-run"))
+    firing_run = links[0].text
+    assert firing_run.startswith("r_"), f"firing run: {firing_run!r}"
+    step("the automations page lists the automations and the run one fired")
+    links[0].click()
+    fired_by = wait.until(lambda d: d.find_elements(By.ID, "fired-by"))[0].text
+    assert '"action": "CREATE"' in fired_by, f"fired-by card: {fired_by!r}"
+    assert '"entityIdentifier": "dash-svc"' in fired_by, f"fired-by card: {fired_by!r}"
+    step("the automation's run shows the event that fired it")
     driver.save_screenshot(SCREENSHOT)
     step(f"screenshot saved to {SCREENSHOT}")
 except Exception as error:  # one line saying what failed, for the Swift test's message
