@@ -223,8 +223,15 @@ struct ConsumerIntegrationTests {
         let unhandled = try await harness.finished(adminRun.id)
         #expect(unhandled.status == .failure)
         #expect(try harness.emulator.runs.logs(adminRun.id).last?.message == "no handler for action not_handled")
-        try await waitUntil("the consumer to count every run") { consumer.outcomes.values.reduce(0, +) == 3 }
-        #expect(consumer.outcomes == [.succeeded: 1, .failed: 2])
+        // The failed rollback fired the alert_rollback_failure fixture automation: its run is
+        // the fourth, and the consumer finishes it too.
+        let alert = try #require(
+            harness.emulator.runs.runs.first { $0.request.action.identifier == "alert_rollback_failure" }
+        )
+        #expect(alert.request.source == .automation)
+        #expect(try await harness.finished(alert.id).status == .success)
+        try await waitUntil("the consumer to count every run") { consumer.outcomes.values.reduce(0, +) == 4 }
+        #expect(consumer.outcomes == [.succeeded: 2, .failed: 2])
         let exposition = registry.emitToString()
         #expect(
             exposition.contains(#"port_consumer_runs_total{action="create_vm",outcome="succeeded"} 1"#),

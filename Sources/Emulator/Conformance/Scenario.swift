@@ -13,6 +13,23 @@ public struct Scenario: Sendable {
         /// A run of an action Port's catalog (and so the consumer) does not know, published
         /// in the legacy format through the admin API.
         case unknownAction(String, inputs: JSONObject)
+        /// The run an automation creates for what `cause` does; that run is the one judged.
+        case automation(String, cause: AutomationCause)
+    }
+
+    /// What makes an automation fire, done in this order: an entity upserted through Port's
+    /// API, an action's run triggered (its own run is not judged), the emulator's clock moved.
+    public struct AutomationCause: Sendable, Equatable {
+        /// An entity to upsert (`POST …/entities?upsert=true`).
+        public var upsert: SetupEntity?
+        /// An action to trigger, with its inputs and entity.
+        public var action: String?
+        /// The action's inputs.
+        public var inputs: JSONObject = [:]
+        /// The action's entity.
+        public var entity: String?
+        /// The body of `POST /_emulator/clock`: `{"advance": "2h"}` or `{"set": "<ISO-8601>"}`.
+        public var clock: JSONValue?
     }
 
     /// An entity that must exist before the trigger (for DAY-2 and DELETE actions).
@@ -146,19 +163,7 @@ extension Scenario {
         if let setup = object["setup"] {
             let entities = try Self.object(setup, "setup", allowing: ["entities"])["entities"]?.arrayValue ?? []
             self.setup = try entities.map { (entity) throws(ScenarioError) in
-                let fields = try Self.object(
-                    entity,
-                    "setup.entities[]",
-                    allowing: ["blueprint", "identifier", "properties"]
-                )
-                guard let blueprint = fields["blueprint"]?.stringValue,
-                    let identifier = fields["identifier"]?.stringValue
-                else { throw ScenarioError(message: "setup.entities[] needs blueprint and identifier strings") }
-                return SetupEntity(
-                    blueprint: blueprint,
-                    identifier: identifier,
-                    properties: fields["properties"]?.objectValue ?? [:]
-                )
+                try Self.setupEntity(entity, "setup.entities[]")
             }
         }
         if let approve = object["approve"] {
@@ -174,6 +179,9 @@ extension Scenario {
             }
             self.faults = list
         }
+        if case .automation = trigger, count != 1 {
+            throw ScenarioError(message: "count must be 1 for an automation's trigger")
+        }
         guard let expect = object["expect"] else { throw ScenarioError(message: "expect is required") }
         self.expect = try Self.expectation(expect)
         if self.expect.refusedStatus == nil && self.expect.status == nil {
@@ -181,14 +189,51 @@ extension Scenario {
         }
     }
 
+    private static func setupEntity(_ value: JSONValue, _ what: String) throws(ScenarioError) -> SetupEntity {
+        let fields = try Self.object(value, what, allowing: ["blueprint", "identifier", "properties"])
+        guard let blueprint = fields["blueprint"]?.stringValue, let identifier = fields["identifier"]?.stringValue
+        else { throw ScenarioError(message: "\(what) needs blueprint and identifier strings") }
+        return SetupEntity(
+            blueprint: blueprint,
+            identifier: identifier,
+            properties: fields["properties"]?.objectValue ?? [:]
+        )
+    }
+
     private static func trigger(_ value: JSONValue?) throws(ScenarioError) -> Trigger {
         guard let value else { throw ScenarioError(message: "trigger is required") }
         let object = try object(
             value,
             "trigger",
-            allowing: ["action", "inputs", "entity", "user", "invocation", "unknownAction"]
+            allowing: [
+                "action", "inputs", "entity", "user", "invocation", "unknownAction", "automation", "upsert", "clock",
+            ]
         )
         let inputs = object["inputs"]?.objectValue ?? [:]
+        if let automation = object["automation"]?.stringValue {
+            var cause = AutomationCause(
+                action: object["action"]?.stringValue,
+                inputs: inputs,
+                entity: object["entity"]?.stringValue
+            )
+            if let upsert = object["upsert"] { cause.upsert = try setupEntity(upsert, "trigger.upsert") }
+            if let clock = object["clock"] {
+                let body = try Self.object(clock, "trigger.clock", allowing: ["advance", "set"])
+                guard body.count == 1, body.allSatisfy({ $0.value.stringValue != nil }) else {
+                    throw ScenarioError(
+                        message: "trigger.clock needs one of advance (a duration) or set (an ISO-8601 time)"
+                    )
+                }
+                cause.clock = clock
+            }
+            guard cause.upsert != nil || cause.action != nil || cause.clock != nil else {
+                throw ScenarioError(message: "trigger.automation needs a cause: upsert, action or clock")
+            }
+            return .automation(automation, cause: cause)
+        }
+        if object["upsert"] != nil || object["clock"] != nil {
+            throw ScenarioError(message: "trigger.upsert and trigger.clock go with trigger.automation")
+        }
         if let action = object["action"]?.stringValue {
             return .action(
                 action,
@@ -199,7 +244,7 @@ extension Scenario {
         }
         if let invocation = object["invocation"]?.stringValue { return .invocation(invocation) }
         if let action = object["unknownAction"]?.stringValue { return .unknownAction(action, inputs: inputs) }
-        throw ScenarioError(message: "trigger needs action, invocation or unknownAction")
+        throw ScenarioError(message: "trigger needs action, invocation, unknownAction or automation")
     }
 
     private static func expectation(_ value: JSONValue) throws(ScenarioError) -> Expectation {

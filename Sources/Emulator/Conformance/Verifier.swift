@@ -233,7 +233,7 @@ public final class Verifier: Sendable {
         group: String?,
         info: EmulatorInfo?
     ) async -> [ScenarioResult] {
-        let session = Session(client: client)
+        let session = TesterSession(client: client)
         let chaos = options.chaos.map { profile in
             Task { await self.runChaos(profile, client: client, consumer: consumer) }
         }
@@ -290,7 +290,7 @@ public final class Verifier: Sendable {
 
     private func run(
         _ scenario: Scenario,
-        session: Session,
+        session: TesterSession,
         consumer: ConsumerProcess?,
         group: String?,
         info: EmulatorInfo?
@@ -387,7 +387,7 @@ public final class Verifier: Sendable {
         return result
     }
 
-    private func prepare(_ scenario: Scenario, session: Session, tag: String) async throws {
+    private func prepare(_ scenario: Scenario, session: TesterSession, tag: String) async throws {
         for entity in scenario.setup {
             let body: JSONValue = [
                 "identifier": .string(entity.identifier), "properties": .object(entity.properties),
@@ -417,7 +417,7 @@ public final class Verifier: Sendable {
         var refusal: (status: Int, error: String)?
     }
 
-    private func triggerRuns(_ scenario: Scenario, session: Session) async throws -> Triggered {
+    private func triggerRuns(_ scenario: Scenario, session: TesterSession) async throws -> Triggered {
         var triggered = Triggered()
         for _ in 0..<scenario.count {
             let answer: (status: Int, json: JSONValue?)
@@ -435,6 +435,13 @@ public final class Verifier: Sendable {
                     "POST",
                     "/_emulator/runs",
                     body: ["action": .string(action), "properties": .object(inputs)]
+                )
+            case .automation(let automation, let cause):
+                answer = try await triggerAutomation(
+                    automation,
+                    cause: cause,
+                    within: scenario.expect.within,
+                    session: session
                 )
             }
             guard (200..<300).contains(answer.status), let id = answer.json?["run"]?["id"]?.stringValue else {
@@ -467,8 +474,11 @@ public final class Verifier: Sendable {
     }
 
     /// Checks each run waits for approval and the consumer leaves it alone, then decides.
-    private func decide(_ runIDs: [String], approve: Bool, session: Session) async throws -> ([String], [String: Date])
-    {
+    private func decide(
+        _ runIDs: [String],
+        approve: Bool,
+        session: TesterSession
+    ) async throws -> ([String], [String: Date]) {
         var failures: [String] = []
         var decidedAt: [String: Date] = [:]
         if options.settle > .zero { try? await Task.sleep(for: options.settle) }
@@ -497,7 +507,7 @@ public final class Verifier: Sendable {
         _ runIDs: [String],
         within: Duration,
         idle: Duration?,
-        session: Session,
+        session: TesterSession,
         consumer: ConsumerProcess?
     ) async throws {
         var pending = runIDs
@@ -551,7 +561,7 @@ public final class Verifier: Sendable {
         var violations: [ViolationLine]
     }
 
-    private func gather(session: Session) async throws -> Evidence {
+    private func gather(session: TesterSession) async throws -> Evidence {
         let runs = try await session.client.send("GET", "/_emulator/runs")["runs"]?.arrayValue ?? []
         var byID: [String: JSONValue] = [:]
         for run in runs { if let id = run["id"]?.stringValue { byID[id] = run } }
@@ -810,7 +820,7 @@ public final class Verifier: Sendable {
 
 /// The tester's authenticated calls, fetching a token again when one expires (chaos may
 /// expire every token).
-private actor Session {
+actor TesterSession {
     let client: EmulatorClient
     private var token: String?
 
