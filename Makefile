@@ -6,7 +6,7 @@
 # openssl plays a TLS broker for the SASL_SSL test; kcat is one of the independent Kafka clients
 # the front is tested with, and python3-venv holds kafka-python 3 beside 2.0.2.
 SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev pkg-config python3 python3-venv curl chromium chromium-driver docker-compose openssl kcat
-PYTHON_PACKAGES := confluent-kafka selenium schemathesis kafka-python==2.0.2 aiokafka
+PYTHON_PACKAGES := confluent-kafka selenium schemathesis kafka-python==2.0.2 aiokafka pycryptodome
 KAFKA_PYTHON3 := .build-venv/kafka-python3
 KAFKA_PYTHON3_VERSION := 3.0.12
 BENCH_PACKAGES := wrk nginx-light curl
@@ -35,8 +35,9 @@ deps:
 	fi
 	@# The conformance tests drive small Python consumers built on confluent-kafka; the Kafka
 	@# front is checked with kafka-python 2.0.2 and aiokafka too (pure Python); the dashboard test
-	@# drives Debian's chromium through selenium; schemathesis fuzzes the API.
-	@python3 -c 'import confluent_kafka, selenium, schemathesis, aiokafka, kafka; assert kafka.__version__ == "2.0.2"' 2>/dev/null \
+	@# drives Debian's chromium through selenium; schemathesis fuzzes the API; pycryptodome
+	@# decrypts secret inputs as port-agent does.
+	@python3 -c 'import confluent_kafka, selenium, schemathesis, aiokafka, kafka, Crypto.Cipher.AES; assert kafka.__version__ == "2.0.2"' 2>/dev/null \
 		|| python3 -m pip install -q $(PYTHON_PACKAGES) \
 		|| python3 -m pip install -q --break-system-packages $(PYTHON_PACKAGES)
 	@# The current kafka-python (3.x) beside 2.0.2, in a virtual environment of its own.

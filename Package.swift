@@ -168,7 +168,7 @@ let package = Package(
             dependencies: [
                 "Emulator", "Kafka", "PortContract", "TestSupport", .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["Browser"]
+            exclude: ["Browser", "Secrets"]
         ),
         .testTarget(
             name: "ConformanceTests",

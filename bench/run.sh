@@ -164,7 +164,7 @@ rm -rf "$NGINX_DIR"
 "$BIN/port-emulator" serve --port 18084 --fixtures fixtures --log-level error > /dev/null & PIDS+=($!)
 wait_for_port 18084
 TOKEN=$(curl -s -X POST http://127.0.0.1:18084/v1/auth/access_token -H 'Content-Type: application/json' \
-    -d '{"clientId":"emulator-client-id","clientSecret":"emulator-client-secret"}' | sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p')
+    -d '{"clientId":"emulator-client-id","clientSecret":"emulator-client-secret-7Qm2xV9pL4kR8nW3zT6yB1"}' | sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p')
 RUN_ID=$(curl -s -X POST http://127.0.0.1:18084/_emulator/runs -H 'Content-Type: application/json' \
     -d '{"action":"deploy_service","properties":{"version":"1.0"}}' | sed -n 's/.*"id":"\(r_[^"]*\)".*/\1/p')
 [ -n "$TOKEN" ] && [ -n "$RUN_ID" ] || { echo "bench: could not get a token and a run from port-emulator" >&2; exit 1; }

@@ -46,7 +46,8 @@ public enum CommandLine: Sendable, Equatable {
 
 /// Runs a process per action (the `command` built-in handler).
 ///
-/// The process gets the inputs as JSON on stdin and as `PORT_INPUT_<NAME>` variables, plus
+/// The process gets the inputs as JSON on stdin and as `PORT_INPUT_<NAME>` variables (but
+/// secret inputs only on stdin: a process's environment is readable by others), plus
 /// `PORT_RUN_ID`, `PORT_ACTION`, `PORT_BLUEPRINT`, `PORT_ENTITY` and `PORT_USER`. Its stdout
 /// lines become run logs, in batches, except `::port::` directives. Exit 0 means SUCCESS;
 /// any other status FAILURE with the last stderr lines; past `timeout` it is killed.
@@ -79,7 +80,7 @@ public struct CommandHandler: Sendable {
             "PORT_BLUEPRINT": context.blueprint ?? "", "PORT_ENTITY": context.invocation.entityIdentifier ?? "",
             "PORT_USER": context.user ?? "",
         ]
-        for (name, value) in context.inputs {
+        for (name, value) in context.inputs where !context.secretInputs.contains(name) {
             let key = String(name.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
             variables["PORT_INPUT_" + key] = value.stringValue ?? value.compactText
         }

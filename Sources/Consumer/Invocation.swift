@@ -15,12 +15,18 @@ public struct RunInvocation: Sendable, Equatable {
     public let entityIdentifier: String?
     /// The whole entity, when the message carries it.
     public let entity: JSONObject?
-    /// The user inputs.
-    public let inputs: JSONObject
+    /// The user inputs: as the message carries them (secret ones encrypted); the
+    /// `RunContext` a handler gets has them decrypted.
+    public internal(set) var inputs: JSONObject
     /// The email of the user who triggered the run.
     public let user: String?
     /// The message itself (unwrapped, decoded).
     public let message: JSONValue
+    /// The inputs that are secret (`encryption: "aes256-gcm"`), sorted: those the action's
+    /// definition in the message marks, and those `encryptedProperties` lists.
+    public internal(set) var secretInputs: [String] = []
+    /// The secret inputs of type `object` (encrypted as JSON text, decrypted back to JSON).
+    var objectSecretInputs: Set<String> = []
 }
 
 /// A workflow KAFKA node to handle: reported through the node-run routes.
@@ -118,6 +124,7 @@ public enum InvocationParser {
             (context?["blueprint"] ?? context?["blueprintIdentifier"] ?? definition?["blueprint"]
             ?? definition?["trigger"]?["blueprintIdentifier"] ?? message["action"]?["blueprint"])?.stringValue
         let entity = (payload?["entity"] ?? message["entity"])?.objectValue.flatMap { $0.isEmpty ? nil : $0 }
+        let secrets = secretInputs(of: message, definition: definition)
         return .run(
             RunInvocation(
                 runID: runID,
@@ -128,9 +135,31 @@ public enum InvocationParser {
                 entity: entity,
                 inputs: (payload?["properties"] ?? message["inputs"] ?? message["properties"])?.objectValue ?? [:],
                 user: message["trigger"]?["by"]?["user"]?["email"]?.stringValue,
-                message: message
+                message: message,
+                secretInputs: secrets.names,
+                objectSecretInputs: secrets.objects
             )
         )
+    }
+
+    /// The secret inputs a message names: the definition's inputs with `encryption`
+    /// (legacy messages carry the whole action), and any `encryptedProperties` list (the
+    /// templated context's `.action.encryptedProperties`, wherever a template put it).
+    private static func secretInputs(
+        of message: JSONValue,
+        definition: JSONValue?
+    ) -> (names: [String], objects: Set<String>) {
+        var names = Set<String>()
+        var objects = Set<String>()
+        let userInputs = definition?["userInputs"] ?? definition?["trigger"]?["userInputs"]
+        for (name, schema) in userInputs?["properties"]?.objectValue ?? [:] where schema["encryption"] != nil {
+            names.insert(name)
+            if schema["type"] == "object" { objects.insert(name) }
+        }
+        for list in [message["encryptedProperties"], message["action"]?["encryptedProperties"]] {
+            for name in list?.arrayValue ?? [] { if let name = name.stringValue { names.insert(name) } }
+        }
+        return (names.sorted(), objects)
     }
 
     /// JSON, or base64 of JSON (AWS Lambda's Kafka events).

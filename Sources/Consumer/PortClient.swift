@@ -26,6 +26,8 @@ public actor PortClient {
     private let baseURL: String
     private let clientID: String
     private let clientSecret: String
+    /// The client secret, whose first 32 bytes are the key of secret inputs.
+    package nonisolated var decryptionSecret: String { clientSecret }
     private let http: HTTPClient
     private let retry: RetryPolicy
     private let refreshMargin: Duration

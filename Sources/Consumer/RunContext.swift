@@ -22,6 +22,8 @@ public final class RunContext: Sendable {
     public var runID: String { invocation.runID }
     /// The action's identifier.
     public var action: String { invocation.action }
+    /// The inputs that were secret; `inputs` holds their plaintext (never log it).
+    public var secretInputs: [String] { invocation.secretInputs }
     /// `CREATE`, `DAY-2` or `DELETE`, when known.
     public var operation: String? { invocation.operation }
     /// The blueprint the action works on.

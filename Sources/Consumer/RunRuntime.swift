@@ -69,7 +69,16 @@ public final class RunRuntime: Sendable {
             logger.error("Port does not know the run; nothing to report", metadata: metadata)
             return .unknownRun
         }
-        let context = RunContext(invocation: run, client: client)
+        let decrypted: RunInvocation
+        do {
+            decrypted = try Self.decryptingSecrets(of: run, clientSecret: client.decryptionSecret)
+        } catch {
+            // Not a crash, and not the plaintext: the run fails, saying which input and why.
+            try await finish(run.runID, failure: error.description, summary: nil)
+            logger.error("run failed: a secret input does not decrypt", metadata: metadata)
+            return .failed
+        }
+        let context = RunContext(invocation: decrypted, client: client)
         var failure: String?
         if let handler = handlers[run.action] {
             do {
@@ -87,6 +96,40 @@ public final class RunRuntime: Sendable {
         if let failure { metadata["error"] = "\(failure)" }
         logger.info("run finished", metadata: metadata)
         return outcome
+    }
+
+    /// The invocation with its secret inputs decrypted (contract §8): strings as text,
+    /// `object` inputs parsed back to JSON.
+    static func decryptingSecrets(
+        of run: RunInvocation,
+        clientSecret: String
+    ) throws(SecretInput.Failure) -> RunInvocation {
+        var decrypted = run
+        for name in run.secretInputs {
+            guard let value = run.inputs[name], value != .null else { continue }
+            guard let encoded = value.stringValue else {
+                throw SecretInput.Failure(
+                    description: "the secret input \(name) is \(value.typeName), not an encrypted string"
+                )
+            }
+            let plaintext: [UInt8]
+            do {
+                plaintext = try SecretInput.decrypt(encoded, clientSecret: clientSecret)
+            } catch {
+                throw SecretInput.Failure(
+                    description: "the secret input \(name) cannot be decrypted: \(error.description)"
+                )
+            }
+            if run.objectSecretInputs.contains(name) {
+                guard let object = try? JSONValue.parse(plaintext) else {
+                    throw SecretInput.Failure(description: "the secret input \(name) decrypts to text that is not JSON")
+                }
+                decrypted.inputs[name] = object
+            } else {
+                decrypted.inputs[name] = .string(String(decoding: plaintext, as: UTF8.self))
+            }
+        }
+        return decrypted
     }
 
     /// The terminal report, exactly once: a log with `terminationStatus`. A 422

@@ -13,7 +13,7 @@ public struct EmulatorClient: Sendable {
     /// The client id the client authenticates with.
     public var clientID = "emulator-client-id"
     /// The client secret the client authenticates with.
-    public var clientSecret = "emulator-client-secret"
+    public var clientSecret = EmulatorConfiguration.defaultClientSecret
 
     /// A client of the emulator at `url`: its API URL with or without `/v1`.
     public init(url: String) throws(EmulatorClientError) {

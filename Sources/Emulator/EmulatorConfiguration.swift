@@ -1,3 +1,5 @@
+import PortContract
+
 /// How a `PortEmulator` is set up.
 public struct EmulatorConfiguration: Sendable {
     /// The IPv4 address the API binds; `127.0.0.1` keeps the unauthenticated admin API local.
@@ -15,7 +17,7 @@ public struct EmulatorConfiguration: Sendable {
     /// The client id consumers authenticate with.
     public var clientID: String = "emulator-client-id"
     /// The client secret consumers authenticate with.
-    public var clientSecret: String = "emulator-client-secret"
+    public var clientSecret: String = Self.defaultClientSecret
     /// How long an access token lives (Port: 3 hours).
     public var tokenTTL: Duration = .seconds(10_800)
     /// The blueprints and actions the organization starts with.
@@ -35,6 +37,9 @@ public struct EmulatorConfiguration: Sendable {
     /// The client id that test tools (`verify`, `trigger`) use, so the journal tells their
     /// own calls apart from the consumer's. The emulator always accepts it.
     public static let testerClientID = "port-emulator-tester"
+    /// The default client secret: a test credential, as long as Port's (secret inputs'
+    /// key is a client secret's first 32 bytes).
+    public static let defaultClientSecret = "emulator-client-secret-7Qm2xV9pL4kR8nW3zT6yB1"
     /// The tester's client secret.
     public static let testerClientSecret = "port-emulator-tester-secret"
 
@@ -65,6 +70,14 @@ public struct EmulatorConfiguration: Sendable {
         if !(1...16).contains(brokers) { problems.append("brokers must be between 1 and 16, not \(brokers)") }
         if clientID.isEmpty || clientSecret.isEmpty { problems.append("client id and client secret must not be empty") }
         if tokenTTL <= .zero { problems.append("token TTL must be positive") }
+        let secretActions = fixtures.actions.filter { !$0.inputSchema.encryptedProperties.isEmpty }.map(\.identifier)
+        if !secretActions.isEmpty, clientSecret.utf8.count < SecretInput.keyLength {
+            problems.append(
+                "the client secret is \(clientSecret.utf8.count) bytes, but \(secretActions.joined(separator: ", ")) "
+                    + "encrypt inputs with its first \(SecretInput.keyLength) bytes (aes256-gcm): "
+                    + "give a --client-secret of at least \(SecretInput.keyLength) bytes, as Port's are"
+            )
+        }
         if publishTimeout < .milliseconds(100) { problems.append("publish timeout must be at least 100ms") }
         if let externalKafka {
             for server in externalKafka.bootstrapServers where !Self.isHostPort(server) {

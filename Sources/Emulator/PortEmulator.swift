@@ -174,6 +174,7 @@ public final class PortEmulator: Sendable {
             info: infoBox,
             publisher: publisher,
             faults: faults,
+            clientSecret: configuration.clientSecret,
             automations: automations,
             organization: OrganizationStore(orgID: configuration.orgID),
             latency: configuration.apiLatency,

@@ -53,7 +53,7 @@ extension PortEmulatorCommand {
         var clientID = "emulator-client-id"
 
         @Option(name: .customLong("client-secret"), help: "The client secret consumers authenticate with.")
-        var clientSecret = "emulator-client-secret"
+        var clientSecret = EmulatorConfiguration.defaultClientSecret
 
         @Option(
             name: .customLong("token-ttl"),

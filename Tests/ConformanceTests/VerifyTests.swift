@@ -42,6 +42,10 @@ struct VerifyTests {
         #expect(suite.attribute(forName: "tests")?.stringValue == String(shipped.count))
         #expect(suite.attribute(forName: "failures")?.stringValue == "0")
         #expect(try xml.nodes(forXPath: "//testcase").count == shipped.count)
+        // 18_secret_inputs: port-consumer's own log never shows a secret input's plaintext.
+        let log = try String(contentsOfFile: directory + "/consumer.log", encoding: .utf8)
+        #expect(log.contains("deploy_with_secrets"), "the secret scenario ran")
+        for secret in ["tok-0123456789abcdef", "hunter2-but-longer"] { #expect(!log.contains(secret)) }
     }
 
     @Test(

@@ -123,7 +123,8 @@ struct EmulatorClientForTests {
     }
 
     func trigger(_ action: String, _ inputs: JSONObject, entity: String?) async throws -> String {
-        let credentials = #"{"clientId":"emulator-client-id","clientSecret":"emulator-client-secret"}"#
+        let credentials =
+            #"{"clientId":"emulator-client-id","clientSecret":"emulator-client-secret-7Qm2xV9pL4kR8nW3zT6yB1"}"#
         let token = try await call("POST", "/v1/auth/access_token", body: credentials)["accessToken"]?.stringValue
         var body: JSONObject = ["properties": .object(inputs)]
         body["entity"] = entity.map(JSONValue.string)
@@ -225,9 +226,11 @@ struct ConsumerIntegrationTests {
         #expect(try harness.emulator.runs.logs(adminRun.id).last?.message == "no handler for action not_handled")
         // The failed rollback fired the alert_rollback_failure fixture automation: its run is
         // the fourth, and the consumer finishes it too.
-        let alert = try #require(
+        let alertRun = { @Sendable in
             harness.emulator.runs.runs.first { $0.request.action.identifier == "alert_rollback_failure" }
-        )
+        }
+        try await waitUntil("the failed rollback's automation run") { alertRun() != nil }
+        let alert = try #require(alertRun())
         #expect(alert.request.source == .automation)
         #expect(try await harness.finished(alert.id).status == .success)
         try await waitUntil("the consumer to count every run") { consumer.outcomes.values.reduce(0, +) == 4 }

@@ -26,7 +26,7 @@ struct EnvFileTests {
         #expect(values["PORT_API_BASE_URL"] == "http://127.0.0.1:\(harness.port)")
         #expect(values["PORT_ORG_ID"] == "org_api")
         #expect(values["PORT_CLIENT_ID"] == "emulator-client-id")
-        #expect(values["PORT_CLIENT_SECRET"] == "emulator-client-secret")
+        #expect(values["PORT_CLIENT_SECRET"] == "emulator-client-secret-7Qm2xV9pL4kR8nW3zT6yB1")
         #expect(values["KAFKA_BROKERS"] == harness.emulator.info.kafkaBootstrapServers)
         #expect(values["KAFKA_CONSUMER_GROUP_ID"] == "org_api.consumer")
         let info = harness.emulator.info

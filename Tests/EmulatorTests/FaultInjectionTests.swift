@@ -116,7 +116,8 @@ struct FaultInjectionTests {
             let response = try await harness.call(
                 "POST",
                 "/v1/auth/access_token",
-                body: #"{"clientId":"emulator-client-id","clientSecret":"emulator-client-secret"}"#
+                body:
+                    #"{"clientId":"emulator-client-id","clientSecret":"emulator-client-secret-7Qm2xV9pL4kR8nW3zT6yB1"}"#
             )
             if response.status == 503 { failed += 1 } else { #expect(response.status == 200) }
         }
@@ -128,7 +129,7 @@ struct FaultInjectionTests {
         let after = try await harness.call(
             "POST",
             "/v1/auth/access_token",
-            body: #"{"clientId":"emulator-client-id","clientSecret":"emulator-client-secret"}"#
+            body: #"{"clientId":"emulator-client-id","clientSecret":"emulator-client-secret-7Qm2xV9pL4kR8nW3zT6yB1"}"#
         )
         #expect(after.status == 200)
     }

@@ -167,9 +167,19 @@ struct InvocationTests {
         #expect(headers["X-Port-Signature"]?.stringValue?.hasPrefix("v1,") == true)
         let timestamp = try #require(headers["X-Port-Timestamp"]?.stringValue.flatMap(Double.init))
         #expect(abs(timestamp - Date().timeIntervalSince1970) < 60)
-        #expect(try await PythonCheck.portAgentAcceptsSignature(raw.value ?? [], secret: "emulator-client-secret"))
+        #expect(
+            try await PythonCheck.portAgentAcceptsSignature(
+                raw.value ?? [],
+                secret: "emulator-client-secret-7Qm2xV9pL4kR8nW3zT6yB1"
+            )
+        )
         #expect(try await !PythonCheck.portAgentAcceptsSignature(raw.value ?? [], secret: "another-secret"))
-        #expect(PortSignature.isValid(try #require(message.objectValue), secret: "emulator-client-secret"))
+        #expect(
+            PortSignature.isValid(
+                try #require(message.objectValue),
+                secret: "emulator-client-secret-7Qm2xV9pL4kR8nW3zT6yB1"
+            )
+        )
         await reader.close()
         await harness.emulator.stop()
     }

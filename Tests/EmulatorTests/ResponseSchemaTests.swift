@@ -40,7 +40,8 @@ struct ResponseSchemaTests {
             return response.json
         }
 
-        let credentials = #"{"clientId":"emulator-client-id","clientSecret":"emulator-client-secret"}"#
+        let credentials =
+            #"{"clientId":"emulator-client-id","clientSecret":"emulator-client-secret-7Qm2xV9pL4kR8nW3zT6yB1"}"#
         let tokenBody = try await check(
             "POST",
             "/v1/auth/access_token",

@@ -209,7 +209,8 @@ extension PortAPI {
         }
         if let properties = object["properties"] {
             guard let value = properties.objectValue else { throw .invalidRequest("body.properties must be an object") }
-            run.properties = value
+            run.properties =
+                try (try? catalog.action(action))?.encryptingSecretInputs(value, clientSecret: clientSecret) ?? value
         }
         run.entityIdentifier = object["entity"]?.stringValue
         if let blueprint = object["blueprint"]?.stringValue {

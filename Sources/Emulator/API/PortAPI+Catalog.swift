@@ -21,7 +21,15 @@ extension PortAPI {
             list: { catalog.actions.map(\.json) },
             find: { (identifier) throws(PortError) in try catalog.action(identifier).json },
             create: { (body, client) throws(PortError) in
-                try catalog.add(try ActionDefinition(definition: body), by: client).json
+                let action = try ActionDefinition(definition: body)
+                if let secret = action.inputSchema.encryptedProperties.first,
+                    clientSecret.utf8.count < SecretInput.keyLength
+                {
+                    throw .invalidRequest(
+                        "userInputs.properties.\(secret).encryption needs a client secret of at least \(SecretInput.keyLength) bytes (the key is its first \(SecretInput.keyLength)); this emulator's is \(clientSecret.utf8.count): start it with a longer --client-secret"
+                    )
+                }
+                return try catalog.add(action, by: client).json
             }
         )
         addRoute(
@@ -50,7 +58,8 @@ extension PortAPI {
                         entity: body["entity"]?.stringValue,
                         source: .api,
                         user: request.query("run_as") ?? client,
-                        entities: runs
+                        entities: runs,
+                        clientSecret: clientSecret
                     )
                 )
                 publisher.schedule(runID: run.id)
@@ -107,7 +116,8 @@ extension Catalog {
         entity entityIdentifier: String?,
         source: RunSource,
         user: String,
-        entities: RunStore
+        entities: RunStore,
+        clientSecret: String
     ) throws(PortError) -> NewRun {
         let blueprint = try action.blueprintIdentifier.map { (identifier) throws(PortError) in
             try self.blueprint(identifier)
@@ -129,7 +139,11 @@ extension Catalog {
             blueprintTitle: blueprint?.title,
             entityIdentifier: entity?.identifier,
             entityTitle: entity?.title,
-            properties: try action.validatedInputs(properties),
+            // Secret inputs are stored as Port sends them: encrypted (contract §8).
+            properties: try action.encryptingSecretInputs(
+                try action.validatedInputs(properties),
+                clientSecret: clientSecret
+            ),
             requiredApproval: action.requiredApproval,
             // Only runs Port itself calls the webhook for refuse a manual status: an agent's
             // synchronized run ends with port-agent's PATCH …/response, then its status PATCH

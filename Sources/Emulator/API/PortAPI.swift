@@ -18,6 +18,8 @@ struct PortAPI: Sendable {
     let info: InfoBox
     let publisher: InvocationPublisher
     let faults: FaultInjector
+    /// The client secret: the key of agent signatures and of secret inputs.
+    let clientSecret: String
     /// Evaluates automations on entity and run changes.
     let automations: AutomationEngine
     /// The organization's name and settings (`/v1/organization`).

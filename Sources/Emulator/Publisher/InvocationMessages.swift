@@ -80,7 +80,7 @@ enum InvocationMessages {
             "action": [
                 "identifier": .string(action.identifier),
                 "blueprint": action.blueprintIdentifier.map(JSONValue.string) ?? .null,
-                "encryptedProperties": [],
+                "encryptedProperties": .array(action.inputSchema.encryptedProperties.map(JSONValue.string)),
             ],
             "run": ["id": .string(run.id)],
             "secrets": .object(secrets),

@@ -139,6 +139,25 @@ public struct ActionDefinition: Sendable, Equatable {
         )
     }
 
+    /// The secret inputs' values encrypted as Port encrypts them (contract §8), the other
+    /// inputs as they are; a client secret too short to be a key is 422.
+    public func encryptingSecretInputs(_ inputs: JSONObject, clientSecret: String) throws(PortError) -> JSONObject {
+        let secret = inputSchema.encryptedProperties
+        guard !secret.isEmpty else { return inputs }
+        var encrypted = inputs
+        for name in secret {
+            guard let value = inputs[name], value != .null else { continue }
+            do {
+                encrypted[name] = .string(
+                    try SecretInput.encrypt(SecretInput.plaintext(of: value), clientSecret: clientSecret)
+                )
+            } catch {
+                throw .invalidRequest("properties.\(name) is a secret input, and \(error.description)")
+            }
+        }
+        return encrypted
+    }
+
     /// The inputs with their defaults filled in, or 422 `user_inputs_schema_invalid`
     /// naming every input that breaks `userInputs`.
     public func validatedInputs(_ inputs: JSONObject) throws(PortError) -> JSONObject {

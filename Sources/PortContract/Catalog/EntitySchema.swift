@@ -121,7 +121,11 @@ public struct EntitySchema: Sendable, Equatable {
             }
             if value == .null { continue }
             if let problem = Self.problem(with: value, type: rule.type, allowed: rule.allowedValues) {
-                problems.append("\(location).\(name) \(problem)")
+                // A secret input's value is never repeated in an error (errors are journaled).
+                let shown =
+                    rule.encryption == nil
+                    ? problem : problem.replacingOccurrences(of: value.compactText, with: "a secret value")
+                problems.append("\(location).\(name) \(shown)")
                 continue
             }
             if rule.format == "timer", let text = value.stringValue, TimerInstant.parse(text) == nil {

@@ -68,7 +68,7 @@ try:
     assert message["payload"]["properties"]["cpu"] == 4, f"unexpected Kafka message {message}"
     step("the page shows the Kafka message as published")
 
-    token = api("POST", "/v1/auth/access_token", {"clientId": "emulator-client-id", "clientSecret": "emulator-client-secret"})["accessToken"]
+    token = api("POST", "/v1/auth/access_token", {"clientId": "emulator-client-id", "clientSecret": "emulator-client-secret-7Qm2xV9pL4kR8nW3zT6yB1"})["accessToken"]
     api("POST", f"/v1/actions/runs/{run_id}/logs", {"message": "provisioning dashboard-vm"}, token)
     api("PATCH", f"/v1/actions/runs/{run_id}", {"status": "SUCCESS", "link": ["https://cloud.example.com/vms/dashboard-vm"], "summary": "dashboard-vm is up"}, token)
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#main h2 .status[data-status='SUCCESS']"))
