@@ -28,7 +28,7 @@ extension RunStore.State {
 extension RunStore {
     /// The entity, or 404 `not_found`.
     public func entity(_ identifier: String, of blueprint: String) throws(PortError) -> Entity {
-        guard let entity = state.withLock({ $0.entities[blueprint]?[identifier] }) else {
+        guard let entity = withState({ $0.entities[blueprint]?[identifier] }) else {
             throw .entityNotFound(identifier, blueprint: blueprint)
         }
         return entity
@@ -36,7 +36,7 @@ extension RunStore {
 
     /// The blueprint's entities, oldest first.
     public func entities(of blueprint: String) -> [Entity] {
-        let entities = state.withLock { $0.entities[blueprint].map { Array($0.values) } ?? [] }
+        let entities = withState { $0.entities[blueprint].map { Array($0.values) } ?? [] }
         return entities.sorted { ($0.createdAt, $0.identifier) < ($1.createdAt, $1.identifier) }
     }
 
@@ -67,7 +67,7 @@ extension RunStore {
         }
         let identifier = pathIdentifier ?? body.identifier ?? PortIdentifier.make(prefix: "e_")
         let timestamp = now()
-        return try state.withLock { (state) throws(PortError) -> EntityChange in
+        return try withState { (state) throws(PortError) -> EntityChange in
             if let runID { try state.checkAcceptsEntityWrites(runID) }
             let existing = state.entities[blueprint.identifier]?[identifier]
             let fresh = Entity(
@@ -115,7 +115,7 @@ extension RunStore {
         by client: String
     ) throws(PortError) -> EntityChange {
         let timestamp = now()
-        return try state.withLock { (state) throws(PortError) -> EntityChange in
+        return try withState { (state) throws(PortError) -> EntityChange in
             if let runID { try state.checkAcceptsEntityWrites(runID) }
             guard let existing = state.entities[blueprint]?.removeValue(forKey: identifier) else {
                 throw .entityNotFound(identifier, blueprint: blueprint)

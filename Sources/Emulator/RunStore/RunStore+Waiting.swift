@@ -21,7 +21,7 @@ extension RunStore {
         while true {
             let run = try self.run(id)
             if condition(run) { return WaitResult(run: run, reached: true) }
-            let closing = state.withLock { $0.closing }
+            let closing = withState { $0.closing }
             if ContinuousClock.now >= deadline || Task.isCancelled || closing {
                 return WaitResult(run: run, reached: false)
             }
@@ -41,23 +41,25 @@ extension RunStore {
 
     /// Suspends until the run changes past `version` (at once if it already has, or is gone).
     private func changeSignal(of id: String, after version: Int) async {
-        let number = state.withLock { state in
+        let number = withState { state in
             state.nextWatcher += 1
             return state.nextWatcher
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                state.withLock { state in
+                withState { state in
                     guard let run = state.runs[id], run.version == version, !Task.isCancelled, !state.closing else {
-                        continuation.resume()
+                        state.woken.append(continuation)
                         return
                     }
                     state.watchers[id, default: [:]][number] = continuation
                 }
             }
         } onCancel: {
-            let watcher = state.withLock { $0.watchers[id]?.removeValue(forKey: number) }
-            watcher?.resume()
+            // Resumed by withState, after the lock is released.
+            withState { state in
+                if let watcher = state.watchers[id]?.removeValue(forKey: number) { state.woken.append(watcher) }
+            }
         }
     }
 }
@@ -65,16 +67,15 @@ extension RunStore {
 extension RunStore {
     /// Ends every wait now and every later one at once (the emulator is stopping).
     public func endWaits() {
-        state.withLock { state in
+        withState { state in
             state.closing = true
-            let watchers = state.watchers.values.flatMap(\.values)
+            state.woken += state.watchers.values.flatMap(\.values)
             state.watchers = [:]
-            for watcher in watchers { watcher.resume() }
         }
     }
 
     /// How many waits are parked on the run (for tests and the admin API).
     public func watcherCount(of id: String) -> Int {
-        state.withLock { $0.watchers[id]?.count ?? 0 }
+        withState { $0.watchers[id]?.count ?? 0 }
     }
 }

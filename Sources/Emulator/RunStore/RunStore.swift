@@ -20,15 +20,39 @@ public final class RunStore: Sendable {
         var nextWatcher = 0
         /// Set when the emulator stops: waits end at once.
         var closing = false
+        /// Waiters to resume once the lock is released (see `withState`).
+        var woken: [CheckedContinuation<Void, Never>] = []
 
         /// Counts a change of the run and wakes whoever waits for one.
         mutating func changed(_ id: String) {
             runs[id]?.version += 1
-            for watcher in watchers.removeValue(forKey: id)?.values ?? [:].values { watcher.resume() }
+            woken += watchers.removeValue(forKey: id)?.values ?? [:].values
         }
     }
 
-    let state = Mutex(State())
+    private let state = Mutex(State())
+
+    /// Runs `body` under the store's lock, then resumes the waiters it woke, after the lock
+    /// is released. Never under it: a waiter's cancellation handler takes this lock while
+    /// the runtime holds its task's status lock, and resuming a continuation takes that
+    /// status lock, so resuming under this lock can deadlock the two threads.
+    func withState<Result, Failure: Error>(
+        _ body: (inout State) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        let (result, woken) = state.withLock {
+            state -> (Swift.Result<Result, Failure>, [CheckedContinuation<Void, Never>]) in
+            let result: Swift.Result<Result, Failure>
+            do throws(Failure) {
+                result = .success(try body(&state))
+            } catch {
+                result = .failure(error)
+            }
+            defer { state.woken = [] }
+            return (result, state.woken)
+        }
+        for waiter in woken { waiter.resume() }
+        return try result.get()
+    }
     let now: @Sendable () -> Date
     /// Told of every run created (`before` nil) and changed, outside the lock.
     private let observer = Mutex<(@Sendable (_ before: ActionRun?, _ after: ActionRun) -> Void)?>(nil)
@@ -69,7 +93,7 @@ public final class RunStore: Sendable {
             updatedAt: timestamp,
             updatedBy: request.createdBy
         )
-        try state.withLock { (state) throws(PortError) in
+        try withState { (state) throws(PortError) in
             guard state.runs[run.id] == nil else { throw .identifierTaken(run.id) }
             state.runs[run.id] = run
             state.order.append(run.id)
@@ -81,13 +105,13 @@ public final class RunStore: Sendable {
 
     /// The run with this id, or 404 `not_found`.
     public func run(_ id: String) throws(PortError) -> ActionRun {
-        guard let run = state.withLock({ $0.runs[id] }) else { throw .runNotFound(id) }
+        guard let run = withState({ $0.runs[id] }) else { throw .runNotFound(id) }
         return run
     }
 
     /// Every run, oldest first.
     public var runs: [ActionRun] {
-        state.withLock { state in state.order.compactMap { state.runs[$0] } }
+        withState { state in state.order.compactMap { state.runs[$0] } }
     }
 
     /// Applies a PATCH: each named field replaces the run's; a status finishes the run.
@@ -141,7 +165,7 @@ public final class RunStore: Sendable {
 
     /// The run's logs, oldest first.
     public func logs(_ id: String) throws(PortError) -> [RunLog] {
-        guard let logs = state.withLock({ $0.logs[id] }) else { throw .runNotFound(id) }
+        guard let logs = withState({ $0.logs[id] }) else { throw .runNotFound(id) }
         return logs
     }
 
@@ -178,7 +202,7 @@ public final class RunStore: Sendable {
     /// Notes where the run's invocation landed on Kafka (not a change of the run: waiters
     /// are not woken).
     public func recordDelivery(_ id: String, _ delivery: RunDelivery) {
-        state.withLock { $0.runs[id]?.delivery = delivery }
+        withState { $0.runs[id]?.delivery = delivery }
     }
 
     /// Stores the response of a synchronized webhook run (port-agent's `PATCH …/response`).
@@ -188,15 +212,15 @@ public final class RunStore: Sendable {
 
     /// Checks that an entity write may carry `run_id`: the run exists and is not finished.
     public func checkAcceptsEntityWrites(_ id: String) throws(PortError) {
-        try state.withLock { (state) throws(PortError) in try state.checkAcceptsEntityWrites(id) }
+        try withState { (state) throws(PortError) in try state.checkAcceptsEntityWrites(id) }
     }
 
     /// Forgets every run, log and entity (waiters are woken and find their run gone).
     public func reset() {
-        state.withLock { state in
+        withState { state in
             let watchers = state.watchers.values.flatMap(\.values)
             state = State()
-            for watcher in watchers { watcher.resume() }
+            state.woken = watchers
         }
     }
 
@@ -208,7 +232,7 @@ public final class RunStore: Sendable {
         afterUpdate: (inout State) -> Void = { _ in }
     ) throws(PortError) -> ActionRun {
         let timestamp = now()
-        let (before, after) = try state.withLock { (state) throws(PortError) -> (ActionRun, ActionRun) in
+        let (before, after) = try withState { (state) throws(PortError) -> (ActionRun, ActionRun) in
             guard var run = state.runs[id] else { throw .runNotFound(id) }
             guard !run.isLocked else { throw .runExhausted }
             let before = run
