@@ -35,7 +35,52 @@ ROUTES = [
     ("patch", "/v1/workflows/runs/{workflow_run_id}/nodes/{node_run_id}"),
     ("get", "/v1/kafka-credentials"),
     ("get", "/v1/organization"), ("patch", "/v1/organization"),
+    # HTTP polling (contract §9): reserved routes, not in Port's published document.
+    ("post", "/v1/actions/runs/claim-pending"), ("patch", "/v1/actions/runs/ack"),
+    ("post", "/v1/workflows/runs/claim-pending"), ("patch", "/v1/workflows/runs/ack"),
 ]
+
+# Contract §9: the polling routes, as port-agent (app/port_client.py) and Ocean call them.
+CLAIM_BODY = {
+    "type": "object", "additionalProperties": False, "required": ["installationId"],
+    "properties": {
+        "installationId": {"type": "string", "minLength": 1}, "limit": {"type": "integer", "minimum": 1, "maximum": 1000},
+        "invocationMethod": {"oneOf": [{"type": "string"}, {"type": "object", "required": ["type"],
+                                                            "properties": {"type": {"type": "string"}}}]},
+        "visibilityTimeoutMs": {"type": "integer", "minimum": 1, "maximum": 600000},
+        "exclude": {"type": "array", "items": {"type": "string"}},
+    },
+}
+POLLING = {
+    ("post", "/v1/actions/runs/claim-pending"): (CLAIM_BODY, "runs"),
+    ("post", "/v1/workflows/runs/claim-pending"): (CLAIM_BODY, "nodeRuns"),
+    ("patch", "/v1/actions/runs/ack"): ({
+        "oneOf": [
+            {"type": "object", "additionalProperties": False, "required": ["runIds"],
+             "properties": {"runIds": {"type": "array", "minItems": 1, "items": {"type": "string"}}}},
+            {"type": "object", "additionalProperties": False, "required": ["runId"],
+             "properties": {"runId": {"type": "string"}}},
+        ]}, "ackedCount"),
+    ("patch", "/v1/workflows/runs/ack"): ({
+        "type": "object", "additionalProperties": False, "required": ["nodeRunIdentifier"],
+        "properties": {"nodeRunIdentifier": {"type": "string"}}}, "acked"),
+}
+
+
+def polling(method, path):
+    """A polling route: the reserved header, its body, and every status it answers."""
+    body, key = POLLING[(method, path)]
+    operation = ours(method, path)
+    operation["summary"] = f"{method.upper()} {path} (HTTP polling, contract §9; reserved: not in Port's document)"
+    operation["parameters"] = [{"name": "x-port-reserved-usage", "in": "header", "required": True,
+                                "schema": {"type": "string", "enum": ["true"]}}]
+    operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    operation["responses"]["200"]["content"]["application/json"]["schema"] = {
+        "type": "object", "required": ["ok", key], "properties": {"ok": {"const": True}}}
+    operation["responses"]["403"] = {"description": "Without x-port-reserved-usage: true"}
+    if "ack" in path:
+        operation["responses"]["409"] = {"description": "Already acked"}
+    return operation
 
 
 def shape(path):
@@ -224,6 +269,8 @@ def main():
             operation = copy.deepcopy(operation)
             correct(method, template, operation)
             paths.setdefault(template, {})[method] = operation
+        elif (method, path) in POLLING:
+            paths.setdefault(path, {})[method] = polling(method, path)
         else:
             paths.setdefault(path, {})[method] = ours(method, path)
     add_links(paths)

@@ -138,6 +138,7 @@ public final class PortEmulator: Sendable {
             ttl: configuration.tokenTTL,
             orgID: configuration.orgID
         )
+        let organization = OrganizationStore(orgID: configuration.orgID)
         let publisher = InvocationPublisher(
             producer: kafka.producer,
             runs: runs,
@@ -151,6 +152,7 @@ public final class PortEmulator: Sendable {
                     configuration.secrets.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }
                 )
             ),
+            deliversByPolling: { organization.setting("portAgentStreamerName") == "POLLING" },
             logger: logger
         )
         let automations = AutomationEngine(
@@ -176,7 +178,7 @@ public final class PortEmulator: Sendable {
             faults: faults,
             clientSecret: configuration.clientSecret,
             automations: automations,
-            organization: OrganizationStore(orgID: configuration.orgID),
+            organization: organization,
             latency: configuration.apiLatency,
             kafkaCredentials: configuration.kafkaCredentials
         )

@@ -90,6 +90,17 @@ extension PortEmulatorCommand {
         )
         var kafkaSecurity = "plaintext"
 
+        @Flag(
+            name: .customLong("polling"),
+            help: ArgumentHelp(
+                "The consumer gets its work by HTTP polling (claim-pending and ack), not from Kafka.",
+                discussion: "The organization's portAgentStreamerName is set to POLLING before the first scenario, "
+                    + "so no run is published to Kafka, and the consumer gets STREAMER_NAME=POLLING (port-agent's "
+                    + "setting)."
+            )
+        )
+        var polling = false
+
         @Argument(parsing: .postTerminator, help: "The consumer's command line, after --.")
         var command: [String] = []
 
@@ -162,6 +173,7 @@ extension PortEmulatorCommand {
             options.consumerLogPath = consumerLog
             options.maxRestarts = maxRestarts
             options.kafkaSecurity = Verifier.KafkaSecurityMode(rawValue: kafkaSecurity) ?? .plaintext
+            options.polling = polling
             return options
         }
     }

@@ -42,7 +42,8 @@ func verify(
     command: [String],
     readyPattern: String? = nil,
     startupTimeout: Duration = .seconds(30),
-    environment: [String: String] = [:]
+    environment: [String: String] = [:],
+    polling: Bool = false
 ) async throws -> (report: VerifyReport, progress: [String]) {
     let directory = try Repository.temporaryDirectory()
     var options = Verifier.Options(scenarios: scenarios)
@@ -52,6 +53,7 @@ func verify(
     options.startupTimeout = startupTimeout
     options.consumerLogPath = directory + "/consumer.log"
     options.environment = environment
+    options.polling = polling
     let progress = ProgressLines()
     let verifier = Verifier(options: options, logger: quietLogger) { progress.append($0) }
     let report = try await verifier.run()

@@ -38,7 +38,7 @@ struct AutomationTests {
         in harness: EmulatorHarness,
         token: String
     ) async throws -> [JSONValue] {
-        try await waitUntil("\(count) run(s) of \(automation)", within: .seconds(10)) {
+        try await waitUntil("\(count) run(s) of \(automation)", within: .seconds(30)) {
             (try? await runs(of: automation, in: harness, token: token).count) ?? 0 >= count
         }
         return try await runs(of: automation, in: harness, token: token)
@@ -393,7 +393,7 @@ struct AutomationTests {
         #expect(message["context"]?["entity"] == "pr-42")
 
         let change = try await changes.json(key: "pr-42")
-        try await waitUntil("the TIMER_EXPIRED change", within: .seconds(10)) {
+        try await waitUntil("the TIMER_EXPIRED change", within: .seconds(30)) {
             changes.messages.contains { message in
                 (try? JSONValue.parse(message.value ?? []))?["action"] == "TIMER_EXPIRED"
             }
@@ -515,7 +515,7 @@ struct AutomationTests {
         )
         let runs = try await Self.waitForRuns("broken", count: 1, in: harness, token: token)
         let runID = try #require(runs.first?["id"]?.stringValue)
-        try await waitUntil("the broken run to fail", within: .seconds(10)) {
+        try await waitUntil("the broken run to fail", within: .seconds(30)) {
             (try? await harness.call("GET", "/v1/actions/runs/\(runID)", token: token))?.json["run"]?["status"]
                 == "FAILURE"
         }

@@ -89,6 +89,7 @@ struct DashboardTests {
         #expect(output.contains("the runs page lists the Kafka produce Port's ACLs refused"), "\(output)")
         #expect(output.contains("the automations page lists the automations and the run one fired"), "\(output)")
         #expect(output.contains("the automation's run shows the event that fired it"), "\(output)")
+        #expect(output.contains("a polled run's page shows its claim and ack"), "\(output)")
         let png = try Data(contentsOf: URL(fileURLWithPath: screenshot))
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
         // The run really went through Port's API, triggered with the tester's credentials.

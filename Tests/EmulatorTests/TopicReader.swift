@@ -35,13 +35,13 @@ final class TopicReader: Sendable {
     var messages: [KafkaConsumerMessage] { received.messages.withLock { $0 } }
 
     /// The first message with this key, waiting for it up to `limit`.
-    func message(key: String, within limit: Duration = .seconds(10)) async throws -> KafkaConsumerMessage {
+    func message(key: String, within limit: Duration = .seconds(30)) async throws -> KafkaConsumerMessage {
         try await waitUntil("a message with key \(key)", within: limit) { self.first(key: key) != nil }
         return first(key: key)!
     }
 
     /// The message's value as JSON.
-    func json(key: String, within limit: Duration = .seconds(10)) async throws -> JSONValue {
+    func json(key: String, within limit: Duration = .seconds(30)) async throws -> JSONValue {
         try JSONValue.parse(try await message(key: key, within: limit).value ?? [])
     }
 

@@ -164,7 +164,7 @@ struct FrontListenerTests {
         let emulator = try #require(started)
         #expect(emulator.info.kafkaBootstrapServers == "127.0.0.1:\(base)")
         #expect(emulator.info.kafkaSASLSSLBootstrapServers == "127.0.0.1:\(base + 1)")
-        let kcat = try await Clients.kcat(["-L", "-b", "127.0.0.1:\(base)", "-m", "10"])
+        let kcat = try await Clients.kcat(["-L", "-b", "127.0.0.1:\(base)", "-m", "30"])
         #expect(kcat.messages.contains { $0.contains("broker 1 at 127.0.0.1:\(base)") }, "\(kcat)")
 
         var clash = EmulatorConfiguration()

@@ -161,6 +161,7 @@ extension PortAPI {
         router.addImmediate(.post, "/_emulator/reset") { _ in
             automations.reset()
             automations.clock.reset()
+            publisher.polling.reset()
             runs.reset()
             workflows.reset()
             faults.clear()
@@ -178,6 +179,7 @@ extension PortAPI {
         object["logs"] = .array(((try? runs.logs(run.id)) ?? []).map(\.json))
         object["affectedEntities"] = .array(run.affectedEntities.map(\.json))
         object["automationEvent"] = run.request.automationEvent
+        object["polling"] = publisher.polling.item(run.id)?.json
         if let delivery = run.delivery {
             var kafka: JSONObject = [
                 "topic": .string(delivery.topic), "partition": .int(Int64(delivery.partition)),

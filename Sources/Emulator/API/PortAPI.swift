@@ -37,6 +37,7 @@ struct PortAPI: Sendable {
         registerOrganizationRoutes(on: &router)
         registerEntityRoutes(on: &router)
         registerWorkflowRoutes(on: &router)
+        registerPollingRoutes(on: &router)
         addRoute(
             &router,
             .get,

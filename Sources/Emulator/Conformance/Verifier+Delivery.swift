@@ -52,3 +52,24 @@ extension Verifier {
         }
     }
 }
+
+extension Verifier {
+    /// Sets the organization's streamer to `POLLING`, as port-agent does at start-up in
+    /// polling mode; returns why it could not, if it could not.
+    func switchToPolling(_ session: TesterSession) async -> String? {
+        do {
+            let answer = try await session.authorized(
+                "PATCH",
+                "/v1/organization",
+                body: ["settings": ["portAgentStreamerName": "POLLING"]]
+            )
+            guard (200..<300).contains(answer.status) else {
+                return "the emulator refused to switch the organization to polling: \(answer.status) "
+                    + (answer.json?["message"]?.stringValue ?? "")
+            }
+            return nil
+        } catch {
+            return "the emulator could not be switched to polling: \(error)"
+        }
+    }
+}

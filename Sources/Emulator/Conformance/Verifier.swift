@@ -42,6 +42,10 @@ public final class Verifier: Sendable {
         /// How the consumer reaches Kafka: `.plaintext`, or `.saslSSL` with only the
         /// production settings (SASL_SSL brokers, SCRAM user, CA).
         public var kafkaSecurity = KafkaSecurityMode.plaintext
+        /// Whether the consumer gets its work by HTTP polling (contract §9) instead of Kafka:
+        /// the organization's streamer is set to `POLLING` before the first scenario, and the
+        /// consumer gets `STREAMER_NAME=POLLING`, as port-agent reads it.
+        public var polling = false
 
         /// Options for these scenarios.
         public init(scenarios: [Scenario]) { self.scenarios = scenarios }
@@ -111,9 +115,8 @@ public final class Verifier: Sendable {
         let info = emulator.info
         let consumer = ConsumerProcess(
             command: options.consumerCommand,
-            environment: Self.consumerEnvironment(info, security: options.kafkaSecurity).merging(options.environment) {
-                $1
-            },
+            environment: Self.consumerEnvironment(info, security: options.kafkaSecurity, polling: options.polling)
+                .merging(options.environment) { $1 },
             logPath: options.consumerLogPath
         )
         report.consumer = options.consumerCommand.joined(separator: " ")
@@ -156,9 +159,11 @@ public final class Verifier: Sendable {
     /// `SSL_CERT_FILE` naming the CA for clients that read only the system's trust store.
     public static func consumerEnvironment(
         _ info: EmulatorInfo,
-        security: KafkaSecurityMode = .plaintext
+        security: KafkaSecurityMode = .plaintext,
+        polling: Bool = false
     ) -> [String: String] {
         var environment = Dictionary(info.environment, uniquingKeysWith: { $1 })
+        if polling { environment["STREAMER_NAME"] = "POLLING" }
         if security == .saslSSL, let brokers = info.kafkaSASLSSLBootstrapServers, let ca = info.kafkaCALocation {
             environment["KAFKA_BROKERS"] = brokers
             environment["KAFKA_SECURITY_PROTOCOL"] = "SASL_SSL"
@@ -240,6 +245,12 @@ public final class Verifier: Sendable {
         defer { chaos?.cancel() }
         var results: [ScenarioResult] = []
         var abandon: String?
+        if options.polling {
+            abandon = await switchToPolling(session)
+            if abandon == nil {
+                note("the organization now gets its work by HTTP polling (portAgentStreamerName POLLING)")
+            }
+        }
         for scenario in options.scenarios {
             if let abandon {
                 results.append(notRun(scenario, because: abandon))

@@ -4,7 +4,7 @@
 /// - Runs: a table that refreshes every 500 ms (status colour, action, entity, user, label,
 ///   start, duration, logs, links), and the Kafka requests Port's ACLs refused, if any.
 /// - A run: its log timeline, links, the entities it touched (before and after), the exact
-///   Kafka message published, and its API journal with refused requests highlighted;
+///   Kafka message published (or its claims and ack, when delivered by HTTP polling), and its API journal with refused requests highlighted;
 ///   approve or decline a run that waits.
 /// - Automations: each automation (its event, condition, on or off) with what it fired,
 ///   skipped as a loop, or could not evaluate, and the runs it created.
@@ -159,7 +159,7 @@ enum DashboardPage {
           const [{ run, message }, { journal }, { violations }] = await Promise.all([
             admin("/runs/" + encodeURIComponent(id)), admin("/journal?run=" + encodeURIComponent(id)), admin("/violations?run=" + encodeURIComponent(id))]);
           if (!run) { main.replaceChildren(el("div", { class: "card error" }, message || "No such run")); return; }
-          if (unchanged("run " + JSON.stringify([run.id, run.version, run.status, !!run.kafka, journal.length, violations.length]))) return;
+          if (unchanged("run " + JSON.stringify([run.id, run.version, run.status, !!run.kafka, JSON.stringify(run.polling || null), journal.length, violations.length]))) return;
           const refused = new Map(violations.map(v => [v.time + " " + v.method + " " + v.path, v]));
           const decide = decision => async () => { await api("PATCH", "/actions/runs/" + id + "/approval", { status: decision, description: "from the dashboard" }); refresh(); };
           main.replaceChildren(
@@ -179,7 +179,12 @@ enum DashboardPage {
               el("div", { class: "card" }, el("h3", { style: "margin-top:0" }, "Logs"),
                 run.logs.length ? el("ul", { class: "timeline", id: "logs" }, run.logs.map(log => el("li", {}, el("time", {}, when(log.createdAt)), log.message)))
                   : el("p", { class: "muted" }, "No logs yet.")),
-              el("div", { class: "card" }, el("h3", { style: "margin-top:0" }, "Kafka message"),
+              run.polling ? el("div", { class: "card", id: "polling" }, el("h3", { style: "margin-top:0" }, "Delivered by HTTP polling"),
+                el("ul", { class: "timeline" }, run.polling.claims.map(claim => el("li", {}, el("time", {}, when(claim.at)),
+                  "claimed by " + claim.clientId + " (installation " + claim.installationId + ") until " + when(claim.claimedUntil))),
+                  run.polling.ackedAt ? el("li", {}, el("time", {}, when(run.polling.ackedAt)), "acked by " + run.polling.ackedBy) : null),
+                run.polling.claims.length ? null : el("p", { class: "muted" }, "Waiting for claim-pending."))
+              : el("div", { class: "card" }, el("h3", { style: "margin-top:0" }, "Kafka message"),
                 run.kafka ? [el("p", { class: "muted" }, run.kafka.topic + " partition " + run.kafka.partition + " offset " + run.kafka.offset), el("pre", { id: "kafka-message" }, pretty(run.kafka.message))]
                   : el("p", { class: "muted" }, run.status === "WAITING_FOR_APPROVAL" ? "Published once approved." : "Not published (yet)."))),
             run.automationEvent ? el("div", { class: "card", id: "fired-by" }, el("h3", { style: "margin-top:0" }, "Fired by"),

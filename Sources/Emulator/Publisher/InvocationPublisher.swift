@@ -18,6 +18,11 @@ public final class InvocationPublisher: Sendable {
     private let changes: AsyncStream<ChangeJob>.Continuation
     private let changeLoop: Task<Void, Never>
     private let logger: Logger
+    /// Where invocations wait while the organization polls instead of reading Kafka.
+    let polling: PollingQueue
+    /// Whether the organization gets its work by HTTP polling (port-agent's
+    /// `portAgentStreamerName: POLLING`): then nothing is published to the runs topic.
+    private let deliversByPolling: @Sendable () -> Bool
 
     /// What the publisher needs to know about the organization.
     struct Settings: Sendable {
@@ -35,7 +40,17 @@ public final class InvocationPublisher: Sendable {
         let key: String
     }
 
-    init(producer: KafkaProducer, runs: RunStore, catalog: Catalog, settings: Settings, logger: Logger) {
+    init(
+        producer: KafkaProducer,
+        runs: RunStore,
+        catalog: Catalog,
+        settings: Settings,
+        polling: PollingQueue = PollingQueue(),
+        deliversByPolling: @escaping @Sendable () -> Bool = { false },
+        logger: Logger
+    ) {
+        self.polling = polling
+        self.deliversByPolling = deliversByPolling
         self.producer = producer
         self.runs = runs
         self.catalog = catalog
@@ -81,6 +96,19 @@ public final class InvocationPublisher: Sendable {
             message = try render(run: run, action: action)
         } catch {
             runs.fail(runID, reason: "port-emulator could not render the invocation: \(error)")
+            return nil
+        }
+        if deliversByPolling() {
+            var method = action.definition["invocationMethod"]?.objectValue ?? ["type": .string(action.invocation.type)]
+            method["payload"] = nil
+            method["body"] = message
+            polling.enqueue(
+                runID,
+                kind: .run,
+                invocationType: action.invocation.type,
+                payload: ["payload": .object(method)],
+                at: Date()
+            )
             return nil
         }
         do {
@@ -190,13 +218,24 @@ public final class InvocationPublisher: Sendable {
         let failure: String
         do {
             let template = workflow.kafkaNodes.first { $0.identifier == nodeRun.node }?.payload ?? [:]
+            let rendered = try renderer.render(template, context: context)
             let message: JSONValue = [
-                "payload": try renderer.render(template, context: context),
+                "payload": rendered,
                 "context": [
                     "workflowRunId": .string(run.id), "nodeRunId": .string(nodeRun.id),
                     "workflow": .string(workflow.identifier), "node": .string(nodeRun.node),
                 ],
             ]
+            if deliversByPolling() {
+                polling.enqueue(
+                    nodeRun.id,
+                    kind: .nodeRun,
+                    invocationType: "KAFKA",
+                    payload: ["config": ["type": "KAFKA", "payload": rendered], "body": message],
+                    at: Date()
+                )
+                return nil
+            }
             return try await producer.send(
                 KafkaProducerMessage(
                     topic: settings.runsTopic,

@@ -114,6 +114,25 @@ try:
     assert '"action": "CREATE"' in fired_by, f"fired-by card: {fired_by!r}"
     assert '"entityIdentifier": "dash-svc"' in fired_by, f"fired-by card: {fired_by!r}"
     step("the automation's run shows the event that fired it")
+
+    # Polling: the organization switches, a run is claimed and acked; its page shows who took it.
+    api("PATCH", "/v1/organization", {"settings": {"portAgentStreamerName": "POLLING"}}, token)
+    polled = api("POST", "/v1/actions/create_vm/runs", {"properties": {"name": "polled-vm", "cpu": 2}}, token)["run"]["id"]
+
+    def reserved(method, path, body):
+        request = urllib.request.Request(BASE + path, method=method, data=json.dumps(body).encode())
+        for name, value in [("Content-Type", "application/json"), ("Authorization", "Bearer " + token), ("x-port-reserved-usage", "true")]:
+            request.add_header(name, value)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    claimed = reserved("POST", "/v1/actions/runs/claim-pending", {"installationId": "dash-agent", "limit": 5})["runs"]
+    assert [run["id"] for run in claimed] == [polled], f"claimed {claimed}"
+    reserved("PATCH", "/v1/actions/runs/ack", {"runIds": [polled]})
+    driver.get(BASE + "/#/runs/" + polled)
+    card = wait.until(lambda d: d.find_elements(By.ID, "polling") and "acked by" in d.find_element(By.ID, "polling").text and d.find_element(By.ID, "polling"))
+    assert "installation dash-agent" in card.text, f"polling card: {card.text!r}"
+    step("a polled run's page shows its claim and ack")
     driver.save_screenshot(SCREENSHOT)
     step(f"screenshot saved to {SCREENSHOT}")
 except Exception as error:  # one line saying what failed, for the Swift test's message

@@ -1,0 +1,136 @@
+import Foundation
+import PortContract
+import Synchronization
+
+/// Work handed out by HTTP polling (contract §9): action runs and workflow node runs
+/// waiting for `claim-pending`, their claims (timed on the emulator's clock) and acks.
+///
+/// An item is pending until acked: an unacked claim expires after its visibility timeout
+/// and the item is handed out again; an acked item never is. Items whose run has finished
+/// (reported through the run routes) are not handed out either.
+final class PollingQueue: Sendable {
+    /// What an item is.
+    enum Kind: String, Sendable {
+        /// An action run (`POST /v1/actions/runs/claim-pending`).
+        case run
+        /// A workflow node run (`POST /v1/workflows/runs/claim-pending`).
+        case nodeRun
+    }
+
+    /// One claim of an item.
+    struct Claim: Sendable, Equatable {
+        let installationID: String
+        let client: String
+        let at: Date
+        let until: Date
+    }
+
+    /// One queued item.
+    struct Item: Sendable, Equatable {
+        let id: String
+        let kind: Kind
+        /// The invocation method's type (`KAFKA`, `WEBHOOK`…), which `invocationMethod` filters on.
+        let invocationType: String
+        /// What `claim-pending` hands out besides the claim's fields.
+        let payload: JSONObject
+        let queuedAt: Date
+        var claims: [Claim] = []
+        var acked: (client: String, at: Date)?
+
+        static func == (lhs: Item, rhs: Item) -> Bool {
+            lhs.id == rhs.id && lhs.claims == rhs.claims && (lhs.acked == nil) == (rhs.acked == nil)
+        }
+
+        /// The item as the admin API and the dashboard show it.
+        var json: JSONValue {
+            [
+                "queuedAt": PortTimestamp.format(queuedAt),
+                "claims": .array(
+                    claims.map { claim in
+                        [
+                            "installationId": .string(claim.installationID), "clientId": .string(claim.client),
+                            "at": PortTimestamp.format(claim.at), "claimedUntil": PortTimestamp.format(claim.until),
+                        ]
+                    }
+                ),
+                "ackedBy": acked.map { .string($0.client) } ?? .null,
+                "ackedAt": PortTimestamp.format(acked?.at),
+            ]
+        }
+    }
+
+    /// The outcome of acking one id.
+    enum AckOutcome: Sendable, Equatable {
+        /// Acked now.
+        case acked
+        /// Acked before: Ocean's single-id ack answers 409.
+        case alreadyAcked
+        /// Not an item of this kind.
+        case unknown
+    }
+
+    private struct State {
+        var items: [String: Item] = [:]
+        var order: [String] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// Queues an item (again: a re-queued id keeps its claims and acks).
+    func enqueue(_ id: String, kind: Kind, invocationType: String, payload: JSONObject, at time: Date) {
+        state.withLock { state in
+            guard state.items[id] == nil else { return }
+            state.items[id] = Item(id: id, kind: kind, invocationType: invocationType, payload: payload, queuedAt: time)
+            state.order.append(id)
+        }
+    }
+
+    /// The item with this id, if queued.
+    func item(_ id: String) -> Item? { state.withLock { $0.items[id] } }
+
+    /// Claims up to `limit` pending items of `kind`, oldest first: not acked, not claimed
+    /// or with an expired claim, not in `exclude`, of the `invocationType` when given, and
+    /// still `isOpen` (their run not finished). Returns them with their new claim.
+    func claim(
+        _ kind: Kind,
+        limit: Int,
+        installationID: String,
+        invocationType: String?,
+        visibilityTimeout: Duration,
+        exclude: Set<String>,
+        by client: String,
+        now: Date,
+        isOpen: (String) -> Bool
+    ) -> [Item] {
+        let until = now.addingTimeInterval(
+            Double(visibilityTimeout.components.seconds) + Double(visibilityTimeout.components.attoseconds) / 1e18
+        )
+        return state.withLock { state in
+            var claimed: [Item] = []
+            for id in state.order where claimed.count < limit {
+                guard var item = state.items[id], item.kind == kind, item.acked == nil, !exclude.contains(id),
+                    invocationType.map({ $0 == item.invocationType }) ?? true,
+                    item.claims.last.map({ $0.until <= now }) ?? true, isOpen(id)
+                else { continue }
+                item.claims.append(Claim(installationID: installationID, client: client, at: now, until: until))
+                state.items[id] = item
+                claimed.append(item)
+            }
+            return claimed
+        }
+    }
+
+    /// Acks an item of `kind` so it is never handed out again.
+    func ack(_ id: String, kind: Kind, by client: String, at time: Date) -> AckOutcome {
+        state.withLock { state in
+            guard var item = state.items[id], item.kind == kind else { return .unknown }
+            guard item.acked == nil else { return .alreadyAcked }
+            item.acked = (client, time)
+            state.items[id] = item
+            return .acked
+        }
+    }
+
+    /// Forgets everything (`POST /_emulator/reset`).
+    func reset() { state.withLock { $0 = State() } }
+}
