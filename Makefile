@@ -13,7 +13,7 @@ BENCH_PACKAGES := wrk nginx-light curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: help deps bench-deps build run serve test fuzz docs bench bench-front bench-reliability format lint clean
+.PHONY: help deps bench-deps build run serve test fuzz docs bench bench-front bench-automations bench-reliability format lint clean
 
 help:
 	@echo "make run     install system packages, build, run the emulator and port-consumer through every fixture action"
@@ -24,6 +24,7 @@ help:
 	@echo "make bench   every figure: Kafka, HTTP req/s vs nginx and C, the emulator, port-consumer, reliability"
 	@echo "make bench-reliability   1,000 runs under chaos: port-consumer beside a port-agent-like consumer"
 	@echo "make bench-front   the Kafka front: Python clients' latency at default settings, parser fuzzing"
+	@echo "make bench-automations   entity writes per second with 10 automations, write-to-message latency"
 	@echo "make build | format | lint | clean"
 
 # Installs only what is missing; apt-get update runs once, and only then.
@@ -78,6 +79,9 @@ bench-reliability: deps
 
 bench-front: deps
 	bash bench/front.sh
+
+bench-automations: deps
+	bash bench/automations.sh
 
 format:
 	swift format format --in-place --recursive Package.swift Sources Tests

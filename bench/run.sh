@@ -206,6 +206,8 @@ kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
     BENCH_OUT="$OUT" bash bench/reliability.sh
     echo
     BIN="$BIN" BENCH_SKIP_BUILD=1 bash bench/front.sh
+    echo
+    BIN="$BIN" BENCH_SKIP_BUILD=1 bash bench/automations.sh
 
 } | tee -a "$OUT/summary.txt"
 

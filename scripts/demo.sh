@@ -89,6 +89,31 @@ done
 echo "$WORKFLOW: $(echo "$DETAIL" | sed -n 's/.*"status":"\([A-Z_]*\)","result":"\([A-Z_]*\)".*/\1 \2/p')"
 case "$DETAIL" in *'"result":"SUCCESS"'*) ;; *) FAILURES=$((FAILURES + 1)) ;; esac
 
+run 0 "deploy_with_secrets: two secret inputs, encrypted on Kafka, decrypted for the script on stdin" \
+    deploy_with_secrets --input service=checkout --input apiToken=tok-demo-0123456789 \
+    --input 'credentials={"user":"deployer","password":"demo-password"}'
+run 0 "sync_agent_deploy: a synchronized action for Port's execution agent (signed), reported by the consumer" \
+    sync_agent_deploy --input service=payments
+
+echo
+echo "== automations: a TTL timer on the emulator's clock, and what the runs above fired"
+TTL=$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)).isoformat())')
+curl -sf -X POST "$PORT_API_URL/blueprints/environment/entities" -H "Authorization: Bearer $(token)" \
+    -H 'Content-Type: application/json' -d "{\"identifier\":\"preview-42\",\"properties\":{\"status\":\"active\",\"ttl\":\"$TTL\"}}" >/dev/null
+echo "preview-42 expires at $TTL; the clock moves 2 hours: $(curl -sf -X POST "$PORT_API_BASE_URL/_emulator/clock" -d '{"advance":"2h"}')"
+for automation in announce_microservice alert_rollback_failure expire_environment; do
+    RUN=$(curl -sf "$PORT_API_URL/actions/runs?action=$automation" -H "Authorization: Bearer $(token)" |
+        python3 -c 'import json, sys; runs = json.load(sys.stdin)["runs"]; print(runs[0]["id"] if runs else "")')
+    if [ -z "$RUN" ]; then
+        echo "$automation: did not fire" >&2
+        FAILURES=$((FAILURES + 1))
+        continue
+    fi
+    FINAL=$(curl -sf "$PORT_API_BASE_URL/_emulator/runs/$RUN/wait?timeout=60s" | run_status)
+    echo "$automation fired $RUN: $FINAL"
+    [ "$FINAL" = SUCCESS ] || FAILURES=$((FAILURES + 1))
+done
+
 echo
 echo "== what Port saw"
 curl -sf "$PORT_API_BASE_URL/_emulator/runs" | python3 -c '

@@ -13,7 +13,7 @@ struct PortBench: AsyncParsableCommand {
             "`make bench` runs all of these and compares the HTTP server with nginx and a bare C libmicrohttpd server.",
         subcommands: [
             KafkaStartup.self, KafkaThroughput.self, HTTPServe.self, EmulatorStartup.self, InvocationLatency.self,
-            InvocationRate.self, ConsumerComparison.self, ClientLatency.self, FuzzFront.self,
+            AutomationFanOut.self, InvocationRate.self, ConsumerComparison.self, ClientLatency.self, FuzzFront.self,
         ]
     )
 }
@@ -96,6 +96,56 @@ extension PortBench {
                     + "p99_ms=\(format(result.percentile(0.99).milliseconds, 2)) "
                     + "max_ms=\(format(result.percentile(1).milliseconds, 2))"
             )
+        }
+    }
+
+    struct AutomationFanOut: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "automation-fanout",
+            abstract: "Entity writes per second with automations defined, and write-to-message latency when they fire.",
+            discussion: "--setup none (the baseline), defined (N automations whose conditions never hold) or firing "
+                + "(each write fires one of the N: a run and its message on Kafka)."
+        )
+
+        @Option(help: "none, defined or firing.")
+        var setup = "firing"
+
+        @Option(help: "Automations defined.")
+        var automations = 10
+
+        @Option(help: "Entity writes for the rate.")
+        var writes = 5000
+
+        @Option(help: "Writes in flight at most.")
+        var concurrency = 16
+
+        @Option(help: "Writes timed one after another to their automation's message (firing only).")
+        var samples = 500
+
+        func validate() throws {
+            guard AutomationBenchmarks.Setup(rawValue: setup) != nil else {
+                throw ValidationError("--setup must be none, defined or firing (got \(setup))")
+            }
+        }
+
+        func run() async throws {
+            let figures = try await AutomationBenchmarks.fanOut(
+                AutomationBenchmarks.Setup(rawValue: setup)!,
+                automations: automations,
+                writes: writes,
+                concurrency: concurrency,
+                samples: samples,
+                logger: quietLogger
+            )
+            var line =
+                "automation-fanout setup=\(setup) automations=\(setup == "none" ? 0 : automations) "
+                + "writes=\(writes) concurrency=\(concurrency) writes_per_s=\(Int(figures.writesPerSecond))"
+            if !figures.latencies.isEmpty {
+                line +=
+                    " samples=\(samples) write_to_message_p50_ms=\(format(figures.latencies.percentile(0.5).milliseconds, 2))"
+                    + " p99_ms=\(format(figures.latencies.percentile(0.99).milliseconds, 2))"
+            }
+            print(line)
         }
     }
 

@@ -1,6 +1,7 @@
 import Emulator
 import Foundation
 import PortContract
+import Synchronization
 import Testing
 
 /// One request a consumer (or approver) makes against a run.
@@ -180,6 +181,20 @@ struct RunStoreTests {
             #expect(error?.code == code)
             #expect(try store.run(run.id) == before, "a refused request must not change the run")
         }
+    }
+
+    @Test("the run observer hears every creation and change, and still works after 60,000 of them")
+    func observerAfterManyChanges() throws {
+        let store = RunStore()
+        let heard = Mutex(0)
+        store.observeRuns { _, _ in heard.withLock { $0 += 1 } }
+        // A closure kept bare in a Mutex grew a thunk per call and overflowed the stack
+        // after a few thousand (the automation benchmark crashed on it).
+        for _ in 0..<30_000 {
+            let run = store.create(NewRun(action: RunActionInfo(identifier: "observed")))
+            _ = try store.patch(run.id, try RunPatch(body: ["statusLabel": "seen"]), by: "test")
+        }
+        #expect(heard.withLock { $0 } == 60_000)
     }
 
     @Test("ids follow Port's formats and a new run records who and when")

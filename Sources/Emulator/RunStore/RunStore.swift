@@ -54,17 +54,23 @@ public final class RunStore: Sendable {
         return try result.get()
     }
     let now: @Sendable () -> Date
-    /// Told of every run created (`before` nil) and changed, outside the lock.
-    private let observer = Mutex<(@Sendable (_ before: ActionRun?, _ after: ActionRun) -> Void)?>(nil)
+    /// Told of every run created (`before` nil) and changed, outside the lock. The closure
+    /// sits in a struct: a bare closure in a `Mutex` is re-abstracted on every `withLock`
+    /// and grows a thunk each time, until calling it overflows the stack.
+    private struct Observer: Sendable {
+        let body: @Sendable (_ before: ActionRun?, _ after: ActionRun) -> Void
+    }
+
+    private let observer = Mutex<Observer?>(nil)
 
     /// Calls `body` after every run created (`before` nil) and every change of a run, in
     /// the order they happen on that run, outside the store's lock (it may write to the store).
     package func observeRuns(_ body: @escaping @Sendable (_ before: ActionRun?, _ after: ActionRun) -> Void) {
-        observer.withLock { $0 = body }
+        observer.withLock { $0 = Observer(body: body) }
     }
 
     private func notify(before: ActionRun?, after: ActionRun) {
-        observer.withLock { $0 }?(before, after)
+        observer.withLock { $0 }?.body(before, after)
     }
 
     /// Creates an empty store; `now` is the clock for timestamps.
