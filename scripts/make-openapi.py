@@ -35,6 +35,9 @@ ROUTES = [
     ("patch", "/v1/workflows/runs/{workflow_run_id}/nodes/{node_run_id}"),
     ("get", "/v1/kafka-credentials"),
     ("get", "/v1/organization"), ("patch", "/v1/organization"),
+    ("get", "/v1/organization/secrets"), ("post", "/v1/organization/secrets"),
+    ("get", "/v1/organization/secrets/{secret_name}"), ("patch", "/v1/organization/secrets/{secret_name}"),
+    ("delete", "/v1/organization/secrets/{secret_name}"),
     # HTTP polling (contract §9): reserved routes, not in Port's published document.
     ("post", "/v1/actions/runs/claim-pending"), ("patch", "/v1/actions/runs/ack"),
     ("post", "/v1/workflows/runs/claim-pending"), ("patch", "/v1/workflows/runs/ack"),

@@ -139,6 +139,7 @@ public final class PortEmulator: Sendable {
             orgID: configuration.orgID
         )
         let organization = OrganizationStore(orgID: configuration.orgID)
+        let secrets = SecretStore(configuration.secrets)
         let publisher = InvocationPublisher(
             producer: kafka.producer,
             runs: runs,
@@ -148,9 +149,7 @@ public final class PortEmulator: Sendable {
                 runsTopic: configuration.runsTopic,
                 changeLogTopic: configuration.changeLogTopic,
                 clientSecret: configuration.clientSecret,
-                secrets: JSONObject(
-                    configuration.secrets.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }
-                )
+                secrets: secrets
             ),
             deliversByPolling: { organization.setting("portAgentStreamerName") == "POLLING" },
             logger: logger
@@ -176,6 +175,7 @@ public final class PortEmulator: Sendable {
             info: infoBox,
             publisher: publisher,
             faults: faults,
+            secrets: secrets,
             clientSecret: configuration.clientSecret,
             automations: automations,
             organization: organization,

@@ -196,6 +196,79 @@ struct SecretInputTests {
         await harness.emulator.stop()
     }
 
+    @Test("organization secrets: created, changed and deleted by name, read by templates, their values never answered")
+    func organizationSecrets() async throws {
+        let harness = try await EmulatorHarness.start()
+        let reader = try harness.runsReader()
+        let token = try await harness.token()
+        let created = try await harness.call(
+            "POST",
+            "/v1/organization/secrets",
+            token: token,
+            body: #"{"secretName":"DEPLOY_KEY","secretValue":"org-secret-value-1","description":"deploys"}"#
+        )
+        #expect(created.status == 201, "\(created.json)")
+        #expect(created.json["secret"]?["secretName"] == "DEPLOY_KEY")
+        #expect(created.json["secret"]?["secretValue"] == nil)
+        for (body, field) in [
+            (#"{"secretName":"bad name!","secretValue":"x"}"#, "secretName"),
+            (#"{"secretName":"\#(String(repeating: "a", count: 101))","secretValue":"x"}"#, "secretName"),
+            (#"{"secretName":"NO_VALUE"}"#, "secretValue"),
+            (#"{"secretName":"X","secretValue":"x","owner":"me"}"#, "owner"),
+        ] {
+            let refused = try await harness.call("POST", "/v1/organization/secrets", token: token, body: body)
+            #expect(refused.status == 422, "\(body)")
+            #expect(refused.json["message"]?.stringValue?.contains(field) == true, "\(body): \(refused.json)")
+        }
+        let again = try await harness.call(
+            "POST",
+            "/v1/organization/secrets",
+            token: token,
+            body: #"{"secretName":"DEPLOY_KEY","secretValue":"other"}"#
+        )
+        #expect(again.status == 409)
+        let definition = #"""
+            {"identifier":"use_secret","trigger":{"type":"self-service","operation":"CREATE","userInputs":{"properties":{}}},
+             "invocationMethod":{"type":"KAFKA","payload":{"runId":"{{ .run.id }}","key":"{{ .secrets.DEPLOY_KEY }}"}}}
+            """#
+        #expect(try await harness.call("POST", "/v1/actions", token: token, body: definition).status == 201)
+        func keyOfNextRun() async throws -> JSONValue? {
+            let run = try await harness.call(
+                "POST",
+                "/v1/actions/use_secret/runs",
+                token: token,
+                body: #"{"properties":{}}"#
+            )
+            return try await reader.json(key: try #require(run.json["run"]?["id"]?.stringValue))["key"]
+        }
+        #expect(try await keyOfNextRun() == "org-secret-value-1")
+        let patched = try await harness.call(
+            "PATCH",
+            "/v1/organization/secrets/DEPLOY_KEY",
+            token: token,
+            body: #"{"secretValue":"org-secret-value-2"}"#
+        )
+        #expect(patched.status == 200)
+        #expect(try await keyOfNextRun() == "org-secret-value-2")
+        for path in ["/v1/organization/secrets", "/v1/organization/secrets/DEPLOY_KEY"] {
+            let shown = try await RawHTTPClient.send(
+                port: harness.port,
+                method: "GET",
+                path: path,
+                headers: [("Authorization", "Bearer \(token)")]
+            )
+            #expect(shown.status == 200)
+            #expect(shown.bodyString.contains("DEPLOY_KEY"))
+            #expect(!shown.bodyString.contains("org-secret-value"), "\(path) shows a value")
+        }
+        #expect(try await harness.call("DELETE", "/v1/organization/secrets/DEPLOY_KEY", token: token).status == 200)
+        #expect(try await harness.call("GET", "/v1/organization/secrets/DEPLOY_KEY", token: token).status == 404)
+        #expect(try await harness.call("DELETE", "/v1/organization/secrets/DEPLOY_KEY", token: token).status == 404)
+        #expect(try await keyOfNextRun() == .null)
+        await reader.close()
+        await harness.emulator.stop()
+    }
+
     @Test(
         "an encryption Port does not offer, or on a type it cannot encrypt, is 422 naming the input",
         arguments: [

@@ -162,6 +162,7 @@ extension PortAPI {
             automations.reset()
             automations.clock.reset()
             publisher.polling.reset()
+            secrets.reset()
             runs.reset()
             workflows.reset()
             faults.clear()

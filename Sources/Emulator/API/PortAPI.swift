@@ -18,6 +18,8 @@ struct PortAPI: Sendable {
     let info: InfoBox
     let publisher: InvocationPublisher
     let faults: FaultInjector
+    /// The organization's secrets (`.secrets` in templates).
+    let secrets: SecretStore
     /// The client secret: the key of agent signatures and of secret inputs.
     let clientSecret: String
     /// Evaluates automations on entity and run changes.
@@ -38,6 +40,7 @@ struct PortAPI: Sendable {
         registerEntityRoutes(on: &router)
         registerWorkflowRoutes(on: &router)
         registerPollingRoutes(on: &router)
+        registerSecretRoutes(on: &router)
         addRoute(
             &router,
             .get,

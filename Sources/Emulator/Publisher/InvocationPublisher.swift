@@ -31,8 +31,8 @@ public final class InvocationPublisher: Sendable {
         let changeLogTopic: String
         /// The key of the agent signatures (Port signs with the client secret).
         let clientSecret: String
-        /// `.secrets` of the template context.
-        let secrets: JSONObject
+        /// `.secrets` of the template context, read at each render.
+        let secrets: SecretStore
     }
 
     private struct ChangeJob: Sendable {
@@ -137,7 +137,7 @@ public final class InvocationPublisher: Sendable {
                 action: action,
                 entity: entity,
                 orgID: settings.orgID,
-                secrets: settings.secrets
+                secrets: settings.secrets.values
             )
             message = try renderer.render(template, context: context)
         } else {
@@ -173,7 +173,7 @@ public final class InvocationPublisher: Sendable {
             "run": ["id": .string(run.id)],
             "trigger": ["by": by, "origin": "AUTOMATION", "at": PortTimestamp.format(run.createdAt)],
             "event": event,
-            "secrets": .object(settings.secrets),
+            "secrets": .object(settings.secrets.values),
         ]
         return try renderer.render(template, context: context)
     }
@@ -213,7 +213,7 @@ public final class InvocationPublisher: Sendable {
                 "at": PortTimestamp.format(run.createdAt),
             ],
             "workflowRun": ["id": .string(run.id)],
-            "secrets": .object(settings.secrets),
+            "secrets": .object(settings.secrets.values),
         ]
         let failure: String
         do {
