@@ -17,17 +17,9 @@ extension PortAPI {
             .post,
             "/v1/actions/runs/claim-pending",
             route { (request, client) throws(PortError) in
-                let claim = try ClaimRequest(request)
-                let claimed = publisher.polling.claim(
-                    .run,
-                    limit: claim.limit,
-                    installationID: claim.installationID,
-                    invocationType: claim.invocationType,
-                    visibilityTimeout: claim.visibilityTimeout,
-                    exclude: claim.exclude,
-                    by: client,
-                    now: automations.clock.now()
-                ) { id in (try? runs.run(id))?.status == .inProgress }
+                let claimed = try claim(.run, request: request, client: client) { id in
+                    (try? runs.run(id))?.status == .inProgress
+                }
                 let list = claimed.compactMap { item -> JSONValue? in
                     guard var run = (try? runs.run(item.id))?.json(.v2).objectValue else { return nil }
                     for (key, value) in item.payload { run[key] = value }
@@ -68,17 +60,9 @@ extension PortAPI {
             .post,
             "/v1/workflows/runs/claim-pending",
             route { (request, client) throws(PortError) in
-                let claim = try ClaimRequest(request)
-                let claimed = publisher.polling.claim(
-                    .nodeRun,
-                    limit: claim.limit,
-                    installationID: claim.installationID,
-                    invocationType: claim.invocationType,
-                    visibilityTimeout: claim.visibilityTimeout,
-                    exclude: claim.exclude,
-                    by: client,
-                    now: automations.clock.now()
-                ) { id in (try? workflows.nodeRun(id))?.status == .inProgress }
+                let claimed = try claim(.nodeRun, request: request, client: client) { id in
+                    (try? workflows.nodeRun(id))?.status == .inProgress
+                }
                 let list = claimed.compactMap { item -> JSONValue? in
                     guard let nodeRun = try? workflows.nodeRun(item.id) else { return nil }
                     var object: JSONObject = [
@@ -106,6 +90,27 @@ extension PortAPI {
                 try Self.check(ack(id, .nodeRun, client: client, request: request), id: id, what: "Workflow node run")
                 return ok(["acked": true])
             }
+        )
+    }
+
+    /// Claims what a `claim-pending` body asks for, on the emulator's clock.
+    private func claim(
+        _ kind: PollingQueue.Kind,
+        request: HTTPRequest,
+        client: String,
+        isOpen: (String) -> Bool
+    ) throws(PortError) -> [PollingQueue.Item] {
+        let claim = try ClaimRequest(request)
+        return publisher.polling.claim(
+            kind,
+            limit: claim.limit,
+            installationID: claim.installationID,
+            invocationType: claim.invocationType,
+            visibilityTimeout: claim.visibilityTimeout,
+            exclude: claim.exclude,
+            by: client,
+            now: automations.clock.now(),
+            isOpen: isOpen
         )
     }
 
