@@ -428,46 +428,49 @@ struct AutomationTests {
         await harness.emulator.stop()
     }
 
-    @Test(
-        "bad definitions and clock bodies are 422 naming the field, and nothing is stored",
-        arguments: [
-            (
-                #"{"type":"ENTITY_CREATED","blueprintIdentifier":"service","actionIdentifier":"x"}"#, nil,
-                "body.trigger.event.actionIdentifier"
-            ),
-            (#"{"type":"ENTITY_BORN","blueprintIdentifier":"service"}"#, nil, "body.trigger.event.type"),
-            (#"{"type":"RUN_CREATED"}"#, nil, "body.trigger.event.actionIdentifier"),
-            (#"{"type":"ENTITY_CREATED","blueprintIdentifier":"nope"}"#, nil, "nope"),
-            (
-                #"{"type":"TIMER_PROPERTY_EXPIRED","blueprintIdentifier":"environment","propertyIdentifier":"region"}"#,
-                nil, "body.trigger.event.propertyIdentifier"
-            ),
-            (
-                #"{"type":"ENTITY_CREATED","blueprintIdentifier":"service"}"#,
-                #"{"type":"JQ","expressions":[".a ==="]}"#, "body.trigger.condition.expressions[0]"
-            ),
-            (
-                #"{"type":"ENTITY_CREATED","blueprintIdentifier":"service"}"#,
-                #"{"type":"JQ","expressions":[".a"],"combinator":"xor"}"#, "body.trigger.condition.combinator"
-            ),
-            (
-                #"{"type":"ENTITY_CREATED","blueprintIdentifier":"service"}"#, #"{"type":"JS","expressions":[]}"#,
-                "body.trigger.condition.type"
-            ),
-        ] as [(String, String?, String)]
-    )
-    func badDefinitions(event: String, condition: String?, field: String) async throws {
+    /// Definitions Port refuses: an event, a condition, and the field the refusal names.
+    static let badDefinitionCases: [(String, String?, String)] = [
+        (
+            #"{"type":"ENTITY_CREATED","blueprintIdentifier":"service","actionIdentifier":"x"}"#, nil,
+            "body.trigger.event.actionIdentifier"
+        ),
+        (#"{"type":"ENTITY_BORN","blueprintIdentifier":"service"}"#, nil, "body.trigger.event.type"),
+        (#"{"type":"RUN_CREATED"}"#, nil, "body.trigger.event.actionIdentifier"),
+        (#"{"type":"ENTITY_CREATED","blueprintIdentifier":"nope"}"#, nil, "nope"),
+        (
+            #"{"type":"TIMER_PROPERTY_EXPIRED","blueprintIdentifier":"environment","propertyIdentifier":"region"}"#,
+            nil, "body.trigger.event.propertyIdentifier"
+        ),
+        (
+            #"{"type":"ENTITY_CREATED","blueprintIdentifier":"service"}"#,
+            #"{"type":"JQ","expressions":[".a ==="]}"#, "body.trigger.condition.expressions[0]"
+        ),
+        (
+            #"{"type":"ENTITY_CREATED","blueprintIdentifier":"service"}"#,
+            #"{"type":"JQ","expressions":[".a"],"combinator":"xor"}"#, "body.trigger.condition.combinator"
+        ),
+        (
+            #"{"type":"ENTITY_CREATED","blueprintIdentifier":"service"}"#, #"{"type":"JS","expressions":[]}"#,
+            "body.trigger.condition.type"
+        ),
+    ]
+
+    // One emulator for every case: a parameterized test would start one per case at once.
+    @Test("bad definitions are 422 (404 for an unknown blueprint) naming the field, and nothing is stored")
+    func badDefinitions() async throws {
         let harness = try await EmulatorHarness.start()
         let token = try await harness.token()
-        let answer = try await harness.call(
-            "POST",
-            "/v1/actions",
-            token: token,
-            body: Self.automation("bad_one", event: event, condition: condition)
-        )
-        #expect([404, 422].contains(answer.status))
-        #expect(answer.json["message"]?.stringValue?.contains(field) == true, "\(answer.json)")
-        #expect(try await harness.call("GET", "/v1/actions/bad_one", token: token).status == 404)
+        for (event, condition, field) in Self.badDefinitionCases {
+            let answer = try await harness.call(
+                "POST",
+                "/v1/actions",
+                token: token,
+                body: Self.automation("bad_one", event: event, condition: condition)
+            )
+            #expect([404, 422].contains(answer.status), "\(event) \(condition ?? "")")
+            #expect(answer.json["message"]?.stringValue?.contains(field) == true, "\(answer.json)")
+            #expect(try await harness.call("GET", "/v1/actions/bad_one", token: token).status == 404)
+        }
         await harness.emulator.stop()
     }
 

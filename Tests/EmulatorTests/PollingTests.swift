@@ -265,33 +265,36 @@ struct PollingTests {
         await harness.emulator.stop()
     }
 
-    @Test(
-        "bad claim and ack bodies are 422 naming the field, and claim nothing",
-        arguments: [
-            ("POST", "/v1/actions/runs/claim-pending", #"{"limit":1}"#, "body.installationId"),
-            ("POST", "/v1/actions/runs/claim-pending", #"{"installationId":"a","limit":0}"#, "body.limit"),
-            (
-                "POST", "/v1/actions/runs/claim-pending", #"{"installationId":"a","visibilityTimeoutMs":600001}"#,
-                "body.visibilityTimeoutMs"
-            ),
-            ("POST", "/v1/actions/runs/claim-pending", #"{"installationId":"a","exclude":"r_x"}"#, "body.exclude"),
-            (
-                "POST", "/v1/actions/runs/claim-pending", #"{"installationId":"a","invocationMethod":7}"#,
-                "body.invocationMethod"
-            ),
-            ("POST", "/v1/actions/runs/claim-pending", #"{"installationId":"a","lease":1}"#, "body.lease"),
-            ("PATCH", "/v1/actions/runs/ack", #"{}"#, "exactly one of runIds"),
-            ("PATCH", "/v1/actions/runs/ack", #"{"runIds":[]}"#, "body.runIds"),
-            ("PATCH", "/v1/workflows/runs/ack", #"{"nodeRunIdentifier":3}"#, "body.nodeRunIdentifier"),
-            ("POST", "/v1/workflows/runs/claim-pending", #"{"installationId":""}"#, "body.installationId"),
-        ]
-    )
-    func badInput(method: String, path: String, body: String, field: String) async throws {
+    /// Bodies Port refuses: the method, the route, the body and the field the refusal names.
+    static let badInputCases: [(String, String, String, String)] = [
+        ("POST", "/v1/actions/runs/claim-pending", #"{"limit":1}"#, "body.installationId"),
+        ("POST", "/v1/actions/runs/claim-pending", #"{"installationId":"a","limit":0}"#, "body.limit"),
+        (
+            "POST", "/v1/actions/runs/claim-pending", #"{"installationId":"a","visibilityTimeoutMs":600001}"#,
+            "body.visibilityTimeoutMs"
+        ),
+        ("POST", "/v1/actions/runs/claim-pending", #"{"installationId":"a","exclude":"r_x"}"#, "body.exclude"),
+        (
+            "POST", "/v1/actions/runs/claim-pending", #"{"installationId":"a","invocationMethod":7}"#,
+            "body.invocationMethod"
+        ),
+        ("POST", "/v1/actions/runs/claim-pending", #"{"installationId":"a","lease":1}"#, "body.lease"),
+        ("PATCH", "/v1/actions/runs/ack", #"{}"#, "exactly one of runIds"),
+        ("PATCH", "/v1/actions/runs/ack", #"{"runIds":[]}"#, "body.runIds"),
+        ("PATCH", "/v1/workflows/runs/ack", #"{"nodeRunIdentifier":3}"#, "body.nodeRunIdentifier"),
+        ("POST", "/v1/workflows/runs/claim-pending", #"{"installationId":""}"#, "body.installationId"),
+    ]
+
+    // One emulator for every case: a parameterized test would start one per case at once.
+    @Test("bad claim and ack bodies are 422 naming the field, and claim nothing")
+    func badInput() async throws {
         let (harness, token) = try await Self.pollingHarness()
         let runID = try await Self.trigger(harness, token: token)
-        let answer = try await Self.reserved(harness, method, path, token: token, body: body)
-        #expect(answer.status == 422)
-        #expect(answer.json["message"]?.stringValue?.contains(field) == true, "\(answer.json)")
+        for (method, path, body, field) in Self.badInputCases {
+            let answer = try await Self.reserved(harness, method, path, token: token, body: body)
+            #expect(answer.status == 422, "\(path) \(body)")
+            #expect(answer.json["message"]?.stringValue?.contains(field) == true, "\(answer.json)")
+        }
         #expect(try await Self.claim(harness, token: token).map { $0["id"] } == [.string(runID)], "nothing was claimed")
         await harness.emulator.stop()
     }

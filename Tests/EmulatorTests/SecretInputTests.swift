@@ -269,25 +269,28 @@ struct SecretInputTests {
         await harness.emulator.stop()
     }
 
-    @Test(
-        "an encryption Port does not offer, or on a type it cannot encrypt, is 422 naming the input",
-        arguments: [
-            (#"{"type":"string","encryption":"aes128"}"#, "aes128"),
-            (#"{"type":"number","encryption":"aes256-gcm"}"#, "number"),
-        ]
-    )
-    func badEncryption(schema: String, detail: String) async throws {
+    // One emulator for both cases: a parameterized test would start one per case at once.
+    @Test("an encryption Port does not offer, or on a type it cannot encrypt, is 422 naming the input")
+    func badEncryption() async throws {
         let harness = try await EmulatorHarness.start()
         let token = try await harness.token()
-        let definition = #"""
-            {"identifier":"bad_secret","trigger":{"type":"self-service","operation":"CREATE","userInputs":{"properties":{
-               "value":\#(schema)}}},"invocationMethod":{"type":"KAFKA"}}
-            """#
-        let answer = try await harness.call("POST", "/v1/actions", token: token, body: definition)
-        #expect(answer.status == 422)
-        let message = answer.json["message"]?.stringValue ?? ""
-        #expect(message.contains("userInputs.properties.value.encryption") && message.contains(detail), "\(message)")
-        #expect(try await harness.call("GET", "/v1/actions/bad_secret", token: token).status == 404)
+        for (schema, detail) in [
+            (#"{"type":"string","encryption":"aes128"}"#, "aes128"),
+            (#"{"type":"number","encryption":"aes256-gcm"}"#, "number"),
+        ] {
+            let definition = #"""
+                {"identifier":"bad_secret","trigger":{"type":"self-service","operation":"CREATE","userInputs":{"properties":{
+                   "value":\#(schema)}}},"invocationMethod":{"type":"KAFKA"}}
+                """#
+            let answer = try await harness.call("POST", "/v1/actions", token: token, body: definition)
+            #expect(answer.status == 422)
+            let message = answer.json["message"]?.stringValue ?? ""
+            #expect(
+                message.contains("userInputs.properties.value.encryption") && message.contains(detail),
+                "\(message)"
+            )
+            #expect(try await harness.call("GET", "/v1/actions/bad_secret", token: token).status == 404)
+        }
         await harness.emulator.stop()
     }
 }

@@ -92,5 +92,5 @@ while running:
     claimed += poll("/workflows/runs/claim-pending", "nodeRuns", "identifier",
                     lambda node_id: call("PATCH", "/workflows/runs/ack", {"nodeRunIdentifier": node_id}, reserved=True))
     if claimed < BATCH:
-        time.sleep(0.05)
+        time.sleep(0.2)
 print("stopped", flush=True)
