@@ -11,7 +11,9 @@ KAFKA_PYTHON3 := .build-venv/kafka-python3
 KAFKA_PYTHON3_VERSION := 3.0.12
 BENCH_PACKAGES := wrk nginx-light curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SWIFT_TEST_FLAGS ?=
+# At most 8 tests at a time: each starts an emulator (Kafka mock, front, HTTP server), and
+# two hundred starting at once on 2 cores starve each other (and a second copy of the suite).
+SWIFT_TEST_FLAGS ?= --experimental-maximum-parallelization-width 8
 
 .PHONY: help deps bench-deps build run serve test fuzz docs bench bench-front bench-automations bench-reliability format lint clean
 

@@ -98,8 +98,17 @@ extension PortAPI {
                 guard problems.isEmpty else { throw .userInputsInvalid(problems, action: workflow.identifier) }
                 let user = body["user"]?.stringValue ?? "emulator-user@example.com"
                 let (run, kafkaRuns) = workflows.start(workflow, inputs: filled, by: user)
+                let byPolling = publisher.deliversByPollingNow
                 for nodeRun in kafkaRuns {
-                    Task { await publisher.publish(nodeRun: nodeRun, of: run, workflow: workflow, in: workflows) }
+                    Task {
+                        await publisher.publish(
+                            nodeRun: nodeRun,
+                            of: run,
+                            workflow: workflow,
+                            in: workflows,
+                            byPolling: byPolling
+                        )
+                    }
                 }
                 return ok(["workflowRun": try workflows.detail(run.id)], status: 201)
             }

@@ -76,9 +76,14 @@ public final class InvocationPublisher: Sendable {
         }
     }
 
-    /// Publishes the run's invocation in the background (see `publish(runID:)`).
+    /// Whether what is published now goes to polling instead of Kafka.
+    var deliversByPollingNow: Bool { deliversByPolling() }
+
+    /// Publishes the run's invocation in the background (see `publish(runID:)`), by the
+    /// channel the organization has now: a switch to polling made later does not move it.
     func schedule(runID: String) {
-        Task { await publish(runID: runID) }
+        let byPolling = deliversByPolling()
+        Task { await publish(runID: runID, byPolling: byPolling) }
     }
 
     /// Renders and publishes the invocation of a run that is `IN_PROGRESS`; does nothing
@@ -86,6 +91,10 @@ public final class InvocationPublisher: Sendable {
     /// Returns the delivery, or `nil` when nothing was published.
     @discardableResult
     public func publish(runID: String) async -> KafkaDeliveryReport? {
+        await publish(runID: runID, byPolling: deliversByPolling())
+    }
+
+    private func publish(runID: String, byPolling: Bool) async -> KafkaDeliveryReport? {
         guard let run = try? runs.run(runID), run.status == .inProgress else { return nil }
         guard let action = definition(for: run), action.invocation.isDeliveredThroughKafka else {
             logger.debug("not a Kafka action; nothing published", metadata: ["run": "\(runID)"])
@@ -98,7 +107,7 @@ public final class InvocationPublisher: Sendable {
             runs.fail(runID, reason: "port-emulator could not render the invocation: \(error)")
             return nil
         }
-        if deliversByPolling() {
+        if byPolling {
             var method = action.definition["invocationMethod"]?.objectValue ?? ["type": .string(action.invocation.type)]
             method["payload"] = nil
             method["body"] = message
@@ -202,7 +211,8 @@ public final class InvocationPublisher: Sendable {
         nodeRun: WorkflowNodeRun,
         of run: WorkflowRuns.Run,
         workflow: WorkflowDefinition,
-        in store: WorkflowRuns
+        in store: WorkflowRuns,
+        byPolling: Bool? = nil
     ) async -> KafkaDeliveryReport? {
         var outputs = JSONObject()
         outputs[workflow.trigger.identifier] = .object(run.inputs)
@@ -226,7 +236,7 @@ public final class InvocationPublisher: Sendable {
                     "workflow": .string(workflow.identifier), "node": .string(nodeRun.node),
                 ],
             ]
-            if deliversByPolling() {
+            if byPolling ?? deliversByPolling() {
                 polling.enqueue(
                     nodeRun.id,
                     kind: .nodeRun,
