@@ -79,11 +79,15 @@ public final class InvocationPublisher: Sendable {
     /// Whether what is published now goes to polling instead of Kafka.
     var deliversByPollingNow: Bool { deliversByPolling() }
 
-    /// Publishes the run's invocation in the background (see `publish(runID:)`), by the
-    /// channel the organization has now: a switch to polling made later does not move it.
+    /// Publishes the run's invocation in the background (see `publish(runID:)`); while the
+    /// organization polls, queues it for `claim-pending` at once instead, so a run is
+    /// claimable as soon as the call that created it has answered.
     func schedule(runID: String) {
-        let byPolling = deliversByPolling()
-        Task { await publish(runID: runID, byPolling: byPolling) }
+        if deliversByPolling() {
+            _ = prepare(runID: runID, byPolling: true)
+        } else {
+            Task { await publish(runID: runID, byPolling: false) }
+        }
     }
 
     /// Renders and publishes the invocation of a run that is `IN_PROGRESS`; does nothing
@@ -95,6 +99,22 @@ public final class InvocationPublisher: Sendable {
     }
 
     private func publish(runID: String, byPolling: Bool) async -> KafkaDeliveryReport? {
+        guard let message = prepare(runID: runID, byPolling: byPolling) else { return nil }
+        do {
+            return try await publishRaw(message, runID: runID)
+        } catch {
+            runs.fail(
+                runID,
+                reason: "port-emulator could not publish the invocation to \(settings.runsTopic): \(error)"
+            )
+            return nil
+        }
+    }
+
+    /// The run's message, to publish: `nil` when there is none (the run is not in progress
+    /// or not delivered through Kafka), when rendering failed (the run is then FAILURE), or
+    /// when it was queued for polling instead.
+    private func prepare(runID: String, byPolling: Bool) -> JSONValue? {
         guard let run = try? runs.run(runID), run.status == .inProgress else { return nil }
         guard let action = definition(for: run), action.invocation.isDeliveredThroughKafka else {
             logger.debug("not a Kafka action; nothing published", metadata: ["run": "\(runID)"])
@@ -107,28 +127,18 @@ public final class InvocationPublisher: Sendable {
             runs.fail(runID, reason: "port-emulator could not render the invocation: \(error)")
             return nil
         }
-        if byPolling {
-            var method = action.definition["invocationMethod"]?.objectValue ?? ["type": .string(action.invocation.type)]
-            method["payload"] = nil
-            method["body"] = message
-            polling.enqueue(
-                runID,
-                kind: .run,
-                invocationType: action.invocation.type,
-                payload: ["payload": .object(method)],
-                at: Date()
-            )
-            return nil
-        }
-        do {
-            return try await publishRaw(message, runID: runID)
-        } catch {
-            runs.fail(
-                runID,
-                reason: "port-emulator could not publish the invocation to \(settings.runsTopic): \(error)"
-            )
-            return nil
-        }
+        guard byPolling else { return message }
+        var method = action.definition["invocationMethod"]?.objectValue ?? ["type": .string(action.invocation.type)]
+        method["payload"] = nil
+        method["body"] = message
+        polling.enqueue(
+            runID,
+            kind: .run,
+            invocationType: action.invocation.type,
+            payload: ["payload": .object(method)],
+            at: Date()
+        )
+        return nil
     }
 
     /// The message Port publishes for the run: its payload template rendered, or the legacy
