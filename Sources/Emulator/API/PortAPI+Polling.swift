@@ -21,11 +21,8 @@ extension PortAPI {
                     (try? runs.run(id))?.status == .inProgress
                 }
                 let list = claimed.compactMap { item -> JSONValue? in
-                    guard var run = (try? runs.run(item.id))?.json(.v2).objectValue else { return nil }
-                    for (key, value) in item.payload { run[key] = value }
-                    run.merge(Self.claimFields(item))
-                    journal(item, client: client, request: request)
-                    return .object(run)
+                    guard let run = (try? runs.run(item.id))?.json(.v2).objectValue else { return nil }
+                    return handOut(item, as: run, client: client, request: request)
                 }
                 return ok(["runs": .array(list)])
             }
@@ -65,14 +62,11 @@ extension PortAPI {
                 }
                 let list = claimed.compactMap { item -> JSONValue? in
                     guard let nodeRun = try? workflows.nodeRun(item.id) else { return nil }
-                    var object: JSONObject = [
+                    let object: JSONObject = [
                         "identifier": .string(nodeRun.id), "workflowRunIdentifier": .string(nodeRun.workflowRunID),
                         "node": .string(nodeRun.node), "status": .string(nodeRun.status.rawValue),
                     ]
-                    for (key, value) in item.payload { object[key] = value }
-                    object.merge(Self.claimFields(item))
-                    journal(item, client: client, request: request)
-                    return .object(object)
+                    return handOut(item, as: object, client: client, request: request)
                 }
                 return ok(["nodeRuns": .array(list)])
             }
@@ -137,8 +131,20 @@ extension PortAPI {
         return outcome
     }
 
-    /// The claim under the run it hands out, so the run's journal shows who took it.
-    private func journal(_ item: PollingQueue.Item, client: String, request: HTTPRequest) {
+    /// A claimed item as `claim-pending` answers it (`base`, its payload, the claim's
+    /// fields), journaled under its run so that the run's journal shows who took it.
+    private func handOut(
+        _ item: PollingQueue.Item,
+        as base: JSONObject,
+        client: String,
+        request: HTTPRequest
+    ) -> JSONValue {
+        var object = base
+        for (key, value) in item.payload { object[key] = value }
+        let claim = item.claims.last
+        object["pendingExecution"] = true
+        object["claimedUntil"] = PortTimestamp.format(claim?.until)
+        object["installationId"] = claim.map { .string($0.installationID) } ?? .null
         recorder.record(
             JournalEntry(
                 time: Date(),
@@ -149,6 +155,7 @@ extension PortAPI {
                 runID: item.id
             )
         )
+        return .object(object)
     }
 
     private static func check(_ outcome: PollingQueue.AckOutcome, id: String, what: String) throws(PortError) {
@@ -169,14 +176,6 @@ extension PortAPI {
                 rule: "run-exists"
             )
         }
-    }
-
-    private static func claimFields(_ item: PollingQueue.Item) -> JSONObject {
-        let claim = item.claims.last
-        return [
-            "pendingExecution": true, "claimedUntil": PortTimestamp.format(claim?.until),
-            "installationId": claim.map { .string($0.installationID) } ?? .null,
-        ]
     }
 
     /// Port's reserved routes answer only calls that say they are an agent's.
@@ -239,12 +238,5 @@ private struct ClaimRequest {
             }
             exclude = Set(items.compactMap(\.stringValue))
         }
-    }
-}
-
-extension JSONObject {
-    /// Sets every member of `other`, replacing those present.
-    fileprivate mutating func merge(_ other: JSONObject) {
-        for (key, value) in other { self[key] = value }
     }
 }
