@@ -58,7 +58,10 @@ public actor PortClient {
         self.clientSecret = clientSecret
         self.retry = retry
         self.refreshMargin = refreshMargin
-        self.requestTimeout = .milliseconds(requestTimeout.components.seconds * 1000)
+        // Whole nanoseconds: a 500 ms timeout stays 500 ms (it was cut to whole seconds: 0).
+        self.requestTimeout = .nanoseconds(
+            requestTimeout.components.seconds * 1_000_000_000 + requestTimeout.components.attoseconds / 1_000_000_000
+        )
         self.now = now
         self.logger = logger
         var configuration = HTTPClient.Configuration()

@@ -73,6 +73,9 @@ public final class PortEmulator: Sendable {
     public let workflowRuns: WorkflowRuns
     /// The automations' evaluation, and the clock their timers expire on.
     public let automations: AutomationEngine
+    /// The faults injected: their restore timers touch the Kafka cluster, so `stop()` ends
+    /// them before it stops the cluster.
+    package let faults: FaultInjector
     private let kafka: EmulatorKafka
     private let server: HTTPServer
     /// Checks timer properties once a second of real time (the clock's moves check at once).
@@ -91,6 +94,7 @@ public final class PortEmulator: Sendable {
         publisher: InvocationPublisher,
         workflowRuns: WorkflowRuns,
         automations: AutomationEngine,
+        faults: FaultInjector,
         kafka: EmulatorKafka,
         server: HTTPServer
     ) {
@@ -101,6 +105,7 @@ public final class PortEmulator: Sendable {
         self.publisher = publisher
         self.workflowRuns = workflowRuns
         self.automations = automations
+        self.faults = faults
         self.kafka = kafka
         self.server = server
         timerLoop = Task { [automations] in
@@ -254,6 +259,7 @@ public final class PortEmulator: Sendable {
             publisher: publisher,
             workflowRuns: workflows,
             automations: automations,
+            faults: faults,
             kafka: kafka,
             server: server
         )
@@ -265,6 +271,7 @@ public final class PortEmulator: Sendable {
         timerLoop.cancel()
         await timerLoop.value
         await server.stop()
+        await faults.stop()
         await publisher.finish()
         await kafka.stop()
     }

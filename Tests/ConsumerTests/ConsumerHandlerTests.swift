@@ -46,6 +46,36 @@ struct ConsumerHandlerTests {
         #expect(missing?.description.contains("actions.x needs") == true)
     }
 
+    @Test("a sub-second request timeout is kept: 950 ms answers in time, a 3 s answer times out")
+    func subSecondTimeout() async throws {
+        let harness = try await ConsumerHarness.start()
+        var retry = RetryPolicy()
+        retry.maxAttempts = 1
+        let client = PortClient(
+            apiURL: harness.emulator.info.apiURL,
+            clientID: harness.emulator.info.clientID,
+            clientSecret: harness.emulator.info.clientSecret,
+            retry: retry,
+            requestTimeout: .milliseconds(950),
+            logger: quietLogger
+        )
+        // Cut to whole seconds, 950 ms was 0: every call failed at once.
+        do {
+            let organization = try await client.send(.GET, "/organization")
+            #expect(organization["organization"]?["id"] == "org_consumer")
+        } catch {
+            Issue.record("a call well within 950 ms failed: \(error)")
+        }
+        try harness.emulator.faults.inject(
+            try FaultInjector.fault(from: ["latency": "3s", "method": "GET", "path": "/v1/organization", "count": 1])
+        )
+        await #expect(throws: (any Error).self, "the 3 s answer is past the 950 ms timeout") {
+            _ = try await client.send(.GET, "/organization")
+        }
+        await client.shutdown()
+        await harness.emulator.stop()
+    }
+
     @Test("the token is reused until a minute before it expires, then fetched again")
     func tokenCache() async throws {
         let harness = try await ConsumerHarness.start()

@@ -6,6 +6,24 @@ import Testing
 
 @Suite("Fault injection: HTTP faults, Retry-After, token expiry and Kafka faults, all journaled")
 struct FaultInjectionTests {
+    @Test("stopping with a broker outage pending ends its restore timer first: nothing touches the destroyed cluster")
+    func stopWithOutagePending() async throws {
+        let harness = try await EmulatorHarness.start()
+        let injected = try await harness.call(
+            "POST",
+            "/_emulator/faults",
+            body: #"{"kind":"kafka-broker-down","duration":"300ms"}"#
+        )
+        #expect(injected.status == 201 || injected.status == 200, "\(injected.json)")
+        #expect(harness.emulator.faults.pendingTimers == 1)
+        await harness.emulator.stop()
+        // Before, the timer outlived stop() and set the brokers up on the freed mock cluster.
+        #expect(harness.emulator.faults.pendingTimers == 0)
+        #expect(throws: PortError.self, "a stopped injector schedules nothing") {
+            try harness.emulator.faults.inject(.kafkaBrokerDown(broker: nil, duration: .milliseconds(100)))
+        }
+    }
+
     @Test(
         "path patterns: * stays within a segment, ** crosses segments, no * means a prefix",
         arguments: [

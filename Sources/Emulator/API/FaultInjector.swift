@@ -96,6 +96,8 @@ public final class FaultInjector: Sendable {
         var rateLimited: [String: Date] = [:]
         var timers: [Int: Task<Void, Never>] = [:]
         var nextTimer = 0
+        /// Set by `stop()`: no timer is scheduled any more (the cluster is going away).
+        var stopped = false
         var random = IdentifierRandomness()
     }
 
@@ -120,6 +122,14 @@ public final class FaultInjector: Sendable {
 
     /// Injects a fault and writes it to the journal. Kafka faults need the embedded cluster.
     public func inject(_ fault: Fault) throws(PortError) {
+        guard !state.withLock({ $0.stopped }) else {
+            throw PortError(
+                status: 503,
+                code: "unavailable",
+                message: "the emulator is stopping",
+                rule: "emulator-running"
+            )
+        }
         switch fault {
         case .http(let http):
             state.withLock { $0.http.append(http) }
@@ -278,18 +288,35 @@ public final class FaultInjector: Sendable {
     }
 
     private func schedule(after delay: Duration, _ what: String, _ restore: @escaping @Sendable () -> Void) {
-        let id = state.withLock { state in
-            defer { state.nextTimer += 1 }
-            return state.nextTimer
+        state.withLock { state in
+            guard !state.stopped else { return }
+            let id = state.nextTimer
+            state.nextTimer += 1
+            state.timers[id] = Task { [weak self] in
+                do { try await Task.sleep(for: delay) } catch { return }
+                restore()
+                self?.journal(what)
+                _ = self?.state.withLock { $0.timers.removeValue(forKey: id) }
+            }
         }
-        let task = Task { [weak self] in
-            do { try await Task.sleep(for: delay) } catch { return }
-            restore()
-            self?.journal(what)
-            _ = self?.state.withLock { $0.timers.removeValue(forKey: id) }
-        }
-        state.withLock { $0.timers[id] = task }
     }
+
+    /// Cancels every restore timer and waits until none is running, so that nothing touches
+    /// the Kafka cluster once this returns (the emulator stops the cluster next).
+    func stop() async {
+        let timers = state.withLock { state in
+            state.stopped = true
+            defer { state.timers.removeAll() }
+            return Array(state.timers.values)
+        }
+        for timer in timers {
+            timer.cancel()
+            await timer.value
+        }
+    }
+
+    /// How many restore timers are pending (for tests).
+    package var pendingTimers: Int { state.withLock { $0.timers.count } }
 
     private func journal(_ description: String) {
         recorder.record(
