@@ -4,7 +4,7 @@ import PortContract
 import Synchronization
 
 /// One line a command printed: a directive that drives the run, or a log line.
-public enum CommandLine: Sendable, Equatable {
+public enum CommandOutputLine: Sendable, Equatable {
     /// `::port::link URL`: add a link.
     case link(String)
     /// `::port::label TEXT`: set the status label.
@@ -208,7 +208,7 @@ public struct CommandHandler: Sendable {
             batch.removeAll()
         }
         for await line in lines {
-            switch CommandLine(parsing: line) {
+            switch CommandOutputLine(parsing: line) {
             case .log(let text):
                 batch.append(text)
                 if batch.count >= batchSize { try await flush() }

@@ -209,11 +209,11 @@ struct OffsetTrackerTests {
 }
 
 @Suite("The command protocol")
-struct CommandLineTests {
+struct CommandOutputLineTests {
     @Test(
         "each ::port:: directive, and everything else a log line",
         arguments: [
-            ("::port::link https://ci/1", CommandLine.link("https://ci/1")),
+            ("::port::link https://ci/1", CommandOutputLine.link("https://ci/1")),
             ("::port::label Deploying", .label("Deploying")),
             ("::port::summary All good", .summary("All good")),
             (
@@ -231,7 +231,13 @@ struct CommandLineTests {
             ),
         ]
     )
-    func line(text: String, expected: CommandLine) {
-        #expect(CommandLine(parsing: text) == expected)
+    func line(text: String, expected: CommandOutputLine) {
+        #expect(CommandOutputLine(parsing: text) == expected)
+    }
+
+    @Test("import Consumer leaves Swift's CommandLine alone (its enum of that name hid CommandLine.arguments)")
+    func swiftCommandLine() {
+        // This file imports Consumer: with a Consumer type named CommandLine, it did not compile.
+        #expect(!CommandLine.arguments.isEmpty)
     }
 }
