@@ -90,6 +90,9 @@ let package = Package(
             dependencies: [
                 "Kafka", "PortContract",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // Imported for AsyncHTTPClient's request and body types; none is in the API.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

@@ -101,11 +101,27 @@ public actor PortClient {
         return (value, now().addingTimeInterval(lifetime))
     }
 
+    /// The HTTP methods of Port's API (the consumer's own type: no NIO type in its API).
+    public enum Method: String, Sendable, CaseIterable {
+        /// Reads.
+        case GET
+        /// Creates.
+        case POST
+        /// Replaces.
+        case PUT
+        /// Changes.
+        case PATCH
+        /// Deletes.
+        case DELETE
+
+        var nio: HTTPMethod { HTTPMethod(rawValue: rawValue) }
+    }
+
     /// One call to the API (`path` under `/v1`), retried as the policy says, with the
     /// token refreshed once on a 401. Returns Port's JSON answer.
     @discardableResult
     public func send(
-        _ method: HTTPMethod,
+        _ method: Method,
         _ path: String,
         body: JSONValue? = nil,
         authenticated: Bool = true
@@ -115,7 +131,7 @@ public actor PortClient {
         while true {
             attempt += 1
             var request = HTTPClientRequest(url: baseURL + path)
-            request.method = method
+            request.method = method.nio
             request.headers.add(name: "Content-Type", value: "application/json")
             request.headers.add(name: "User-Agent", value: "port-consumer")
             if authenticated { request.headers.add(name: "Authorization", value: "Bearer \(try await accessToken())") }

@@ -46,6 +46,13 @@ struct ConsumerHandlerTests {
         #expect(missing?.description.contains("actions.x needs") == true)
     }
 
+    @Test("PortClient's methods are its own type: its API exposes no NIO type")
+    func ownMethods() {
+        // Before, send took NIOHTTP1's HTTPMethod, so callers depended on NIO unawares.
+        let methods: [PortClient.Method] = PortClient.Method.allCases
+        #expect(methods.map(\.rawValue) == ["GET", "POST", "PUT", "PATCH", "DELETE"])
+    }
+
     @Test("a sub-second request timeout is kept: 950 ms answers in time, a 3 s answer times out")
     func subSecondTimeout() async throws {
         let harness = try await ConsumerHarness.start()
