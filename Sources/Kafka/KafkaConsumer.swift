@@ -147,7 +147,12 @@ final class RDKafkaConsumerClient: Sendable {
     }
 
     func assign(_ partitions: [KafkaTopicPartition]) throws {
-        guard lifecycle.isRunning else { throw KafkaError.closed("the consumer") }
+        guard try lifecycle.whileRunning({ try assignNow(partitions) }) != nil else {
+            throw KafkaError.closed("the consumer")
+        }
+    }
+
+    private func assignNow(_ partitions: [KafkaTopicPartition]) throws {
         let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for partition in partitions {
@@ -162,7 +167,12 @@ final class RDKafkaConsumerClient: Sendable {
     }
 
     func subscribe(topics: [String]) throws {
-        guard lifecycle.isRunning else { throw KafkaError.closed("the consumer") }
+        guard try lifecycle.whileRunning({ try subscribeNow(topics: topics) }) != nil else {
+            throw KafkaError.closed("the consumer")
+        }
+    }
+
+    private func subscribeNow(topics: [String]) throws {
         let list = rd_kafka_topic_partition_list_new(Int32(topics.count))
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for topic in topics {
@@ -272,7 +282,13 @@ final class RDKafkaConsumerClient: Sendable {
     }
 
     func assignment() throws -> [KafkaTopicPartition] {
-        guard lifecycle.isRunning else { throw KafkaError.closed("the consumer") }
+        guard let assignment = try lifecycle.whileRunning({ try assignmentNow() }) else {
+            throw KafkaError.closed("the consumer")
+        }
+        return assignment
+    }
+
+    private func assignmentNow() throws -> [KafkaTopicPartition] {
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
         let error = rd_kafka_assignment(handle.pointer, &list)
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let list else {
@@ -296,6 +312,7 @@ final class RDKafkaConsumerClient: Sendable {
     /// Runs on the poll queue, after any read in progress has returned.
     private func finishClosing() {
         commitQueue.runAndWait {}  // let a commit in flight finish first
+        lifecycle.waitForCallsToLeave()  // and an assign, subscribe or assignment call
         let error = rd_kafka_consumer_close(handle.pointer)
         if error != RD_KAFKA_RESP_ERR_NO_ERROR {
             logger.warning(

@@ -118,35 +118,45 @@ final class RDKafkaProducerClient: Sendable {
     }
 
     func send(_ message: KafkaProducerMessage) async throws -> KafkaDeliveryReport {
-        guard lifecycle.isRunning else { throw KafkaError.closed("the producer") }
-        return try await withCheckedThrowingContinuation { continuation in
-            let waiter = Unmanaged.passRetained(DeliveryWaiter(topic: message.topic, continuation: continuation))
-            let headers = Self.makeHeaders(message.headers)
-            let error = message.topic.withCString { topic in
-                withOptionalBytes(message.value) { value, valueCount in
-                    withOptionalBytes(message.key) { key, keyCount in
-                        crdkafka_produce(
-                            handle.pointer,
-                            topic,
-                            message.partition ?? RD_KAFKA_PARTITION_UA,
-                            value,
-                            valueCount,
-                            key,
-                            keyCount,
-                            headers,
-                            waiter.toOpaque()
-                        )
-                    }
+        try await withCheckedThrowingContinuation { continuation in
+            // Checked and produced in one step: a close cannot destroy the handle between.
+            guard lifecycle.whileRunning({ produce(message, continuation) }) != nil else {
+                continuation.resume(throwing: KafkaError.closed("the producer"))
+                return
+            }
+        }
+    }
+
+    private func produce(
+        _ message: KafkaProducerMessage,
+        _ continuation: CheckedContinuation<KafkaDeliveryReport, any Error>
+    ) {
+        let waiter = Unmanaged.passRetained(DeliveryWaiter(topic: message.topic, continuation: continuation))
+        let headers = Self.makeHeaders(message.headers)
+        let error = message.topic.withCString { topic in
+            withOptionalBytes(message.value) { value, valueCount in
+                withOptionalBytes(message.key) { key, keyCount in
+                    crdkafka_produce(
+                        handle.pointer,
+                        topic,
+                        message.partition ?? RD_KAFKA_PARTITION_UA,
+                        value,
+                        valueCount,
+                        key,
+                        keyCount,
+                        headers,
+                        waiter.toOpaque()
+                    )
                 }
             }
-            if error != RD_KAFKA_RESP_ERR_NO_ERROR {
-                // librdkafka took no ownership: free the headers and fail the call at once.
-                if let headers { rd_kafka_headers_destroy(headers) }
-                waiter.release()
-                continuation.resume(
-                    throwing: KafkaError.fromResponse(error, context: "producing to '\(message.topic)' failed")
-                )
-            }
+        }
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            // librdkafka took no ownership: free the headers and fail the call at once.
+            if let headers { rd_kafka_headers_destroy(headers) }
+            waiter.release()
+            continuation.resume(
+                throwing: KafkaError.fromResponse(error, context: "producing to '\(message.topic)' failed")
+            )
         }
     }
 
@@ -160,7 +170,7 @@ final class RDKafkaProducerClient: Sendable {
         return list
     }
 
-    var outstandingCount: Int { Int(rd_kafka_outq_len(handle.pointer)) }
+    var outstandingCount: Int { lifecycle.whileRunning { Int(rd_kafka_outq_len(handle.pointer)) } ?? 0 }
 
     func flush(timeout: Duration) async throws {
         guard !lifecycle.isClosed else { throw KafkaError.closed("the producer") }
@@ -188,6 +198,7 @@ final class RDKafkaProducerClient: Sendable {
     }
 
     private func finishClosing() {
+        lifecycle.waitForCallsToLeave()  // a send between its check and its produce
         stopPolling.set()
         pollThreadStopped.wait()
         // Fail whatever was not delivered, and serve those reports so no caller waits forever.

@@ -110,6 +110,51 @@ struct KafkaFaultTests {
         #expect(error?.code == .closed)
     }
 
+    @Test("sends, assignment reads and outstanding counts racing a close: each succeeds or fails closed, none crashes")
+    func callsRacingClose() async throws {
+        let cluster = try EmbeddedKafkaCluster.start(logger: quietLogger)
+        defer { cluster.shutdown() }
+        try cluster.createTopic("org.race", partitions: 1)
+        for round in 0..<5 {
+            let producer = try makeProducer(cluster)
+            let consumer = try makeConsumer(cluster, group: "org.race-\(round)", topics: ["org.race"])
+            // The check and the call into librdkafka were two steps: a close could destroy
+            // the handle between them. Now a close waits for calls already inside.
+            let outcomes = await withTaskGroup(of: [String].self) { group in
+                for sender in 0..<4 {
+                    group.addTask {
+                        var seen: [String] = []
+                        for index in 0..<50 {
+                            do {
+                                _ = try await producer.send(
+                                    KafkaProducerMessage(topic: "org.race", value: "r\(round)-s\(sender)-\(index)")
+                                )
+                                seen.append("sent")
+                            } catch let error as KafkaError {
+                                seen.append(error.code == .closed ? "closed" : "failed \(error.code)")
+                            } catch {
+                                seen.append("other \(error)")
+                            }
+                            _ = producer.outstandingCount
+                            _ = try? consumer.assignment()
+                        }
+                        return seen
+                    }
+                }
+                group.addTask {
+                    await producer.close(timeout: .seconds(5))
+                    await consumer.close()
+                    return []
+                }
+                return await group.reduce(into: [String]()) { $0 += $1 }
+            }
+            #expect(outcomes.count == 200)
+            let expected = outcomes.allSatisfy { $0 == "sent" || $0 == "closed" || $0.hasPrefix("failed") }
+            #expect(expected, "\(Set(outcomes))")
+            #expect(!outcomes.contains { $0.hasPrefix("other") })
+        }
+    }
+
     @Test("cancelling a read ends the message sequence without an error")
     func cancelledRead() async throws {
         let cluster = try EmbeddedKafkaCluster.start(logger: quietLogger)
