@@ -83,7 +83,9 @@ let package = Package(
                 "Kafka", "KafkaFront", "HTTPServer", "JQ", "PortContract",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // The OpenAPI document's source of truth; OpenAPIDocument.swift is generated from it.
+            exclude: ["Dashboard/openapi.json"]
         ),
         .target(
             name: "Consumer",

@@ -41,6 +41,18 @@ struct OpenAPITests {
         #expect(served.subtracting(documented).isEmpty, "served, not documented: \(served.subtracting(documented))")
     }
 
+    @Test("the document served is the committed openapi.json, which OpenAPIDocument.swift is generated from")
+    func servedDocumentIsTheCommittedOne() async throws {
+        var configuration = EmulatorConfiguration()
+        configuration.port = 0
+        let emulator = try await PortEmulator.start(configuration: configuration, logger: quietLogger)
+        let served = try await EmulatorClient(url: emulator.info.apiBaseURL).send("GET", "/openapi.json")
+        await emulator.stop()
+        let file = Repository.root.appendingPathComponent("Sources/Emulator/Dashboard/openapi.json")
+        let committed = try JSONValue.parse(Array(try Data(contentsOf: file)))
+        #expect(served == committed, "run scripts/make-openapi.py --embed after editing openapi.json")
+    }
+
     /// An emulator with the fixtures, one run of `create_vm` in progress, one finished and
     /// one entity: real identifiers for the fuzzer and for the response checks.
     static func startWithData() async throws -> (PortEmulator, EmulatorClient, running: String, finished: String) {
