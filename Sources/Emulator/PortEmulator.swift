@@ -72,7 +72,7 @@ public final class PortEmulator: Sendable {
     /// Workflow runs and their node runs.
     public let workflowRuns: WorkflowRuns
     /// The automations' evaluation, and the clock their timers expire on.
-    public let automations: AutomationEngine
+    package let automations: AutomationEngine
     /// The faults injected: their restore timers touch the Kafka cluster, so `stop()` ends
     /// them before it stops the cluster.
     package let faults: FaultInjector

@@ -14,7 +14,7 @@ import Synchronization
 /// about that run, or an entity write made with its `run_id`, carries the same chain, and
 /// an automation in the chain is skipped, with the skip listed as `loop` on the dashboard.
 /// A chain only grows, so every cascade ends after at most one run per automation.
-public final class AutomationEngine: Sendable {
+package final class AutomationEngine: Sendable {
     /// One automation that fired, or was skipped or failed to evaluate.
     struct Firing: Sendable {
         let time: Date
