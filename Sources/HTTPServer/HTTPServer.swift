@@ -144,13 +144,16 @@ public final class HTTPServer: Sendable {
         return listener
     }
 
-    /// Waits (blocking) until no connection is suspended, then stops libmicrohttpd.
+    /// Waits (blocking) until no connection is suspended and every answer has been sent,
+    /// then stops libmicrohttpd.
     ///
     /// libmicrohttpd aborts the process when stopped with a suspended connection, so a
     /// handler that ignores cancellation for more than two seconds leaks the daemon instead.
     private static func destroy(_ daemon: MHDDaemon, listener: MHD_socket, core: HTTPServerCore) {
         let deadline = ContinuousClock.now + .seconds(2)
-        while core.suspendedConnections > 0, ContinuousClock.now < deadline {
+        // Resumed is not sent: wait for each request's completion callback too, or stopping
+        // the daemon closes the connection before the cancelled handler's 503 goes out.
+        while core.suspendedConnections > 0 || core.activeRequests > 0, ContinuousClock.now < deadline {
             usleep(1000)
         }
         guard core.suspendedConnections == 0 else {
