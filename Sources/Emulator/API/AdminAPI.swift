@@ -98,7 +98,7 @@ extension PortAPI {
                 guard problems.isEmpty else { throw .userInputsInvalid(problems, action: workflow.identifier) }
                 let user = body["user"]?.stringValue ?? "emulator-user@example.com"
                 let (run, kafkaRuns) = workflows.start(workflow, inputs: filled, by: user)
-                let byPolling = publisher.deliversByPollingNow
+                let byPolling = publisher.deliversByPolling()
                 for nodeRun in kafkaRuns {
                     Task {
                         await publisher.publish(
@@ -212,7 +212,8 @@ extension PortAPI {
         }
         var run = NewRun(action: RunActionInfo(identifier: action))
         // A fixture action lends its title, blueprint and approval rule; the body may override them.
-        if let definition = try? catalog.action(action) {
+        let definition = try? catalog.action(action)
+        if let definition {
             run.action = RunActionInfo(identifier: action, title: definition.title, icon: definition.icon)
             run.blueprintIdentifier = definition.blueprintIdentifier
             run.blueprintTitle = definition.blueprintIdentifier.flatMap { try? catalog.blueprint($0).title }
@@ -222,7 +223,7 @@ extension PortAPI {
         if let properties = object["properties"] {
             guard let value = properties.objectValue else { throw .invalidRequest("body.properties must be an object") }
             run.properties =
-                try (try? catalog.action(action))?.encryptingSecretInputs(value, clientSecret: clientSecret) ?? value
+                try definition?.encryptingSecretInputs(value, clientSecret: clientSecret) ?? value
         }
         run.entityIdentifier = object["entity"]?.stringValue
         if let blueprint = object["blueprint"]?.stringValue {

@@ -79,12 +79,15 @@ package final class AutomationEngine: Sendable {
             case .update: .updated
             case .delete: .deleted
             }
-        let chain = change.runID.flatMap { try? runs.run($0).request.automationChain } ?? []
-        let event = AutomationEvents.entity(change, by: client, orgID: orgID, at: Date())
-        evaluate(event, type: kind.rawValue, chain: chain, user: client, entity: entity) { trigger in
+        let automations = listeners { trigger in
             guard case .entity(let wanted, let blueprint) = trigger else { return false }
             return blueprint == entity.blueprint && (wanted == kind || wanted == .any)
         }
+        // Most writes have no listener: the event and the chain are built only for one.
+        guard !automations.isEmpty else { return }
+        let chain = change.runID.flatMap { try? runs.run($0).request.automationChain } ?? []
+        let event = AutomationEvents.entity(change, by: client, orgID: orgID, at: Date())
+        evaluate(event, against: automations, type: kind.rawValue, chain: chain, user: client, entity: entity)
     }
 
     /// A run was created (`before` nil) or changed: the RunStore's observer.
@@ -92,19 +95,21 @@ package final class AutomationEngine: Sendable {
         if let before, !AutomationEvents.isUpdate(from: before, to: after) { return }
         let kind: AutomationTrigger.RunEventKind = before == nil ? .created : .updated
         let action = after.request.action.identifier
-        // Only build the event when some automation listens to this action's runs.
-        let listening = catalog.actions.contains { definition in
-            guard case .run(let wanted, let watched)? = definition.automation?.event else { return false }
-            return watched == action && (wanted == kind || wanted == .any)
-        }
-        guard listening else { return }
-        let definition = (try? catalog.action(action))?.json ?? ["identifier": .string(action)]
-        let event = AutomationEvents.run(before: before, after: after, definition: definition, orgID: orgID)
-        evaluate(event, type: kind.rawValue, chain: after.request.automationChain, user: after.updatedBy, entity: nil) {
-            trigger in
+        let automations = listeners { trigger in
             guard case .run(let wanted, let watched) = trigger else { return false }
             return watched == action && (wanted == kind || wanted == .any)
         }
+        guard !automations.isEmpty else { return }
+        let definition = (try? catalog.action(action))?.json ?? ["identifier": .string(action)]
+        let event = AutomationEvents.run(before: before, after: after, definition: definition, orgID: orgID)
+        evaluate(
+            event,
+            against: automations,
+            type: kind.rawValue,
+            chain: after.request.automationChain,
+            user: after.updatedBy,
+            entity: nil
+        )
     }
 
     /// Fires `TIMER_PROPERTY_EXPIRED` for every timer property that has passed on the
@@ -132,16 +137,18 @@ package final class AutomationEngine: Sendable {
                         key: entity.identifier,
                         of: blueprint
                     )
-                    let event = AutomationEvents.timerExpired(entity, property: property, orgID: orgID, at: now)
+                    let automations = listeners { trigger in
+                        trigger == .timerExpired(blueprint: blueprint.identifier, property: property)
+                    }
+                    guard !automations.isEmpty else { continue }
                     evaluate(
-                        event,
+                        AutomationEvents.timerExpired(entity, property: property, orgID: orgID, at: now),
+                        against: automations,
                         type: "TIMER_PROPERTY_EXPIRED",
                         chain: [],
                         user: RunStore.emulatorAuthor,
                         entity: entity
-                    ) { trigger in
-                        trigger == .timerExpired(blueprint: blueprint.identifier, property: property)
-                    }
+                    )
                 }
             }
         }
@@ -149,21 +156,23 @@ package final class AutomationEngine: Sendable {
 
     // MARK: Evaluation
 
-    /// Checks `event` against every published automation `listens` accepts, in catalog
-    /// order, and fires those whose condition holds.
-    private func evaluate(
-        _ event: JSONValue,
-        type: String,
-        chain: [String],
-        user: String,
-        entity: Entity?,
-        listens: (AutomationTrigger.Event) -> Bool
-    ) {
-        let automations = catalog.actions.filter { action in
+    /// The published automations whose event `listens` accepts, in catalog order.
+    private func listeners(_ listens: (AutomationTrigger.Event) -> Bool) -> [ActionDefinition] {
+        catalog.actions.filter { action in
             guard let trigger = action.automation, action.publish else { return false }
             return listens(trigger.event)
         }
-        guard !automations.isEmpty else { return }
+    }
+
+    /// Checks `event` against each of `automations` and fires those whose condition holds.
+    private func evaluate(
+        _ event: JSONValue,
+        against automations: [ActionDefinition],
+        type: String,
+        chain: [String],
+        user: String,
+        entity: Entity?
+    ) {
         let input = try? JQInput(json: event.compactText)
         for automation in automations {
             guard let trigger = automation.automation else { continue }

@@ -20,9 +20,9 @@ public final class InvocationPublisher: Sendable {
     private let logger: Logger
     /// Where invocations wait while the organization polls instead of reading Kafka.
     let polling: PollingQueue
-    /// Whether the organization gets its work by HTTP polling (port-agent's
+    /// Whether the organization gets its work by HTTP polling now (port-agent's
     /// `portAgentStreamerName: POLLING`): then nothing is published to the runs topic.
-    private let deliversByPolling: @Sendable () -> Bool
+    let deliversByPolling: @Sendable () -> Bool
 
     /// What the publisher needs to know about the organization.
     struct Settings: Sendable {
@@ -75,9 +75,6 @@ public final class InvocationPublisher: Sendable {
             }
         }
     }
-
-    /// Whether what is published now goes to polling instead of Kafka.
-    var deliversByPollingNow: Bool { deliversByPolling() }
 
     /// Publishes the run's invocation in the background (see `publish(runID:)`); while the
     /// organization polls, queues it for `claim-pending` at once instead, so a run is
