@@ -124,7 +124,7 @@ struct EmulatorClientForTests {
 
     func trigger(_ action: String, _ inputs: JSONObject, entity: String?) async throws -> String {
         let credentials =
-            #"{"clientId":"emulator-client-id","clientSecret":"emulator-client-secret-7Qm2xV9pL4kR8nW3zT6yB1"}"#
+            #"{"clientId":"emulator-client-id","clientSecret":"\#(EmulatorConfiguration.defaultClientSecret)"}"#
         let token = try await call("POST", "/v1/auth/access_token", body: credentials)["accessToken"]?.stringValue
         var body: JSONObject = ["properties": .object(inputs)]
         body["entity"] = entity.map(JSONValue.string)

@@ -135,7 +135,7 @@ struct FaultInjectionTests {
                 "POST",
                 "/v1/auth/access_token",
                 body:
-                    #"{"clientId":"emulator-client-id","clientSecret":"emulator-client-secret-7Qm2xV9pL4kR8nW3zT6yB1"}"#
+                    #"{"clientId":"emulator-client-id","clientSecret":"\#(EmulatorConfiguration.defaultClientSecret)"}"#
             )
             if response.status == 503 { failed += 1 } else { #expect(response.status == 200) }
         }
@@ -147,7 +147,7 @@ struct FaultInjectionTests {
         let after = try await harness.call(
             "POST",
             "/v1/auth/access_token",
-            body: #"{"clientId":"emulator-client-id","clientSecret":"emulator-client-secret-7Qm2xV9pL4kR8nW3zT6yB1"}"#
+            body: #"{"clientId":"emulator-client-id","clientSecret":"\#(EmulatorConfiguration.defaultClientSecret)"}"#
         )
         #expect(after.status == 200)
     }

@@ -170,14 +170,14 @@ struct InvocationTests {
         #expect(
             try await PythonCheck.portAgentAcceptsSignature(
                 raw.value ?? [],
-                secret: "emulator-client-secret-7Qm2xV9pL4kR8nW3zT6yB1"
+                secret: EmulatorConfiguration.defaultClientSecret
             )
         )
         #expect(try await !PythonCheck.portAgentAcceptsSignature(raw.value ?? [], secret: "another-secret"))
         #expect(
             PortSignature.isValid(
                 try #require(message.objectValue),
-                secret: "emulator-client-secret-7Qm2xV9pL4kR8nW3zT6yB1"
+                secret: EmulatorConfiguration.defaultClientSecret
             )
         )
         await reader.close()

@@ -51,7 +51,7 @@ struct EmulatorHarness {
         let response = try await call(
             "POST",
             "/v1/auth/access_token",
-            body: #"{"clientId":"emulator-client-id","clientSecret":"emulator-client-secret-7Qm2xV9pL4kR8nW3zT6yB1"}"#
+            body: #"{"clientId":"emulator-client-id","clientSecret":"\#(EmulatorConfiguration.defaultClientSecret)"}"#
         )
         return try #require(response.json["accessToken"]?.stringValue)
     }
@@ -175,7 +175,7 @@ struct PortAPITests {
         let grant = try await harness.call(
             "POST",
             "/v1/auth/access_token",
-            body: #"{"clientId":"emulator-client-id","clientSecret":"emulator-client-secret-7Qm2xV9pL4kR8nW3zT6yB1"}"#
+            body: #"{"clientId":"emulator-client-id","clientSecret":"\#(EmulatorConfiguration.defaultClientSecret)"}"#
         )
         #expect(grant.status == 200)
         #expect(grant.json["ok"] == true)

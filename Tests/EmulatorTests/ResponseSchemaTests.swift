@@ -41,7 +41,7 @@ struct ResponseSchemaTests {
         }
 
         let credentials =
-            #"{"clientId":"emulator-client-id","clientSecret":"emulator-client-secret-7Qm2xV9pL4kR8nW3zT6yB1"}"#
+            #"{"clientId":"emulator-client-id","clientSecret":"\#(EmulatorConfiguration.defaultClientSecret)"}"#
         let tokenBody = try await check(
             "POST",
             "/v1/auth/access_token",
