@@ -158,8 +158,16 @@ public struct CommandHandler: Sendable {
             child.signal(SIGKILL)
         }
         defer { killer.cancel() }
-        try await follow(lines(of: stdoutHandle))
-        let termination = await child.wait()
+        let termination = try await withTaskCancellationHandler {
+            try await follow(lines(of: stdoutHandle))
+            return await child.wait()
+        } onCancel: {
+            // The run is cut off (a shutdown past its grace period): stop the command's
+            // process group as a timeout would, SIGKILL five seconds after SIGTERM.
+            child.signal(SIGTERM)
+            DispatchQueue.global().asyncAfter(deadline: .now() + 5) { child.signal(SIGKILL) }
+        }
+        if Task.isCancelled { throw CancellationError() }
         let status = termination.bySignal ? 128 + termination.status : termination.status
         if timedOut.isSet {
             throw CommandFailure(message: "\(executable) timed out after \(timeout) and was killed")

@@ -94,59 +94,59 @@ public final class PortConsumer: Service, Sendable {
     /// How many invocations ended each way so far.
     public var outcomes: [RunOutcome: Int] { counts.withLock { $0 } }
 
-    /// Consumes until cancelled or a graceful shutdown, then drains, commits and leaves.
+    /// Consumes until a graceful shutdown, then drains, commits and leaves the group.
+    ///
+    /// Runs are children of this call, at most `concurrency` at a time. On a graceful shutdown
+    /// reading stops and runs in progress get `shutdownGracePeriod` to finish; those still
+    /// going are then cancelled: a cancelled run is not reported, its offset stays uncommitted
+    /// and it is delivered again. Cancelling this call cancels runs at once, the same way.
+    /// It returns once every run has ended.
     public func run() async throws {
         try consumer.subscribe(topics: [settings.runsTopic] + (settings.changeLogTopic.map { [$0] } ?? []))
         logger.info(
             "consuming",
             metadata: ["topic": "\(settings.runsTopic)", "concurrency": "\(settings.concurrency)"]
         )
-        let reading = Task { try await self.consume() }
-        // A graceful shutdown or the cancellation of this task stops the reading; runs in
-        // progress still get the grace period.
-        await withTaskCancellationHandler {
-            await withGracefulShutdownHandler {
-                _ = await reading.result
-            } onGracefulShutdown: {
-                reading.cancel()
+        let slots = RunSlots(limit: settings.concurrency)
+        await withDiscardingTaskGroup { runs in
+            let (arrivals, handoff) = AsyncStream.makeStream(of: KafkaConsumerMessage.self)
+            runs.addTask {
+                defer { handoff.finish() }
+                // A graceful shutdown stops the reader only; the runs are its siblings.
+                try? await cancelWhenGracefulShutdown { try await self.read(into: handoff, slots: slots) }
             }
-        } onCancel: {
-            reading.cancel()
+            for await message in arrivals {
+                runs.addTask {
+                    await self.process(message)
+                    slots.release()
+                }
+            }
+            if await !slots.waitUntilIdle(within: settings.shutdownGracePeriod) {
+                logger.warning(
+                    "runs still in progress after the grace period are cancelled; they will be delivered again"
+                )
+                runs.cancelAll()
+            }
+            await commits.flush()
+            // Leave the group now, so that another member takes the partitions while the
+            // cancelled runs wind down; their commits could not count any more.
+            await consumer.close()
         }
-        await consumer.close()
         await onStop()
         logger.info("stopped", metadata: ["outcomes": "\(outcomes)"])
     }
 
-    /// The read loop: stops reading on cancellation, then lets in-flight runs finish.
-    private func consume() async throws {
-        let slots = RunSlots()
+    /// The reader: takes a slot for each message, then hands it to `run()` to start.
+    private func read(into handoff: AsyncStream<KafkaConsumerMessage>.Continuation, slots: RunSlots) async throws {
         do {
             for try await message in consumer.messages {
-                await slots.acquire(limit: settings.concurrency)
+                guard await slots.acquire() else { return }  // cancelled while all were busy
                 tracker.withLock { $0.started(partition: message.partition, offset: message.offset) }
-                // Runs are not children of the read loop: cancelling it leaves them running.
-                Task.detached {
-                    await self.process(message)
-                    await slots.release()
-                }
-                if Task.isCancelled { break }
+                handoff.yield(message)
             }
         } catch {
             if !Task.isCancelled { logger.error("reading stopped", metadata: ["error": "\(error)"]) }
         }
-        let grace = settings.shutdownGracePeriod
-        // Detached: the grace period must not inherit the read loop's cancellation.
-        let drained = await Task.detached {
-            let deadline = ContinuousClock.now + grace
-            while await slots.active > 0 {
-                guard ContinuousClock.now < deadline else { return false }
-                try? await Task.sleep(for: .milliseconds(20))
-            }
-            return true
-        }.value
-        if !drained { logger.warning("runs still in progress after the grace period; they will be redelivered") }
-        await commits.flush()
     }
 
     /// Handles one message and commits what became committable.
@@ -231,30 +231,6 @@ public final class PortConsumer: Service, Sendable {
     }
 }
 
-/// Counts runs in progress and makes the read loop wait for a free slot.
-actor RunSlots {
-    private(set) var active = 0
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    /// Takes a slot, waiting while `limit` are taken.
-    func acquire(limit: Int) async {
-        if active < limit {
-            active += 1
-            return
-        }
-        await withCheckedContinuation { waiters.append($0) }
-    }
-
-    /// Gives a slot back (to the next waiter, if any).
-    func release() {
-        if waiters.isEmpty {
-            active -= 1
-        } else {
-            waiters.removeFirst().resume()
-        }
-    }
-}
-
 /// Commits offsets without making runs wait: the newest committable offset of each
 /// partition is committed by one loop; offsets that become committable while a commit is
 /// in flight are covered by the next one (Kafka offsets are cumulative).
@@ -263,6 +239,8 @@ actor CommitCoalescer {
     private let logger: Logger
     private var waiting: [KafkaTopicPartition: Int64] = [:]
     private var committing = false
+    /// `flush()` calls waiting for the commit in flight.
+    private var flushers: [CheckedContinuation<Void, Never>] = []
 
     init(consumer: KafkaConsumer, logger: Logger) {
         self.consumer = consumer
@@ -274,17 +252,22 @@ actor CommitCoalescer {
         let key = KafkaTopicPartition(topic: topic, partition: partition)
         waiting[key] = max(waiting[key] ?? 0, nextOffset)
         guard !committing else { return }
-        committing = true
-        await drain()
-        committing = false
+        await drainAlone()
     }
 
-    /// Commits what is waiting now (on shutdown).
+    /// Commits what is waiting now (on shutdown), after the commit in flight.
     func flush() async {
-        while committing { await Task.yield() }
+        if committing { await withCheckedContinuation { flushers.append($0) } }
+        guard !committing else { return }  // another flusher took it over, and drained
+        await drainAlone()
+    }
+
+    /// Drains as the only committer, then wakes one waiting flusher to go next.
+    private func drainAlone() async {
         committing = true
         await drain()
         committing = false
+        if !flushers.isEmpty { flushers.removeFirst().resume() }
     }
 
     private func drain() async {

@@ -42,8 +42,9 @@ public final class RunRuntime: Sendable {
         self.logger = logger
     }
 
-    /// Handles one invocation to its end. Throws only when the terminal report could not
-    /// be delivered (so the message must not be committed).
+    /// Handles one invocation to its end. Throws when the terminal report could not be
+    /// delivered, or when the task was cancelled while the handler ran and it failed (a
+    /// shutdown cut it off): either way the message must not be committed.
     public func handle(_ invocation: Invocation) async throws -> RunOutcome {
         switch invocation {
         case .run(let run): return try await handle(run)
@@ -84,6 +85,9 @@ public final class RunRuntime: Sendable {
             do {
                 try await handler(context)
             } catch {
+                // Cut off by a shutdown: not a failure of the run. It is not reported, and
+                // its message is delivered again.
+                if Task.isCancelled { throw CancellationError() }
                 failure = "\(run.action) failed: \(error)"
             }
         } else {
@@ -171,6 +175,7 @@ public final class RunRuntime: Sendable {
             do {
                 try await handler(RunContext(invocation: invocation, client: client, isWorkflowNode: true))
             } catch {
+                if Task.isCancelled { throw CancellationError() }  // as for runs: delivered again
                 failure = "\(node.node) failed: \(error)"
             }
         } else {

@@ -1,4 +1,5 @@
 import CRdKafka
+import Dispatch
 import Logging
 import Synchronization
 
@@ -107,24 +108,14 @@ public struct KafkaResponseCode: RawRepresentable, Sendable, Hashable, CustomStr
 /// partition keeps only about the last 5 MiB of messages (librdkafka 2.0's mock log); older
 /// ones are dropped, and a consumer group that starts later begins at the oldest kept one.
 public final class EmbeddedKafkaCluster: Sendable {
-    private let owner: RDKafkaHandle
-    private let ownerContext: Unmanaged<RDKafkaCallbackContext>
     private let cluster: RDKafkaMockCluster
-    private let isStopped = Mutex(false)
 
     /// The number of brokers, with ids 1 through `brokerCount`.
     public let brokerCount: Int
     /// The comma-separated `host:port` list of the brokers, as clients' `bootstrap.servers`.
     public let bootstrapServers: String
 
-    private init(
-        owner: RDKafkaHandle,
-        ownerContext: Unmanaged<RDKafkaCallbackContext>,
-        cluster: RDKafkaMockCluster,
-        brokerCount: Int
-    ) {
-        self.owner = owner
-        self.ownerContext = ownerContext
+    private init(cluster: RDKafkaMockCluster, brokerCount: Int) {
         self.cluster = cluster
         self.brokerCount = brokerCount
         bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster.pointer))
@@ -139,22 +130,15 @@ public final class EmbeddedKafkaCluster: Sendable {
             throw KafkaError(code: .invalidConfiguration, reason: "an embedded cluster needs at least one broker")
         }
         // The mock cluster is book-kept by a client handle that never connects anywhere.
-        let (owner, context) = try RDKafkaFactory.makeHandle(
+        let owner = try RDKafkaFactory.makeHandle(
             type: RD_KAFKA_PRODUCER,
             properties: ["client.id": "embedded-kafka-owner", "log.connection.close": "false", "log_level": "3"],
             logger: logger
         )
         guard let pointer = rd_kafka_mock_cluster_new(owner.pointer, Int32(brokers)) else {
-            rd_kafka_destroy(owner.pointer)
-            context.release()
             throw KafkaError(code: .mockCluster, reason: "rd_kafka_mock_cluster_new failed to start \(brokers) brokers")
         }
-        return EmbeddedKafkaCluster(
-            owner: owner,
-            ownerContext: context,
-            cluster: RDKafkaMockCluster(pointer: pointer),
-            brokerCount: brokers
-        )
+        return EmbeddedKafkaCluster(cluster: RDKafkaMockCluster(pointer: pointer, owner: owner), brokerCount: brokers)
     }
 
     /// The bootstrap servers as a list, one `host:port` per broker.
@@ -168,41 +152,45 @@ public final class EmbeddedKafkaCluster: Sendable {
                 reason: "topic '\(name)' needs partitions >= 1 and 1 <= replication factor <= \(brokerCount)"
             )
         }
-        try check(
-            rd_kafka_mock_topic_create(cluster.pointer, name, Int32(partitions), Int32(replicationFactor)),
-            "creating topic '\(name)'"
-        )
+        try cluster.call("creating topic '\(name)'") {
+            rd_kafka_mock_topic_create($0, name, Int32(partitions), Int32(replicationFactor))
+        }
     }
 
     /// Makes the next `errors.count` requests of `api` fail with these codes, in order.
     public func pushRequestErrors(_ api: KafkaAPIKey, _ errors: [KafkaResponseCode]) {
         let codes = errors.map { rd_kafka_resp_err_t(rawValue: $0.rawValue) }
-        codes.withUnsafeBufferPointer {
-            rd_kafka_mock_push_request_errors_array(cluster.pointer, api.rawValue, $0.count, $0.baseAddress)
+        try? cluster.call("injecting request errors") { pointer in
+            codes.withUnsafeBufferPointer {
+                rd_kafka_mock_push_request_errors_array(pointer, api.rawValue, $0.count, $0.baseAddress)
+            }
+            return RD_KAFKA_RESP_ERR_NO_ERROR
         }
     }
 
     /// Removes every injected request error for `api`.
     public func clearRequestErrors(_ api: KafkaAPIKey) {
-        rd_kafka_mock_clear_request_errors(cluster.pointer, api.rawValue)
+        try? cluster.call("clearing request errors") { pointer in
+            rd_kafka_mock_clear_request_errors(pointer, api.rawValue)
+            return RD_KAFKA_RESP_ERR_NO_ERROR
+        }
     }
 
     /// Disconnects broker `id` and refuses new connections to it until `setBrokerUp`.
     public func setBrokerDown(_ id: Int32) throws {
-        try check(rd_kafka_mock_broker_set_down(cluster.pointer, id), "taking broker \(id) down")
+        try cluster.call("taking broker \(id) down") { rd_kafka_mock_broker_set_down($0, id) }
     }
 
-    /// Lets broker `id` accept connections again.
+    /// Lets broker `id` accept connections again; after `stop()` it throws instead.
     public func setBrokerUp(_ id: Int32) throws {
-        try check(rd_kafka_mock_broker_set_up(cluster.pointer, id), "bringing broker \(id) up")
+        try cluster.call("bringing broker \(id) up") { rd_kafka_mock_broker_set_up($0, id) }
     }
 
     /// Delays every response of broker `id` by `delay` (zero removes the delay).
     public func setRoundTripTime(broker id: Int32, _ delay: Duration) throws {
-        try check(
-            rd_kafka_mock_broker_set_rtt(cluster.pointer, id, Int32(clamping: delay.wholeMilliseconds)),
-            "setting the round-trip time of broker \(id)"
-        )
+        try cluster.call("setting the round-trip time of broker \(id)") {
+            rd_kafka_mock_broker_set_rtt($0, id, Int32(clamping: delay.wholeMilliseconds))
+        }
     }
 
     /// Stops the brokers from a task, on a thread outside Swift's cooperative pool.
@@ -211,31 +199,55 @@ public final class EmbeddedKafkaCluster: Sendable {
     }
 
     /// Stops the brokers, blocking the calling thread for as long as librdkafka needs;
-    /// clients still connected see their connections drop.
+    /// clients still connected see their connections drop. Calls made after it throw, and
+    /// calls already inside the cluster finish first.
     public func shutdown() {
-        let wasStopped = isStopped.withLock { stopped in
-            defer { stopped = true }
-            return stopped
-        }
-        guard !wasStopped else { return }
-        rd_kafka_mock_cluster_destroy(cluster.pointer)
-        rd_kafka_destroy(owner.pointer)
-        ownerContext.release()
+        cluster.destroy()
+    }
+}
+
+/// The one owner of a mock cluster and of the client handle that keeps its books.
+///
+/// A locked lifecycle guards every call: `destroy()` lets the calls already inside leave
+/// before it destroys the cluster, and refuses any later one, so a call racing a stop (a
+/// fault's restore timer, say) gets an error, never a freed cluster. Dropping the last
+/// reference without a stop destroys it on a queue of its own, never blocking the releaser.
+final class RDKafkaMockCluster: @unchecked Sendable {
+    let pointer: OpaquePointer
+    private let owner: RDKafkaHandle
+    private let lifecycle = RDKafkaLifecycle()
+
+    init(pointer: OpaquePointer, owner: RDKafkaHandle) {
+        self.pointer = pointer
+        self.owner = owner
     }
 
-    private func check(_ error: rd_kafka_resp_err_t, _ what: String) throws {
+    /// Calls into the cluster unless it is stopped; librdkafka's error codes become `KafkaError`s.
+    func call(_ what: String, _ body: (OpaquePointer) -> rd_kafka_resp_err_t) throws {
+        guard let error = lifecycle.whileRunning({ body(pointer) }) else {
+            throw KafkaError(code: .mockCluster, reason: "\(what) failed: the embedded cluster is stopped")
+        }
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
             let detail = KafkaError.fromResponse(error, context: "\(what) failed")
             throw KafkaError(code: .mockCluster, reason: detail.reason, librdkafkaCode: detail.librdkafkaCode)
         }
     }
 
-    deinit {
-        shutdown()
+    /// Destroys the cluster once; blocks until the calls inside have left and librdkafka is done.
+    func destroy() {
+        guard lifecycle.beginClosing() else { return }
+        lifecycle.waitForCallsToLeave()
+        rd_kafka_mock_cluster_destroy(pointer)
+        lifecycle.markClosed()
     }
-}
 
-/// The mock cluster's pointer; librdkafka synchronizes access to it internally.
-struct RDKafkaMockCluster: @unchecked Sendable {
-    let pointer: OpaquePointer
+    deinit {
+        guard lifecycle.beginClosing() else { return }
+        nonisolated(unsafe) let pointer = pointer  // nothing else holds it any more
+        let owner = owner
+        DispatchQueue(label: "kafka.embedded.destroy").async {
+            rd_kafka_mock_cluster_destroy(pointer)
+            withExtendedLifetime(owner) {}
+        }
+    }
 }

@@ -81,13 +81,11 @@ public final class KafkaConsumer: Sendable {
         try client.assignment()
     }
 
-    /// Leaves the group and releases the client; reading stops and the sequence ends.
+    /// Leaves the group; reading stops and the sequence ends. Call it before dropping the
+    /// consumer: releasing the last reference frees librdkafka's handle without leaving the
+    /// group (the coordinator then waits out the member's session timeout).
     public func close() async {
         await client.close()
-    }
-
-    deinit {
-        client.shutdownNow()
     }
 }
 
@@ -130,7 +128,6 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
 /// The librdkafka side of a consumer: the handle, its reading thread and its lifecycle.
 final class RDKafkaConsumerClient: Sendable {
     private let handle: RDKafkaHandle
-    private let context: Unmanaged<RDKafkaCallbackContext>
     private let logger: Logger
     private let lifecycle = RDKafkaLifecycle()
     private let pollQueue = RDKafkaBlockingQueue(label: "kafka.consumer.poll")
@@ -138,7 +135,7 @@ final class RDKafkaConsumerClient: Sendable {
 
     init(properties: [String: String], logger: Logger) throws {
         self.logger = logger
-        (handle, context) = try RDKafkaFactory.makeHandle(
+        handle = try RDKafkaFactory.makeHandle(
             type: RD_KAFKA_CONSUMER,
             properties: properties,
             logger: logger
@@ -299,30 +296,22 @@ final class RDKafkaConsumerClient: Sendable {
         return elements.map { KafkaTopicPartition(topic: String(cString: $0.topic), partition: $0.partition) }.sorted()
     }
 
+    /// Leaves the group on the poll queue, after any read in progress has returned and a
+    /// commit in flight has finished. The handle itself is destroyed by its owner, once no
+    /// call holds it.
     func close() async {
         guard lifecycle.beginClosing() else { return }
-        _ = try? await pollQueue.run { [self] in finishClosing() }
-    }
-
-    func shutdownNow() {
-        guard lifecycle.beginClosing() else { return }
-        pollQueue.runAndWait { finishClosing() }
-    }
-
-    /// Runs on the poll queue, after any read in progress has returned.
-    private func finishClosing() {
-        commitQueue.runAndWait {}  // let a commit in flight finish first
-        lifecycle.waitForCallsToLeave()  // and an assign, subscribe or assignment call
-        let error = rd_kafka_consumer_close(handle.pointer)
-        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
-            logger.warning(
-                "leaving the consumer group failed",
-                metadata: ["error": "\(KafkaError.fromResponse(error))"]
-            )
+        _ = try? await pollQueue.run { [self] in
+            commitQueue.runAndWait {}
+            let error = rd_kafka_consumer_close(handle.pointer)
+            if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+                logger.warning(
+                    "leaving the consumer group failed",
+                    metadata: ["error": "\(KafkaError.fromResponse(error))"]
+                )
+            }
+            lifecycle.markClosed()
         }
-        rd_kafka_destroy(handle.pointer)
-        context.release()
-        lifecycle.markClosed()
     }
 }
 

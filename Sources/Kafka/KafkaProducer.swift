@@ -1,5 +1,6 @@
 import CRdKafka
 import Dispatch
+import Foundation
 import Logging
 import Synchronization
 
@@ -7,7 +8,8 @@ import Synchronization
 ///
 /// librdkafka serves delivery reports from a dedicated polling thread, so `send` never blocks
 /// Swift's cooperative thread pool. Close the producer with `close(timeout:)` to deliver
-/// what is still queued; dropping the last reference closes it too, without waiting.
+/// what is still queued; dropping the last reference without closing stops the delivery
+/// thread and frees the handle, never waiting (messages still queued are lost).
 public final class KafkaProducer: Sendable {
     let client: RDKafkaProducerClient
 
@@ -44,10 +46,6 @@ public final class KafkaProducer: Sendable {
     public func close(timeout: Duration = .seconds(30)) async {
         await client.close(timeout: timeout)
     }
-
-    deinit {
-        client.shutdownNow()
-    }
 }
 
 /// A pending delivery, passed to librdkafka as the message's opaque pointer.
@@ -64,14 +62,13 @@ private final class DeliveryWaiter: Sendable {
 /// The librdkafka side of a producer: the handle, its polling thread and its lifecycle.
 final class RDKafkaProducerClient: Sendable {
     let handle: RDKafkaHandle
-    private let context: Unmanaged<RDKafkaCallbackContext>
     private let lifecycle = RDKafkaLifecycle()
     private let pollThreadStopped = DispatchSemaphore(value: 0)
     private let stopPolling = StopFlag()
     let blocking = RDKafkaBlockingQueue(label: "kafka.producer.blocking")
 
     init(properties: [String: String], logger: Logger) throws {
-        (handle, context) = try RDKafkaFactory.makeHandle(
+        handle = try RDKafkaFactory.makeHandle(
             type: RD_KAFKA_PRODUCER,
             properties: properties,
             logger: logger
@@ -90,10 +87,12 @@ final class RDKafkaProducerClient: Sendable {
         let stopped = pollThreadStopped
         DispatchQueue(label: "kafka.producer.poll").async {
             // A short slice: rd_kafka_yield does not wake a poll waiting on an empty queue,
-            // and closing waits for this loop to notice the stop flag.
+            // and closing waits for this loop to notice the stop flag. The loop holds the
+            // handle's owner: the handle outlives it.
             while !stop.isSet {
                 rd_kafka_poll(handle.pointer, 10)
             }
+            rd_kafka_poll(handle.pointer, 0)
             stopped.signal()
         }
     }
@@ -183,34 +182,28 @@ final class RDKafkaProducerClient: Sendable {
         }
     }
 
+    /// Flushes for up to `timeout`, fails what is left with `.purged` (serving those reports,
+    /// so no sender waits forever) and stops the delivery thread. The handle is destroyed by
+    /// its owner once the thread and every call have let it go.
     func close(timeout: Duration) async {
         guard lifecycle.beginClosing() else { return }
         _ = try? await blocking.run { [self] in
+            lifecycle.waitForCallsToLeave()  // a send between its check and its produce
             rd_kafka_flush(handle.pointer, Int32(clamping: timeout.wholeMilliseconds))
-            finishClosing()
+            rd_kafka_purge(handle.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+            let deadline = ContinuousClock.now + .seconds(5)
+            while rd_kafka_outq_len(handle.pointer) > 0, ContinuousClock.now < deadline {
+                usleep(5000)  // the delivery thread serves the purged messages' reports
+            }
+            stopPolling.set()
+            pollThreadStopped.wait()
+            lifecycle.markClosed()
         }
     }
 
-    /// Closes without flushing: queued messages fail with `.purged`.
-    func shutdownNow() {
-        guard lifecycle.beginClosing() else { return }
-        finishClosing()
-    }
-
-    private func finishClosing() {
-        lifecycle.waitForCallsToLeave()  // a send between its check and its produce
+    deinit {
+        // Not closed: stop the delivery thread without waiting; it drops the handle last.
         stopPolling.set()
-        pollThreadStopped.wait()
-        // Fail whatever was not delivered, and serve those reports so no caller waits forever.
-        rd_kafka_purge(handle.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
-        let deadline = ContinuousClock.now + .seconds(5)
-        while rd_kafka_outq_len(handle.pointer) > 0, ContinuousClock.now < deadline {
-            rd_kafka_poll(handle.pointer, 50)
-        }
-        rd_kafka_poll(handle.pointer, 0)
-        rd_kafka_destroy(handle.pointer)
-        context.release()
-        lifecycle.markClosed()
     }
 }
 

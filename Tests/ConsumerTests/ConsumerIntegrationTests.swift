@@ -5,6 +5,7 @@ import Kafka
 import Logging
 import PortContract
 import Prometheus
+import ServiceLifecycle
 import Synchronization
 import TestSupport
 import Testing
@@ -141,17 +142,21 @@ struct EmulatorClientForTests {
     }
 }
 
-/// Runs a service until the test ends it.
+/// Runs a consumer in a service group until the test ends it.
 final class Running: Sendable {
+    private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
     init(_ consumer: PortConsumer) {
-        task = Task { try await consumer.run() }
+        let group = ServiceGroup(services: [consumer], logger: quietLogger)
+        self.group = group
+        task = Task { try await group.run() }
     }
 
-    /// Stops it (a graceful shutdown: reading stops, in-flight runs get the grace period).
+    /// Stops it with a graceful shutdown (reading stops, in-flight runs get the grace
+    /// period) and waits until every run has ended.
     func stop() async {
-        task.cancel()
+        await group.triggerGracefulShutdown()
         _ = await task.result
     }
 }
@@ -305,11 +310,16 @@ struct ConsumerResilienceTests {
         let harness = try await ConsumerHarness.start()
         let client = harness.client()
         let attempts = Attempts()
+        let firstCancelled = Attempts()
         let handler: RunHandler = { context in
             if attempts.next() == 1 {
-                // The first attempt hangs (a crashed worker), then wakes up too late.
-                try await waitUntil("the test to release the stale attempt", within: .seconds(60)) { attempts.released }
-                throw CancellationError()
+                // The first attempt hangs past the grace period; the shutdown cancels it.
+                do {
+                    try await waitUntil("a release that never comes", within: .seconds(60)) { false }
+                } catch is CancellationError {
+                    _ = firstCancelled.next()
+                    throw CancellationError()
+                }
             }
             try await context.log("done by the second consumer")
         }
@@ -318,12 +328,18 @@ struct ConsumerResilienceTests {
         let runID = try await harness.trigger("create_vm", ["name": "vm-1"])
         try await waitUntil("the first consumer to start the run") { attempts.count == 1 }
         await first.stop()
+        // The cut-off attempt was cancelled and reported nothing: the run waits for another.
+        #expect(firstCancelled.count == 1)
         #expect(try harness.emulator.runs.run(runID).status == .inProgress)
 
         let second = Running(try harness.consumer(runtime: runtime))
         #expect(try await harness.finished(runID).status == .success)
-        attempts.release()
-        try await waitUntil("the stale attempt to report and be refused") {
+        // A stale worker elsewhere (a stalled process waking up) reporting late is refused.
+        let stale = try await #require(throws: PortClient.Failure.self) {
+            try await client.send(.PATCH, "/actions/runs/\(runID)", body: ["status": "FAILURE"])
+        }
+        #expect(stale.status == 422)
+        try await waitUntil("the stale report to be journaled as refused") {
             harness.emulator.recorder.journal.contains { $0.runID == runID && $0.status == 422 }
         }
         let run = try harness.emulator.runs.run(runID)
@@ -339,18 +355,16 @@ struct ConsumerResilienceTests {
     }
 }
 
-/// Counts handler attempts and holds the first one until released.
+/// Counts events (handler attempts, cancellations) across tasks.
 final class Attempts: Sendable {
-    private let state = Mutex<(count: Int, released: Bool)>((0, false))
+    private let state = Mutex(0)
     func next() -> Int {
         state.withLock {
-            $0.count += 1
-            return $0.count
+            $0 += 1
+            return $0
         }
     }
-    var count: Int { state.withLock { $0.count } }
-    func release() { state.withLock { $0.released = true } }
-    var released: Bool { state.withLock { $0.released } }
+    var count: Int { state.withLock { $0 } }
 }
 
 @Suite("port-consumer's edges", .serialized)

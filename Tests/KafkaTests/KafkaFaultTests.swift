@@ -1,3 +1,4 @@
+import Dispatch
 import Kafka
 import TestSupport
 import Testing
@@ -96,6 +97,60 @@ struct KafkaFaultTests {
         #expect(badReplication?.reason.contains("replication factor") == true)
         #expect(throws: KafkaError.self) { try cluster.setBrokerDown(9) }
         #expect(throws: KafkaError.self) { try EmbeddedKafkaCluster.start(brokers: 0, logger: quietLogger) }
+    }
+
+    @Test("calls on a stopped cluster throw a clear error instead of reaching the freed mock")
+    func callsAfterStop() async throws {
+        let cluster = try EmbeddedKafkaCluster.start(logger: quietLogger)
+        try cluster.setBrokerDown(1)
+        await cluster.stop()
+        // Before, this was rd_kafka_mock_broker_set_up on a destroyed cluster (ASan: use after free).
+        let error = #expect(throws: KafkaError.self) { try cluster.setBrokerUp(1) }
+        #expect(error?.code == .mockCluster)
+        #expect(error?.reason.contains("stopped") == true, "\(String(describing: error))")
+        #expect(throws: KafkaError.self) { try cluster.createTopic("late", partitions: 1) }
+        cluster.pushRequestErrors(.produce, [.unknownTopicOrPartition])  // ignored, no crash
+        cluster.shutdown()  // a second stop does nothing
+    }
+
+    @Test("broker faults racing a stop: each call succeeds or fails stopped, none reaches a freed cluster")
+    func faultsRacingStop() async throws {
+        for _ in 0..<5 {
+            let cluster = try EmbeddedKafkaCluster.start(logger: quietLogger)
+            // The mock's calls block until its thread has done them: make them on threads of
+            // their own, not on Swift's cooperative pool, which the other tests share.
+            let outcomes = await withTaskGroup(of: [String].self) { group in
+                for _ in 0..<3 {
+                    group.addTask {
+                        await withCheckedContinuation { continuation in
+                            DispatchQueue.global().async {
+                                continuation.resume(
+                                    returning: (0..<20).map { (index: Int) -> String in
+                                        do {
+                                            try index.isMultiple(of: 2)
+                                                ? cluster.setBrokerDown(1) : cluster.setBrokerUp(1)
+                                            return "done"
+                                        } catch let error as KafkaError {
+                                            return error.reason.contains("stopped")
+                                                ? "stopped" : "other \(error.reason)"
+                                        } catch {
+                                            return "other \(error)"
+                                        }
+                                    }
+                                )
+                            }
+                        }
+                    }
+                }
+                group.addTask {
+                    await cluster.stop()
+                    return []
+                }
+                return await group.reduce(into: [String]()) { $0 += $1 }
+            }
+            #expect(outcomes.count == 60)
+            #expect(outcomes.allSatisfy { $0 == "done" || $0 == "stopped" }, "\(Set(outcomes))")
+        }
     }
 
     @Test("a closed producer refuses to send with a closed error")

@@ -2,9 +2,34 @@ import CRdKafka
 import Dispatch
 import Logging
 
-/// The one place a librdkafka handle pointer is held; librdkafka's handles are thread-safe.
-struct RDKafkaHandle: @unchecked Sendable {
+/// The one owner of a librdkafka handle and of the callback context its opaque points to.
+///
+/// The handle is destroyed only when this owner is, so no call can reach a destroyed handle:
+/// every call in progress holds the owner. Closing (leaving the group, flushing) is the
+/// clients' `close()`; the owner's `deinit` only destroys, on a queue of its own, so that
+/// releasing the last reference never blocks the releasing thread. librdkafka's handles are
+/// thread-safe.
+final class RDKafkaHandle: @unchecked Sendable {
     let pointer: OpaquePointer
+    private let context: Unmanaged<RDKafkaCallbackContext>
+
+    init(pointer: OpaquePointer, context: Unmanaged<RDKafkaCallbackContext>) {
+        self.pointer = pointer
+        self.context = context
+    }
+
+    deinit {
+        nonisolated(unsafe) let pointer = pointer  // nothing else holds it any more
+        let context = context
+        // A consumer that was not closed is not made to leave its group here: that waits on
+        // the network. The group coordinator drops it after its session timeout.
+        RDKafkaHandle.destroyer.async {
+            rd_kafka_destroy_flags(pointer, Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE))
+            context.release()
+        }
+    }
+
+    private static let destroyer = DispatchQueue(label: "kafka.handle.destroy")
 }
 
 /// State that librdkafka's callbacks reach through the handle's opaque pointer.
@@ -46,14 +71,12 @@ struct RDKafkaBlockingQueue: Sendable {
 /// Builds librdkafka configuration objects and handles, and owns the shared callbacks.
 enum RDKafkaFactory {
     /// Creates a librdkafka handle of the given type from key/value properties.
-    ///
-    /// The returned context must be released after `rd_kafka_destroy`.
     static func makeHandle(
         type: rd_kafka_type_t,
         properties: [String: String],
         logger: Logger,
         configure: (OpaquePointer) -> Void = { _ in }
-    ) throws -> (RDKafkaHandle, Unmanaged<RDKafkaCallbackContext>) {
+    ) throws -> RDKafkaHandle {
         guard let conf = rd_kafka_conf_new() else {
             throw KafkaError(code: .clientCreation, reason: "rd_kafka_conf_new returned NULL")
         }
@@ -88,7 +111,7 @@ enum RDKafkaFactory {
             throw KafkaError(code: .clientCreation, reason: String(errorBuffer: errorText))
         }
         confOwnedByHandle = true
-        return (RDKafkaHandle(pointer: handle), context)
+        return RDKafkaHandle(pointer: handle, context: context)
     }
 
     /// Sets one property, naming the key (never the value, which may be a secret) on failure.
