@@ -55,7 +55,10 @@ let package = Package(
         ),
         .target(
             name: "HTTPServer",
-            dependencies: ["CMicroHTTPD", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "CMicroHTTPD", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .target(name: "JQ", dependencies: ["CJQ"]),
 
@@ -152,7 +155,10 @@ let package = Package(
         ),
         .testTarget(
             name: "HTTPServerTests",
-            dependencies: ["HTTPServer", "TestSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "HTTPServer", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(name: "JQTests", dependencies: ["JQ"]),
         .testTarget(

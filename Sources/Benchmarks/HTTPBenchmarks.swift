@@ -8,7 +8,8 @@ public enum HTTPBenchmarks {
     public static let body = #"{"ok":true}"#
 
     /// Starts a server whose `GET /bench` (an immediate route) and `GET /bench-async` (an
-    /// async route, answered from a Swift task) answer `{"ok":true}` as JSON.
+    /// async route, answered from a Swift task) answer `{"ok":true}` as JSON; the async
+    /// route needs the server's `run()`.
     public static func serveTrivialJSON(port: Int, threads: Int, logger: Logger) throws -> HTTPServer {
         var router = HTTPRouter()
         let bytes = Array(body.utf8)
@@ -39,8 +40,7 @@ public enum HTTPBenchmarks {
         public func run() async throws {
             let server = try serveTrivialJSON(port: port, threads: threads, logger: logger)
             onReady(server.baseURL)
-            try? await gracefulShutdown()
-            await server.stop()
+            try await server.run()
         }
     }
 }

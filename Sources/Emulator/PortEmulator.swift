@@ -4,6 +4,7 @@ import Kafka
 import Logging
 import PortContract
 import ServiceLifecycle
+import Synchronization
 
 /// Where a running emulator can be reached; served at `GET /_emulator/info`.
 public struct EmulatorInfo: Codable, Sendable, Equatable {
@@ -78,8 +79,11 @@ public final class PortEmulator: Sendable {
     package let faults: FaultInjector
     private let kafka: EmulatorKafka
     private let server: HTTPServer
-    /// Checks timer properties once a second of real time (the clock's moves check at once).
-    private let timerLoop: Task<Void, Never>
+    /// The emulator's parts as services; a graceful shutdown stops them in reverse order:
+    /// HTTP, automation timers, fault timers, publisher, Kafka.
+    private let parts: ServiceGroup
+    /// The task `start()` runs `parts` in, which `stop()` awaits.
+    private let background = Mutex<Task<Void, Never>?>(nil)
 
     /// The embedded cluster's own brokers, behind the front: for the package's tests and
     /// benchmarks that must reach the mock directly (to measure the front, or to put
@@ -96,7 +100,8 @@ public final class PortEmulator: Sendable {
         automations: AutomationEngine,
         faults: FaultInjector,
         kafka: EmulatorKafka,
-        server: HTTPServer
+        server: HTTPServer,
+        logger: Logger
     ) {
         self.info = info
         self.runs = runs
@@ -108,19 +113,60 @@ public final class PortEmulator: Sendable {
         self.faults = faults
         self.kafka = kafka
         self.server = server
-        timerLoop = Task { [automations] in
-            while !Task.isCancelled {
-                automations.checkTimers()
-                try? await Task.sleep(for: .seconds(1))
-            }
+        let parts: [any Service] = [
+            EmulatorPart {
+                try? await gracefulShutdown()
+                await kafka.stop()
+            },
+            EmulatorPart { await publisher.run() },
+            EmulatorPart { await faults.run() },
+            EmulatorPart {
+                // Timer properties are checked once a second of real time (the clock's moves check at once).
+                try? await cancelWhenGracefulShutdown {
+                    while true {
+                        automations.checkTimers()
+                        try await Task.sleep(for: .seconds(1))
+                    }
+                }
+            },
+            EmulatorPart { [runs] in
+                try await withGracefulShutdownHandler {
+                    try await server.run()
+                } onGracefulShutdown: {
+                    runs.endWaits()  // long polls answer now, not at their deadline
+                }
+            },
+        ]
+        self.parts = ServiceGroup(services: parts, logger: logger)
+    }
+
+    /// Starts the emulator and runs its parts in a task of its own until `stop()`: for tests
+    /// and tools that hold an emulator across calls. A service group runs `make` and `run()`.
+    public static func start(
+        configuration: EmulatorConfiguration,
+        logger: Logger = Logger(label: "port-emulator")
+    ) async throws -> PortEmulator {
+        let emulator = try await make(configuration: configuration, logger: logger)
+        emulator.background.withLock { task in
+            task = Task { try? await emulator.parts.run() }
+        }
+        return emulator
+    }
+
+    /// Runs the emulator's parts until a graceful shutdown (or `stop()`), then stops them.
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await parts.run()
+        } onGracefulShutdown: { [parts] in
+            Task { await parts.triggerGracefulShutdown() }
         }
     }
 
     /// Starts the embedded Kafka (or connects to the external one), makes sure the org's
-    /// topics exist, and starts serving HTTP.
-    public static func start(
+    /// topics exist, and binds the HTTP server; `run()` then serves.
+    static func make(
         configuration: EmulatorConfiguration,
-        logger: Logger = Logger(label: "port-emulator")
+        logger: Logger
     ) async throws -> PortEmulator {
         let problems = configuration.problems()
         guard problems.isEmpty else { throw EmulatorError(message: problems.joined(separator: "; ")) }
@@ -261,20 +307,29 @@ public final class PortEmulator: Sendable {
             automations: automations,
             faults: faults,
             kafka: kafka,
-            server: server
+            server: server,
+            logger: logger
         )
     }
 
-    /// Stops serving (letting requests in progress finish), then stops Kafka.
+    /// Stops serving (letting requests in progress finish), then the timers, the publisher
+    /// (once what it was given is out) and Kafka, and returns when all have stopped.
     public func stop() async {
         runs.endWaits()
-        timerLoop.cancel()
-        await timerLoop.value
-        await server.stop()
-        await faults.stop()
-        await publisher.finish()
-        await kafka.stop()
+        await parts.triggerGracefulShutdown()
+        await background.withLock { $0 }?.value
     }
+}
+
+/// One part of the emulator as a service of its group.
+private struct EmulatorPart: Service {
+    let body: @Sendable () async throws -> Void
+
+    init(_ body: @escaping @Sendable () async throws -> Void) {
+        self.body = body
+    }
+
+    func run() async throws { try await body() }
 }
 
 /// Runs a `PortEmulator` under swift-service-lifecycle until a graceful shutdown (SIGINT/SIGTERM).
@@ -301,18 +356,20 @@ public struct EmulatorService: Service {
     /// Starts the emulator, waits for a graceful shutdown, then stops it.
     public func run() async throws {
         if let envFile { try EnvFile.removeStale(at: envFile) }
-        let emulator = try await PortEmulator.start(configuration: configuration, logger: logger)
-        do {
-            if let envFile { try EnvFile.write(emulator.info, to: envFile) }
-        } catch {
-            await emulator.stop()
-            throw error
+        let emulator = try await PortEmulator.make(configuration: configuration, logger: logger)
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await emulator.run() }
+            do {
+                if let envFile { try EnvFile.write(emulator.info, to: envFile) }
+            } catch {
+                await emulator.stop()
+                throw error
+            }
+            onReady(emulator.info)
+            try? await gracefulShutdown()
+            logger.info("shutting down")
+            if let envFile { try? EnvFile.removeStale(at: envFile) }
         }
-        onReady(emulator.info)
-        try? await gracefulShutdown()
-        logger.info("shutting down")
-        if let envFile { try? EnvFile.removeStale(at: envFile) }
-        await emulator.stop()
     }
 }
 

@@ -2,6 +2,7 @@ import CMicroHTTPD
 import Dispatch
 import Foundation
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// An HTTP/1.1 server over libmicrohttpd with a router and `async` handlers.
@@ -13,7 +14,12 @@ import Synchronization
 /// Bodies over
 /// `Configuration.maxBodySize` are answered with 413, unknown paths with 404, a known path
 /// with the wrong method with 405 and an `Allow` header, and a handler that throws with 500.
-public final class HTTPServer: Sendable {
+///
+/// `start` binds and serves the immediate routes at once; the async routes' handlers are
+/// child tasks of `run()`, which a `ServiceGroup` (or a task of the caller's) must be
+/// running. `run()` returns once the server is stopped, by `stop()` or by a graceful
+/// shutdown, and every handler has ended.
+public final class HTTPServer: Service, Sendable {
     /// Settings for a server.
     public struct Configuration: Sendable {
         /// The IPv4 address to bind; `127.0.0.1` keeps the server local.
@@ -34,6 +40,8 @@ public final class HTTPServer: Sendable {
             code: "bad_request",
             message: "Request body is too large (limit is 1MiB)"
         )
+        /// How long requests in progress may take to finish when a graceful shutdown stops `run()`.
+        public var shutdownGracePeriod: Duration = .seconds(5)
         /// Called with every request and its response just before it is sent, including
         /// 404, 405, 413 and 500 answers: add headers such as `X-Trace-Id`, or record the call.
         public var finalizeResponse: (@Sendable (HTTPRequest, inout HTTPResponse) -> Void)?
@@ -118,8 +126,31 @@ public final class HTTPServer: Sendable {
         return HTTPServer(core: core, daemon: daemon, port: port, host: host)
     }
 
+    /// Runs the async routes' handlers as child tasks until the server is stopped; a
+    /// graceful shutdown stops it with `Configuration.shutdownGracePeriod`, and cancelling
+    /// this call cancels the handlers (they answer 503) and stops it at once.
+    public func run() async throws {
+        await withDiscardingTaskGroup { handlers in
+            await withGracefulShutdownHandler {
+                for await event in core.events {
+                    switch event {
+                    case .answer(let answer): handlers.addTask(operation: answer)
+                    case .cancelHandlers: handlers.cancelAll()
+                    case .stop(let grace): handlers.addTask { await self.stop(gracePeriod: grace) }
+                    }
+                }
+            } onGracefulShutdown: { [core] in
+                core.requestStop(within: core.configuration.shutdownGracePeriod)
+            }
+            // Cancelled: the loop ended at once. Stop now; the handlers are cancelled with
+            // the group (a request arriving during this stop is dropped).
+            if Task.isCancelled { await stop(gracePeriod: .zero) }
+        }
+    }
+
     /// Stops gracefully: refuses new connections at once, lets requests in progress finish
-    /// for up to `gracePeriod`, cancels the handlers still running, then closes everything.
+    /// for up to `gracePeriod`, cancels the handlers still running, then closes everything
+    /// and lets `run()` return.
     public func stop(gracePeriod: Duration = .seconds(5)) async {
         guard let daemon = daemon.withLock({ $0.take() }) else { return }
         let listener = Self.quiesce(daemon)
@@ -134,6 +165,7 @@ public final class HTTPServer: Sendable {
                 continuation.resume()
             }
         }
+        core.finishEvents()
     }
 
     /// Stops accepting: libmicrohttpd no longer accepts, and shutting the listening socket
@@ -170,10 +202,14 @@ public final class HTTPServer: Sendable {
     public var activeRequests: Int { core.activeRequests }
 
     deinit {
+        // Never stopped: no handler can be running (run() holds the server), so stop the
+        // daemon on a queue of its own rather than block the releasing thread.
         guard let daemon = daemon.withLock({ $0.take() }) else { return }
-        let listener = Self.quiesce(daemon)
-        core.cancelHandlers()
-        Self.destroy(daemon, listener: listener, core: core)
+        let core = core
+        DispatchQueue(label: "http.server.release").async {
+            Self.destroy(daemon, listener: Self.quiesce(daemon), core: core)
+            core.finishEvents()
+        }
     }
 }
 
@@ -210,13 +246,27 @@ final class HTTPServerCore: Sendable {
     let logger: Logger
     private let requestCount = Atomic<Int>(0)
     private let suspendedCount = Atomic<Int>(0)
-    private let handlers = Mutex<[ObjectIdentifier: Task<Void, Never>]>([:])
+    /// What `run()` does next: start a handler, or cancel those running.
+    enum Event: Sendable {
+        case answer(@Sendable () async -> Void)
+        case cancelHandlers
+        case stop(Duration)
+    }
+    let events: AsyncStream<Event>
+    private let eventSink: AsyncStream<Event>.Continuation
 
     init(router: HTTPRouter, configuration: HTTPServer.Configuration, logger: Logger) {
         self.router = router
         self.configuration = configuration
         self.logger = logger
+        (events, eventSink) = AsyncStream.makeStream(of: Event.self)
     }
+
+    /// Ends `run()`'s loop, once the daemon can start no more handlers.
+    func finishEvents() { eventSink.finish() }
+
+    /// Has `run()` stop the server in a child task, as `stop(gracePeriod:)` does.
+    func requestStop(within grace: Duration) { eventSink.yield(.stop(grace)) }
 
     var activeRequests: Int { requestCount.load(ordering: .relaxed) }
 
@@ -304,9 +354,8 @@ final class HTTPServerCore: Sendable {
         of state: MHDRequestState,
         with answer: @escaping @Sendable () async -> HTTPResponse
     ) {
-        let key = ObjectIdentifier(state)
-        handlers.withLock { handlers in
-            handlers[key] = Task {
+        eventSink.yield(
+            .answer {
                 var response = await answer()
                 if response.delay > .zero {
                     try? await Task.sleep(for: response.delay)
@@ -314,9 +363,8 @@ final class HTTPServerCore: Sendable {
                 }
                 state.deliver(response)
                 MHD_resume_connection(connection.pointer)
-                _ = self.handlers.withLock { $0.removeValue(forKey: key) }
             }
-        }
+        )
     }
 
     /// The answer to a handler's error: its own status for `HTTPError`, 503 when cancelled
@@ -343,7 +391,8 @@ final class HTTPServerCore: Sendable {
         return response
     }
 
+    /// Cancels the handlers running, and those started from now on.
     func cancelHandlers() {
-        handlers.withLock { handlers in handlers.values.forEach { $0.cancel() } }
+        eventSink.yield(.cancelHandlers)
     }
 }

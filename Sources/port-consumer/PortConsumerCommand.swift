@@ -93,8 +93,10 @@ struct PortConsumerCommand: AsyncParsableCommand {
             changeHandlers: changeHandlers,
             logger: logger
         )
+        // The metrics server is a service of the group: a shutdown stops it after the consumer.
+        let services: [any Service] = (metricsServer.map { [$0] } ?? []) + [consumer]
         let group = ServiceGroup(
-            configuration: .init(services: [consumer], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         do {
             try await group.run()
@@ -102,7 +104,6 @@ struct PortConsumerCommand: AsyncParsableCommand {
             logger.error("port-consumer stopped: \(error)")
             throw ExitCode.failure
         }
-        await metricsServer?.stop()
     }
 
     /// With `PORT_CONSUMER_METRICS_PORT`, bootstraps swift-metrics with Prometheus and serves

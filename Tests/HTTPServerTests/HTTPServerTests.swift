@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Logging
+import ServiceLifecycle
 import TestSupport
 import Testing
 
@@ -100,7 +101,15 @@ func makeRouter(gate: Gate = Gate(), barrier: Barrier = Barrier(count: 64)) -> H
 func startServer(_ router: HTTPRouter = makeRouter()) throws -> HTTPServer {
     var configuration = HTTPServer.Configuration()
     configuration.finalizeResponse = { _, response in response.setHeader("X-Trace-Id", "trace-test") }
-    return try HTTPServer.start(configuration: configuration, router: router, logger: quietLogger)
+    return try HTTPServer.start(configuration: configuration, router: router, logger: quietLogger).running()
+}
+
+extension HTTPServer {
+    /// Runs the handlers in a task of the test's; `stop()` ends it.
+    func running() -> HTTPServer {
+        Task { try await run() }
+        return self
+    }
 }
 
 @Suite("HTTP server over libmicrohttpd")
@@ -306,6 +315,30 @@ struct HTTPServerTests {
         #expect(server.activeRequests == 0)
     }
 
+    @Test("as a service: a graceful shutdown of its group lets the request in progress finish, then run() returns")
+    func serviceGroupShutdown() async throws {
+        let gate = Gate()
+        var configuration = HTTPServer.Configuration()
+        configuration.shutdownGracePeriod = .seconds(30)
+        let server = try HTTPServer.start(
+            configuration: configuration,
+            router: makeRouter(gate: gate),
+            logger: quietLogger
+        )
+        let group = ServiceGroup(services: [server], logger: quietLogger)
+        let running = Task { try await group.run() }
+        let port = server.port
+        let slow = Task { try await RawHTTPClient.send(port: port, method: "GET", path: "/slow") }
+        try await waitUntil("the handler to start") { await gate.arrivals == 1 }
+        await group.triggerGracefulShutdown()
+        try await waitUntil("new connections to be refused") { !RawHTTPClient.canConnect(port: port) }
+        #expect(server.activeRequests == 1)
+        await gate.openGate()
+        #expect(try await slow.value.bodyString == "finished")
+        try await running.value
+        #expect(server.activeRequests == 0)
+    }
+
     @Test("stop cancels handlers that outlive the grace period, answering 503")
     func stopCancelsLateHandlers() async throws {
         var router = HTTPRouter()
@@ -313,7 +346,7 @@ struct HTTPServerTests {
             try await Task.sleep(for: .seconds(3600))
             return .text("never")
         }
-        let server = try HTTPServer.start(router: router)
+        let server = try HTTPServer.start(router: router).running()
         let port = server.port
         let request = Task { try await RawHTTPClient.send(port: port, method: "GET", path: "/forever") }
         while server.activeRequests == 0 { await Task.yield() }

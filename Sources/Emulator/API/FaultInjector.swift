@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 import Kafka
 import PortContract
+import ServiceLifecycle
 import Synchronization
 
 /// Faults injected at runtime, so a consumer's resilience can be tested: HTTP answers of
@@ -94,8 +95,10 @@ public final class FaultInjector: Sendable {
         var http: [HTTPFault] = []
         /// `client method path` → the end of the `Retry-After` window a 429 opened.
         var rateLimited: [String: Date] = [:]
-        var timers: [Int: Task<Void, Never>] = [:]
-        var nextTimer = 0
+        /// Restore timers scheduled and not yet ended.
+        var timers = 0
+        /// Moved on by `clear()`: a timer scheduled before it restores nothing.
+        var generation = 0
         /// Set by `stop()`: no timer is scheduled any more (the cluster is going away).
         var stopped = false
         var random = IdentifierRandomness()
@@ -112,6 +115,8 @@ public final class FaultInjector: Sendable {
     private let tokens: TokenStore
     private let recorder: CallRecorder
     private let cluster: EmbeddedKafkaCluster?
+    /// The restore timers, children of `run()`.
+    private let timers = ChildTasks()
 
     /// A fault injector over these tokens, journal and (embedded) Kafka cluster.
     init(tokens: TokenStore, recorder: CallRecorder, cluster: EmbeddedKafkaCluster?) {
@@ -162,15 +167,11 @@ public final class FaultInjector: Sendable {
     /// Disarms every fault: HTTP faults and open `Retry-After` windows are forgotten, and the
     /// Kafka cluster is restored (brokers up, no added round trip, no pending request errors).
     public func clear() {
-        let timers = state.withLock { state in
-            defer {
-                state.http.removeAll()
-                state.rateLimited.removeAll()
-                state.timers.removeAll()
-            }
-            return Array(state.timers.values)
+        state.withLock { state in
+            state.http.removeAll()
+            state.rateLimited.removeAll()
+            state.generation += 1  // the pending restore timers restore nothing
         }
-        for timer in timers { timer.cancel() }
         guard let cluster else { return }
         for id in 1...Int32(cluster.brokerCount) {
             try? cluster.setBrokerUp(id)
@@ -287,36 +288,43 @@ public final class FaultInjector: Sendable {
         return cluster
     }
 
+    /// Schedules a restore as a child task of `run()`; a stop cancels it before it restores.
     private func schedule(after delay: Duration, _ what: String, _ restore: @escaping @Sendable () -> Void) {
-        state.withLock { state in
-            guard !state.stopped else { return }
-            let id = state.nextTimer
-            state.nextTimer += 1
-            state.timers[id] = Task { [weak self] in
-                do { try await Task.sleep(for: delay) } catch { return }
-                restore()
-                self?.journal(what)
-                _ = self?.state.withLock { $0.timers.removeValue(forKey: id) }
-            }
+        let generation = state.withLock { state -> Int? in
+            guard !state.stopped else { return nil }
+            state.timers += 1
+            return state.generation
+        }
+        guard let generation else { return }
+        timers.add { [self] in
+            defer { state.withLock { $0.timers -= 1 } }
+            do { try await Task.sleep(for: delay) } catch { return }
+            guard state.withLock({ $0.generation == generation && !$0.stopped }) else { return }
+            restore()
+            journal(what)
         }
     }
 
-    /// Cancels every restore timer and waits until none is running, so that nothing touches
-    /// the Kafka cluster once this returns (the emulator stops the cluster next).
-    func stop() async {
-        let timers = state.withLock { state in
-            state.stopped = true
-            defer { state.timers.removeAll() }
-            return Array(state.timers.values)
+    /// Runs the restore timers until a graceful shutdown, which cancels them; returns once
+    /// none is running, so nothing touches the Kafka cluster after it (the emulator's
+    /// service group stops the cluster after this).
+    package func run() async {
+        await withGracefulShutdownHandler {
+            await timers.run()
+        } onGracefulShutdown: { [self] in
+            stopScheduling()
         }
-        for timer in timers {
-            timer.cancel()
-            await timer.value
-        }
+    }
+
+    /// Refuses new faults that need a timer and cancels the pending timers.
+    private func stopScheduling() {
+        state.withLock { $0.stopped = true }
+        timers.cancelAll()
+        timers.finish()
     }
 
     /// How many restore timers are pending (for tests).
-    package var pendingTimers: Int { state.withLock { $0.timers.count } }
+    package var pendingTimers: Int { state.withLock { $0.timers } }
 
     private func journal(_ description: String) {
         recorder.record(

@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Logging
 import PortContract
+import ServiceLifecycle
 
 /// Publishes what Port publishes: run invocations to `ORG_ID.runs` (keyed by run id) and
 /// entity changes to `ORG_ID.change.log`.
@@ -16,7 +17,9 @@ public final class InvocationPublisher: Sendable {
     private let settings: Settings
     private let renderer = PayloadTemplateRenderer()
     private let changes: AsyncStream<ChangeJob>.Continuation
-    private let changeLoop: Task<Void, Never>
+    private let changeJobs: AsyncStream<ChangeJob>
+    /// Publications scheduled by routes and automations, children of `run()`.
+    private let publications = ChildTasks()
     private let logger: Logger
     /// Where invocations wait while the organization polls instead of reading Kafka.
     let polling: PollingQueue
@@ -56,23 +59,32 @@ public final class InvocationPublisher: Sendable {
         self.catalog = catalog
         self.settings = settings
         self.logger = logger
-        let (stream, continuation) = AsyncStream<ChangeJob>.makeStream()
-        changes = continuation
-        let topic = settings.changeLogTopic
-        changeLoop = Task { [producer, logger] in
-            for await job in stream {
-                do {
-                    try await producer.send(
-                        KafkaProducerMessage(
-                            topic: topic,
-                            key: Array(job.key.utf8),
-                            value: JSONValue.object(job.message).compactBytes
+        (changeJobs, changes) = AsyncStream<ChangeJob>.makeStream()
+    }
+
+    /// Publishes what is scheduled until a graceful shutdown, then finishes what was
+    /// scheduled before it: the runs' invocations concurrently, the change log one message
+    /// at a time, in order.
+    package func run() async {
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.publications.run() }
+                for await job in changeJobs {
+                    do {
+                        try await producer.send(
+                            KafkaProducerMessage(
+                                topic: settings.changeLogTopic,
+                                key: Array(job.key.utf8),
+                                value: JSONValue.object(job.message).compactBytes
+                            )
                         )
-                    )
-                } catch {
-                    logger.error("change-log message lost", metadata: ["key": "\(job.key)", "error": "\(error)"])
+                    } catch {
+                        logger.error("change-log message lost", metadata: ["key": "\(job.key)", "error": "\(error)"])
+                    }
                 }
             }
+        } onGracefulShutdown: { [self] in
+            finish()
         }
     }
 
@@ -83,7 +95,7 @@ public final class InvocationPublisher: Sendable {
         if deliversByPolling() {
             _ = prepare(runID: runID, byPolling: true)
         } else {
-            Task { await publish(runID: runID, byPolling: false) }
+            publications.add { [self] in _ = await publish(runID: runID, byPolling: false) }
         }
     }
 
@@ -284,9 +296,10 @@ public final class InvocationPublisher: Sendable {
     }
 
     /// Stops taking change-log messages and waits until those queued are sent.
-    func finish() async {
+    /// Takes no more work; `run()` returns once what was scheduled is published.
+    private func finish() {
         changes.finish()
-        await changeLoop.value
+        publications.finish()
     }
 
     /// The run's action: the catalog's definition, or a minimal KAFKA action for a run
