@@ -80,10 +80,12 @@ let package = Package(
 
         // The product's libraries.
         .target(name: "PortContract", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // posix_spawn in a process group of its own: the command handler's and verify's children.
+        .target(name: "ChildProcesses"),
         .target(
             name: "Emulator",
             dependencies: [
-                "Kafka", "KafkaFront", "HTTPServer", "JQ", "PortContract",
+                "Kafka", "KafkaFront", "HTTPServer", "JQ", "PortContract", "ChildProcesses",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -93,7 +95,7 @@ let package = Package(
         .target(
             name: "Consumer",
             dependencies: [
-                "Kafka", "PortContract",
+                "Kafka", "PortContract", "ChildProcesses",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 // Imported for AsyncHTTPClient's request and body types; none is in the API.
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -107,7 +109,7 @@ let package = Package(
         .target(
             name: "Benchmarks",
             dependencies: [
-                "Kafka", "KafkaFront", "HTTPServer", "Emulator", "Consumer", "PortContract",
+                "Kafka", "KafkaFront", "HTTPServer", "Emulator", "Consumer", "PortContract", "ChildProcesses",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -148,7 +150,12 @@ let package = Package(
 
         // Helpers shared by the test targets: a raw-socket HTTP client, deadline waits, and the
         // checker of response bodies against Port's OpenAPI schemas (Resources/, from scripts/).
-        .target(name: "TestSupport", dependencies: ["PortContract"], path: "Tests/TestSupport", exclude: ["Resources"]),
+        .target(
+            name: "TestSupport",
+            dependencies: ["PortContract", "ChildProcesses"],
+            path: "Tests/TestSupport",
+            exclude: ["Resources"]
+        ),
         .testTarget(
             name: "KafkaTests",
             dependencies: ["Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")]
@@ -164,6 +171,7 @@ let package = Package(
         .testTarget(
             name: "KafkaFrontTests",
             dependencies: [
+                "ChildProcesses",
                 "KafkaFront", "Kafka", "Emulator", "PortContract", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -177,13 +185,17 @@ let package = Package(
         .testTarget(
             name: "EmulatorTests",
             dependencies: [
+                "ChildProcesses",
                 "Emulator", "Kafka", "PortContract", "TestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Browser", "Secrets"]
         ),
         .testTarget(
             name: "ConformanceTests",
-            dependencies: ["Emulator", "PortContract", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ChildProcesses", "Emulator", "PortContract", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             exclude: ["Consumers"]
         ),
         .testTarget(

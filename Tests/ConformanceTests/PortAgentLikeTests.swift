@@ -1,3 +1,4 @@
+import ChildProcesses
 import Emulator
 import Foundation
 import PortContract

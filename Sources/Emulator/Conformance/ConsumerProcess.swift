@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import PortContract
 import Synchronization
@@ -63,8 +64,7 @@ public final class ConsumerProcess: Sendable {
             state.child = child
             state.starts += 1
         }
-        Task { [weak self] in
-            let termination = await child.wait()
+        child.whenEnded { [weak self] termination in
             self?.state.withLock { state in
                 state.exits.append(
                     Exit(

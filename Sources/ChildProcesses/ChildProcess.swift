@@ -8,6 +8,11 @@ import Glibc
 /// A child process started with `posix_spawn`, in its own process group, with every signal
 /// unblocked and at its default action.
 ///
+/// Its own module, not swift-subprocess: that library runs a child inside the scope of one
+/// call (`run(...) { execution in ... }`), while `verify` holds its consumer under test
+/// across scenarios, restarts and chaos signals, and the command handler streams stdout
+/// lines while a timeout watches; both need the process group signalled from elsewhere.
+///
 /// Foundation's `Process` starts children with the signal mask of the thread that launches
 /// them; Swift's concurrency threads block SIGTERM and most other signals, so such a child
 /// could not be stopped gracefully. This starts it clean, with stdin from `/dev/null` and
@@ -26,30 +31,28 @@ public final class ChildProcess: Sendable {
 
     /// The child's process id (also its process group id).
     public let pid: pid_t
-    private let ended = TerminationBox()
-    private let waiter: Task<Termination, Never>
+    private let ended = EndingBox()
 
     private init(pid: pid_t) {
         self.pid = pid
         let ended = ended
-        waiter = Task.detached {
-            await withCheckedContinuation { continuation in
-                // waitpid blocks: it gets a thread of its own, off Swift's cooperative pool.
-                Thread.detachNewThread {
-                    var status: Int32 = 0
-                    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-                    let signal = status & 0x7f
-                    let termination =
-                        signal == 0
-                        ? Termination(status: (status >> 8) & 0xff, bySignal: false)
-                        : Termination(status: signal, bySignal: true)
-                    continuation.resume(returning: termination)
-                }
+        // waitpid blocks: it gets a thread of its own, off Swift's cooperative pool; it
+        // records the end and resumes the waiters, then the thread ends.
+        Thread.detachNewThread { [ended] in
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            let signal = status & 0x7f
+            let termination =
+                signal == 0
+                ? Termination(status: (status >> 8) & 0xff, bySignal: false)
+                : Termination(status: signal, bySignal: true)
+            let (waiters, observers) = ended.state.withLock { ending in
+                ending.termination = termination
+                defer { (ending.waiters, ending.observers) = ([], []) }
+                return (ending.waiters, ending.observers)
             }
-        }
-        Task { [waiter] in
-            let termination = await waiter.value
-            ended.value.withLock { $0 = termination }
+            for observer in observers { observer.body(termination) }
+            for waiter in waiters { waiter.resume(returning: termination) }
         }
     }
 
@@ -175,10 +178,29 @@ public final class ChildProcess: Sendable {
     }
 
     /// How it ended, once it has.
-    public var termination: Termination? { ended.value.withLock { $0 } }
+    public var termination: Termination? { ended.state.withLock { $0.termination } }
 
     /// Waits until it ends.
-    public func wait() async -> Termination { await waiter.value }
+    public func wait() async -> Termination {
+        await withCheckedContinuation { continuation in
+            let now = ended.state.withLock { ending -> Termination? in
+                if let termination = ending.termination { return termination }
+                ending.waiters.append(continuation)
+                return nil
+            }
+            if let now { continuation.resume(returning: now) }
+        }
+    }
+
+    /// Calls `body` once it ends (at once if it has), on the thread that saw it end.
+    public func whenEnded(_ body: @escaping @Sendable (Termination) -> Void) {
+        let now = ended.state.withLock { ending -> Termination? in
+            if let termination = ending.termination { return termination }
+            ending.observers.append(EndingBox.Observer(body: body))
+            return nil
+        }
+        if let now { body(now) }
+    }
 
     /// Sends `signal` to its whole process group.
     public func signal(_ signal: Int32) {
@@ -201,8 +223,18 @@ public final class ChildProcess: Sendable {
     private static let spawnLock = Mutex(())
 }
 
-private final class TerminationBox: Sendable {
-    let value = Mutex<ChildProcess.Termination?>(nil)
+/// How a child ended, once it has, and the callers of `wait()` until then.
+private final class EndingBox: Sendable {
+    struct Ending {
+        var termination: ChildProcess.Termination?
+        var waiters: [CheckedContinuation<ChildProcess.Termination, Never>] = []
+        var observers: [Observer] = []
+    }
+    /// A `whenEnded` callback (in a struct: a bare closure in a `Mutex` grows a thunk per call).
+    struct Observer: Sendable {
+        let body: @Sendable (ChildProcess.Termination) -> Void
+    }
+    let state = Mutex(Ending())
 }
 
 /// A child process that could not be started.
