@@ -86,6 +86,10 @@ let package = Package(
             name: "Emulator",
             dependencies: [
                 "Kafka", "KafkaFront", "HTTPServer", "JQ", "PortContract", "ChildProcesses",
+                // EmulatorClient's HTTP client, and the NIO types its requests are made of.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -1,9 +1,8 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 import PortContract
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// A client of a running emulator, as a user or a script drives it: triggers a run through
 /// Port's API and follows it through the admin API's long-poll.
@@ -120,30 +119,33 @@ public struct EmulatorClient: Sendable {
         token: String?,
         requestTimeout: Duration
     ) async throws(EmulatorClientError) -> (Int, Data) {
-        guard let url = URL(string: baseURL + path) else {
+        guard URL(string: baseURL + path) != nil else {
             throw EmulatorClientError(message: "cannot form a URL from \(baseURL)\(path)")
         }
-        var request = URLRequest(url: url, timeoutInterval: Double(requestTimeout.wholeMilliseconds) / 1000)
-        request.httpMethod = method
+        // AsyncHTTPClient, as port-consumer's PortClient: one HTTP client in the product.
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = HTTPMethod(rawValue: method)
         if let body {
-            request.httpBody = Data(body.compactBytes)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.body = .bytes(body.compactBytes)
+            request.headers.add(name: "Content-Type", value: "application/json")
         }
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if clientID == EmulatorConfiguration.testerClientID {
-            request.setValue("true", forHTTPHeaderField: FaultInjector.exemptionHeader)
+            request.headers.add(name: FaultInjector.exemptionHeader, value: "true")
         }
-        let data: Data
-        let response: URLResponse
         do {
-            (data, response) = try await URLSession.shared.data(for: request)
+            let response = try await HTTPClient.shared.execute(
+                request,
+                timeout: .milliseconds(requestTimeout.wholeMilliseconds)
+            )
+            let body = try await response.body.collect(upTo: 64 << 20)
+            return (Int(response.status.code), Data(body.readableBytesView))
         } catch {
             throw EmulatorClientError(
-                message: "cannot reach port-emulator at \(baseURL) (\(error.localizedDescription)); "
+                message: "cannot reach port-emulator at \(baseURL) (\(error)); "
                     + "is `port-emulator serve` running? Pass --url or set PORT_API_URL"
             )
         }
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }
 
     /// `text` escaped for one path segment or query value.
