@@ -9,9 +9,9 @@ import FoundationNetworking
 
 /// Automation fan-out: entity writes through Port's API while automations are defined, and
 /// how soon an automation's message is on Kafka after the write that fired it.
-public enum AutomationBenchmarks {
+package enum AutomationBenchmarks {
     /// How many automations are defined, and whether a write fires one of them.
-    public enum Setup: String, Sendable, CaseIterable {
+    package enum Setup: String, Sendable, CaseIterable {
         /// No automation: the baseline.
         case none
         /// `count` automations on the blueprint whose conditions never hold: every write is
@@ -22,12 +22,12 @@ public enum AutomationBenchmarks {
     }
 
     /// Writes per second, and write-to-message latencies when automations fire.
-    public struct Figures: Sendable {
+    package struct Figures: Sendable {
         /// Entity writes answered per second, `concurrency` at a time.
-        public let writesPerSecond: Double
+        package let writesPerSecond: Double
         /// From the write's start to the automation's message read on Kafka, sorted (empty
         /// unless automations fire).
-        public let latencies: [Duration]
+        package let latencies: [Duration]
     }
 
     /// `count` automations on ENTITY_CREATED of `bench_service`: number `i` fires when
@@ -54,7 +54,7 @@ public enum AutomationBenchmarks {
     /// `writes` entity creations (`concurrency` in flight) with the setup's automations,
     /// then, when they fire, `samples` creations one after another, each timed from its
     /// request to its automation's message read through the Kafka front.
-    public static func fanOut(
+    package static func fanOut(
         _ setup: Setup,
         automations count: Int,
         writes: Int,

@@ -7,25 +7,25 @@ import PortContract
 
 /// port-consumer against a minimal sequential consumer (one run at a time, a new token
 /// for every call, the way port-agent works), both with a no-op handler that logs twice.
-public enum ConsumerBenchmarks {
+package enum ConsumerBenchmarks {
     /// One consumer's figures.
-    public struct Figures: Sendable {
+    package struct Figures: Sendable {
         /// Runs in the burst.
-        public let runs: Int
+        package let runs: Int
         /// Runs completed per second in the burst (first trigger to last terminal status).
-        public let runsPerSecond: Double
+        package let runsPerSecond: Double
         /// Trigger-to-terminal-status latencies of runs triggered one after another, sorted.
-        public let latencies: [Duration]
+        package let latencies: [Duration]
 
         /// The latency at `fraction` (0.5 for the median).
-        public func latency(_ fraction: Double) -> Duration {
+        package func latency(_ fraction: Double) -> Duration {
             latencies.percentile(fraction)
         }
     }
 
     /// Measures one consumer: `concurrency` runs at a time; `tokenPerCall` fetches a token
     /// before every API call (port-agent's way).
-    public static func measure(
+    package static func measure(
         burst: Int,
         paced: Int,
         concurrency: Int,

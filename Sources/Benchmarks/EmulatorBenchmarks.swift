@@ -11,20 +11,20 @@ import FoundationNetworking
 
 /// Start-up of `port-emulator serve` as a user sees it: from spawning the process until its
 /// ready line, then checked (the API answers, both topics exist) before it is stopped.
-public enum EmulatorBenchmarks {
+package enum EmulatorBenchmarks {
     /// One timed start.
-    public struct Startup: Sendable {
+    package struct Startup: Sendable {
         /// Spawn until the ready line was read from the process's stdout.
-        public let spawnToReady: Duration
+        package let spawnToReady: Duration
         /// Spawn until the API answered and the topics were seen through Kafka metadata.
-        public let spawnToVerified: Duration
+        package let spawnToVerified: Duration
         /// `PortEmulator.start` inside one process, without process start-up.
-        public let inProcess: Duration
+        package let inProcess: Duration
     }
 
     /// Spawns `executable serve --port 0`, waits for its ready line, checks it, stops it
     /// with SIGTERM; then times `PortEmulator.start` in this process too.
-    public static func startup(executable: String, fixtures: String?, logger: Logger) async throws -> Startup {
+    package static func startup(executable: String, fixtures: String?, logger: Logger) async throws -> Startup {
         let clock = ContinuousClock()
         let pipe = try ChildProcess.makePipe()
         let started = clock.now

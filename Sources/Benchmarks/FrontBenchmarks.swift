@@ -7,7 +7,7 @@ import Logging
 import PortContract
 
 /// How a benchmark's clients reach the embedded cluster.
-public enum FrontRoute: String, Sendable, CaseIterable {
+package enum FrontRoute: String, Sendable, CaseIterable {
     /// Straight to the mock brokers, as before the front existed.
     case direct
     /// Through the front's plaintext listeners.
@@ -69,13 +69,13 @@ public enum FrontRoute: String, Sendable, CaseIterable {
 
 /// The front's figures that need a client other than ours: publication to consumption with
 /// a Python client's default fetch settings, and the parsers under random input.
-public enum FrontBenchmarks {
+package enum FrontBenchmarks {
     /// Publishes `runs` messages one at a time, each once the Python `client` (run from
     /// `script`, Tests/KafkaFrontTests/Clients/kafka_client.py) has read the one before,
     /// and returns each message's latency from its Kafka timestamp to the client's read.
     /// `fetchMaxWait` nil keeps the client's default; `direct` reads the mock brokers
     /// behind the front.
-    public static func clientLatency(
+    package static func clientLatency(
         client: String,
         fetchMaxWait: Int?,
         direct: Bool,
@@ -129,7 +129,7 @@ public enum FrontBenchmarks {
     }
 
     /// Runs the front's parser fuzzer (`FrontFuzzer`) for `iterations` inputs.
-    public static func fuzz(iterations: Int, seed: UInt64) -> (inputs: Int, accepted: Int) {
+    package static func fuzz(iterations: Int, seed: UInt64) -> (inputs: Int, accepted: Int) {
         let result = FrontFuzzer.run(iterations: iterations, seed: seed)
         return (result.inputs, result.accepted)
     }

@@ -3,14 +3,14 @@ import Logging
 import ServiceLifecycle
 
 /// The server side of the HTTP benchmark; the load comes from `wrk` in another process.
-public enum HTTPBenchmarks {
+package enum HTTPBenchmarks {
     /// The body every benchmark server answers with, byte for byte.
-    public static let body = #"{"ok":true}"#
+    package static let body = #"{"ok":true}"#
 
     /// Starts a server whose `GET /bench` (an immediate route) and `GET /bench-async` (an
     /// async route, answered from a Swift task) answer `{"ok":true}` as JSON; the async
     /// route needs the server's `run()`.
-    public static func serveTrivialJSON(port: Int, threads: Int, logger: Logger) throws -> HTTPServer {
+    package static func serveTrivialJSON(port: Int, threads: Int, logger: Logger) throws -> HTTPServer {
         var router = HTTPRouter()
         let bytes = Array(body.utf8)
         router.addImmediate(.get, "/bench") { _ in .json(bytes: bytes) }
@@ -22,14 +22,14 @@ public enum HTTPBenchmarks {
     }
 
     /// Serves the benchmark route until a graceful shutdown.
-    public struct Service: ServiceLifecycle.Service {
+    package struct Service: ServiceLifecycle.Service {
         let port: Int
         let threads: Int
         let logger: Logger
         let onReady: @Sendable (String) -> Void
 
         /// Creates the service; `onReady` receives the server's base URL.
-        public init(port: Int, threads: Int, logger: Logger, onReady: @escaping @Sendable (String) -> Void) {
+        package init(port: Int, threads: Int, logger: Logger, onReady: @escaping @Sendable (String) -> Void) {
             self.port = port
             self.threads = threads
             self.logger = logger
@@ -37,7 +37,7 @@ public enum HTTPBenchmarks {
         }
 
         /// Serves until SIGINT or SIGTERM, then stops the server.
-        public func run() async throws {
+        package func run() async throws {
             let server = try serveTrivialJSON(port: port, threads: threads, logger: logger)
             onReady(server.baseURL)
             try await server.run()

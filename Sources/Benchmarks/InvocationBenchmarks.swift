@@ -11,30 +11,30 @@ import FoundationNetworking
 
 /// Measurements of the publisher: how soon a triggered run's message can be read, and how
 /// many invocations per second it renders and publishes.
-public enum InvocationBenchmarks {
+package enum InvocationBenchmarks {
     /// Latencies from `POST /_emulator/runs` to the message being read by a consumer.
-    public struct Latency: Sendable {
+    package struct Latency: Sendable {
         /// One per run, sorted.
-        public let samples: [Duration]
+        package let samples: [Duration]
         /// The consumer's `fetch.wait.max.ms`.
-        public let fetchWait: Duration
+        package let fetchWait: Duration
 
         /// The sample at `fraction` (0.5 for the median).
-        public func percentile(_ fraction: Double) -> Duration {
+        package func percentile(_ fraction: Double) -> Duration {
             samples.percentile(fraction)
         }
     }
 
     /// A sustained publishing rate.
-    public struct Rate: Sendable {
+    package struct Rate: Sendable {
         /// Runs published.
-        public let runs: Int
+        package let runs: Int
         /// From the first run created to the last delivery report.
-        public let publishTime: Duration
+        package let publishTime: Duration
         /// From the first run created until a consumer had read every message.
-        public let readTime: Duration
+        package let readTime: Duration
         /// Invocations published per second.
-        public var perSecond: Double { Double(runs) / publishTime.seconds }
+        package var perSecond: Double { Double(runs) / publishTime.seconds }
     }
 
     /// A v2 action with a payload template: scalars, an object, mixed text, a null key and
@@ -92,7 +92,7 @@ public enum InvocationBenchmarks {
     /// `runs` runs created one after another through `POST /_emulator/runs`, each timed
     /// until a consumer (`fetch.wait.max.ms` = `fetchWait`) has read its message: through
     /// the Kafka front, or `direct` from the mock brokers behind it.
-    public static func latency(
+    package static func latency(
         runs: Int,
         fetchWait: Duration,
         direct: Bool = false,
@@ -119,7 +119,7 @@ public enum InvocationBenchmarks {
 
     /// `runs` runs of a templated action created at once (at most `window` publishing at a
     /// time): renders with libjq and publishes, timed to the last delivery report.
-    public static func rate(runs count: Int, window: Int, logger: Logger) async throws -> Rate {
+    package static func rate(runs count: Int, window: Int, logger: Logger) async throws -> Rate {
         try await withEmulator(fetchWait: .milliseconds(10), logger: logger) { emulator, tracker in
             try emulator.catalog.add(
                 ActionDefinition(definition: try JSONValue.parse(templatedAction)),

@@ -4,25 +4,25 @@ import Logging
 import Synchronization
 
 /// Measurements of the Kafka layer through the embedded cluster.
-public enum KafkaBenchmarks {
+package enum KafkaBenchmarks {
     /// How long each start-up step took.
-    public struct Startup: Sendable {
+    package struct Startup: Sendable {
         /// Starting the mock cluster.
-        public var clusterStart: Duration
+        package var clusterStart: Duration
         /// Creating the topic.
-        public var topicCreation: Duration
+        package var topicCreation: Duration
         /// Creating the producer.
-        public var producerCreation: Duration
+        package var producerCreation: Duration
         /// Sending the first message until its delivery report.
-        public var firstDelivery: Duration
+        package var firstDelivery: Duration
         /// Wall-clock time of the first delivery report, in nanoseconds since the epoch.
-        public var firstDeliveryWallClockNanoseconds: Double
+        package var firstDeliveryWallClockNanoseconds: Double
         /// All of the above.
-        public var total: Duration { clusterStart + topicCreation + producerCreation + firstDelivery }
+        package var total: Duration { clusterStart + topicCreation + producerCreation + firstDelivery }
     }
 
     /// Starts a cluster and measures until it has accepted and acknowledged one produce.
-    public static func startup(logger: Logger) async throws -> Startup {
+    package static func startup(logger: Logger) async throws -> Startup {
         let clock = ContinuousClock()
         var start = clock.now
         let cluster = try EmbeddedKafkaCluster.start(logger: logger)
@@ -51,32 +51,32 @@ public enum KafkaBenchmarks {
     }
 
     /// Produce and consume rates for one run.
-    public struct Throughput: Sendable {
+    package struct Throughput: Sendable {
         /// Messages produced and consumed.
-        public var messages: Int
+        package var messages: Int
         /// Bytes per value.
-        public var valueSize: Int
+        package var valueSize: Int
         /// From the first send until every delivery report was in.
-        public var produceTime: Duration
+        package var produceTime: Duration
         /// From the consumer's subscription until its first message (the group join).
-        public var groupJoinTime: Duration
+        package var groupJoinTime: Duration
         /// From the first message read until the last.
-        public var consumeTime: Duration
+        package var consumeTime: Duration
 
         /// Delivered messages per second.
-        public var producedPerSecond: Double { Double(messages) / produceTime.seconds }
+        package var producedPerSecond: Double { Double(messages) / produceTime.seconds }
         /// Consumed messages per second, after the group join.
-        public var consumedPerSecond: Double { Double(messages) / consumeTime.seconds }
+        package var consumedPerSecond: Double { Double(messages) / consumeTime.seconds }
         /// Produced megabytes (MiB) of values per second.
-        public var producedMiBPerSecond: Double { producedPerSecond * Double(valueSize) / 1_048_576 }
+        package var producedMiBPerSecond: Double { producedPerSecond * Double(valueSize) / 1_048_576 }
         /// Consumed megabytes (MiB) of values per second.
-        public var consumedMiBPerSecond: Double { consumedPerSecond * Double(valueSize) / 1_048_576 }
+        package var consumedMiBPerSecond: Double { consumedPerSecond * Double(valueSize) / 1_048_576 }
     }
 
     /// Produces `messages` values of `valueSize` bytes with up to `inFlight` sends pending,
     /// then reads them all back with a new consumer group, straight to the mock brokers or
     /// through the Kafka front (`route`).
-    public static func throughput(
+    package static func throughput(
         messages: Int,
         valueSize: Int,
         partitions: Int,
@@ -188,28 +188,28 @@ final class ReadProgress: Sendable {
 }
 
 /// A benchmark that could not complete.
-public struct BenchmarkError: Error, CustomStringConvertible {
+package struct BenchmarkError: Error, CustomStringConvertible {
     /// What went wrong.
-    public let message: String
+    package let message: String
     /// The message.
-    public var description: String { message }
+    package var description: String { message }
 }
 
 extension Array {
     /// The element at `fraction` of a sorted, non-empty array (0.5 for the median, 1 for
     /// the largest): the nearest-rank percentile every benchmark reports.
-    public func percentile(_ fraction: Double) -> Element {
+    package func percentile(_ fraction: Double) -> Element {
         self[Swift.min(count - 1, Swift.max(0, Int((Double(count) * fraction).rounded(.up)) - 1))]
     }
 }
 
 extension Duration {
     /// The duration in seconds, as a floating-point number.
-    public var seconds: Double {
+    package var seconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
     }
 
     /// The duration in milliseconds, as a floating-point number.
-    public var milliseconds: Double { seconds * 1000 }
+    package var milliseconds: Double { seconds * 1000 }
 }

@@ -78,10 +78,10 @@ public struct PoisonMessage: Error, Sendable, Equatable, CustomStringConvertible
 /// Reads invocations from message bytes: the legacy message, the proof of concept's shape,
 /// the wrapped DAY-2 shape, base64-encoded values (as AWS Lambda delivers them), templated
 /// payloads that carry `context.runId`, `run.id` or `runId`, and workflow node messages.
-public enum InvocationParser {
+package enum InvocationParser {
     /// Parses a message; with `signingSecret`, a message that carries `X-Port-Signature`
     /// must be signed with it.
-    public static func parse(_ bytes: [UInt8], signingSecret: String? = nil) throws(PoisonMessage) -> Invocation {
+    package static func parse(_ bytes: [UInt8], signingSecret: String? = nil) throws(PoisonMessage) -> Invocation {
         var message = try decode(bytes)
         if let secret = signingSecret, let object = message.objectValue,
             object["headers"]?[PortSignature.signatureHeader] != nil,

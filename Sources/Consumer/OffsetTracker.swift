@@ -1,6 +1,6 @@
 /// Per-partition bookkeeping for at-least-once delivery with concurrent runs: an offset is
 /// committed only when it and every earlier offset read from its partition are done.
-public struct OffsetTracker: Sendable, Equatable {
+package struct OffsetTracker: Sendable, Equatable {
     private struct Partition: Sendable, Equatable {
         /// Offsets read and not yet done, in order.
         var pending: [Int64] = []
@@ -11,16 +11,16 @@ public struct OffsetTracker: Sendable, Equatable {
     private var partitions: [Int32: Partition] = [:]
 
     /// No offsets yet.
-    public init() {}
+    package init() {}
 
     /// Notes that `offset` was read from `partition` and is being handled.
-    public mutating func started(partition: Int32, offset: Int64) {
+    package mutating func started(partition: Int32, offset: Int64) {
         partitions[partition, default: Partition()].pending.append(offset)
     }
 
     /// Notes that `offset` is done; returns the next offset to commit (last contiguous
     /// done offset + 1) when this moved it forward, else `nil`.
-    public mutating func finished(partition: Int32, offset: Int64) -> Int64? {
+    package mutating func finished(partition: Int32, offset: Int64) -> Int64? {
         guard var state = partitions[partition], let index = state.pending.firstIndex(of: offset) else { return nil }
         guard index == 0 else {
             state.doneEarly.insert(offset)
@@ -36,5 +36,5 @@ public struct OffsetTracker: Sendable, Equatable {
     }
 
     /// Offsets of the partition still being handled.
-    public func pendingCount(partition: Int32) -> Int { partitions[partition]?.pending.count ?? 0 }
+    package func pendingCount(partition: Int32) -> Int { partitions[partition]?.pending.count ?? 0 }
 }

@@ -46,8 +46,9 @@ public final class PortConsumer: Service, Sendable {
 
     private let onStop: @Sendable () async -> Void
 
-    /// A consumer reading with `consumer` (not yet subscribed) and handling with `runtime`.
-    public convenience init(
+    /// A consumer reading with `consumer` (not yet subscribed) and handling with `runtime`;
+    /// users build one with `make(configuration:…)`, which keeps Kafka's types out of sight.
+    package convenience init(
         consumer: KafkaConsumer,
         deadLetters: KafkaProducer? = nil,
         runtime: RunRuntime,

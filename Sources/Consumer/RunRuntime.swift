@@ -23,14 +23,14 @@ public enum RunOutcome: String, Sendable, Equatable {
 /// run exactly once.
 ///
 /// It never PATCHes `IN_PROGRESS` (Port refuses it): a new run already is.
-public final class RunRuntime: Sendable {
+package final class RunRuntime: Sendable {
     private let client: PortClient
     private let handlers: [String: RunHandler]
     private let nodeHandlers: [String: RunHandler]
     private let logger: Logger
 
     /// A runtime with handlers by action identifier, and by workflow node identifier.
-    public init(
+    package init(
         client: PortClient,
         handlers: [String: RunHandler],
         nodeHandlers: [String: RunHandler] = [:],
@@ -45,7 +45,7 @@ public final class RunRuntime: Sendable {
     /// Handles one invocation to its end. Throws when the terminal report could not be
     /// delivered, or when the task was cancelled while the handler ran and it failed (a
     /// shutdown cut it off): either way the message must not be committed.
-    public func handle(_ invocation: Invocation) async throws -> RunOutcome {
+    package func handle(_ invocation: Invocation) async throws -> RunOutcome {
         switch invocation {
         case .run(let run): return try await handle(run)
         case .workflowNode(let node): return try await handle(node)

@@ -2,14 +2,14 @@ import Foundation
 
 extension EmulatorInfo {
     /// The consumer's group id: Port requires the `ORG_ID.` prefix.
-    public var consumerGroupID: String { "\(orgID).consumer" }
+    package var consumerGroupID: String { "\(orgID).consumer" }
 
     /// The settings a consumer needs, as `KEY=VALUE` lines a shell can source: under the
     /// names port-consumer reads, and, with the embedded Kafka, under the names Port's
     /// `port-agent` reads in local mode (`USING_LOCAL_PORT_INSTANCE`: it takes the brokers
     /// from its settings instead of asking Port for Kafka credentials), so that the file can
     /// be port-agent's `.env` as it is.
-    public var environment: [(key: String, value: String)] {
+    package var environment: [(key: String, value: String)] {
         var settings = [
             ("PORT_API_URL", apiURL),
             ("PORT_API_BASE_URL", apiBaseURL),
@@ -53,9 +53,9 @@ extension EmulatorInfo {
 
 /// The `--env-file`: written atomically once the emulator is ready, so that its existence
 /// means "ready", and removed when the emulator stops, so that a stale file never does.
-public enum EnvFile {
+package enum EnvFile {
     /// Removes a file left by an earlier run, so nobody mistakes it for this one's.
-    public static func removeStale(at path: String) throws {
+    package static func removeStale(at path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else { return }
         do {
             try FileManager.default.removeItem(atPath: path)
@@ -65,7 +65,7 @@ public enum EnvFile {
     }
 
     /// Writes the settings to a temporary file beside `path`, then renames it into place.
-    public static func write(_ info: EmulatorInfo, to path: String) throws {
+    package static func write(_ info: EmulatorInfo, to path: String) throws {
         let text = info.environment.map { "\($0.key)=\(shellQuoted($0.value))" }.joined(separator: "\n") + "\n"
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent()

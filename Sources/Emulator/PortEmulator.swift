@@ -69,9 +69,9 @@ public final class PortEmulator: Sendable {
     /// The blueprints and actions.
     public let catalog: Catalog
     /// Publishes invocations and change-log messages.
-    public let publisher: InvocationPublisher
+    package let publisher: InvocationPublisher
     /// Workflow runs and their node runs.
-    public let workflowRuns: WorkflowRuns
+    package let workflowRuns: WorkflowRuns
     /// The automations' evaluation, and the clock their timers expire on.
     package let automations: AutomationEngine
     /// The faults injected: their restore timers touch the Kafka cluster, so `stop()` ends

@@ -3,9 +3,9 @@ import PortContract
 
 /// The secrets of `--secrets-file`: a JSON object of strings, or `NAME=VALUE` lines with
 /// `#` comments and blank lines (a dotenv file).
-public enum SecretsFile {
+package enum SecretsFile {
     /// The secrets in the file at `path`, or an error naming the line or field that is wrong.
-    public static func read(_ path: String) throws(EmulatorError) -> [String: String] {
+    package static func read(_ path: String) throws(EmulatorError) -> [String: String] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw EmulatorError(message: "\(path) cannot be read")
         }

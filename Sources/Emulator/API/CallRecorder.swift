@@ -25,7 +25,7 @@ public struct JournalEntry: Sendable, Equatable {
     static let clientAnnotation = "emulator.client"
 
     /// Creates an entry.
-    public init(
+    package init(
         time: Date,
         clientID: String?,
         method: String,
@@ -76,15 +76,15 @@ public final class CallRecorder: Sendable {
     private let state = Mutex(State())
 
     /// Creates an empty recorder.
-    public init() {}
+    package init() {}
 
     /// Records one call.
-    public func record(_ entry: JournalEntry) {
+    package func record(_ entry: JournalEntry) {
         state.withLock { $0.journal.append(entry) }
     }
 
     /// Records one refusal.
-    public func record(_ violation: Violation) {
+    package func record(_ violation: Violation) {
         state.withLock { $0.violations.append(violation) }
     }
 
@@ -95,7 +95,7 @@ public final class CallRecorder: Sendable {
     public var violations: [Violation] { state.withLock { $0.violations } }
 
     /// Forgets everything.
-    public func reset() {
+    package func reset() {
         state.withLock { $0 = State() }
     }
 

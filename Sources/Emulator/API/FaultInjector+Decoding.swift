@@ -11,7 +11,7 @@ extension FaultInjector {
     /// - `{"kind": "kafka-broker-down", "duration": "3s", "broker"?: 1}`;
     /// - `{"kind": "kafka-request-errors", "api": "Fetch", "error": "NOT_LEADER_FOR_PARTITION", "count"?: 1}`;
     /// - `{"kind": "kafka-rtt", "delay": "200ms", "duration"?: "5s"}`.
-    public static func fault(from body: JSONValue) throws(PortError) -> Fault {
+    package static func fault(from body: JSONValue) throws(PortError) -> Fault {
         guard let kind = body["kind"]?.stringValue ?? (body["kind"] == nil ? "http" : nil) else {
             throw .invalidRequest("body.kind must be a string")
         }

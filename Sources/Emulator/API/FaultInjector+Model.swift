@@ -6,7 +6,7 @@ import PortContract
 /// The faults: what can be injected, and what an HTTP fault does.
 extension FaultInjector {
     /// What an HTTP fault does to a matching request.
-    public enum HTTPEffect: Sendable, Equatable, CustomStringConvertible {
+    package enum HTTPEffect: Sendable, Equatable, CustomStringConvertible {
         /// Answer with this status (429 or 5xx) instead of running the route; a 429 carries
         /// `Retry-After`.
         case status(Int, retryAfterSeconds: Int)
@@ -16,7 +16,7 @@ extension FaultInjector {
         case dropConnection
 
         /// How the journal names it, e.g. `status 429 (Retry-After 2s)`.
-        public var description: String {
+        package var description: String {
             switch self {
             case .status(let status, let seconds) where status == 429: "status 429 (Retry-After \(seconds)s)"
             case .status(let status, _): "status \(status)"
@@ -27,25 +27,25 @@ extension FaultInjector {
     }
 
     /// An armed HTTP fault and the requests it applies to.
-    public struct HTTPFault: Sendable, Equatable {
+    package struct HTTPFault: Sendable, Equatable {
         /// What it does.
-        public var effect: HTTPEffect
+        package var effect: HTTPEffect
         /// Only requests with this method, if set.
-        public var method: String?
+        package var method: String?
         /// Only paths matching this, if set.
-        public var path: PathPattern?
+        package var path: PathPattern?
         /// How many more requests it applies to; nil for no limit.
-        public var remaining: Int?
+        package var remaining: Int?
         /// The chance, from 0 to 1, that a matching request is hit.
-        public var probability: Double = 1
+        package var probability: Double = 1
         /// When it disarms itself, if ever.
-        public var until: Date?
+        package var until: Date?
         /// A label that lets one group of faults be lifted alone.
-        public var tag: String?
+        package var tag: String?
     }
 
     /// One fault to inject.
-    public enum Fault: Sendable, Equatable {
+    package enum Fault: Sendable, Equatable {
         /// An HTTP fault on Port's API.
         case http(HTTPFault)
         /// Every token issued so far expires now; clients must fetch a new one.
@@ -58,7 +58,7 @@ extension FaultInjector {
         case kafkaRoundTripTime(delay: Duration, duration: Duration?)
 
         /// How the journal names it.
-        public var description: String {
+        package var description: String {
             switch self {
             case .http(let fault):
                 var text = fault.effect.description

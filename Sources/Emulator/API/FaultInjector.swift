@@ -9,7 +9,7 @@ import Synchronization
 /// Port's API (an error status, added latency, a dropped connection), expiring every token,
 /// and Kafka faults through the embedded cluster's hooks. Every injected fault is written to
 /// the journal, so a report can tell an injected failure from a real one.
-public final class FaultInjector: Sendable {
+package final class FaultInjector: Sendable {
     /// What a request gets: an injected answer instead of the route's, or the route's answer
     /// with changes.
     enum Decision {
@@ -32,7 +32,7 @@ public final class FaultInjector: Sendable {
 
     /// The header test tools send on their own calls (`verify`'s triggers and approvals):
     /// faults are for the consumer under test, so requests carrying it are never faulted.
-    public static let exemptionHeader = "X-Port-Emulator-Tester"
+    package static let exemptionHeader = "X-Port-Emulator-Tester"
 
     /// The annotation that names the fault behind a response, for the journal.
     static let injectedAnnotation = "emulator.injected"
@@ -52,7 +52,7 @@ public final class FaultInjector: Sendable {
     }
 
     /// Injects a fault and writes it to the journal. Kafka faults need the embedded cluster.
-    public func inject(_ fault: Fault) throws(PortError) {
+    package func inject(_ fault: Fault) throws(PortError) {
         guard !state.withLock({ $0.stopped }) else {
             throw PortError(
                 status: 503,
@@ -92,7 +92,7 @@ public final class FaultInjector: Sendable {
 
     /// Disarms every fault: HTTP faults and open `Retry-After` windows are forgotten, and the
     /// Kafka cluster is restored (brokers up, no added round trip, no pending request errors).
-    public func clear() {
+    package func clear() {
         state.withLock { state in
             state.http.removeAll()
             state.rateLimited.removeAll()
@@ -107,12 +107,12 @@ public final class FaultInjector: Sendable {
     }
 
     /// Disarms the HTTP faults carrying `tag`, leaving every other fault in place.
-    public func clear(tag: String) {
+    package func clear(tag: String) {
         state.withLock { $0.http.removeAll { $0.tag == tag } }
     }
 
     /// The HTTP faults still armed.
-    public var armed: [HTTPFault] {
+    package var armed: [HTTPFault] {
         let now = Date()
         return state.withLock { $0.http.filter { $0.until.map { $0 > now } ?? true } }
     }

@@ -2,15 +2,15 @@ import Foundation
 
 /// A path pattern for faults: `*` matches within one path segment, `**` matches anything,
 /// and a pattern without `*` matches every path that starts with it.
-public struct PathPattern: Sendable, Equatable {
+package struct PathPattern: Sendable, Equatable {
     /// The pattern as written, e.g. `/v1/actions/runs/*/logs`.
-    public let text: String
+    package let text: String
 
     /// Wraps a pattern.
-    public init(_ text: String) { self.text = text }
+    package init(_ text: String) { self.text = text }
 
     /// Whether `path` matches.
-    public func matches(_ path: String) -> Bool {
+    package func matches(_ path: String) -> Bool {
         let pattern = Array(text.utf8)
         let subject = Array(path.utf8)
         guard pattern.contains(UInt8(ascii: "*")) else { return subject.starts(with: pattern) }

@@ -3,7 +3,7 @@ import PortContract
 import Synchronization
 
 /// Port's access tokens: one active token per credential pair, the same token until it expires.
-public final class TokenStore: Sendable {
+package final class TokenStore: Sendable {
     private struct Issued {
         let token: String
         let clientID: String
@@ -22,7 +22,7 @@ public final class TokenStore: Sendable {
     private let state = Mutex(State())
 
     /// Creates a store that accepts these client id → secret pairs and issues tokens living `ttl`.
-    public init(
+    package init(
         credentials: [String: String],
         ttl: Duration,
         orgID: String,
@@ -35,15 +35,15 @@ public final class TokenStore: Sendable {
     }
 
     /// A token and its lifetime in whole seconds.
-    public struct Grant: Sendable, Equatable {
+    package struct Grant: Sendable, Equatable {
         /// The bearer token.
-        public let accessToken: String
+        package let accessToken: String
         /// Seconds until it expires.
-        public let expiresIn: Int
+        package let expiresIn: Int
     }
 
     /// Issues a token for valid credentials, or returns the one still active.
-    public func issue(clientID: String, clientSecret: String) throws(PortError) -> Grant {
+    package func issue(clientID: String, clientSecret: String) throws(PortError) -> Grant {
         guard let secret = credentials[clientID], secret == clientSecret else {
             throw PortError(
                 status: 401,
@@ -71,7 +71,7 @@ public final class TokenStore: Sendable {
     }
 
     /// The client id behind an `Authorization` header value, or 401 `unauthorized`.
-    public func authenticate(authorization: String?) throws(PortError) -> String {
+    package func authenticate(authorization: String?) throws(PortError) -> String {
         guard let token = Self.bearerToken(authorization) else {
             throw Self.unauthorized("Authorization header with a Bearer token is required", rule: "token-required")
         }
@@ -83,7 +83,7 @@ public final class TokenStore: Sendable {
     }
 
     /// The client id of a token, without checking expiry (for the journal).
-    public func clientID(forAuthorization authorization: String?) -> String? {
+    package func clientID(forAuthorization authorization: String?) -> String? {
         guard let token = Self.bearerToken(authorization) else { return nil }
         return state.withLock { $0.byToken[token]?.clientID }
     }
@@ -100,7 +100,7 @@ public final class TokenStore: Sendable {
     }
 
     /// Expires every token now.
-    public func expireAll() {
+    package func expireAll() {
         let current = now()
         state.withLock { state in
             // Kept, marked expired, so their next use is refused as expired rather than unknown.

@@ -10,7 +10,7 @@ import ServiceLifecycle
 /// A run is published only once it exists in the RunStore, and only when it is not waiting
 /// for an approval. A run whose invocation cannot be rendered or delivered ends as
 /// `FAILURE` with a log saying why. Change-log messages go out one at a time, in order.
-public final class InvocationPublisher: Sendable {
+package final class InvocationPublisher: Sendable {
     private let producer: KafkaProducer
     private let runs: RunStore
     private let catalog: Catalog
@@ -103,7 +103,7 @@ public final class InvocationPublisher: Sendable {
     /// for a run that waits for approval, is finished, or is not delivered through Kafka.
     /// Returns the delivery, or `nil` when nothing was published.
     @discardableResult
-    public func publish(runID: String) async -> KafkaDeliveryReport? {
+    package func publish(runID: String) async -> KafkaDeliveryReport? {
         await publish(runID: runID, byPolling: deliversByPolling())
     }
 
@@ -284,7 +284,7 @@ public final class InvocationPublisher: Sendable {
 
     /// Publishes `message` as it is to the runs topic, keyed by `runID`, and notes the
     /// delivery on the run (its partition, offset and the message itself).
-    public func publishRaw(_ message: JSONValue, runID: String) async throws -> KafkaDeliveryReport {
+    package func publishRaw(_ message: JSONValue, runID: String) async throws -> KafkaDeliveryReport {
         let report = try await producer.send(
             KafkaProducerMessage(topic: settings.runsTopic, key: Array(runID.utf8), value: message.compactBytes)
         )

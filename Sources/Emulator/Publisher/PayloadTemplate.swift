@@ -12,15 +12,15 @@ import Synchronization
 /// - `"{{ spreadValue() }}": "{{ .inputs }}"` spreads an object into its parent.
 ///
 /// Compiled programs are cached by their source and shared between renders.
-public final class PayloadTemplateRenderer: Sendable {
+package final class PayloadTemplateRenderer: Sendable {
     private let programs = Mutex<[String: JQProgram]>([:])
 
     /// Creates a renderer with an empty program cache.
-    public init() {}
+    package init() {}
 
     /// Renders `template` against `context`; a jq expression that does not compile or fails
     /// on the context throws an error naming it.
-    public func render(_ template: JSONValue, context: JSONValue) throws(PayloadTemplateError) -> JSONValue {
+    package func render(_ template: JSONValue, context: JSONValue) throws(PayloadTemplateError) -> JSONValue {
         let input: JQInput
         do {
             input = try JQInput(json: context.compactText)
@@ -141,12 +141,12 @@ public final class PayloadTemplateRenderer: Sendable {
 }
 
 /// A payload template that could not be rendered.
-public struct PayloadTemplateError: Error, Sendable, CustomStringConvertible {
+package struct PayloadTemplateError: Error, Sendable, CustomStringConvertible {
     /// The template text that failed, e.g. `{{ .inputs | nope }}`.
-    public let expression: String
+    package let expression: String
     /// jq's error, or what else is wrong.
-    public let reason: String
+    package let reason: String
 
     /// `payload template <expression>: <reason>`.
-    public var description: String { "payload template \(expression): \(reason)" }
+    package var description: String { "payload template \(expression): \(reason)" }
 }

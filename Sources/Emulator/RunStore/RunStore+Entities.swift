@@ -51,7 +51,7 @@ extension RunStore {
     ///   - validationOnly: check everything but store nothing (Port's `validation_only`).
     ///   - client: the client id that makes the change (`createdBy`/`updatedBy`).
     /// - Returns: the entity before and after the change.
-    public func writeEntity(
+    package func writeEntity(
         _ body: EntityBody,
         identifier pathIdentifier: String? = nil,
         of blueprint: Blueprint,
@@ -108,7 +108,7 @@ extension RunStore {
     }
 
     /// Deletes an entity (404 when there is none); `runID` ties the deletion to a run.
-    public func deleteEntity(
+    package func deleteEntity(
         _ identifier: String,
         of blueprint: String,
         runID: String? = nil,

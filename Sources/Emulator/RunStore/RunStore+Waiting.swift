@@ -66,7 +66,7 @@ extension RunStore {
 
 extension RunStore {
     /// Ends every wait now and every later one at once (the emulator is stopping).
-    public func endWaits() {
+    package func endWaits() {
         withState { state in
             state.closing = true
             state.woken += state.watchers.values.flatMap(\.values)
@@ -75,7 +75,7 @@ extension RunStore {
     }
 
     /// How many waits are parked on the run (for tests and the admin API).
-    public func watcherCount(of id: String) -> Int {
+    package func watcherCount(of id: String) -> Int {
         withState { $0.watchers[id]?.count ?? 0 }
     }
 }

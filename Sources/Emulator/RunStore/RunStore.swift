@@ -74,13 +74,13 @@ public final class RunStore: Sendable {
     }
 
     /// Creates an empty store; `now` is the clock for timestamps.
-    public init(now: @escaping @Sendable () -> Date = { Date() }) {
+    package init(now: @escaping @Sendable () -> Date = { Date() }) {
         self.now = now
     }
 
     /// Creates a run: `WAITING_FOR_APPROVAL` when the action requires approval, else `IN_PROGRESS`.
     @discardableResult
-    public func create(_ request: NewRun) -> ActionRun {
+    package func create(_ request: NewRun) -> ActionRun {
         while true {
             // 62^16 ids: a taken one is next to impossible, but never fatal.
             if let run = try? create(request, id: PortIdentifier.make(prefix: "r_")) { return run }
@@ -89,7 +89,7 @@ public final class RunStore: Sendable {
 
     /// Creates a run with a given id (a raw invocation's); an id in use is 409 `identifier_taken`.
     @discardableResult
-    public func create(_ request: NewRun, id: String) throws(PortError) -> ActionRun {
+    package func create(_ request: NewRun, id: String) throws(PortError) -> ActionRun {
         let timestamp = now()
         let run = ActionRun(
             id: id,
@@ -121,7 +121,7 @@ public final class RunStore: Sendable {
     }
 
     /// Applies a PATCH: each named field replaces the run's; a status finishes the run.
-    public func patch(_ id: String, _ patch: RunPatch, by client: String) throws(PortError) -> ActionRun {
+    package func patch(_ id: String, _ patch: RunPatch, by client: String) throws(PortError) -> ActionRun {
         try update(id, by: client) { run throws(PortError) in
             if patch.status != nil, run.request.synchronized { throw .runSynchronized }
             if let statusLabel = patch.statusLabel { run.statusLabel = statusLabel }
@@ -134,7 +134,7 @@ public final class RunStore: Sendable {
     }
 
     /// Adds a log line; a `terminationStatus` finishes the run.
-    public func appendLog(
+    package func appendLog(
         _ id: String,
         _ request: RunLogRequest,
         by client: String
@@ -176,7 +176,7 @@ public final class RunStore: Sendable {
     }
 
     /// Approves (the run starts: `IN_PROGRESS`) or declines (`DECLINED`, finished) a waiting run.
-    public func decide(_ id: String, _ decision: ApprovalRequest, by client: String) throws(PortError) -> ActionRun {
+    package func decide(_ id: String, _ decision: ApprovalRequest, by client: String) throws(PortError) -> ActionRun {
         try update(id, by: client) { run throws(PortError) in
             guard run.status == .waitingForApproval else { throw .runNotWaitingForApproval }
             var approval: JSONObject = ["status": .string(decision.approve ? "APPROVED" : "DECLINED")]
@@ -192,11 +192,11 @@ public final class RunStore: Sendable {
     }
 
     /// Who the emulator's own logs and status changes are by.
-    public static let emulatorAuthor = "port-emulator"
+    package static let emulatorAuthor = "port-emulator"
 
     /// Ends a run that is not finished as `FAILURE` with a log giving `reason` (the
     /// emulator's own failures: an invocation it could not render or publish).
-    public func fail(_ id: String, reason: String) {
+    package func fail(_ id: String, reason: String) {
         _ = try? appendLog(
             id,
             RunLogRequest(message: reason, terminationStatus: .failure, statusLabel: "Invocation failed"),
@@ -207,22 +207,22 @@ public final class RunStore: Sendable {
 
     /// Notes where the run's invocation landed on Kafka (not a change of the run: waiters
     /// are not woken).
-    public func recordDelivery(_ id: String, _ delivery: RunDelivery) {
+    package func recordDelivery(_ id: String, _ delivery: RunDelivery) {
         withState { $0.runs[id]?.delivery = delivery }
     }
 
     /// Stores the response of a synchronized webhook run (port-agent's `PATCH …/response`).
-    public func setResponse(_ id: String, _ response: JSONValue, by client: String) throws(PortError) -> ActionRun {
+    package func setResponse(_ id: String, _ response: JSONValue, by client: String) throws(PortError) -> ActionRun {
         try update(id, by: client) { run throws(PortError) in run.response = response }
     }
 
     /// Checks that an entity write may carry `run_id`: the run exists and is not finished.
-    public func checkAcceptsEntityWrites(_ id: String) throws(PortError) {
+    package func checkAcceptsEntityWrites(_ id: String) throws(PortError) {
         try withState { (state) throws(PortError) in try state.checkAcceptsEntityWrites(id) }
     }
 
     /// Forgets every run, log and entity (waiters are woken and find their run gone).
-    public func reset() {
+    package func reset() {
         withState { state in
             let watchers = state.watchers.values.flatMap(\.values)
             state = State()

@@ -3,16 +3,16 @@ import PortContract
 import Synchronization
 
 /// One node run of a workflow run (`wfnr_` + 16).
-public struct WorkflowNodeRun: Sendable, Equatable {
+package struct WorkflowNodeRun: Sendable, Equatable {
     /// `IN_PROGRESS` or `COMPLETED`.
-    public enum Status: String, Sendable {
+    package enum Status: String, Sendable {
         /// Started, or reported as still going.
         case inProgress = "IN_PROGRESS"
         /// Reported done with a result; the node run is locked.
         case completed = "COMPLETED"
     }
     /// How a completed node ended.
-    public enum Result: String, Sendable, CaseIterable {
+    package enum Result: String, Sendable, CaseIterable {
         /// The node did its work.
         case success = "SUCCESS"
         /// The node failed.
@@ -22,30 +22,30 @@ public struct WorkflowNodeRun: Sendable, Equatable {
     }
 
     /// `wfnr_` and 16 alphanumerics.
-    public let id: String
+    package let id: String
     /// The workflow run it belongs to.
-    public let workflowRunID: String
+    package let workflowRunID: String
     /// The node.
-    public let node: String
+    package let node: String
     /// Where it stands.
-    public var status: Status
+    package var status: Status
     /// Set when it is completed.
-    public var result: Result?
+    package var result: Result?
     /// What the node produced.
-    public var output: JSONObject = [:]
+    package var output: JSONObject = [:]
     /// The consumer's own id for it.
-    public var externalRunID: String?
+    package var externalRunID: String?
     /// Links, replaced as a whole by each PATCH that names them.
-    public var links: [String] = []
+    package var links: [String] = []
     /// Its logs: level and message.
-    public var logs: [(level: String, message: String, at: Date)] = []
+    package var logs: [(level: String, message: String, at: Date)] = []
     /// When it was created.
-    public let createdAt: Date
+    package let createdAt: Date
     /// When it last changed.
-    public var updatedAt: Date
+    package var updatedAt: Date
 
     /// The node run as the API returns it.
-    public var json: JSONValue {
+    package var json: JSONValue {
         [
             "id": .string(id), "workflowRunId": .string(workflowRunID), "node": .string(node),
             "status": .string(status.rawValue), "result": result.map { .string($0.rawValue) } ?? .null,
@@ -64,33 +64,33 @@ public struct WorkflowNodeRun: Sendable, Equatable {
     }
 
     /// Node runs are equal when they show the same JSON.
-    public static func == (lhs: WorkflowNodeRun, rhs: WorkflowNodeRun) -> Bool {
+    package static func == (lhs: WorkflowNodeRun, rhs: WorkflowNodeRun) -> Bool {
         lhs.json == rhs.json
     }
 }
 
 /// A `PATCH` of a node run: `{"status": IN_PROGRESS|COMPLETED, "result"?, "output"?,
 /// "externalRunId"?, "links"?}`; `result` is required with `COMPLETED`.
-public struct NodeRunPatch: Sendable, Equatable {
+package struct NodeRunPatch: Sendable, Equatable {
     /// The new status.
-    public var status: WorkflowNodeRun.Status?
+    package var status: WorkflowNodeRun.Status?
     /// The result (with COMPLETED).
-    public var result: WorkflowNodeRun.Result?
+    package var result: WorkflowNodeRun.Result?
     /// The output, replacing the node's.
-    public var output: JSONObject?
+    package var output: JSONObject?
     /// The consumer's own id.
-    public var externalRunID: String?
+    package var externalRunID: String?
     /// Links, replacing the node's.
-    public var links: [String]?
+    package var links: [String]?
 
     /// Creates a patch.
-    public init(status: WorkflowNodeRun.Status? = nil, result: WorkflowNodeRun.Result? = nil) {
+    package init(status: WorkflowNodeRun.Status? = nil, result: WorkflowNodeRun.Result? = nil) {
         self.status = status
         self.result = result
     }
 
     /// Reads a body; a wrong or unknown field is 422 `invalid_request` naming it.
-    public init(body: JSONValue) throws(PortError) {
+    package init(body: JSONValue) throws(PortError) {
         let object = try body.object(allowing: ["status", "result", "output", "externalRunId", "links"])
         if let value = object["status"] {
             guard let status = value.stringValue.flatMap(WorkflowNodeRun.Status.init(rawValue:)) else {
@@ -128,21 +128,21 @@ public struct NodeRunPatch: Sendable, Equatable {
 }
 
 /// Workflow runs and their node runs, with the rule that COMPLETED locks a node run.
-public final class WorkflowRuns: Sendable {
+package final class WorkflowRuns: Sendable {
     /// A workflow run: its nodes and, once every KAFKA node is completed, its result.
-    public struct Run: Sendable {
+    package struct Run: Sendable {
         /// `wfr_` and 16 alphanumerics.
-        public let id: String
+        package let id: String
         /// The workflow.
-        public let workflow: String
+        package let workflow: String
         /// The trigger's inputs, defaults filled in.
-        public let inputs: JSONObject
+        package let inputs: JSONObject
         /// Who triggered it.
-        public let triggeredBy: String
+        package let triggeredBy: String
         /// When.
-        public let createdAt: Date
+        package let createdAt: Date
         /// The node runs, in node order.
-        public var nodeRunIDs: [String]
+        package var nodeRunIDs: [String]
     }
 
     private struct State {
@@ -153,11 +153,12 @@ public final class WorkflowRuns: Sendable {
     private let state = Mutex(State())
 
     /// Creates an empty store.
-    public init() {}
+    package init() {}
 
     /// Starts a run: the trigger node completed with the inputs as output, one
     /// `IN_PROGRESS` node run per KAFKA node.
-    public func start(_ workflow: WorkflowDefinition, inputs: JSONObject, by user: String) -> (Run, [WorkflowNodeRun]) {
+    package func start(_ workflow: WorkflowDefinition, inputs: JSONObject, by user: String) -> (Run, [WorkflowNodeRun])
+    {
         let now = Date()
         let runID = PortIdentifier.make(prefix: "wfr_")
         var trigger = WorkflowNodeRun(
@@ -196,7 +197,7 @@ public final class WorkflowRuns: Sendable {
     }
 
     /// The node run, or 404 (also when `workflowRunID` is given and is not its run).
-    public func nodeRun(_ id: String, of workflowRunID: String? = nil) throws(PortError) -> WorkflowNodeRun {
+    package func nodeRun(_ id: String, of workflowRunID: String? = nil) throws(PortError) -> WorkflowNodeRun {
         guard let nodeRun = state.withLock({ $0.nodeRuns[id] }),
             workflowRunID.map({ $0 == nodeRun.workflowRunID }) ?? true
         else { throw Self.notFound(id) }
@@ -204,7 +205,7 @@ public final class WorkflowRuns: Sendable {
     }
 
     /// The workflow run with its node runs, or 404.
-    public func run(_ id: String) throws(PortError) -> (Run, [WorkflowNodeRun]) {
+    package func run(_ id: String) throws(PortError) -> (Run, [WorkflowNodeRun]) {
         guard
             let found = state.withLock({ state in
                 state.runs[id].map { ($0, $0.nodeRunIDs.compactMap { state.nodeRuns[$0] }) }
@@ -221,7 +222,7 @@ public final class WorkflowRuns: Sendable {
     }
 
     /// Applies a PATCH to a node run that is not completed.
-    public func patch(
+    package func patch(
         _ id: String,
         of workflowRunID: String? = nil,
         _ patch: NodeRunPatch
@@ -238,7 +239,7 @@ public final class WorkflowRuns: Sendable {
     }
 
     /// Appends logs to a node run that is not completed.
-    public func appendLogs(
+    package func appendLogs(
         _ id: String,
         _ logs: [(level: String, message: String)]
     ) throws(PortError)
@@ -250,7 +251,7 @@ public final class WorkflowRuns: Sendable {
     }
 
     /// Forgets every run.
-    public func reset() {
+    package func reset() {
         state.withLock { $0 = State() }
     }
 
