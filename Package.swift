@@ -213,3 +213,15 @@ let package = Package(
         ),
     ]
 )
+
+// Swift 6 upcoming features on every Swift target: imports are internal unless marked
+// `public import`, members are visible only through a module imported in the file, and
+// existential types are spelled `any`.
+for target in package.targets where target.type != .system {
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .enableUpcomingFeature("InternalImportsByDefault"),
+            .enableUpcomingFeature("MemberImportVisibility"),
+            .enableUpcomingFeature("ExistentialAny"),
+        ]
+}

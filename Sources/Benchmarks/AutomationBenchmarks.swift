@@ -1,6 +1,6 @@
 import Emulator
 import Foundation
-import Logging
+package import Logging
 import PortContract
 
 #if canImport(FoundationNetworking)

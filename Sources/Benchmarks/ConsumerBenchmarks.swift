@@ -2,7 +2,7 @@ import Consumer
 import Emulator
 import Foundation
 import Kafka
-import Logging
+package import Logging
 import PortContract
 
 /// port-consumer against a minimal sequential consumer (one run at a time, a new token

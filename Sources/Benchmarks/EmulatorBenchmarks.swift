@@ -2,7 +2,7 @@ import ChildProcesses
 import Emulator
 import Foundation
 import Kafka
-import Logging
+package import Logging
 import PortContract
 
 #if canImport(FoundationNetworking)

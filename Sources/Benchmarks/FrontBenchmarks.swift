@@ -3,7 +3,7 @@ import Emulator
 import Foundation
 import Kafka
 import KafkaFront
-import Logging
+package import Logging
 import PortContract
 
 /// How a benchmark's clients reach the embedded cluster.

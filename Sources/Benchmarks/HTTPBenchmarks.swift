@@ -1,5 +1,5 @@
-import HTTPServer
-import Logging
+package import HTTPServer
+package import Logging
 import ServiceLifecycle
 
 /// The server side of the HTTP benchmark; the load comes from `wrk` in another process.

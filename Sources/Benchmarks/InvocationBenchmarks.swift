@@ -1,7 +1,7 @@
 import Emulator
 import Foundation
 import Kafka
-import Logging
+package import Logging
 import PortContract
 import Synchronization
 

@@ -1,6 +1,6 @@
 import Foundation
 import Kafka
-import Logging
+package import Logging
 import Synchronization
 
 /// Measurements of the Kafka layer through the embedded cluster.

@@ -1,7 +1,7 @@
 import ChildProcesses
 import Foundation
-import Logging
-import PortContract
+public import Logging
+public import PortContract
 import Synchronization
 
 /// One line a command printed: a directive that drives the run, or a log line.

@@ -1,5 +1,5 @@
 import Foundation
-import Kafka
+public import Kafka
 
 /// The consumer's settings, from the environment and an optional `.env` file (the
 /// environment wins). Port's production values are the defaults.

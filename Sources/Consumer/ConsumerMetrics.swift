@@ -1,4 +1,4 @@
-import CoreMetrics
+public import CoreMetrics
 
 /// The consumer's counters and timings, through swift-metrics (the executable exposes them
 /// on a Prometheus `/metrics` endpoint; a library user bootstraps any backend):

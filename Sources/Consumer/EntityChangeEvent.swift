@@ -1,4 +1,4 @@
-import PortContract
+public import PortContract
 
 /// An entity change from `ORG_ID.change.log`: what happened to which entity, before and after.
 public struct EntityChangeEvent: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Foundation
-import PortContract
+public import PortContract
 
 /// A self-service run to handle, read from any message shape Port (or its docs) uses.
 public struct RunInvocation: Sendable, Equatable {

@@ -1,9 +1,9 @@
 import AsyncHTTPClient
-import Foundation
-import Logging
+public import Foundation
+public import Logging
 import NIOCore
 import NIOHTTP1
-import PortContract
+public import PortContract
 
 /// Port's REST API as the consumer uses it: a cached token, retries, pooled connections.
 ///

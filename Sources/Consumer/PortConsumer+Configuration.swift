@@ -1,5 +1,5 @@
 import Kafka
-import Logging
+public import Logging
 
 extension PortConsumer {
     /// A consumer built from `configuration` the way the `port-consumer` executable builds

@@ -1,8 +1,8 @@
 import Foundation
-import Kafka
-import Logging
+package import Kafka
+package import Logging
 import PortContract
-import ServiceLifecycle
+public import ServiceLifecycle
 import Synchronization
 
 /// The consumer: reads `ORG_ID.runs`, runs up to `concurrency` invocations at a time, and

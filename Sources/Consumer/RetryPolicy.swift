@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// When to retry a call to Port's API: 429 (after `Retry-After` or `x-ratelimit-reset`),
 /// 5xx and network errors, with exponential backoff and jitter, up to `maxAttempts`. Other

@@ -1,5 +1,5 @@
 import Foundation
-import PortContract
+public import PortContract
 import Synchronization
 
 /// What a handler gets for one run: who asked for what, and the calls that report progress.

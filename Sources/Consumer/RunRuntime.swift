@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+package import Logging
 import PortContract
 
 /// A handler of one action's runs. Return normally for SUCCESS; throw for FAILURE (the

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import PortContract
 
 /// Posts the invocation to a URL with Port's signature headers, as port-agent does; a 2xx

@@ -1,8 +1,9 @@
 import AsyncHTTPClient
 import Foundation
+import Kafka
 import NIOCore
 import NIOHTTP1
-import PortContract
+public import PortContract
 
 /// A client of a running emulator, as a user or a script drives it: triggers a run through
 /// Port's API and follows it through the admin API's long-poll.

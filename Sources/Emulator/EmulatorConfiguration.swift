@@ -1,3 +1,4 @@
+import Kafka
 import PortContract
 
 /// How a `PortEmulator` is set up.

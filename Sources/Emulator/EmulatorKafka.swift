@@ -1,5 +1,5 @@
 import Foundation
-import Kafka
+public import Kafka
 import KafkaFront
 import Logging
 

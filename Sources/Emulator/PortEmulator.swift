@@ -1,9 +1,9 @@
 import Foundation
 import HTTPServer
 import Kafka
-import Logging
+public import Logging
 import PortContract
-import ServiceLifecycle
+public import ServiceLifecycle
 import Synchronization
 
 /// Where a running emulator can be reached; served at `GET /_emulator/info`.

@@ -1,8 +1,8 @@
 import CMicroHTTPD
 import Dispatch
 import Foundation
-import Logging
-import ServiceLifecycle
+public import Logging
+public import ServiceLifecycle
 import Synchronization
 
 /// An HTTP/1.1 server over libmicrohttpd with a router and `async` handlers.

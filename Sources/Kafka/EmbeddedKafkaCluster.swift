@@ -1,6 +1,6 @@
 import CRdKafka
 import Dispatch
-import Logging
+public import Logging
 import Synchronization
 
 /// A Kafka protocol request type, for targeting injected faults.

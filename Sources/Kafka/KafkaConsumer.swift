@@ -1,5 +1,5 @@
 import CRdKafka
-import Logging
+public import Logging
 import Synchronization
 
 /// A topic and partition, as assigned to a consumer.

@@ -1,7 +1,7 @@
 import CRdKafka
 import Dispatch
 import Foundation
-import Logging
+public import Logging
 import Synchronization
 
 /// Produces messages and reports each delivery as the result of an `async` call.

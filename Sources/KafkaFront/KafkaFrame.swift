@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 
 /// A Kafka API key and the names the front uses for it.
 package enum KafkaAPI {

@@ -1,5 +1,5 @@
-import Logging
-import NIOCore
+package import Logging
+package import NIOCore
 import NIOPosix
 import NIOSSL
 import Synchronization

@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 
 /// A Kafka frame or field that does not parse: the front closes the connection.
 package struct KafkaWireError: Error, Sendable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 
 /// The partitions a request names, per topic, in request order.
 package typealias KafkaTopicPartitions = [(topic: String, partitions: [Int32])]

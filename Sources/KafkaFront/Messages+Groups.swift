@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 
 /// The consumer-group APIs in the versions the mock serves (JoinGroup v0–v5, SyncGroup
 /// v0–v3, Heartbeat v0–v3, LeaveGroup v0–v1, OffsetCommit v0–v7, OffsetFetch v0–v5): the

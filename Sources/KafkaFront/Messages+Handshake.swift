@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 
 /// One row of an ApiVersions answer.
 package struct KafkaAPIVersionRange: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 
 /// Where clients reach a broker: what Metadata and FindCoordinator answers carry.
 package struct KafkaBrokerAddress: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 
 /// The signature Port puts on messages for its execution agent (`WEBHOOK` actions with
 /// `agent: true`), exactly as port-agent verifies it.

@@ -1,4 +1,4 @@
-import Crypto
+public import Crypto
 import Foundation
 
 /// Port's encryption of secret inputs (`"encryption": "aes256-gcm"`, contract §8), exactly

@@ -3,6 +3,7 @@ import Benchmarks
 import Foundation
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 @main
 struct PortBench: AsyncParsableCommand {

@@ -6,6 +6,7 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import UnixSignals
 
 @main
 struct PortConsumerCommand: AsyncParsableCommand {

@@ -5,6 +5,7 @@ import Kafka
 import Logging
 import PortContract
 import ServiceLifecycle
+import UnixSignals
 
 extension PortEmulatorCommand {
     struct Serve: AsyncParsableCommand {

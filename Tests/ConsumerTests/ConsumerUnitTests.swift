@@ -1,5 +1,6 @@
 import Consumer
 import Foundation
+import Kafka
 import PortContract
 import Testing
 

@@ -6,6 +6,7 @@ import PortContract
 import ServiceLifecycle
 import TestSupport
 import Testing
+import UnixSignals
 
 // The README's Swift guide ("Write the backend in Swift"), verbatim: a test below checks
 // that every line of the README's snippet is here, in order, and then runs it.

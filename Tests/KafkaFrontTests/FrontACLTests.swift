@@ -1,6 +1,7 @@
 import Emulator
 import Foundation
 import Kafka
+import PortContract
 import TestSupport
 import Testing
 

@@ -2,6 +2,7 @@ import Emulator
 import Foundation
 import Kafka
 import KafkaFront
+import PortContract
 import TestSupport
 import Testing
 

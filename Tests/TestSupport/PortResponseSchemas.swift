@@ -1,5 +1,5 @@
-import Foundation
-import PortContract
+public import Foundation
+public import PortContract
 
 /// The response-body schemas of the Port operations the emulator serves, copied from Port's
 /// OpenAPI document by `scripts/extract-response-schemas.py` into

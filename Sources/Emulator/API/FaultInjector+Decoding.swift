@@ -1,6 +1,6 @@
 import Foundation
 import Kafka
-import PortContract
+package import PortContract
 
 extension FaultInjector {
     /// Reads a fault from the admin API's JSON (any kind may carry a `tag`):

@@ -1,6 +1,6 @@
-import Foundation
+package import Foundation
 import HTTPServer
-import Kafka
+package import Kafka
 import PortContract
 
 /// The faults: what can be injected, and what an HTTP fault does.

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPServer
 import Kafka
-import PortContract
+package import PortContract
 import ServiceLifecycle
 import Synchronization
 

@@ -1,5 +1,5 @@
 import Foundation
-import PortContract
+public import PortContract
 
 /// The two shapes Port returns a run in: `?version=v2`, or the default (v1) of Port's docs.
 public enum RunShape: String, Sendable {

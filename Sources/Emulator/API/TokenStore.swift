@@ -1,5 +1,5 @@
-import Foundation
-import PortContract
+package import Foundation
+package import PortContract
 import Synchronization
 
 /// Port's access tokens: one active token per credential pair, the same token until it expires.

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import Synchronization
 
 /// The emulator's own clock, which tests drive with `POST /_emulator/clock`: real time plus

@@ -1,6 +1,6 @@
 import Foundation
 import JQ
-import PortContract
+public import PortContract
 import Synchronization
 
 /// The organization's blueprints and actions: loaded from fixtures, added through the API.

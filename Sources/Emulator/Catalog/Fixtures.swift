@@ -1,5 +1,5 @@
 import Foundation
-import PortContract
+public import PortContract
 
 /// Definitions read from a fixtures directory: `DIR/blueprints/*.json`,
 /// `DIR/actions/*.json` and `DIR/workflows/*.json` (each file one definition or a list),

@@ -1,5 +1,5 @@
 import Foundation
-import PortContract
+public import PortContract
 
 /// A chaos profile for `verify --chaos`: faults injected on a schedule while the scenarios
 /// run, and SIGKILLs of the consumer (which `verify` then restarts).

@@ -1,5 +1,5 @@
 import ChildProcesses
-import Foundation
+package import Foundation
 import PortContract
 import Synchronization
 

@@ -1,5 +1,5 @@
 import Foundation
-import PortContract
+public import PortContract
 
 /// One conformance scenario (`fixtures/scenarios/*.json`): what to trigger, the faults to
 /// inject while it runs, and what must happen.

@@ -1,5 +1,5 @@
-import Foundation
-import PortContract
+package import Foundation
+package import PortContract
 
 /// What the emulator saw during a scenario: its runs, the journal of calls and the
 /// consumer's contract violations.

@@ -1,6 +1,6 @@
 import Foundation
 import Kafka
-import Logging
+public import Logging
 import PortContract
 import Synchronization
 

@@ -1,7 +1,7 @@
 import Foundation
 import Kafka
 import Logging
-import PortContract
+package import PortContract
 import Synchronization
 
 /// The tester's authenticated calls, fetching a token again when one expires (chaos may

@@ -1,5 +1,5 @@
-import Foundation
-import PortContract
+public import Foundation
+public import PortContract
 
 /// The outcome of one scenario.
 public struct ScenarioResult: Sendable {

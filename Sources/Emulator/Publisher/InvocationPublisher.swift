@@ -1,7 +1,7 @@
 import Foundation
-import Kafka
+package import Kafka
 import Logging
-import PortContract
+package import PortContract
 import ServiceLifecycle
 
 /// Publishes what Port publishes: run invocations to `ORG_ID.runs` (keyed by run id) and

@@ -1,6 +1,6 @@
 import Foundation
 import JQ
-import PortContract
+package import PortContract
 import Synchronization
 
 /// Port's payload templates: JSON whose strings may hold `{{ jq }}` expressions, rendered

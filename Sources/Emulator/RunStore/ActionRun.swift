@@ -1,5 +1,5 @@
-import Foundation
-import PortContract
+public import Foundation
+public import PortContract
 
 /// The action a run belongs to, as Port shows it on the run.
 public struct RunActionInfo: Sendable, Equatable {

@@ -1,5 +1,5 @@
-import Foundation
-import PortContract
+public import Foundation
+public import PortContract
 
 /// An entity of a blueprint, as Port's API returns it.
 public struct Entity: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Foundation
-import PortContract
+public import PortContract
 
 extension RunStore.State {
     /// `run_id` on an entity write: the run must exist (404) and not be finished (400).

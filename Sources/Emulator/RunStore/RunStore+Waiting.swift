@@ -1,5 +1,5 @@
 import Foundation
-import PortContract
+public import PortContract
 
 extension RunStore {
     /// What a waiter learns: the run when the wait ended, and whether the condition held.

@@ -1,5 +1,5 @@
-import Foundation
-import PortContract
+package import Foundation
+public import PortContract
 import Synchronization
 
 /// Runs and their logs, and the state machine Port enforces on them.

@@ -1,4 +1,4 @@
-import PortContract
+public import PortContract
 
 /// A workflow as the emulator runs it: a `SELF_SERVE_TRIGGER` node whose inputs become its
 /// output, and `KAFKA` nodes whose payload templates are published when a run starts.

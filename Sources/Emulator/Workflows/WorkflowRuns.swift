@@ -1,5 +1,5 @@
-import Foundation
-import PortContract
+package import Foundation
+package import PortContract
 import Synchronization
 
 /// One node run of a workflow run (`wfnr_` + 16).

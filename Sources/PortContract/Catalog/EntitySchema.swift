@@ -1,3 +1,5 @@
+import Foundation
+
 /// The part of a blueprint's JSON schema Port checks entity properties against: each
 /// property's `type`, `enum` and array `items`, and the `required` list.
 ///

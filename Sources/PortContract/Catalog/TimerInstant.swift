@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The instants timer properties hold: ISO 8601, with or without fractional seconds.
 public enum TimerInstant {
