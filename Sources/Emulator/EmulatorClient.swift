@@ -135,7 +135,7 @@ public struct EmulatorClient: Sendable {
             request.headers.add(name: FaultInjector.exemptionHeader, value: "true")
         }
         do {
-            let response = try await HTTPClient.shared.execute(
+            let response = try await Self.http.execute(
                 request,
                 timeout: .milliseconds(requestTimeout.wholeMilliseconds)
             )
@@ -148,6 +148,16 @@ public struct EmulatorClient: Sendable {
             )
         }
     }
+
+    /// One HTTP client for every `EmulatorClient`, living as long as the process. A refused
+    /// connection fails the call at once: the pool would retry it until the call's deadline,
+    /// and "is the emulator running?" should not take 30 seconds to answer.
+    private static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(5))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     /// `text` escaped for one path segment or query value.
     public static func escape(_ text: String) -> String {
