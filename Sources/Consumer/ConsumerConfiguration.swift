@@ -32,6 +32,10 @@ public struct ConsumerConfiguration: Sendable {
     public var verifySignatures: Bool
     /// `PORT_CONSUMER_CHANGE_LOG` (default false): also consume `ORG_ID.change.log`.
     public var consumeChangeLog: Bool
+    /// `PORT_CONSUMER_INSTANCE_ID` (default `port-consumer-HOSTNAME`; `none` turns it off):
+    /// the Kafka `group.instance.id`, so that a restarted consumer gets its partitions back
+    /// at once. Give each process on one host its own.
+    public var groupInstanceID: String?
     /// `KAFKA_FETCH_WAIT_MAX_MS` (default 500, librdkafka's): how long a fetch may wait for
     /// data. Port's brokers, and the emulator's Kafka front, answer as soon as data arrives.
     public var fetchWaitMaxMilliseconds: Int
@@ -101,6 +105,19 @@ public struct ConsumerConfiguration: Sendable {
         deadLetterTopic = values["PORT_CONSUMER_DEAD_LETTER_TOPIC"].flatMap { $0.isEmpty ? nil : $0 }
         verifySignatures = (values["PORT_CONSUMER_VERIFY_SIGNATURES"] ?? "true").lowercased() != "false"
         consumeChangeLog = (values["PORT_CONSUMER_CHANGE_LOG"] ?? "false").lowercased() == "true"
+        let instance = values["PORT_CONSUMER_INSTANCE_ID"] ?? "port-consumer-\(ProcessInfo.processInfo.hostName)"
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        guard
+            instance.lowercased() == "none"
+                || (1...249).contains(instance.count) && instance.allSatisfy(allowed.contains)
+        else {
+            throw Problem(
+                description:
+                    "PORT_CONSUMER_INSTANCE_ID '\(instance)' must be 1 to 249 letters, digits, '.', '_' or '-' "
+                    + "(or none)"
+            )
+        }
+        groupInstanceID = instance.lowercased() == "none" ? nil : instance
         let fetchWaitText = values["KAFKA_FETCH_WAIT_MAX_MS"] ?? "500"
         guard let fetchWait = Int(fetchWaitText), (0...300_000).contains(fetchWait) else {
             throw Problem(description: "KAFKA_FETCH_WAIT_MAX_MS '\(fetchWaitText)' is not a number from 0 to 300000")
@@ -130,6 +147,6 @@ public struct ConsumerConfiguration: Sendable {
     public var redactedDescription: String {
         "org=\(orgID) api=\(apiURL) brokers=\(brokers.joined(separator: ",")) group=\(groupID) "
             + "client_id=\(clientID) client_secret=*** kafka_user=\(kafkaUsername ?? "-") "
-            + "concurrency=\(concurrency)"
+            + "concurrency=\(concurrency) instance=\(groupInstanceID ?? "-")"
     }
 }

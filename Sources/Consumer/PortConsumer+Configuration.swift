@@ -30,6 +30,7 @@ extension PortConsumer {
             groupID: configuration.groupID
         )
         kafkaConfiguration.clientID = "port-consumer"
+        kafkaConfiguration.groupInstanceID = configuration.groupInstanceID
         kafkaConfiguration.securityProtocol = configuration.security
         kafkaConfiguration.additionalProperties = ["fetch.wait.max.ms": String(configuration.fetchWaitMaxMilliseconds)]
         let kafka = try KafkaConsumer.make(configuration: kafkaConfiguration, logger: logger)

@@ -180,6 +180,11 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var autoOffsetReset: KafkaOffsetReset = .earliest
     /// How long the group coordinator waits for a heartbeat before evicting this member.
     public var sessionTimeout: Duration = .seconds(10)
+    /// A stable id of this member across restarts (KIP-345 static membership): a restarted
+    /// member with the same id gets its partitions back at once instead of waiting out the
+    /// dead one's session. Such a member does not leave the group when it closes. Each
+    /// running process needs its own id; nil for an ordinary member.
+    public var groupInstanceID: String?
     /// How often this member sends heartbeats.
     public var heartbeatInterval: Duration = .seconds(1)
     /// How long the application may take between two reads before it leaves the group.
@@ -213,6 +218,8 @@ public struct KafkaConsumerConfiguration: Sendable {
             "enable.partition.eof": "false",
             "reconnect.backoff.max.ms": String(max(1, reconnectBackoffMax.wholeMilliseconds)),
         ]
+        if let groupInstanceID { properties["group.instance.id"] = groupInstanceID }
+        if let groupInstanceID { properties["group.instance.id"] = groupInstanceID }
         properties.merge(securityProtocol.properties) { $1 }
         properties.merge(additionalProperties) { $1 }
         return properties

@@ -56,6 +56,7 @@ struct FrontConnection {
             )
         }
         if let reason = session.closeReason { logClosed(remote: remote, reason: reason) }
+        front.staticMembers.closed(session.connectionID)
         session.upstream?.close()
     }
 

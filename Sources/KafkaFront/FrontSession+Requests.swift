@@ -100,6 +100,15 @@ extension FrontSession {
                 )
                 return
             }
+            if key == KafkaAPI.joinGroup, case let join = try GroupMessages.join(request), let instance = join.instance
+            {
+                send(try await joinStatically(request, join, group: groupID, instance: instance))
+                return
+            }
+            if key == KafkaAPI.syncGroup {
+                send(try await syncStatically(request, group: groupID))
+                return
+            }
             send(try await forward(request.frame))
 
         case KafkaAPI.fetch:
@@ -184,6 +193,58 @@ extension FrontSession {
                 error: KafkaRefusal.topicAuthorizationFailed
             )
             return request.response(body)
+        }
+    }
+
+    /// A static member's JoinGroup: a restarted instance (no member id) gets its old place
+    /// from the front's memory; otherwise it is forwarded and its answer remembered (see
+    /// `StaticMembers`).
+    private mutating func joinStatically(
+        _ request: KafkaRequest,
+        _ join: GroupMessages.StaticJoin,
+        group: String,
+        instance: String
+    ) async throws -> EventLoopFuture<ByteBuffer?> {
+        let members = front.staticMembers
+        let version = request.apiVersion
+        let connection = connectionID
+        if join.member.isEmpty,
+            let body = members.rejoinAnswer(group: group, instance: instance, version: version, connection: connection)
+        {
+            return answer(request.response(body))
+        }
+        return try await forward(request.frame).map { frame in
+            if let frame, let (body, member) = try? GroupMessages.joinAnswer(frame, version: version) ?? nil {
+                members.joined(
+                    group: group,
+                    instance: instance,
+                    member: member,
+                    version: version,
+                    answer: body,
+                    connection: connection
+                )
+            }
+            return frame
+        }
+    }
+
+    /// A SyncGroup: answered from memory right after a replayed JoinGroup, else forwarded,
+    /// and a static member's answer remembered.
+    private mutating func syncStatically(
+        _ request: KafkaRequest,
+        group: String
+    ) async throws -> EventLoopFuture<ByteBuffer?> {
+        let members = front.staticMembers
+        let version = request.apiVersion
+        let member = try GroupMessages.syncMember(request)
+        if let body = members.syncAnswer(group: group, member: member, version: version) {
+            return answer(request.response(body))
+        }
+        return try await forward(request.frame).map { frame in
+            if let frame, let body = try? GroupMessages.syncAnswer(frame, version: version) ?? nil {
+                members.synced(group: group, member: member, version: version, answer: body)
+            }
+            return frame
         }
     }
 

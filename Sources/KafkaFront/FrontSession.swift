@@ -14,6 +14,8 @@ struct FrontSession {
     let front: KafkaFront
     let listener: KafkaFront.Listener
     let eventLoop: any EventLoop
+    /// This connection's id among the front's, for static membership.
+    let connectionID: UInt64
     private(set) var upstream: UpstreamConnection?
     /// Why the connection is being closed after its last answer, for the log.
     private(set) var closeReason: String?
@@ -24,6 +26,7 @@ struct FrontSession {
         self.front = front
         self.listener = listener
         self.eventLoop = eventLoop
+        connectionID = front.staticMembers.openConnection()
         authentication =
             listener.kind == .plaintext
             ? .authenticated(principal: front.configuration.plaintextPrincipal) : .awaitingHandshake

@@ -70,6 +70,8 @@ package final class KafkaFront: Sendable {
     let fetchPollMilliseconds: Int32
     /// The ApiVersions table by API key, for the check of every request.
     let versionRanges: [Int16: KafkaAPIVersionRange]
+    /// Static members' instance ids, across connections (a restarted member connects anew).
+    let staticMembers = StaticMembers()
     private let sslContext: NIOSSLContext?
     private let running = Mutex<Task<Void, Never>?>(nil)
 

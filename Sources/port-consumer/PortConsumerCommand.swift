@@ -21,7 +21,9 @@ struct PortConsumerCommand: AsyncParsableCommand {
             or the username), KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SSL_CA_LOCATION, \
             PORT_CONSUMER_HANDLERS, PORT_CONSUMER_CONCURRENCY (16), PORT_CONSUMER_DEAD_LETTER_TOPIC, \
             PORT_CONSUMER_VERIFY_SIGNATURES (true), PORT_CONSUMER_CHANGE_LOG (false: also consume \
-            ORG_ID.change.log for the handler file's changeLog handlers), KAFKA_FETCH_WAIT_MAX_MS (500), \
+            ORG_ID.change.log for the handler file's changeLog handlers), PORT_CONSUMER_INSTANCE_ID \
+            (port-consumer-HOSTNAME: Kafka's group.instance.id, so a restart gets its partitions back at \
+            once; none turns it off), KAFKA_FETCH_WAIT_MAX_MS (500), \
             PORT_CONSUMER_METRICS_PORT \
             (serve Prometheus metrics at /metrics on it) and PORT_CONSUMER_METRICS_HOST (127.0.0.1).
 

@@ -36,6 +36,23 @@ struct ConsumerConfigurationTests {
         #expect(!sasl.redactedDescription.contains("kafka-pass"))
     }
 
+    @Test("static membership is on by default with a per-host id, settable, and off with none")
+    func instanceID() throws {
+        let host = ProcessInfo.processInfo.hostName
+        let byDefault = try ConsumerConfiguration(environment: base)
+        #expect(byDefault.groupInstanceID == "port-consumer-\(host)")
+        #expect(byDefault.redactedDescription.contains("instance=port-consumer-\(host)"))
+        var environment = base
+        environment["PORT_CONSUMER_INSTANCE_ID"] = "worker-2.eu_west"
+        #expect(try ConsumerConfiguration(environment: environment).groupInstanceID == "worker-2.eu_west")
+        environment["PORT_CONSUMER_INSTANCE_ID"] = "none"
+        #expect(try ConsumerConfiguration(environment: environment).groupInstanceID == nil)
+        var kafka = KafkaConsumerConfiguration(bootstrapServers: ["k:9092"], groupID: "org_1.g")
+        #expect(kafka.librdkafkaProperties["group.instance.id"] == nil)
+        kafka.groupInstanceID = "worker-2"
+        #expect(kafka.librdkafkaProperties["group.instance.id"] == "worker-2")
+    }
+
     @Test("the environment wins over the .env file, which fills the gaps (shell quoting included)")
     func dotEnv() throws {
         let file =
@@ -57,6 +74,8 @@ struct ConsumerConfigurationTests {
             ("PORT_API_URL", "api.getport.io", "is not an http(s) URL"),
             ("PORT_CONSUMER_CONCURRENCY", "0", "PORT_CONSUMER_CONCURRENCY '0'"),
             ("KAFKA_SECURITY_PROTOCOL", "sasl_ssl", "needs a SASL username and password"),
+            ("PORT_CONSUMER_INSTANCE_ID", "web 1", "PORT_CONSUMER_INSTANCE_ID 'web 1' must be 1 to 249 letters"),
+            ("PORT_CONSUMER_INSTANCE_ID", "", "PORT_CONSUMER_INSTANCE_ID '' must be 1 to 249 letters"),
         ] as [(String, String?, String)]
     )
     func problems(key: String, value: String?, message: String) {
