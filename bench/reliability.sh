@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench-reliability (also section 9 of make bench): 1,000 runs through `port-emulator
 # verify --chaos reliability` (10% HTTP 5xx, 2% 429, tokens expiring every 5 s, a 3 s broker
-# outage, the consumer killed with SIGKILL twice and restarted), once with port-consumer and
-# once with a sequential port-agent-like consumer that commits in `finally`.
+# outage, the consumer killed with SIGKILL twice and restarted), with port-consumer (static
+# membership on, its default), port-consumer with PORT_CONSUMER_INSTANCE_ID=none, and a
+# sequential port-agent-like consumer that commits in `finally`.
 # The handler appends its run id to a file, so a handler that ran twice shows up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,13 +28,17 @@ pass() {  # name, ready-log, consumer command...
 }
 
 pass port-consumer "" "$BIN/port-consumer" --handlers bench/reliability/handlers.json
+# The same without static membership (issue #15's "before"): a restart waits out the session.
+pass port-consumer-no-static "" env PORT_CONSUMER_INSTANCE_ID=none "$BIN/port-consumer" \
+    --handlers bench/reliability/handlers.json
 pass port-agent-like 'assigned [0-9]+ partitions' python3 bench/reliability/port_agent_like.py
 
 python3 - "$WORK" <<'PY'
 import collections, json, sys
 work = sys.argv[1]
 rows = []
-for name in ["port-consumer", "port-agent-like"]:
+names = ["port-consumer", "port-consumer-no-static", "port-agent-like"]
+for name in names:
     report = json.load(open(f"{work}/{name}.json"))
     result = report["results"][0]
     stats = result["statistics"]
@@ -56,7 +61,7 @@ for name in ["port-consumer", "port-agent-like"]:
     }))
 keys = list(rows[0][1].keys())
 width = max(len(k) for k in keys)
-print(f"{'':{width}}  {rows[0][0]:>15}  {rows[1][0]:>15}")
+print(f"{'':{width}}" + "".join(f"  {name:>23}" for name, _ in rows))
 for key in keys:
-    print(f"{key:{width}}  {rows[0][1][key]!s:>15}  {rows[1][1][key]!s:>15}")
+    print(f"{key:{width}}" + "".join(f"  {row[key]!s:>23}" for _, row in rows))
 PY

@@ -108,33 +108,20 @@ struct RunDidNotFinish: Error, CustomStringConvertible {
 struct EmulatorClientForTests {
     let emulator: PortEmulator
 
-    var port: Int { Int(emulator.info.apiBaseURL.split(separator: ":").last ?? "") ?? 0 }
-
-    func call(_ method: String, _ path: String, token: String? = nil, body: String) async throws -> JSONValue {
-        var headers: [(String, String)] = [("Content-Type", "application/json")]
-        if let token { headers.append(("Authorization", "Bearer \(token)")) }
-        let response = try await RawHTTPClient.send(
-            port: port,
-            method: method,
-            path: path,
-            headers: headers,
-            body: Array(body.utf8)
-        )
-        return try JSONValue.parse(response.body)
-    }
-
     func trigger(_ action: String, _ inputs: JSONObject, entity: String?) async throws -> String {
-        let credentials =
-            #"{"clientId":"emulator-client-id","clientSecret":"\#(EmulatorConfiguration.defaultClientSecret)"}"#
-        let token = try await call("POST", "/v1/auth/access_token", body: credentials)["accessToken"]?.stringValue
+        let client = JSONTestClient(baseURL: emulator.info.apiBaseURL)
+        let token = try await client.token(
+            clientID: "emulator-client-id",
+            clientSecret: EmulatorConfiguration.defaultClientSecret
+        )
         var body: JSONObject = ["properties": .object(inputs)]
         body["entity"] = entity.map(JSONValue.string)
-        let answer = try await call(
+        let answer = try await client.call(
             "POST",
             "/v1/actions/\(action)/runs",
             token: token,
             body: JSONValue.object(body).compactText
-        )
+        ).json
         guard let id = answer["run"]?["id"]?.stringValue else {
             throw RunDidNotFinish(runID: "(\(answer.compactText))", status: .failure)
         }
@@ -269,7 +256,7 @@ struct ConsumerResilienceTests {
             runtime: RunRuntime(client: client, handlers: ["create_vm": handler], logger: quietLogger)
         )
         let running = Running(consumer)
-        let api = EmulatorClientForTests(emulator: harness.emulator)
+        let api = JSONTestClient(baseURL: harness.emulator.info.apiBaseURL)
         _ = try await api.call(
             "POST",
             "/_emulator/faults",
@@ -492,12 +479,12 @@ struct WorkflowNodeConsumerTests {
             )
         )
         let running = Running(consumer)
-        let api = EmulatorClientForTests(emulator: harness.emulator)
+        let api = JSONTestClient(baseURL: harness.emulator.info.apiBaseURL)
         let started = try await api.call(
             "POST",
             "/_emulator/workflows/provision_environment/runs",
             body: #"{"inputs":{"name":"preview-3"}}"#
-        )
+        ).json
         let runID = try #require(started["workflowRun"]?["id"]?.stringValue)
         let nodeRunID = try #require(
             started["workflowRun"]?["nodeRuns"]?.arrayValue?.first { $0["node"] == "provision" }?["id"]?.stringValue

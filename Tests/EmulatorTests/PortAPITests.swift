@@ -29,31 +29,22 @@ struct EmulatorHarness {
         return EmulatorHarness(emulator: emulator, port: port)
     }
 
+    /// Sends one request to the emulator (see `JSONTestClient.call`).
     func call(
         _ method: String,
         _ path: String,
         token: String? = nil,
         body: String? = nil
     ) async throws -> (status: Int, json: JSONValue, headers: [String: String]) {
-        var headers: [(String, String)] = [("Content-Type", "application/json")]
-        if let token { headers.append(("Authorization", "Bearer \(token)")) }
-        let response = try await RawHTTPClient.send(
-            port: port,
-            method: method,
-            path: path,
-            headers: headers,
-            body: Array((body ?? "").utf8)
-        )
-        return (response.status, try JSONValue.parse(response.body), response.headers)
+        try await JSONTestClient(port: port).call(method, path, token: token, body: body)
     }
 
+    /// A token for the emulator's default credentials.
     func token() async throws -> String {
-        let response = try await call(
-            "POST",
-            "/v1/auth/access_token",
-            body: #"{"clientId":"emulator-client-id","clientSecret":"\#(EmulatorConfiguration.defaultClientSecret)"}"#
+        try await JSONTestClient(port: port).token(
+            clientID: "emulator-client-id",
+            clientSecret: EmulatorConfiguration.defaultClientSecret
         )
-        return try #require(response.json["accessToken"]?.stringValue)
     }
 
     func createRun(

@@ -65,144 +65,155 @@ struct ResponseSchemaTests {
             expecting: 422
         )
 
+        // Each step: a call, the operation whose schema its answer must follow, and its status.
+        // They run in order: the entity exists before the run is triggered, the run is
+        // finished before it is listed, the entity is deleted last.
+        struct Step {
+            let method: String
+            let path: String
+            let operation: String
+            var authorized = true
+            var body: String?
+            let status: Int
+        }
         let entities = "/v1/blueprints/{blueprint_identifier}/entities"
         let entity = "\(entities)/{entity_identifier}"
-        _ = try await check(
-            "POST",
-            "/v1/blueprints/service/entities",
-            as: entities,
-            token: token,
-            body: #"{"identifier":"api","title":"API","properties":{"version":"1.0","environment":"staging"}}"#,
-            expecting: 201
-        )
-        _ = try await check(
-            "POST",
-            "/v1/blueprints/service/entities",
-            as: entities,
-            token: token,
-            body: #"{"identifier":"web","properties":{"environment":"moon"}}"#,
-            expecting: 422
-        )
-        _ = try await check("GET", "/v1/blueprints/service/entities", as: entities, token: token, expecting: 200)
-        _ = try await check("GET", "/v1/blueprints/service/entities/api", as: entity, token: token, expecting: 200)
-        _ = try await check("GET", "/v1/blueprints/service/entities/nope", as: entity, token: token, expecting: 404)
-        _ = try await check("GET", "/v1/blueprints/service/entities/api", as: entity, expecting: 401)
+        let runs = "/v1/actions/{action_identifier}/runs"
+        for step in [
+            Step(
+                method: "POST",
+                path: "/v1/blueprints/service/entities",
+                operation: entities,
+                body: #"{"identifier":"api","title":"API","properties":{"version":"1.0","environment":"staging"}}"#,
+                status: 201
+            ),
+            Step(
+                method: "POST",
+                path: "/v1/blueprints/service/entities",
+                operation: entities,
+                body: #"{"identifier":"web","properties":{"environment":"moon"}}"#,
+                status: 422
+            ),
+            Step(method: "GET", path: "/v1/blueprints/service/entities", operation: entities, status: 200),
+            Step(method: "GET", path: "/v1/blueprints/service/entities/api", operation: entity, status: 200),
+            Step(method: "GET", path: "/v1/blueprints/service/entities/nope", operation: entity, status: 404),
+            Step(
+                method: "GET",
+                path: "/v1/blueprints/service/entities/api",
+                operation: entity,
+                authorized: false,
+                status: 401
+            ),
+            Step(
+                method: "POST",
+                path: "/v1/actions/nope/runs",
+                operation: runs,
+                body: #"{"properties":{}}"#,
+                status: 404
+            ),
+        ] {
+            _ = try await check(
+                step.method,
+                step.path,
+                as: step.operation,
+                token: step.authorized ? token : nil,
+                body: step.body,
+                expecting: step.status
+            )
+        }
 
         let trigger = try await check(
             "POST",
             "/v1/actions/deploy_service/runs",
-            as: "/v1/actions/{action_identifier}/runs",
+            as: runs,
             token: token,
             body: #"{"properties":{"version":"2.0","environment":"production"},"entity":"api"}"#,
             expecting: 202
         )
         let runID = try #require(trigger["run"]?["id"]?.stringValue)
-        _ = try await check(
-            "POST",
-            "/v1/actions/nope/runs",
-            as: "/v1/actions/{action_identifier}/runs",
-            token: token,
-            body: #"{"properties":{}}"#,
-            expecting: 404
-        )
         let run = "/v1/actions/runs/{run_id}"
-        _ = try await check("GET", "/v1/actions/runs/\(runID)?version=v2", as: run, token: token, expecting: 200)
-        _ = try await check("GET", "/v1/actions/runs/r_0000000000000000", as: run, token: token, expecting: 404)
-        _ = try await check(
-            "PATCH",
-            "/v1/actions/runs/\(runID)?version=v2",
-            as: run,
-            token: token,
-            body: #"{"statusLabel":"deploying","link":["https://ci.example.com/1"],"summary":"going"}"#,
-            expecting: 200
-        )
-        _ = try await check(
-            "PATCH",
-            "/v1/actions/runs/\(runID)",
-            as: run,
-            token: token,
-            body: #"{"status":"IN_PROGRESS"}"#,
-            expecting: 422
-        )
-        _ = try await check(
-            "PUT",
-            "/v1/blueprints/service/entities/api?run_id=\(runID)",
-            as: entity,
-            token: token,
-            body: #"{"title":"API","properties":{"version":"2.0","environment":"production"}}"#,
-            expecting: 200
-        )
-        _ = try await check(
-            "PATCH",
-            "/v1/blueprints/service/entities/api?run_id=\(runID)",
-            as: entity,
-            token: token,
-            body: #"{"properties":{"replicas":3}}"#,
-            expecting: 200
-        )
-        let logs = "/v1/actions/runs/{run_id}/logs"
-        _ = try await check(
-            "POST",
-            "/v1/actions/runs/\(runID)/logs",
-            as: logs,
-            token: token,
-            body: #"{"message":"deployed"}"#,
-            expecting: 201
-        )
-        _ = try await check(
-            "POST",
-            "/v1/actions/runs/\(runID)/logs",
-            as: logs,
-            token: token,
-            body: #"{"text":"wrong field"}"#,
-            expecting: 422
-        )
-        _ = try await check("GET", "/v1/actions/runs/\(runID)/logs", as: logs, token: token, expecting: 200)
-        _ = try await check(
-            "PATCH",
-            "/v1/actions/runs/\(runID)?version=v2",
-            as: run,
-            token: token,
-            body: #"{"status":"SUCCESS"}"#,
-            expecting: 200
-        )
-        _ = try await check(
-            "GET",
-            "/v1/actions/runs?version=v2&active=false",
-            as: "/v1/actions/runs",
-            token: token,
-            expecting: 200
-        )
-        _ = try await check(
-            "DELETE",
-            "/v1/blueprints/service/entities/api",
-            as: entity,
-            token: token,
-            expecting: 200
-        )
-        _ = try await check("GET", "/v1/blueprints", as: "/v1/blueprints", token: token, expecting: 200)
-        _ = try await check(
-            "POST",
-            "/v1/blueprints",
-            as: "/v1/blueprints",
-            token: token,
-            body: #"{"identifier":"cluster","title":"Cluster","schema":{"properties":{"nodes":{"type":"number"}}}}"#,
-            expecting: 201
-        )
-        _ = try await check(
-            "GET",
-            "/v1/blueprints/cluster",
-            as: "/v1/blueprints/{identifier}",
-            token: token,
-            expecting: 200
-        )
-        _ = try await check(
-            "GET",
-            "/v1/blueprints/missing",
-            as: "/v1/blueprints/{identifier}",
-            token: token,
-            expecting: 404
-        )
+        let logs = "\(run)/logs"
+        for step in [
+            Step(method: "GET", path: "/v1/actions/runs/\(runID)?version=v2", operation: run, status: 200),
+            Step(method: "GET", path: "/v1/actions/runs/r_0000000000000000", operation: run, status: 404),
+            Step(
+                method: "PATCH",
+                path: "/v1/actions/runs/\(runID)?version=v2",
+                operation: run,
+                body: #"{"statusLabel":"deploying","link":["https://ci.example.com/1"],"summary":"going"}"#,
+                status: 200
+            ),
+            Step(
+                method: "PATCH",
+                path: "/v1/actions/runs/\(runID)",
+                operation: run,
+                body: #"{"status":"IN_PROGRESS"}"#,
+                status: 422
+            ),
+            Step(
+                method: "PUT",
+                path: "/v1/blueprints/service/entities/api?run_id=\(runID)",
+                operation: entity,
+                body: #"{"title":"API","properties":{"version":"2.0","environment":"production"}}"#,
+                status: 200
+            ),
+            Step(
+                method: "PATCH",
+                path: "/v1/blueprints/service/entities/api?run_id=\(runID)",
+                operation: entity,
+                body: #"{"properties":{"replicas":3}}"#,
+                status: 200
+            ),
+            Step(
+                method: "POST",
+                path: "/v1/actions/runs/\(runID)/logs",
+                operation: logs,
+                body: #"{"message":"deployed"}"#,
+                status: 201
+            ),
+            Step(
+                method: "POST",
+                path: "/v1/actions/runs/\(runID)/logs",
+                operation: logs,
+                body: #"{"text":"wrong field"}"#,
+                status: 422
+            ),
+            Step(method: "GET", path: "/v1/actions/runs/\(runID)/logs", operation: logs, status: 200),
+            Step(
+                method: "PATCH",
+                path: "/v1/actions/runs/\(runID)?version=v2",
+                operation: run,
+                body: #"{"status":"SUCCESS"}"#,
+                status: 200
+            ),
+            Step(
+                method: "GET",
+                path: "/v1/actions/runs?version=v2&active=false",
+                operation: "/v1/actions/runs",
+                status: 200
+            ),
+            Step(method: "DELETE", path: "/v1/blueprints/service/entities/api", operation: entity, status: 200),
+            Step(method: "GET", path: "/v1/blueprints", operation: "/v1/blueprints", status: 200),
+            Step(
+                method: "POST",
+                path: "/v1/blueprints",
+                operation: "/v1/blueprints",
+                body:
+                    #"{"identifier":"cluster","title":"Cluster","schema":{"properties":{"nodes":{"type":"number"}}}}"#,
+                status: 201
+            ),
+            Step(method: "GET", path: "/v1/blueprints/cluster", operation: "/v1/blueprints/{identifier}", status: 200),
+            Step(method: "GET", path: "/v1/blueprints/missing", operation: "/v1/blueprints/{identifier}", status: 404),
+        ] {
+            _ = try await check(
+                step.method,
+                step.path,
+                as: step.operation,
+                token: step.authorized ? token : nil,
+                body: step.body,
+                expecting: step.status
+            )
+        }
 
         let approvalRun = try await harness.createRun(
             #"{"action":"deploy_service","properties":{"version":"1"},"requiredApproval":true}"#
