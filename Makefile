@@ -15,12 +15,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # two hundred starting at once on 2 cores starve each other (and a second copy of the suite).
 SWIFT_TEST_FLAGS ?= --experimental-maximum-parallelization-width 8
 
-.PHONY: help deps bench-deps build run serve test fuzz docs bench bench-front bench-automations bench-reliability format lint clean
+.PHONY: help deps bench-deps build run serve test test-asan fuzz docs bench bench-front bench-automations bench-reliability format lint clean
 
 help:
 	@echo "make run     install system packages, build, run the emulator and port-consumer through every fixture action"
 	@echo "make serve   install system packages, build, start port-emulator serve (embedded Kafka + Port's API), settings in emulator.env"
 	@echo "make test    install system packages, build and run every test"
+	@echo "make test-asan   the whole suite built with AddressSanitizer (in .build-asan), executables included"
 	@echo "make fuzz    schemathesis, every phase, against /openapi.json: no 5xx, every answer as documented"
 	@echo "make docs    DocC for the six libraries into .build/docs (warnings fail it)"
 	@echo "make bench   every figure: Kafka, HTTP req/s vs nginx and C, the emulator, port-consumer, reliability"
@@ -66,6 +67,12 @@ serve: build
 test: deps
 	swift build --build-tests
 	swift test --skip-build $(SWIFT_TEST_FLAGS)
+
+# The suite and the executables it starts, built with AddressSanitizer. Leak detection is off:
+# librdkafka's and the Swift runtime's process-lifetime allocations would drown real reports.
+test-asan: deps
+	swift build --build-tests --sanitize=address --build-path .build-asan
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 swift test --skip-build --sanitize=address --build-path .build-asan $(SWIFT_TEST_FLAGS)
 
 fuzz: deps
 	bash scripts/fuzz.sh

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PortContract
 import Synchronization
+import TestSupport
 
 let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
@@ -13,7 +14,7 @@ enum Repository {
     static let fixtures = root.appendingPathComponent("fixtures").path
     static let scenarios = root.appendingPathComponent("fixtures/scenarios").path
     static let handlers = root.appendingPathComponent("fixtures/handlers/handlers.json").path
-    static let binaries = root.appendingPathComponent(".build/debug").path
+    static let binaries = BuiltProducts.directory
     static let buggyConsumer = root.appendingPathComponent("Tests/ConformanceTests/Consumers/buggy_consumer.py").path
 
     /// A fresh temporary directory.

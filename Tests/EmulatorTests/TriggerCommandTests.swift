@@ -7,9 +7,7 @@ import Testing
 
 /// Runs the built `port-emulator` executable and collects its exit status and output.
 enum EmulatorExecutable {
-    static let path = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent(".build/debug/port-emulator").path
+    static let path = BuiltProducts.directory + "/port-emulator"
 
     static func run(_ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
         guard FileManager.default.isExecutableFile(atPath: path) else {
