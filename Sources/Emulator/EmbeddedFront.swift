@@ -57,7 +57,7 @@ struct EmbeddedFront: Sendable {
         front.onRefusal = { refusal in recorder.record(Violation(refusal)) }
         let started: KafkaFront
         do {
-            started = try await KafkaFront.start(configuration: front, logger: logger)
+            started = try await KafkaFront.bind(configuration: front, logger: logger)
         } catch {
             if let ownedCAFile { try? FileManager.default.removeItem(atPath: ownedCAFile) }
             let ports =
@@ -73,6 +73,11 @@ struct EmbeddedFront: Sendable {
             caFile: caFile,
             ownedCAFile: ownedCAFile
         )
+    }
+
+    /// Serves the front's listeners until cancelled.
+    func run() async {
+        await front.run()
     }
 
     func stop() async {

@@ -2,6 +2,7 @@ import Foundation
 public import Kafka
 import KafkaFront
 import Logging
+import ServiceLifecycle
 
 /// An existing Kafka cluster the emulator publishes to instead of its embedded one.
 public struct ExternalKafka: Sendable {
@@ -156,6 +157,18 @@ struct EmulatorKafka: Sendable {
                     + "failed (\(error)); create them, or grant this user CreateTopics"
             )
         }
+    }
+
+    /// Serves the front, if there is one, until a graceful shutdown, then stops everything:
+    /// the emulator's Kafka part, shut down after every other part.
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            if let front { group.addTask { await front.run() } }
+            try? await gracefulShutdown()
+            group.cancelAll()  // ends the front's connections
+            await front?.stop()
+        }
+        await stop()
     }
 
     /// Closes the front and the producer, then stops the embedded cluster.

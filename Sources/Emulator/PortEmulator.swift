@@ -114,10 +114,7 @@ public final class PortEmulator: Sendable {
         self.kafka = kafka
         self.server = server
         let parts: [any Service] = [
-            EmulatorPart {
-                try? await gracefulShutdown()
-                await kafka.stop()
-            },
+            EmulatorPart { await kafka.run() },
             EmulatorPart { await publisher.run() },
             EmulatorPart { await faults.run() },
             EmulatorPart {

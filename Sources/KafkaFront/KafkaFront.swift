@@ -114,9 +114,21 @@ package final class KafkaFront: Sendable {
         }
     }
 
-    /// Asks the mock cluster for its brokers and API versions, binds the listeners and
-    /// starts serving them.
+    /// Binds the listeners and serves them in a task of the front's own until `stop()`: for
+    /// tests and tools. A service runs `bind` and then `run()`.
     package static func start(
+        configuration: KafkaFrontConfiguration,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) async throws -> KafkaFront {
+        let front = try await bind(configuration: configuration, group: group, logger: logger)
+        front.running.withLock { $0 = Task { await front.run() } }
+        return front
+    }
+
+    /// Asks the mock cluster for its brokers and API versions and binds the listeners;
+    /// nothing is served until `run()`.
+    package static func bind(
         configuration: KafkaFrontConfiguration,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
@@ -168,7 +180,6 @@ package final class KafkaFront: Sendable {
             sslContext: sslContext,
             logger: logger
         )
-        front.running.withLock { $0 = Task { await front.serve() } }
         return front
     }
 
@@ -195,8 +206,9 @@ package final class KafkaFront: Sendable {
             }
     }
 
-    /// Serves every listener until `stop`.
-    private func serve() async {
+    /// Serves every listener, each connection a child task, until the listeners are closed
+    /// (`stop()`); cancelling it ends every connection.
+    package func run() async {
         await withDiscardingTaskGroup { group in
             for listener in listeners {
                 group.addTask {
@@ -223,7 +235,8 @@ package final class KafkaFront: Sendable {
         }
     }
 
-    /// Closes the listeners and every connection, and waits until they are closed.
+    /// Closes the listeners, and with them (when `start` serves) every connection, and waits
+    /// until they are closed. Under `run()`, its caller cancels it to end the connections.
     package func stop() async {
         let task = running.withLock { task in
             defer { task = nil }
