@@ -165,8 +165,7 @@ struct EmulatorKafka: Sendable {
         await withDiscardingTaskGroup { group in
             if let front { group.addTask { await front.run() } }
             try? await gracefulShutdown()
-            group.cancelAll()  // ends the front's connections
-            await front?.stop()
+            await front?.stop()  // its run() ends the connections and returns
         }
         await stop()
     }

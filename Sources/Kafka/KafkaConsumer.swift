@@ -310,6 +310,7 @@ final class RDKafkaConsumerClient: Sendable {
                     metadata: ["error": "\(KafkaError.fromResponse(error))"]
                 )
             }
+            handle.silence()
             lifecycle.markClosed()
         }
     }

@@ -197,6 +197,7 @@ final class RDKafkaProducerClient: Sendable {
             }
             stopPolling.set()
             pollThreadStopped.wait()
+            handle.silence()
             lifecycle.markClosed()
         }
     }

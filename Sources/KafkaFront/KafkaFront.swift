@@ -206,8 +206,14 @@ package final class KafkaFront: Sendable {
             }
     }
 
-    /// Serves every listener, each connection a child task, until the listeners are closed
-    /// (`stop()`); cancelling it ends every connection.
+    /// Serves every listener, each connection a child task, until `stop()` closes the
+    /// listeners; then ends the connections and returns.
+    ///
+    /// Stopping never cancels the accept loops: a cancelled loop would drop connections
+    /// accepted but not yet handed out, and NIO traps on an `NIOAsyncChannel` dropped that
+    /// way ("Deinited NIOAsyncWriter without calling finish()", swift-nio #2813). A closed
+    /// listener instead hands out what it accepted, then ends; those connections start
+    /// cancelled and close at once.
     package func run() async {
         await withDiscardingTaskGroup { group in
             for listener in listeners {
@@ -220,6 +226,7 @@ package final class KafkaFront: Sendable {
                                         await FrontConnection(front: self, listener: listener).serve(connection)
                                     }
                                 }
+                                connectionGroup.cancelAll()  // the listener closed: end the connections
                             }
                         }
                     } catch {
@@ -235,14 +242,13 @@ package final class KafkaFront: Sendable {
         }
     }
 
-    /// Closes the listeners, and with them (when `start` serves) every connection, and waits
-    /// until they are closed. Under `run()`, its caller cancels it to end the connections.
+    /// Closes the listeners, which makes `run()` end every connection and return; waits for
+    /// that when `start` runs it.
     package func stop() async {
         let task = running.withLock { task in
             defer { task = nil }
             return task
         }
-        task?.cancel()
         for listener in listeners { listener.channel.channel.close(promise: nil) }
         await task?.value
     }

@@ -1,6 +1,7 @@
 import CRdKafka
 import Dispatch
 import Logging
+import Synchronization
 
 /// The one owner of a librdkafka handle and of the callback context its opaque points to.
 ///
@@ -12,6 +13,12 @@ import Logging
 final class RDKafkaHandle: @unchecked Sendable {
     let pointer: OpaquePointer
     private let context: Unmanaged<RDKafkaCallbackContext>
+
+    /// After `close()`: the handle lives on until its owner goes, but what it says then (a
+    /// reconnect to brokers already stopped) is not the application's business.
+    func silence() {
+        context.takeUnretainedValue().silenced.store(true, ordering: .relaxed)
+    }
 
     init(pointer: OpaquePointer, context: Unmanaged<RDKafkaCallbackContext>) {
         self.pointer = pointer
@@ -35,6 +42,8 @@ final class RDKafkaHandle: @unchecked Sendable {
 /// State that librdkafka's callbacks reach through the handle's opaque pointer.
 final class RDKafkaCallbackContext: Sendable {
     let logger: Logger
+    /// Set once the client is closed: its log and error events are dropped.
+    let silenced = Atomic(false)
 
     init(logger: Logger) {
         self.logger = logger
@@ -90,7 +99,9 @@ enum RDKafkaFactory {
             RDKafkaFactory.log(handle: handle, level: level, facility: facility, message: message)
         }
         rd_kafka_conf_set_error_cb(conf) { handle, error, reason, _ in
-            guard let context = RDKafkaCallbackContext.of(handle) else { return }
+            guard let context = RDKafkaCallbackContext.of(handle), !context.silenced.load(ordering: .relaxed) else {
+                return
+            }
             let text = reason.map { String(cString: $0) } ?? ""
             let code = rd_kafka_resp_err_t(rawValue: error)
             context.logger.debug(
@@ -132,7 +143,9 @@ enum RDKafkaFactory {
         facility: UnsafePointer<CChar>?,
         message: UnsafePointer<CChar>?
     ) {
-        guard let context = RDKafkaCallbackContext.of(handle) else { return }
+        guard let context = RDKafkaCallbackContext.of(handle), !context.silenced.load(ordering: .relaxed) else {
+            return
+        }
         let text = message.map { String(cString: $0) } ?? ""
         let facilityText = facility.map { String(cString: $0) } ?? ""
         // syslog levels: 0-3 are errors, 4 warning, 5-6 notice/info, 7 debug.
