@@ -76,6 +76,16 @@ struct ResponseSchemaTests {
             var body: String?
             let status: Int
         }
+        func perform(_ step: Step) async throws {
+            _ = try await check(
+                step.method,
+                step.path,
+                as: step.operation,
+                token: step.authorized ? token : nil,
+                body: step.body,
+                expecting: step.status
+            )
+        }
         let entities = "/v1/blueprints/{blueprint_identifier}/entities"
         let entity = "\(entities)/{entity_identifier}"
         let runs = "/v1/actions/{action_identifier}/runs"
@@ -112,14 +122,7 @@ struct ResponseSchemaTests {
                 status: 404
             ),
         ] {
-            _ = try await check(
-                step.method,
-                step.path,
-                as: step.operation,
-                token: step.authorized ? token : nil,
-                body: step.body,
-                expecting: step.status
-            )
+            try await perform(step)
         }
 
         let trigger = try await check(
@@ -205,14 +208,7 @@ struct ResponseSchemaTests {
             Step(method: "GET", path: "/v1/blueprints/cluster", operation: "/v1/blueprints/{identifier}", status: 200),
             Step(method: "GET", path: "/v1/blueprints/missing", operation: "/v1/blueprints/{identifier}", status: 404),
         ] {
-            _ = try await check(
-                step.method,
-                step.path,
-                as: step.operation,
-                token: step.authorized ? token : nil,
-                body: step.body,
-                expecting: step.status
-            )
+            try await perform(step)
         }
 
         let approvalRun = try await harness.createRun(
