@@ -152,11 +152,8 @@ public final class PortEmulator: Sendable {
 
     /// Runs the emulator's parts until a graceful shutdown (or `stop()`), then stops them.
     public func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await parts.run()
-        } onGracefulShutdown: { [parts] in
-            Task { await parts.triggerGracefulShutdown() }
-        }
+        // A service group run inside another's service shuts down with its parent.
+        try await parts.run()
     }
 
     /// Starts the embedded Kafka (or connects to the external one), makes sure the org's

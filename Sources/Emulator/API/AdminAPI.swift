@@ -101,15 +101,13 @@ extension PortAPI {
                 let (run, kafkaRuns) = workflows.start(workflow, inputs: filled, by: user)
                 let byPolling = publisher.deliversByPolling()
                 for nodeRun in kafkaRuns {
-                    Task {
-                        await publisher.publish(
-                            nodeRun: nodeRun,
-                            of: run,
-                            workflow: workflow,
-                            in: workflows,
-                            byPolling: byPolling
-                        )
-                    }
+                    publisher.schedule(
+                        nodeRun: nodeRun,
+                        of: run,
+                        workflow: workflow,
+                        in: workflows,
+                        byPolling: byPolling
+                    )
                 }
                 return ok(["workflowRun": try workflows.detail(run.id)], status: 201)
             }

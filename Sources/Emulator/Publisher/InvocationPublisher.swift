@@ -222,6 +222,19 @@ package final class InvocationPublisher: Sendable {
         changes.yield(ChangeJob(message: message, key: key))
     }
 
+    /// Publishes a KAFKA node run in the background, as a child of `run()` (see `publish(nodeRun:…)`).
+    func schedule(
+        nodeRun: WorkflowNodeRun,
+        of run: WorkflowRuns.Run,
+        workflow: WorkflowDefinition,
+        in store: WorkflowRuns,
+        byPolling: Bool
+    ) {
+        publications.add { [self] in
+            _ = await publish(nodeRun: nodeRun, of: run, workflow: workflow, in: store, byPolling: byPolling)
+        }
+    }
+
     /// Publishes a KAFKA node run: its payload template rendered, wrapped with the run's
     /// metadata, keyed by the node run id. A template or publish failure completes the node
     /// run as FAILED with an ERROR log.
