@@ -30,7 +30,12 @@ struct StaticMembershipTests {
             return text.split(separator: "\n").compactMap { try? JSONValue.parse(Array($0.utf8)).objectValue }
         }
 
-        var messages: [String] { events.filter { $0["event"] == "message" }.compactMap { $0["value"]?.stringValue } }
+        var messages: [String] { values(of: "message") }
+        var committed: [String] { values(of: "committed") }
+
+        func values(of kind: String) -> [String] {
+            events.filter { $0["event"] == .string(kind) }.compactMap { $0["value"]?.stringValue }
+        }
         var assigned: Bool { events.contains { $0["event"] == "assigned" && $0["count"] != 0 } }
     }
 
@@ -41,7 +46,9 @@ struct StaticMembershipTests {
         let first = try Member.start(harness, group: group, instance: "worker-1")
         try await waitUntil("the first member's assignment", within: .seconds(60)) { first.assigned }
         let before = try await harness.publish(1, tag: "before")
-        try await waitUntil("the first member to read and commit") { first.messages == before }
+        // Killed only once its commit is acknowledged: a kill between the read and the
+        // commit would rightly deliver the message again.
+        try await waitUntil("the first member to read and commit") { first.committed == before }
         first.process.signal(SIGKILL)
         _ = await first.process.wait()
 

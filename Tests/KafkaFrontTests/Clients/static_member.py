@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A confluent-kafka (librdkafka) group member with a group.instance.id, for the static
-membership test: prints one JSON line when partitions are assigned and one per message
-(committed synchronously once printed), and runs until it is killed."""
+membership test: prints one JSON line when partitions are assigned, one per message, and
+one once that message's offset is committed (synchronously); runs until it is killed."""
 import json
 import sys
 import time
@@ -31,3 +31,4 @@ while True:
         continue
     emit("message", value=message.value().decode())
     consumer.commit(message, asynchronous=False)
+    emit("committed", value=message.value().decode())
