@@ -107,26 +107,21 @@ final class StaticMembers: Sendable {
 }
 
 extension GroupMessages {
-    /// A JoinGroup (v5 and later) with its parts: the member id and group instance id, and
-    /// where the member id starts and ends in the body.
+    /// A JoinGroup's member id and group instance id (nil before v5).
     struct StaticJoin {
         let member: String
         let instance: String?
-        let memberRange: Range<Int>
     }
 
-    /// A JoinGroup's member id and group instance id (nil before v5).
+    /// A JoinGroup's member id and group instance id.
     static func join(_ request: KafkaRequest) throws(KafkaWireError) -> StaticJoin {
         var reader = request.body
-        let start = reader.readerIndex
         _ = try reader.kafkaString()  // group
         _ = try reader.kafkaInt32()  // session timeout
         if request.apiVersion >= 1 { _ = try reader.kafkaInt32() }  // rebalance timeout
-        let memberStart = reader.readerIndex - start
         let member = try reader.kafkaString()
-        let memberEnd = reader.readerIndex - start
         let instance = request.apiVersion >= 5 ? try reader.kafkaNullableString() : nil
-        return StaticJoin(member: member, instance: instance, memberRange: memberStart..<memberEnd)
+        return StaticJoin(member: member, instance: instance)
     }
 
     /// A JoinGroup answer's body and member id, when it has no error.
