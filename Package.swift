@@ -134,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "port-consumer",
             dependencies: [
-                "Consumer", "Kafka", "HTTPServer",
+                "Consumer", "Kafka", "HTTPServer", "PortContract",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -4,6 +4,7 @@ import Foundation
 import HTTPServer
 import Logging
 import Metrics
+import PortContract
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
@@ -29,7 +30,8 @@ struct PortConsumerCommand: AsyncParsableCommand {
 
             Handlers come from a JSON or YAML handler file: --handlers, else PORT_CONSUMER_HANDLERS, else \
             ./handlers.json or ./handlers.yaml, else ./fixtures/handlers/handlers.json (the fixture actions' scripts).
-            """
+            """,
+        version: HarnessVersion.current,
     )
 
     @Option(name: .customLong("env-file"), help: "A KEY=VALUE file of settings; the environment wins.")

@@ -23,6 +23,7 @@ struct PortEmulatorCommand: AsyncParsableCommand {
             in any language, against Port's contract through scenarios, and writes JUnit and \
             JSON reports.
             """,
+        version: HarnessVersion.current,
         subcommands: [Serve.self, Trigger.self, Verify.self],
         defaultSubcommand: Serve.self
     )
