@@ -6,7 +6,7 @@
 # openssl plays a TLS broker for the SASL_SSL test; kcat is one of the independent Kafka clients
 # the front is tested with, and python3-venv holds kafka-python 3 beside 2.0.2.
 SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev pkg-config python3 python3-venv curl chromium chromium-driver docker-compose openssl kcat
-PYTHON_PACKAGES := confluent-kafka selenium schemathesis kafka-python==2.0.2 aiokafka pycryptodome
+PYTHON_PACKAGES := confluent-kafka selenium schemathesis kafka-python==2.0.2 aiokafka pycryptodome pytest mypy
 KAFKA_PYTHON3 := .build-venv/kafka-python3
 KAFKA_PYTHON3_VERSION := 3.0.12
 BENCH_PACKAGES := wrk nginx-light curl
@@ -15,12 +15,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # two hundred starting at once on 2 cores starve each other (and a second copy of the suite).
 SWIFT_TEST_FLAGS ?= --experimental-maximum-parallelization-width 8
 
-.PHONY: help deps bench-deps build run serve test test-asan test-tsan fuzz docs bench bench-front bench-automations bench-reliability format lint clean
+.PHONY: help deps bench-deps build run serve test test-python test-asan test-tsan fuzz docs bench bench-front bench-automations bench-reliability format lint clean
 
 help:
 	@echo "make run     install system packages, build, run the emulator and port-consumer through every fixture action"
 	@echo "make serve   install system packages, build, start port-emulator serve (embedded Kafka + Port's API), settings in emulator.env"
 	@echo "make test    install system packages, build and run every test"
+	@echo "make test-python the Python package and examples/python-consumer (mypy --strict, pytest), on the debug build"
 	@echo "make test-asan   the whole suite built with AddressSanitizer (in .build-asan), executables included"
 	@echo "make test-tsan   ThreadSanitizer on the suites that start no librdkafka thread (see the Makefile)"
 	@echo "make fuzz    schemathesis, every phase, against /openapi.json: no 5xx, every answer as documented"
@@ -42,7 +43,7 @@ deps:
 	@# front is checked with kafka-python 2.0.2 and aiokafka too (pure Python); the dashboard test
 	@# drives Debian's chromium through selenium; schemathesis fuzzes the API; pycryptodome
 	@# decrypts secret inputs as port-agent does.
-	@python3 -c 'import confluent_kafka, selenium, schemathesis, aiokafka, kafka, Crypto.Cipher.AES; assert kafka.__version__ == "2.0.2"' 2>/dev/null \
+	@python3 -c 'import confluent_kafka, selenium, schemathesis, aiokafka, kafka, Crypto.Cipher.AES, pytest, mypy; assert kafka.__version__ == "2.0.2"' 2>/dev/null \
 		|| python3 -m pip install -q $(PYTHON_PACKAGES) \
 		|| python3 -m pip install -q --break-system-packages $(PYTHON_PACKAGES)
 	@# The current kafka-python (3.x) beside 2.0.2, in a virtual environment of its own.
@@ -68,6 +69,18 @@ serve: build
 test: deps
 	swift build --build-tests
 	swift test --skip-build $(SWIFT_TEST_FLAGS)
+	@$(MAKE) --no-print-directory test-python
+
+# The Python package (python/) and the example consumer, from the source tree: the plugin is
+# loaded with -p and the binary is the debug build (the wheel's own run is in make dist-test).
+PYTHON_SOURCE_ENV := PORT_EMULATOR_BIN=$(CURDIR)/.build/debug/port-emulator PORT_EMULATOR_FIXTURES=$(CURDIR)/fixtures \
+	PYTHONPATH=$(CURDIR)/python/src
+test-python: deps
+	@test -x .build/debug/port-emulator || swift build --product port-emulator
+	python3 -m mypy --strict python/src examples/python-consumer
+	MYPYPATH=python/src python3 -m mypy --strict python/tests
+	$(PYTHON_SOURCE_ENV) python3 -m pytest -q -p no:cacheprovider python/tests
+	cd examples/python-consumer && $(PYTHON_SOURCE_ENV) python3 -m pytest -q -p no:cacheprovider -p port_kafka_harness.pytest_plugin
 
 # The suite and the executables it starts, built with AddressSanitizer. Leak detection is off:
 # librdkafka's and the Swift runtime's process-lifetime allocations would drown real reports.
