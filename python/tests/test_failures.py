@@ -10,7 +10,7 @@ from typing import Iterator
 
 import pytest
 
-from port_kafka_harness import BinaryNotFound, Emulator, EmulatorDied, EmulatorStartError
+from port_kafka_harness import BinaryNotFound, Emulator, EmulatorDied, EmulatorStartError, _cli
 
 
 @pytest.fixture
@@ -64,3 +64,18 @@ def test_an_emulator_that_dies_during_a_wait_is_reported_at_once(emulator_to_kil
 def emulator_to_kill() -> Iterator[Emulator]:
     with Emulator() as emulator:
         yield emulator
+
+
+def test_a_fixtures_directory_that_does_not_exist_is_named(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=f"given path {tmp_path / 'nowhere'} is not a directory"):
+        Emulator(tmp_path / "nowhere")
+
+
+def test_the_console_script_without_a_binary_exits_127_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PORT_EMULATOR_BIN", str(tmp_path / "missing"))
+    with pytest.raises(SystemExit) as exited:
+        _cli.emulator()
+    assert exited.value.code == 127
+    assert f"error: port-emulator not found: $PORT_EMULATOR_BIN path {tmp_path / 'missing'}" in capsys.readouterr().err
