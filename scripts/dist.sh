@@ -5,7 +5,7 @@
 #   port-kafka-harness_VERSION_DEBARCH.deb         /usr/bin/*, /usr/share/port-kafka-harness/fixtures
 #   port_kafka_harness-VERSION-py3-none-manylinux_*.whl   the binaries with their C libraries (auditwheel)
 #   SHA256SUMS                                     of the three
-# Only glibc, librdkafka, libmicrohttpd, libjq and their own dependencies stay dynamic; the
+# Only glibc, zlib, librdkafka, libmicrohttpd, libjq and their own dependencies stay dynamic; the
 # dist tests (make dist-test) check that with ldd.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +48,7 @@ debarch=$(dpkg --print-architecture)
 rm -rf "$stage" dist
 mkdir -p "$stage" dist
 
-# The binaries stripped: a third smaller. Swift names stay readable in a backtrace through the
+# The binaries stripped: a fifth smaller. Swift names stay readable in a backtrace through the
 # dynamic symbol table (the static runtime links with -export-dynamic).
 mkdir -p "$stage/bin"
 for product in port-emulator port-consumer; do
