@@ -88,7 +88,9 @@ test-python: deps
 	MYPYPATH=python/src python3 -m mypy --strict python/tests
 	MYPYPATH=python/src python3 -m mypy --strict --ignore-missing-imports packaging/tests
 	$(PYTHON_SOURCE_ENV) python3 -m pytest -q -p no:cacheprovider python/tests
-	cd examples/python-consumer && $(PYTHON_SOURCE_ENV) python3 -m pytest -q -p no:cacheprovider -p port_kafka_harness.pytest_plugin
+	@# -p only when no installed wheel registers the plugin already (pytest refuses it twice).
+	cd examples/python-consumer && $(PYTHON_SOURCE_ENV) python3 -m pytest -q -p no:cacheprovider \
+		$$(python3 -c 'import importlib.metadata as m; m.distribution("port-kafka-harness")' 2>/dev/null || echo -p port_kafka_harness.pytest_plugin)
 
 dist-deps: deps
 	@missing=""; for p in $(DIST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

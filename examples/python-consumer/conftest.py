@@ -19,4 +19,8 @@ def consumer(port_emulator_process: Emulator) -> Iterator[subprocess.Popen[bytes
     process = subprocess.Popen([sys.executable, str(script)], env=port_emulator_process.env())
     yield process
     process.terminate()
-    process.wait(timeout=30)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

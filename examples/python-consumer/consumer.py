@@ -15,6 +15,7 @@ import json
 import os
 import signal
 import sys
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -32,9 +33,17 @@ class Port:
         self.token: str | None = None
 
     def call(self, method: str, path: str, body: JSON, query: str = "") -> JSON:
-        if self.token is None:
-            self.token = str(self._send("POST", "/auth/access_token", self.credentials, None)["accessToken"])
-        return self._send(method, path + query, body, self.token)
+        """One call with a token; an expired token (401) is replaced once."""
+        for attempt in (1, 2):
+            if self.token is None:
+                self.token = str(self._send("POST", "/auth/access_token", self.credentials, None)["accessToken"])
+            try:
+                return self._send(method, path + query, body, self.token)
+            except urllib.error.HTTPError as error:
+                if error.code != 401 or attempt == 2:
+                    raise
+                self.token = None
+        raise AssertionError("unreachable")
 
     def _send(self, method: str, path: str, body: JSON, token: str | None) -> JSON:
         headers = {"Content-Type": "application/json"}
@@ -81,7 +90,10 @@ def handle(port: Port, invocation: JSON) -> None:
         else:
             port.call("PATCH", runs, {"status": "FAILURE", "summary": f"this backend has no handler for {action}"})
     except Exception as error:  # the work failed: tell Port, then go on with the next run
-        port.call("POST", f"{runs}/logs", {"message": f"failed: {error}", "terminationStatus": "FAILURE"})
+        try:
+            port.call("POST", f"{runs}/logs", {"message": f"failed: {error}", "terminationStatus": "FAILURE"})
+        except urllib.error.URLError as report_error:  # e.g. 422 run_exhausted: already finished
+            print(f"run {run_id}: could not report the failure: {report_error}", file=sys.stderr, flush=True)
 
 
 def kafka_settings(env: dict[str, str]) -> dict[str, Any]:

@@ -47,6 +47,14 @@ class Root:
         self.path = path
 
     def __enter__(self) -> Root:
+        try:
+            self._prepare()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _prepare(self) -> None:
         subprocess.run(["cp", "-a", str(base_root()), str(self.path)], check=True)
         # The host's network settings: its DNS and, when its egress needs them (a TLS-inspecting
         # proxy), its trusted CAs and proxy variables, so that pip reaches PyPI from the root.
@@ -54,10 +62,10 @@ class Root:
         if Path(HOST_CA_BUNDLE).is_file():
             shutil.copy(HOST_CA_BUNDLE, self.path / "etc" / "host-ca-certificates.crt")
         subprocess.run(["mount", "-t", "proc", "proc", str(self.path / "proc")], check=True)
-        return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
-        subprocess.run(["umount", "--lazy", str(self.path / "proc")], check=False)
+        if (self.path / "proc" / "self").exists():
+            subprocess.run(["umount", "--lazy", str(self.path / "proc")], check=False)
         shutil.rmtree(self.path, ignore_errors=True)
 
     def command(self, script: str) -> list[str]:

@@ -24,7 +24,9 @@ def release_directory(root: Root, artifacts: Artifacts) -> str:
     return "file:///release"
 
 
-def test_the_deb_installs_with_its_dependencies_and_serves(artifacts: Artifacts, tmp_path: Path) -> None:
+def test_the_deb_installs_with_its_dependencies_and_serves(
+    artifacts: Artifacts, tmp_path: Path, stop_after: list[subprocess.Popen[bytes]]
+) -> None:
     with Root(tmp_path / "deb-root") as root:
         assert root.libraries(*C_LIBRARY_FILES) == []
         assert subprocess.run(root.command("command -v swift python3"), capture_output=True).returncode != 0
@@ -42,6 +44,7 @@ def test_the_deb_installs_with_its_dependencies_and_serves(artifacts: Artifacts,
 
         serve = root.popen("exec port-emulator serve --port 0 --env-file /tmp/emulator.env "
                            "--fixtures /usr/share/port-kafka-harness/fixtures", tmp_path / "serve.log")
+        stop_after.append(serve)  # stopped even when a check below fails
         try:
             wait_for(root.path / "tmp" / "emulator.env", serve, 60, "port-emulator serve in the clean root")
             lines = (root.path / "tmp" / "emulator.env").read_text().splitlines()

@@ -71,3 +71,17 @@ def test_reset_forgets_runs(emulator: Emulator) -> None:
     assert emulator.runs()
     emulator.reset()
     assert emulator.runs() == [] and emulator.journal() == []
+
+
+def test_an_expired_token_is_replaced_once(emulator: Emulator) -> None:
+    emulator.trigger("create_microservice", {"name": "one"})
+    urllib.request.urlopen(urllib.request.Request(emulator.base_url + "/_emulator/tokens/expire", b"{}", method="POST"))
+    assert emulator.trigger("create_microservice", {"name": "two"})["status"] == "IN_PROGRESS"
+
+
+def test_the_emulator_is_reached_directly_even_with_a_proxy_set(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert isinstance(emulator.runs(), list)

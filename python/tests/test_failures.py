@@ -79,3 +79,22 @@ def test_the_console_script_without_a_binary_exits_127_with_the_reason(
         _cli.emulator()
     assert exited.value.code == 127
     assert f"error: port-emulator not found: $PORT_EMULATOR_BIN path {tmp_path / 'missing'}" in capsys.readouterr().err
+
+
+def test_pointing_at_the_console_script_is_refused_not_looped(tmp_path: Path) -> None:
+    launcher = tmp_path / "port-emulator"
+    launcher.write_text("#!/usr/bin/python3\nfrom port_kafka_harness._cli import emulator\nemulator()\n")
+    launcher.chmod(0o755)
+    with pytest.raises(BinaryNotFound, match="is this package's console script, not the binary it runs"):
+        Emulator(binary=launcher)
+
+
+def test_a_start_that_fails_leaves_no_process_and_no_directory(busy_port: int) -> None:
+    emulator = Emulator(port=busy_port)
+    with pytest.raises(EmulatorStartError):
+        emulator.start()
+    assert emulator.pid is None and emulator._directory is None
+    slow = Emulator(startup_timeout=0.001)
+    with pytest.raises(EmulatorStartError, match=r"was not ready within 0.001 s"):
+        slow.start()
+    assert slow.pid is None and slow._directory is None

@@ -11,6 +11,9 @@ version=${INPUT_VERSION:?version is required, e.g. 0.16.0}
 version=${version#v}
 [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "version must look like 0.16.0 (got '$INPUT_VERSION')"
 base=${INPUT_RELEASE_URL:?release-url is empty}/v$version
+# Used as a local action (uses: ./) or from inside another composite action, GitHub leaves
+# github.action_repository empty: there is no repository to download from.
+[[ "$base" == *//releases/* ]] && fail "cannot tell which repository this action came from: set the release-url input"
 output=${GITHUB_OUTPUT:-/dev/null}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -23,7 +26,7 @@ fetch() {
 
 fetch SHA256SUMS
 case ${INPUT_INSTALL:-wheel} in
-    wheel) pattern='port_kafka_harness-.*\.whl$' ;;
+    wheel) pattern="port_kafka_harness-.*_$(uname -m)\.whl$" ;;
     deb) pattern="port-kafka-harness_.*_$(dpkg --print-architecture)\.deb$" ;;
     *) fail "install must be wheel or deb (got '$INPUT_INSTALL')" ;;
 esac

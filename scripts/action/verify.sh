@@ -15,6 +15,8 @@ scenarios=${INPUT_SCENARIOS:-$fixtures/scenarios}
 
 reports=${RUNNER_TEMP:-${TMPDIR:-/tmp}}/port-kafka-harness
 mkdir -p "$reports"
+# A second use in the same job must never hand on the first one's reports.
+rm -f "$reports/junit.xml" "$reports/report.json" "$reports/consumer.log"
 output=${GITHUB_OUTPUT:-/dev/null}
 {
     echo "junit=$reports/junit.xml"
@@ -25,7 +27,8 @@ output=${GITHUB_OUTPUT:-/dev/null}
 
 arguments=(verify --fixtures "$fixtures" --scenarios "$scenarios" --kafka-security "${INPUT_SECURITY:-plaintext}"
     --junit "$reports/junit.xml" --json "$reports/report.json" --consumer-log "$reports/consumer.log")
-for word in ${INPUT_ONLY:-}; do arguments+=(--only "$word"); done
+read -r -a words <<<"${INPUT_ONLY:-}"
+for word in "${words[@]}"; do arguments+=(--only "$word"); done
 [ -n "${INPUT_CHAOS:-}" ] && arguments+=(--chaos "$INPUT_CHAOS")
 [ -n "${INPUT_READY_LOG:-}" ] && arguments+=(--ready-log "$INPUT_READY_LOG")
 # The consumer may use the harness's fixtures (port-consumer's handlers, for one).

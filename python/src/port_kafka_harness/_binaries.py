@@ -40,7 +40,7 @@ def find(name: str, explicit: str | os.PathLike[str] | None = None) -> Path:
         if value is None:
             continue
         path = Path(value)
-        if _executable(path):
+        if _executable(path) and not _is_console_script(path):
             return path
         # An explicit choice that does not work is an error, never a silent fallback.
         raise BinaryNotFound(f"{name} not found: {origin} path {path} {_why(path)}")
@@ -82,6 +82,8 @@ def _why(path: Path) -> str:
         return "does not exist"
     if not path.is_file():
         return "is not a file"
+    if _is_console_script(path):
+        return "is this package's console script, not the binary it runs"
     return "is not executable"
 
 

@@ -14,7 +14,11 @@ def _exec(name: str) -> None:
     except _binaries.BinaryNotFound as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(127) from None
-    os.execv(path, [str(path), *sys.argv[1:]])
+    try:
+        os.execv(path, [str(path), *sys.argv[1:]])
+    except OSError as error:  # a noexec mount, a binary for another machine
+        print(f"error: cannot run {path}: {error.strerror}", file=sys.stderr)
+        raise SystemExit(126) from None
 
 
 def emulator() -> None:

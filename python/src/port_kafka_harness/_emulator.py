@@ -19,6 +19,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import weakref
+from http.client import HTTPException
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Mapping, Sequence
@@ -29,6 +31,9 @@ JSON = dict[str, Any]
 
 #: The statuses after which a run takes no more writes.
 FINISHED = frozenset({"SUCCESS", "FAILURE", "DECLINED"})
+
+#: The emulator is local: its traffic never goes through $http_proxy.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class EmulatorError(Exception):
@@ -91,6 +96,7 @@ class Emulator:
         self._process: subprocess.Popen[bytes] | None = None
         self._directory: Path | None = None
         self._token: str | None = None
+        self._finalizer: weakref.finalize[..., Emulator] = weakref.finalize(self, _nothing)
 
     # Lifecycle
 
@@ -102,6 +108,7 @@ class Emulator:
         """
         if self._process is not None:
             raise EmulatorError("this emulator is already started")
+        self._remove_directory()
         self._directory = Path(tempfile.mkdtemp(prefix="port-emulator-py-"))
         env_file = self._directory / "emulator.env"
         command = [str(self.binary), "serve", "--port", str(self.port), "--env-file", str(env_file)]
@@ -109,21 +116,33 @@ class Emulator:
             command += ["--fixtures", str(self.fixtures)]
         command += self.args
         with self.log_path.open("wb") as log:
-            self._process = subprocess.Popen(
+            # A session of its own, so that a terminal's Ctrl-C reaches the test run first and
+            # the emulator is stopped by it; the finalizer stops it if Python exits without that.
+            process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
+        self._process = process
+        self._finalizer = weakref.finalize(self, _terminate, process)
+        try:
+            self._await_ready(env_file, command)
+        except BaseException:
+            self.close()  # nothing is left running, nothing is left on disk (the message has the log)
+            raise
+        self.settings = _read_env_file(env_file)
+        return self
+
+    def _await_ready(self, env_file: Path, command: list[str]) -> None:
+        assert self._process is not None
         deadline = time.monotonic() + self.startup_timeout
         next_progress = time.monotonic() + 10
         while not env_file.exists():
             status = self._process.poll()
             if status is not None:
-                self._forget()
                 raise EmulatorStartError(
                     f"port-emulator exited with status {status} before it was ready.\n"
                     f"command: {shlex.join(command)}\n{self._tail()}"
                 )
             if time.monotonic() > deadline:
-                self.stop()
                 raise EmulatorStartError(
                     f"port-emulator was not ready within {self.startup_timeout:g} s.\n"
                     f"command: {shlex.join(command)}\n{self._tail()}"
@@ -132,8 +151,6 @@ class Emulator:
                 print(f"port-emulator: still starting (pid {self._process.pid})…", file=sys.stderr)
                 next_progress += 10
             time.sleep(0.02)
-        self.settings = _read_env_file(env_file)
-        return self
 
     def stop(self, timeout: float = 10.0) -> int | None:
         """Stop the process (SIGTERM, then SIGKILL after ``timeout`` s); returns its status.
@@ -153,11 +170,15 @@ class Emulator:
                 process.wait()
         self._process = None
         self._token = None
+        self._finalizer.detach()
         return process.returncode
 
     def close(self) -> None:
         """Stop the process and remove its working directory (settings file and log)."""
         self.stop()
+        self._remove_directory()
+
+    def _remove_directory(self) -> None:
         if self._directory is not None:
             shutil.rmtree(self._directory, ignore_errors=True)
             self._directory = None
@@ -346,14 +367,22 @@ class Emulator:
     # HTTP
 
     def _port(self, method: str, path: str, body: JSON | None = None) -> JSON:
-        if self._token is None:
-            answer = self._request(
-                "POST",
-                self.api_url + "/auth/access_token",
-                {"clientId": self.client_id, "clientSecret": self.client_secret},
-            )
-            self._token = str(answer["accessToken"])
-        return self._request(method, self.api_url + path, body, token=self._token)
+        """Port's API with a token; an expired token (401) is replaced once, as a client would."""
+        for attempt in (1, 2):
+            if self._token is None:
+                answer = self._request(
+                    "POST",
+                    self.api_url + "/auth/access_token",
+                    {"clientId": self.client_id, "clientSecret": self.client_secret},
+                )
+                self._token = str(answer["accessToken"])
+            try:
+                return self._request(method, self.api_url + path, body, token=self._token)
+            except PortAPIError as error:
+                if error.status != 401 or attempt == 2:
+                    raise
+                self._token = None
+        raise AssertionError("unreachable")
 
     def _admin(self, method: str, path: str, body: JSON | None = None, timeout: float = 30) -> JSON:
         return self._request(method, self.base_url + "/_emulator" + path, body, timeout=timeout)
@@ -372,7 +401,7 @@ class Emulator:
         request = urllib.request.Request(url, data=data, method=method, headers=headers)
         path = urllib.parse.urlsplit(url).path
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            with _OPENER.open(request, timeout=timeout) as response:
                 answer: JSON = json.load(response)
                 return answer
         except urllib.error.HTTPError as error:
@@ -388,6 +417,8 @@ class Emulator:
             self._await_exit(2.0)
             self.check_alive()
             raise EmulatorError(f"cannot reach port-emulator at {url}: {error}") from None
+        except (HTTPException, ValueError) as error:  # a cut-off or non-JSON answer
+            raise EmulatorError(f"{method} {path}: port-emulator's answer could not be read: {error}") from None
 
     def _await_exit(self, timeout: float) -> None:
         if self._process is not None:
@@ -405,8 +436,21 @@ class Emulator:
         text = self.log().rstrip().splitlines()[-lines:]
         return "last output:\n" + "\n".join("  " + line for line in text) if text else "(no output)"
 
-    def _forget(self) -> None:
-        self._process = None
+
+
+def _nothing() -> None:
+    """The finalizer of an emulator that never started."""
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> None:
+    """At interpreter exit, an emulator nobody stopped: SIGTERM, then SIGKILL after 5 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _read_env_file(path: Path) -> dict[str, str]:

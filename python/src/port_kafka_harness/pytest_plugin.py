@@ -9,7 +9,8 @@ every run of the test: status, logs, the API calls made for it and the calls ref
 from __future__ import annotations
 
 import shlex
-from typing import Generator, Iterator, Literal, cast
+from pathlib import Path
+from typing import Any, Generator, Iterator, Literal, cast
 
 import pytest
 
@@ -42,8 +43,15 @@ def _scope(fixture_name: str, config: pytest.Config) -> Scope:
 
 
 def _setting(config: pytest.Config, name: str) -> str | None:
-    value = config.getoption(f"--port-emulator-{name}") or config.getini(f"port_emulator_{name}")
-    return str(value) if value else None
+    """A path from the command line (as given) or the ini file (relative to the ini file)."""
+    option = config.getoption(f"--port-emulator-{name}")
+    if option:
+        return str(option)
+    value = str(config.getini(f"port_emulator_{name}"))
+    if not value:
+        return None
+    base = config.inipath.parent if config.inipath is not None else config.rootpath
+    return str(base / Path(value).expanduser())
 
 
 @pytest.fixture(scope=_scope)
@@ -72,30 +80,32 @@ def port_emulator(port_emulator_process: Emulator, request: pytest.FixtureReques
         port_emulator_process.reset()
     except EmulatorError as error:
         pytest.fail(f"port_emulator: {error}", pytrace=False)
-    request.node.stash[_USED] = port_emulator_process
-    yield port_emulator_process
+    _used[request.node.nodeid] = port_emulator_process
+    try:
+        yield port_emulator_process
+    finally:
+        _used.pop(request.node.nodeid, None)
 
 
-_USED = pytest.StashKey[Emulator]()
+#: The emulator of each test in progress that uses the fixture, by node id.
+_used: dict[str, Emulator] = {}
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     """Adds the "port-emulator" section to a failed test that used the fixture."""
-    report = yield
-    emulator = item.stash.get(_USED, None)
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    emulator = _used.get(item.nodeid)
     if emulator is not None and report.failed and call.when == "call":
         report.sections.append(("port-emulator", _describe_runs(emulator)))
-    return report
 
 
 def _describe_runs(emulator: Emulator) -> str:
     try:
         emulator.check_alive()
         runs = emulator.runs()
-    except EmulatorError as error:
+    except Exception as error:  # a report must never turn into pytest's internal error
         return f"(cannot read the emulator's runs: {error})"
     if not runs:
         return "no run was created in this test"
