@@ -122,7 +122,7 @@ class Emulator:
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         self._process = process
-        self._finalizer = weakref.finalize(self, _terminate, process)
+        self._finalizer = weakref.finalize(self, _stop_process, process, 5.0)
         try:
             self._await_ready(env_file, command)
         except BaseException:
@@ -161,17 +161,11 @@ class Emulator:
         process = self._process
         if process is None:
             return None
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        self._finalizer.detach()
+        status = _stop_process(process, timeout)
         self._process = None
         self._token = None
-        self._finalizer.detach()
-        return process.returncode
+        return status
 
     def close(self) -> None:
         """Stop the process and remove its working directory (settings file and log)."""
@@ -442,15 +436,17 @@ def _nothing() -> None:
     """The finalizer of an emulator that never started."""
 
 
-def _terminate(process: subprocess.Popen[bytes]) -> None:
-    """At interpreter exit, an emulator nobody stopped: SIGTERM, then SIGKILL after 5 s."""
+def _stop_process(process: subprocess.Popen[bytes], timeout: float) -> int:
+    """SIGTERM, then SIGKILL after ``timeout`` s; the exit status. ``stop()`` uses it, and so
+    does the finalizer of an emulator nobody stopped when Python exits."""
     if process.poll() is None:
-        process.terminate()
+        process.send_signal(signal.SIGTERM)
         try:
-            process.wait(5)
+            process.wait(timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    return process.returncode
 
 
 def _read_env_file(path: Path) -> dict[str, str]:
