@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make bench-dist (and section 12 of make bench): the figures of issue #16, in one run.
 #  - Spawn to ready of port-emulator serve (until its --env-file exists, which means ready),
-#    through the Python API, for the wheel's binary and its console script (installed in a
-#    fresh venv), beside the source builds (release and debug), interleaved, N rounds each.
+#    for the wheel's binary and its console script (installed in a fresh venv), beside the
+#    source builds (release and debug), interleaved, N rounds each.
 #  - A fresh venv to a passing example suite on this machine: pip install of the wheel,
 #    confluent-kafka and pytest, then pytest examples/python-consumer.
 #  - The sizes of the tarball, the .deb and the wheel.
@@ -20,7 +20,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "## 12. install without Swift (issue #16)"
-echo "sizes: $(cd dist && for f in *.tar.xz *.deb *.whl; do printf '%s %.1f MB; ' "$f" "$(echo "$(stat -c %s "$f") / 1000000" | bc -l)"; done)"
+echo "sizes: $(cd dist && python3 -c 'import os, sys; print("; ".join(f"{f} {os.path.getsize(f) / 1e6:.1f} MB" for f in sys.argv[1:]))' *.tar.xz *.deb *.whl)"
 
 start=$(date +%s.%N)
 python3 -m venv "$work/venv"
@@ -28,13 +28,13 @@ python3 -m venv "$work/venv"
 installed=$(date +%s.%N)
 (cd examples/python-consumer && env -u PYTHONPATH -u PORT_EMULATOR_BIN "$work/venv/bin/python" -m pytest -q -p no:cacheprovider >&2)
 passed=$(date +%s.%N)
-printf 'fresh venv to a passing example suite, this machine (pip cache warm): venv + pip install %.1f s, pytest %.1f s, total %.1f s\n' \
-    "$(echo "$installed - $start" | bc -l)" "$(echo "$passed - $installed" | bc -l)" "$(echo "$passed - $start" | bc -l)"
+python3 -c 'import sys; start, installed, passed = map(float, sys.argv[1:])
+print(f"fresh venv to a passing example suite, this machine (pip cache warm): venv + pip install "
+      f"{installed - start:.1f} s, pytest {passed - installed:.1f} s, total {passed - start:.1f} s")' "$start" "$installed" "$passed"
 
 "$work/venv/bin/python" - "$ROUNDS" "$work/venv" "$PWD" <<'PYTHON'
-import statistics, sys, time
+import statistics, subprocess, sys, tempfile, time
 from pathlib import Path
-from port_kafka_harness import Emulator
 from port_kafka_harness._binaries import bundled
 
 rounds, venv, repository = int(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
@@ -45,14 +45,29 @@ variants = {
     "source build, debug": repository / ".build/debug/port-emulator",
 }
 fixtures = repository / "fixtures"
+
+
+def spawn_to_ready(executable: Path) -> float:
+    """`serve` started as a user starts it, until its env file exists (it is ready then)."""
+    with tempfile.TemporaryDirectory() as directory:
+        env_file = Path(directory) / "emulator.env"
+        command = [str(executable), "serve", "--port", "0", "--env-file", str(env_file), "--fixtures", str(fixtures)]
+        started = time.monotonic()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while not env_file.exists():
+            if process.poll() is not None or time.monotonic() - started > 60:
+                raise SystemExit(f"bench: {executable} serve was not ready (status {process.poll()})")
+            time.sleep(0.002)
+        elapsed = time.monotonic() - started
+        process.terminate()
+        process.wait(30)
+        return elapsed
+
+
 times = {name: [] for name in variants}
 for _ in range(rounds):
-    for name, binary in variants.items():
-        emulator = Emulator(fixtures, binary=binary)
-        started = time.monotonic()
-        emulator.start()
-        times[name].append(time.monotonic() - started)
-        emulator.close()
+    for name, executable in variants.items():
+        times[name].append(spawn_to_ready(executable))
 baseline = statistics.median(times["source build, release"])
 print(f"spawn to ready (port-emulator serve until its env file is written), {rounds} rounds interleaved, median [min-max]:")
 for name, values in times.items():
