@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .library(name: "JQ", targets: ["JQ"]),
         .library(name: "PortContract", targets: ["PortContract"]),
+        .library(name: "PortCatalog", targets: ["PortCatalog"]),
         .library(name: "Emulator", targets: ["Emulator"]),
         .library(name: "Consumer", targets: ["Consumer"]),
         .executable(name: "port-consumer", targets: ["port-consumer"]),
@@ -28,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         // `make docs`: DocC for the libraries (swift package generate-documentation).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -80,12 +82,20 @@ let package = Package(
 
         // The product's libraries.
         .target(name: "PortContract", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Port's catalog: the entity store, relations, the query language, computed properties
+        // (no HTTP, no Kafka).
+        .target(
+            name: "PortCatalog",
+            dependencies: [
+                "PortContract", "JQ", .product(name: "OrderedCollections", package: "swift-collections"),
+            ]
+        ),
         // posix_spawn in a process group of its own: the command handler's and verify's children.
         .target(name: "ChildProcesses"),
         .target(
             name: "Emulator",
             dependencies: [
-                "Kafka", "KafkaFront", "HTTPServer", "JQ", "PortContract", "ChildProcesses",
+                "Kafka", "KafkaFront", "HTTPServer", "JQ", "PortContract", "PortCatalog", "ChildProcesses",
                 // EmulatorClient's HTTP client, and the NIO types its requests are made of.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -113,7 +123,8 @@ let package = Package(
         .target(
             name: "Benchmarks",
             dependencies: [
-                "Kafka", "KafkaFront", "HTTPServer", "Emulator", "Consumer", "PortContract", "ChildProcesses",
+                "Kafka", "KafkaFront", "HTTPServer", "Emulator", "Consumer", "PortContract", "PortCatalog",
+                "ChildProcesses",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -186,6 +197,7 @@ let package = Package(
             exclude: ["Clients"]
         ),
         .testTarget(name: "PortContractTests", dependencies: ["PortContract"]),
+        .testTarget(name: "PortCatalogTests", dependencies: ["PortCatalog", "PortContract"]),
         .testTarget(
             name: "EmulatorTests",
             dependencies: [
@@ -205,7 +217,7 @@ let package = Package(
         .testTarget(
             name: "ConsumerTests",
             dependencies: [
-                "Consumer", "Emulator", "HTTPServer", "Kafka", "PortContract", "TestSupport",
+                "Consumer", "Emulator", "HTTPServer", "Kafka", "PortCatalog", "PortContract", "TestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -32,6 +32,7 @@ ROUTES = [
     ("put", "/v1/blueprints/{blueprint_identifier}/entities/{entity_identifier}"),
     ("patch", "/v1/blueprints/{blueprint_identifier}/entities/{entity_identifier}"),
     ("delete", "/v1/blueprints/{blueprint_identifier}/entities/{entity_identifier}"),
+    ("post", "/v1/entities/search"), ("post", "/v1/blueprints/{blueprint_identifier}/entities/search"),
     ("get", "/v1/workflows/nodes/runs/{node_run_id}"), ("patch", "/v1/workflows/nodes/runs/{node_run_id}"),
     ("post", "/v1/workflows/nodes/runs/{node_run_id}/logs"),
     ("patch", "/v1/workflows/runs/{workflow_run_id}/nodes/{node_run_id}"),

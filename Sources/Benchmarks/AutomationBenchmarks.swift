@@ -1,6 +1,7 @@
 import Emulator
 import Foundation
 package import Logging
+import PortCatalog
 import PortContract
 
 #if canImport(FoundationNetworking)

@@ -3,6 +3,7 @@ import Emulator
 import Foundation
 import Kafka
 import Logging
+import PortCatalog
 import PortContract
 import Prometheus
 import ServiceLifecycle
@@ -191,7 +192,8 @@ struct ConsumerIntegrationTests {
 
         _ = try harness.emulator.runs.writeEntity(
             EntityBody(identifier: "api"),
-            of: try harness.emulator.catalog.blueprint("service"),
+            of: try harness.emulator.catalog.model("service"),
+            models: harness.emulator.catalog.models,
             mode: .create(upsert: false, merge: false),
             by: "test"
         )

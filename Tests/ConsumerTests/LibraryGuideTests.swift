@@ -2,6 +2,7 @@ import Consumer
 import Emulator
 import Foundation
 import Logging
+import PortCatalog
 import PortContract
 import ServiceLifecycle
 import TestSupport

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Kafka
+import PortCatalog
 import PortContract
 
 extension PortAPI {

@@ -1,4 +1,6 @@
+import Foundation
 import HTTPServer
+import PortCatalog
 import PortContract
 
 extension PortAPI {
@@ -133,6 +135,8 @@ extension Catalog {
         } else if action.operation != .create {
             throw .invalidRequest("body.entity is required: \(action.operation.rawValue) action runs act on an entity")
         }
+        let inputs = try action.validatedInputs(properties)
+        try checkEntityInputs(of: action, inputs, entity: entity, user: user, store: entities.entityStore, now: Date())
         return NewRun(
             action: RunActionInfo(identifier: action.identifier, title: action.title, icon: action.icon),
             blueprintIdentifier: blueprint?.identifier,
@@ -140,10 +144,7 @@ extension Catalog {
             entityIdentifier: entity?.identifier,
             entityTitle: entity?.title,
             // Secret inputs are stored as Port sends them: encrypted (contract §8).
-            properties: try action.encryptingSecretInputs(
-                try action.validatedInputs(properties),
-                clientSecret: clientSecret
-            ),
+            properties: try action.encryptingSecretInputs(inputs, clientSecret: clientSecret),
             requiredApproval: action.requiredApproval,
             // Only runs Port itself calls the webhook for refuse a manual status: an agent's
             // synchronized run ends with port-agent's PATCH …/response, then its status PATCH

@@ -1,8 +1,11 @@
+import Foundation
 import HTTPServer
+import PortCatalog
 import PortContract
 
 extension PortAPI {
-    /// Entities under blueprints, with `upsert`, `merge`, `validation_only` and `run_id`.
+    /// Entities under blueprints, with `upsert`, `merge`, `validation_only`, `run_id`,
+    /// `create_missing_related_entities` and `delete_dependents`; reads take Port's read flags.
     func registerEntityRoutes(on router: inout HTTPRouter) {
         addRoute(
             &router,
@@ -10,7 +13,11 @@ extension PortAPI {
             "/v1/blueprints/:blueprint/entities",
             route { (request, _) throws(PortError) in
                 let blueprint = try catalog.blueprint(request.parameter("blueprint")!)
-                return ok(["entities": .array(runs.entities(of: blueprint.identifier).map(\.json))])
+                let options = try readOptions(request)
+                let reader = reader()
+                return ok([
+                    "entities": .array(reader.store.entities(of: blueprint.identifier).map { reader.render($0, options) })
+                ])
             }
         )
         addRoute(
@@ -19,7 +26,9 @@ extension PortAPI {
             "/v1/blueprints/:blueprint/entities/:entity",
             route { (request, _) throws(PortError) in
                 let blueprint = try catalog.blueprint(request.parameter("blueprint")!)
-                return ok(["entity": try runs.entity(request.parameter("entity")!, of: blueprint.identifier).json])
+                let options = try readOptions(request)
+                let entity = try runs.entity(request.parameter("entity")!, of: blueprint.identifier)
+                return ok(["entity": reader().render(entity, options)])
             }
         )
         addRoute(
@@ -32,7 +41,7 @@ extension PortAPI {
                     merge: try booleanQuery(request, "merge")
                 )
                 let change = try write(request, identifier: nil, mode: mode, by: client)
-                return ok(["entity": change.after?.json ?? .null], status: change.before == nil ? 201 : 200)
+                return ok(["entity": rendered(change, request)], status: change.before == nil ? 201 : 200)
             }
         )
         for (method, mode) in [(HTTPMethod.put, EntityWriteMode.replace), (.patch, .merge)] {
@@ -42,7 +51,7 @@ extension PortAPI {
                 "/v1/blueprints/:blueprint/entities/:entity",
                 route { (request, client) throws(PortError) in
                     let change = try write(request, identifier: request.parameter("entity")!, mode: mode, by: client)
-                    return ok(["entity": change.after?.json ?? .null])
+                    return ok(["entity": rendered(change, request)])
                 }
             )
         }
@@ -52,48 +61,98 @@ extension PortAPI {
             "/v1/blueprints/:blueprint/entities/:entity",
             route { (request, client) throws(PortError) in
                 let blueprint = try catalog.blueprint(request.parameter("blueprint")!)
-                let change = try runs.deleteEntity(
+                let changes = try runs.deleteEntity(
                     request.parameter("entity")!,
                     of: blueprint.identifier,
-                    runID: request.query("run_id"),
+                    models: catalog.models,
+                    deleteDependents: try booleanQuery(request, "delete_dependents"),
+                    runID: runIDQuery(request),
                     by: client
                 )
-                entityChanged(change, of: blueprint, by: client)
+                entitiesChanged(changes, by: client)
                 return ok([:])
             }
         )
+        registerSearchRoutes(on: &router)
+    }
+
+    /// A reader over a copy of the catalog, with the emulator's clock.
+    func reader() -> CatalogReader {
+        CatalogReader(store: runs.entityStore, models: catalog.models, now: automations.clock.now())
     }
 
     /// One entity write: the blueprint must exist, the body must be an entity, and the
-    /// query's `run_id` and `validation_only` apply.
+    /// query's `run_id`, `validation_only` and `create_missing_related_entities` apply.
+    /// Returns the entity's own change (the last).
     private func write(
         _ request: HTTPRequest,
         identifier: String?,
         mode: EntityWriteMode,
         by client: String
     ) throws(PortError) -> EntityChange {
-        let blueprint = try catalog.blueprint(request.parameter("blueprint")!)
+        let models = catalog.models
+        guard let model = models[request.parameter("blueprint")!] else {
+            throw .blueprintNotFound(request.parameter("blueprint")!)
+        }
         let body = try EntityBody(body: try JSONBody(request).value)
-        _ = try booleanQuery(request, "create_missing_related_entities")
         let validationOnly = try booleanQuery(request, "validation_only")
-        let change = try runs.writeEntity(
+        let changes = try runs.writeEntity(
             body,
             identifier: identifier,
-            of: blueprint,
+            of: model,
+            models: models,
             mode: mode,
-            runID: request.query("run_id"),
+            createMissingRelated: try booleanQuery(request, "create_missing_related_entities"),
+            runID: runIDQuery(request),
             validationOnly: validationOnly,
             by: client
         )
-        if !validationOnly { entityChanged(change, of: blueprint, by: client) }
-        return change
+        if !validationOnly { entitiesChanged(changes, by: client) }
+        return changes[changes.count - 1]
+    }
+
+    /// The written entity as the answer shows it: with computed properties, and the
+    /// request's read flags.
+    private func rendered(_ change: EntityChange, _ request: HTTPRequest) -> JSONValue {
+        guard let entity = change.after else { return .null }
+        return reader().render(entity, (try? readOptions(request)) ?? EntityReadOptions())
     }
 
     /// What follows every stored entity change: its change-log message and the automations.
-    private func entityChanged(_ change: EntityChange, of blueprint: Blueprint, by client: String) {
-        publisher.schedule(change, of: blueprint, by: client)
-        automations.entityChanged(change, by: client)
+    func entitiesChanged(_ changes: [EntityChange], by client: String) {
+        let models = catalog.models
+        for change in changes {
+            guard let blueprint = (change.after ?? change.before).flatMap({ models[$0.blueprint]?.blueprint }) else {
+                continue
+            }
+            publisher.schedule(change, of: blueprint, by: client)
+            automations.entityChanged(change, by: client)
+        }
     }
+}
+
+/// `run_id`: the run an entity write is made for. Empty (`run_id=`, as Port's Terraform
+/// provider sends on every write) is no run: an emulator choice, in `fixtures/README.md`.
+func runIDQuery(_ request: HTTPRequest) -> String? {
+    guard let text = request.query("run_id"), !text.isEmpty else { return nil }
+    return text
+}
+
+/// Port's read flags from the query: `include` and `exclude` (repeated, or comma
+/// separated), `exclude_calculated_properties`, `attach_title_to_relation` and
+/// `attach_identifier_to_title_mirror_properties`.
+func readOptions(_ request: HTTPRequest) throws(PortError) -> EntityReadOptions {
+    var options = EntityReadOptions()
+    let include = request.queryValues("include").flatMap { $0.split(separator: ",").map(String.init) }
+    options.include = include.isEmpty ? nil : include
+    options.exclude = request.queryValues("exclude").flatMap { $0.split(separator: ",").map(String.init) }
+    options.excludeCalculatedProperties = try booleanQuery(request, "exclude_calculated_properties")
+    options.attachTitleToRelation = try booleanQuery(request, "attach_title_to_relation")
+    options.attachIdentifierToTitleMirrorProperties = try booleanQuery(
+        request,
+        "attach_identifier_to_title_mirror_properties"
+    )
+    return options
 }
 
 /// A `true`/`false` query parameter; absent is false, anything else is 422 `invalid_request`.

@@ -9,19 +9,6 @@ public enum RunShape: String, Sendable {
     case v2
 }
 
-/// Port's timestamps: ISO 8601 in UTC with milliseconds.
-enum PortTimestamp {
-    static func format(_ date: Date) -> JSONValue {
-        .string(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
-    }
-
-    static func format(_ date: Date?) -> JSONValue { date.map(format) ?? .null }
-
-    static func parse(_ text: String) -> Date? {
-        try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
-    }
-}
-
 extension ActionRun {
     /// The run as Port's API returns it.
     public func json(_ shape: RunShape) -> JSONValue {

@@ -1,5 +1,6 @@
 import Foundation
 import JQ
+import PortCatalog
 import PortContract
 import Synchronization
 

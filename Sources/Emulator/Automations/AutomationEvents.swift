@@ -1,4 +1,5 @@
 import Foundation
+import PortCatalog
 import PortContract
 
 /// The event objects automations' conditions and templates see (contract §7).

@@ -1,5 +1,6 @@
 import Foundation
 import JQ
+public import PortCatalog
 public import PortContract
 import Synchronization
 
@@ -9,6 +10,8 @@ import Synchronization
 public final class Catalog: Sendable {
     private struct State {
         var blueprints: [String: Blueprint] = [:]
+        /// The blueprints with their relations and computed properties read.
+        var models: BlueprintModels = [:]
         var blueprintOrder: [String] = []
         var actions: [String: ActionDefinition] = [:]
         var actionOrder: [String] = []
@@ -28,7 +31,11 @@ public final class Catalog: Sendable {
         var initial = State()
         let loaded = Date()
         for blueprint in fixtures.blueprints {
-            try Self.add(blueprint.stamped(at: loaded, by: Self.fixtureAuthor), to: &initial)
+            try Self.add(blueprint.stamped(at: loaded, by: Self.fixtureAuthor), to: &initial, checkTargets: false)
+        }
+        // Fixtures may relate blueprints in any order (or in a cycle): targets are checked once all are in.
+        for model in initial.models.values.sorted(by: { $0.identifier < $1.identifier }) {
+            try Self.checkTargets(of: model, in: initial)
         }
         for action in fixtures.actions {
             try Self.add(action.stamped(at: loaded, by: Self.fixtureAuthor), to: &initial)
@@ -68,6 +75,15 @@ public final class Catalog: Sendable {
         return blueprint
     }
 
+    /// The blueprint with its relations and computed properties, or 404 `not_found`.
+    public func model(_ identifier: String) throws(PortError) -> BlueprintModel {
+        guard let model = state.withLock({ $0.models[identifier] }) else { throw .blueprintNotFound(identifier) }
+        return model
+    }
+
+    /// Every blueprint with its relations and computed properties, by identifier.
+    public var models: BlueprintModels { state.withLock { $0.models } }
+
     /// The action, or 404 `not_found`.
     public func action(_ identifier: String) throws(PortError) -> ActionDefinition {
         guard let action = state.withLock({ $0.actions[identifier] }) else { throw .actionNotFound(identifier) }
@@ -89,9 +105,12 @@ public final class Catalog: Sendable {
         state.withLock { $0 = initial }
     }
 
-    private static func add(_ blueprint: Blueprint, to state: inout State) throws(PortError) {
+    private static func add(_ blueprint: Blueprint, to state: inout State, checkTargets: Bool = true) throws(PortError) {
         guard state.blueprints[blueprint.identifier] == nil else { throw .identifierTaken(blueprint.identifier) }
+        let model = try BlueprintModel(blueprint)
+        if checkTargets { try Self.checkTargets(of: model, in: state) }
         state.blueprints[blueprint.identifier] = blueprint
+        state.models[blueprint.identifier] = model
         state.blueprintOrder.append(blueprint.identifier)
     }
 
@@ -109,6 +128,19 @@ public final class Catalog: Sendable {
 }
 
 extension Catalog {
+    /// Relations and aggregations must name blueprints that exist (or the blueprint itself):
+    /// 404 `not_found` naming the field.
+    private static func checkTargets(of model: BlueprintModel, in state: State) throws(PortError) {
+        let unknown = model.unknownTargets { $0 == model.identifier || state.blueprints[$0] != nil }
+        guard let first = unknown.first else { return }
+        throw PortError(
+            status: 404,
+            code: "not_found",
+            message: "Blueprint \"\(model.identifier)\": \(first) names a blueprint that does not exist",
+            rule: "blueprint-exists"
+        )
+    }
+
     /// An automation's conditions must compile with jq, and a timer event must name a
     /// `format: timer` property of its blueprint; else 422 naming the field.
     fileprivate static func check(_ trigger: AutomationTrigger, of blueprint: Blueprint?) throws(PortError) {

@@ -1,4 +1,5 @@
 import Foundation
+import PortCatalog
 import PortContract
 
 /// The messages Port publishes, built from a run and what it refers to (contract §5).

@@ -1,6 +1,7 @@
 import Foundation
 package import Kafka
 import Logging
+import PortCatalog
 package import PortContract
 import ServiceLifecycle
 

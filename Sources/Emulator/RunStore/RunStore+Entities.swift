@@ -1,4 +1,5 @@
 import Foundation
+public import PortCatalog
 public import PortContract
 
 extension RunStore.State {
@@ -9,12 +10,12 @@ extension RunStore.State {
     }
 
     /// Ties a change to its run, when it was made with `run_id`.
-    mutating func recordAffected(_ change: EntityChange, blueprint: String, identifier: String, at time: Date) {
-        guard let runID = change.runID else { return }
+    mutating func recordAffected(_ change: EntityChange, at time: Date) {
+        guard let runID = change.runID, let entity = change.after ?? change.before else { return }
         runs[runID]?.affectedEntities.append(
             AffectedEntity(
-                blueprint: blueprint,
-                identifier: identifier,
+                blueprint: entity.blueprint,
+                identifier: entity.identifier,
                 kind: change.kind,
                 at: time,
                 before: change.before,
@@ -28,7 +29,7 @@ extension RunStore.State {
 extension RunStore {
     /// The entity, or 404 `not_found`.
     public func entity(_ identifier: String, of blueprint: String) throws(PortError) -> Entity {
-        guard let entity = withState({ $0.entities[blueprint]?[identifier] }) else {
+        guard let entity = withState({ $0.entities.entity(identifier, of: blueprint) }) else {
             throw .entityNotFound(identifier, blueprint: blueprint)
         }
         return entity
@@ -36,119 +37,83 @@ extension RunStore {
 
     /// The blueprint's entities, oldest first.
     public func entities(of blueprint: String) -> [Entity] {
-        let entities = withState { $0.entities[blueprint].map { Array($0.values) } ?? [] }
-        return entities.sorted { ($0.createdAt, $0.identifier) < ($1.createdAt, $1.identifier) }
+        withState { Array($0.entities.entities(of: blueprint)) }
     }
 
-    /// Creates, replaces or merges an entity of `blueprint`, checked against its schema.
+    /// A copy of every entity, to read or search without holding the store's lock.
+    public var entityStore: EntityStore { withState { $0.entities } }
+
+    /// Creates, replaces or merges an entity, checked against its blueprint's schema and
+    /// relations (the catalog's rules: `EntityStore.write`).
     ///
     /// - Parameters:
     ///   - body: the entity as the request gives it.
     ///   - pathIdentifier: the path's identifier (PUT and PATCH); POST takes the body's, or makes one.
-    ///   - blueprint: the blueprint whose schema the properties must follow.
+    ///   - model: the blueprint, with its relations.
+    ///   - models: every blueprint, for relation targets.
     ///   - mode: create, replace or merge (Port's POST, `upsert`, PUT and PATCH).
+    ///   - createMissingRelated: Port's `create_missing_related_entities`.
     ///   - runID: the run the change is made for: it must exist and not be finished.
     ///   - validationOnly: check everything but store nothing (Port's `validation_only`).
     ///   - client: the client id that makes the change (`createdBy`/`updatedBy`).
-    /// - Returns: the entity before and after the change.
+    /// - Returns: the changes: related entities created for it, then the entity itself (last).
     package func writeEntity(
         _ body: EntityBody,
         identifier pathIdentifier: String? = nil,
-        of blueprint: Blueprint,
+        of model: BlueprintModel,
+        models: BlueprintModels,
         mode: EntityWriteMode,
+        createMissingRelated: Bool = false,
         runID: String? = nil,
         validationOnly: Bool = false,
         by client: String
-    ) throws(PortError) -> EntityChange {
+    ) throws(PortError) -> [EntityChange] {
         if let pathIdentifier, let bodyIdentifier = body.identifier, bodyIdentifier != pathIdentifier {
             throw .invalidRequest(
                 "body.identifier \"\(bodyIdentifier)\" differs from the path's \"\(pathIdentifier)\"; an identifier cannot change"
             )
         }
-        let identifier = pathIdentifier ?? body.identifier ?? PortIdentifier.make(prefix: "e_")
-        let timestamp = now()
-        return try withState { (state) throws(PortError) -> EntityChange in
+        let write = EntityWrite(
+            body,
+            identifier: pathIdentifier ?? body.identifier ?? PortIdentifier.make(prefix: "e_"),
+            mode: mode,
+            createMissingRelated: createMissingRelated,
+            runID: runID,
+            at: now(),
+            by: client
+        )
+        return try withState { (state) throws(PortError) -> [EntityChange] in
             if let runID { try state.checkAcceptsEntityWrites(runID) }
-            let existing = state.entities[blueprint.identifier]?[identifier]
-            let fresh = Entity(
-                identifier: identifier,
-                blueprint: blueprint.identifier,
-                title: body.title ?? existing?.title ?? identifier,
-                icon: body.icon,
-                team: body.team ?? [],
-                properties: body.properties ?? [:],
-                relations: body.relations ?? [:],
-                createdAt: existing?.createdAt ?? timestamp,
-                createdBy: existing?.createdBy ?? client,
-                updatedAt: timestamp,
-                updatedBy: client
-            )
-            let next: Entity
-            switch (mode, existing) {
-            case (.create, nil): next = fresh
-            case (.create(upsert: false, _), _?): throw .identifierTaken(identifier, blueprint: blueprint.identifier)
-            case (.create(upsert: true, merge: false), _?), (.replace, _?): next = fresh
-            case (.create(upsert: true, merge: true), let current?), (.merge, let current?):
-                next = current.merged(with: body, at: timestamp, by: client)
-            case (.replace, nil), (.merge, nil): throw .entityNotFound(identifier, blueprint: blueprint.identifier)
+            let changes = try state.entities.write(write, model: model, models: models, validationOnly: validationOnly)
+            if !validationOnly {
+                for change in changes { state.recordAffected(change, at: write.at) }
             }
-            let problems = blueprint.violations(of: next)
-            guard problems.isEmpty else { throw .blueprintSchemaMismatch(problems, blueprint: blueprint.identifier) }
-            let change = EntityChange(
-                kind: existing == nil ? .create : .update,
-                before: existing,
-                after: next,
-                runID: runID
-            )
-            guard !validationOnly else { return change }
-            state.entities[blueprint.identifier, default: [:]][identifier] = next
-            state.recordAffected(change, blueprint: blueprint.identifier, identifier: identifier, at: timestamp)
-            return change
+            return changes
         }
     }
 
-    /// Deletes an entity (404 when there is none); `runID` ties the deletion to a run.
+    /// Deletes an entity (404 when there is none); entities whose required relations point
+    /// at it are 403 `has_dependents`, or deleted too with `deleteDependents`. `runID` ties
+    /// every deletion to a run. Returns the deletions, dependents first.
     package func deleteEntity(
         _ identifier: String,
         of blueprint: String,
+        models: BlueprintModels,
+        deleteDependents: Bool = false,
         runID: String? = nil,
         by client: String
-    ) throws(PortError) -> EntityChange {
+    ) throws(PortError) -> [EntityChange] {
         let timestamp = now()
-        return try withState { (state) throws(PortError) -> EntityChange in
+        return try withState { (state) throws(PortError) -> [EntityChange] in
             if let runID { try state.checkAcceptsEntityWrites(runID) }
-            guard let existing = state.entities[blueprint]?.removeValue(forKey: identifier) else {
-                throw .entityNotFound(identifier, blueprint: blueprint)
-            }
-            let change = EntityChange(kind: .delete, before: existing, after: nil, runID: runID)
-            state.recordAffected(change, blueprint: blueprint, identifier: identifier, at: timestamp)
-            return change
+            let changes = try state.entities.delete(
+                EntityKey(blueprint: blueprint, identifier: identifier),
+                models: models,
+                deleteDependents: deleteDependents,
+                runID: runID
+            )
+            for change in changes { state.recordAffected(change, at: timestamp) }
+            return changes
         }
-    }
-}
-
-extension Entity {
-    /// This entity with the body's fields merged in: properties and relations key by key.
-    fileprivate func merged(with body: EntityBody, at time: Date, by client: String) -> Entity {
-        var next = self
-        next.title = body.title ?? title
-        next.icon = body.icon ?? icon
-        next.team = body.team ?? team
-        for (key, value) in body.properties ?? [:] { next.properties[key] = value }
-        for (key, value) in body.relations ?? [:] { next.relations[key] = value }
-        next.updatedAt = time
-        next.updatedBy = client
-        return next
-    }
-}
-
-extension Blueprint {
-    /// What is wrong with the entity under this blueprint: its properties against the
-    /// schema, and relations the blueprint does not define.
-    func violations(of entity: Entity) -> [String] {
-        schema.violations(of: entity.properties)
-            + entity.relations.keys.filter { !relationIdentifiers.contains($0) }.map {
-                "relations.\($0) is not a relation of the blueprint"
-            }
     }
 }

@@ -1,4 +1,5 @@
 package import Foundation
+import PortCatalog
 public import PortContract
 import Synchronization
 
@@ -14,7 +15,7 @@ public final class RunStore: Sendable {
         var order: [String] = []
         var logs: [String: [RunLog]] = [:]
         /// Entities by blueprint, then by identifier.
-        var entities: [String: [String: Entity]] = [:]
+        var entities = EntityStore()
         /// Tasks waiting for a run to change, by run id and waiter number.
         var watchers: [String: [Int: CheckedContinuation<Void, Never>]] = [:]
         var nextWatcher = 0

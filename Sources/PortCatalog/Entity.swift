@@ -26,6 +26,33 @@ public struct Entity: Sendable, Equatable {
     /// Who changed it last.
     public var updatedBy: String
 
+    /// Creates an entity as stored.
+    public init(
+        identifier: String,
+        blueprint: String,
+        title: String,
+        icon: String? = nil,
+        team: JSONValue = [],
+        properties: JSONObject = [:],
+        relations: JSONObject = [:],
+        createdAt: Date,
+        createdBy: String,
+        updatedAt: Date,
+        updatedBy: String
+    ) {
+        self.identifier = identifier
+        self.blueprint = blueprint
+        self.title = title
+        self.icon = icon
+        self.team = team
+        self.properties = properties
+        self.relations = relations
+        self.createdAt = createdAt
+        self.createdBy = createdBy
+        self.updatedAt = updatedAt
+        self.updatedBy = updatedBy
+    }
+
     /// The entity as Port's API returns it (no `icon` when it has none: the OpenAPI
     /// document types it as a string).
     public var json: JSONValue {
@@ -154,28 +181,12 @@ public struct EntityChange: Sendable, Equatable {
     public let after: Entity?
     /// The run the change was made for, if any.
     public let runID: String?
-}
 
-/// An entity a run created, changed or deleted (`run_id` on the write).
-public struct AffectedEntity: Sendable, Equatable {
-    /// The blueprint.
-    public let blueprint: String
-    /// The entity's identifier.
-    public let identifier: String
-    /// What the run did to it.
-    public let kind: EntityChange.Kind
-    /// When.
-    public let at: Date
-    /// The entity before the change (nil for a creation).
-    public var before: Entity?
-    /// The entity after the change (nil for a deletion).
-    public var after: Entity?
-
-    /// The record as the admin API shows it.
-    public var json: JSONValue {
-        [
-            "blueprint": .string(blueprint), "identifier": .string(identifier), "operation": .string(kind.rawValue),
-            "at": PortTimestamp.format(at), "before": before?.json ?? .null, "after": after?.json ?? .null,
-        ]
+    /// Creates a change record.
+    public init(kind: Kind, before: Entity?, after: Entity?, runID: String?) {
+        self.kind = kind
+        self.before = before
+        self.after = after
+        self.runID = runID
     }
 }
