@@ -8,6 +8,9 @@
 ///   approve or decline a run that waits.
 /// - Automations: each automation (its event, condition, on or off) with what it fired,
 ///   skipped as a loop, or could not evaluate, and the runs it created.
+/// - Catalog: the blueprints with their entity counts, one blueprint's entities (relations
+///   with the related entity's title), and Port's entity search over a `{combinator, rules}`
+///   query (see `catalogScript`).
 /// - Trigger: a form built from each action's `userInputs` (types, enums, required), sent
 ///   to `POST /v1/actions/{id}/runs` with the tester's credentials.
 enum DashboardPage {
@@ -59,12 +62,13 @@ enum DashboardPage {
         .kv { display:grid; grid-template-columns:140px 1fr; gap:4px 12px; }
         .kv div:nth-child(odd) { color:var(--muted); }
         a { color:var(--accent); }
+        \#(catalogStyle)
         </style>
         </head>
         <body>
         <header>
           <h1>port-emulator</h1>
-          <nav><a href="#/runs" id="nav-runs">Runs</a><a href="#/automations" id="nav-automations">Automations</a><a href="#/trigger" id="nav-trigger">Trigger action</a></nav>
+          <nav><a href="#/runs" id="nav-runs">Runs</a><a href="#/automations" id="nav-automations">Automations</a><a href="#/catalog" id="nav-catalog">Catalog</a><a href="#/trigger" id="nav-trigger">Trigger action</a></nav>
           <span class="org" id="org"></span>
         </header>
         <main id="main"></main>
@@ -313,14 +317,18 @@ enum DashboardPage {
           if (actionsCache.length) await buildFields(); else error.textContent = "No self-service actions are loaded (see --fixtures).";
         }
 
+        \#(catalogScript)
+
         async function refresh() {
           const main = document.getElementById("main");
           const route = location.hash.replace(/^#/, "") || "/runs";
           document.getElementById("nav-runs").className = route.startsWith("/runs") ? "active" : "";
           document.getElementById("nav-trigger").className = route === "/trigger" ? "active" : "";
           document.getElementById("nav-automations").className = route === "/automations" ? "active" : "";
+          document.getElementById("nav-catalog").className = route === "/catalog" || route.startsWith("/catalog/") ? "active" : "";
           try {
             if (route === "/trigger") { await showTrigger(main); return; }
+            if (route === "/catalog" || route.startsWith("/catalog/")) { await showCatalog(main, decodeURIComponent(route.slice(9))); return; }
             renderedView = route;
             if (route.startsWith("/runs/")) await showRun(main, decodeURIComponent(route.slice(6)));
             else if (route === "/automations") await showAutomations(main);
@@ -332,7 +340,8 @@ enum DashboardPage {
         window.addEventListener("hashchange", () => { renderedView = null; lastSignature = null; refresh(); });
         admin("/info").then(info => { document.getElementById("org").textContent = info.orgID + " · Kafka " + info.kafkaBootstrapServers; });
         refresh();
-        timer = setInterval(() => { if (location.hash !== "#/trigger") refresh(); }, 500);
+        // The trigger form and the catalog (which reads Port's API) render on navigation only.
+        timer = setInterval(() => { if (location.hash !== "#/trigger" && !location.hash.startsWith("#/catalog")) refresh(); }, 500);
         </script>
         </body>
         </html>
