@@ -18,6 +18,8 @@
 # 11. The front's parsers under a million random and mutated inputs.
 # 12. Without Swift (bench/dist.sh): artifact sizes, a fresh venv to a passing example suite,
 #     spawn-to-ready of the wheel's emulator beside the source builds.
+# 13. Port's catalog: search over 100,000 entities, memory, upserts with computed properties
+#     (bench/catalog.sh).
 # Section 2 runs each throughput through the front (plaintext and SASL_SSL) beside direct.
 # Results go to stdout and bench-results/summary.txt.
 set -euo pipefail
@@ -212,6 +214,8 @@ kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
     BIN="$BIN" BENCH_SKIP_BUILD=1 bash bench/automations.sh
     echo
     BENCH_OUT="$OUT" bash bench/dist.sh
+    echo
+    BIN="$BIN" BENCH_SKIP_BUILD=1 bash bench/catalog.sh
 
 } | tee -a "$OUT/summary.txt"
 

@@ -24,7 +24,8 @@ extension CatalogReader {
     }
 
     /// The values at the end of `relations` from `entity`, one per entity reached.
-    func values(through relations: [String], property: String, from entity: Entity) -> (values: [JSONValue], many: Bool) {
+    func values(through relations: [String], property: String, from entity: Entity) -> (values: [JSONValue], many: Bool)
+    {
         var reached = [entity]
         var many = false
         for relation in relations {
@@ -61,7 +62,9 @@ extension CatalogReader {
         case .count:
             return .int(Int64(related.count))
         case .averageOfEntities(let unit, let measureTimeBy):
-            let times = related.compactMap { value(of: measureTimeBy, for: $0)?.stringValue.flatMap(TimerInstant.parse) }
+            let times = related.compactMap {
+                value(of: measureTimeBy, for: $0)?.stringValue.flatMap(TimerInstant.parse)
+            }
             guard let oldest = times.min() else { return .int(0) }
             let seconds: Double = ["hour": 3600, "day": 86400, "week": 604_800, "month": 2_592_000][unit] ?? 86400
             let units = max(1, (now.timeIntervalSince(oldest) / seconds).rounded(.up))

@@ -42,7 +42,8 @@ extension CatalogReader {
     private func prepare(_ condition: Query.Condition) -> PreparedCondition {
         switch condition {
         case .compare(let comparison, let value): return .compare(comparison, value)
-        case .order(let order, let value): return .order(order, value, date: value.stringValue.flatMap(TimerInstant.parse))
+        case .order(let order, let value):
+            return .order(order, value, date: value.stringValue.flatMap(TimerInstant.parse))
         case .dateRange(let range, let negated):
             let (from, to) = Self.interval(range, now: now)
             return .dateRange(from: from, to: to, negated: negated)
@@ -81,7 +82,8 @@ extension CatalogReader {
         switch query {
         case .group(.and, let rules): return rules.allSatisfy { matches($0, entity) }
         case .group(.or, let rules): return rules.contains { matches($0, entity) }
-        case .member(let keys): return keys.contains(EntityKey(blueprint: entity.blueprint, identifier: entity.identifier))
+        case .member(let keys):
+            return keys.contains(EntityKey(blueprint: entity.blueprint, identifier: entity.identifier))
         case .propertySchema(let rule): return matches(rule, entity)
         case .property(.named(let name), let condition):
             return Self.holds(condition, on: value(of: name, for: entity), now: now)
@@ -106,7 +108,9 @@ extension CatalogReader {
             var seen: Set<EntityKey> = []
             for _ in 0..<(step.maxHops ?? 1) {
                 frontier = frontier.flatMap { targets(of: $0, through: step.relation) }
-                frontier = frontier.filter { seen.insert(EntityKey(blueprint: $0.blueprint, identifier: $0.identifier)).inserted }
+                frontier = frontier.filter {
+                    seen.insert(EntityKey(blueprint: $0.blueprint, identifier: $0.identifier)).inserted
+                }
                 collected += frontier
                 if frontier.isEmpty { break }
             }

@@ -61,15 +61,22 @@ extension Query {
             }
             rewritten["property"] = .string(relationName)
             let parsed = try rule(rewritten, at: location)
-            guard let targetProperty = target?.stringValue, case .property(_, let condition) = parsed else { return parsed }
+            guard let targetProperty = target?.stringValue, case .property(_, let condition) = parsed else {
+                return parsed
+            }
             return .property(.path(relations: [PathStep(relationName)], property: targetProperty), condition)
         }
-        if let schema = object["propertySchema"] { return .propertySchema(try propertySchema(schema, object, at: location)) }
+        if let schema = object["propertySchema"] {
+            return .propertySchema(try propertySchema(schema, object, at: location))
+        }
         let needsValue = !["isEmpty", "isNotEmpty", "isExpired", "isNotExpired"].contains(name)
         try allow(object, needsValue ? ["property", "operator", "value"] : ["property", "operator"], at: location)
         let subject = try subject(object["property"], at: location + ".property")
         guard needsValue else {
-            return .property(subject, name.hasSuffix("Empty") ? .empty(name == "isEmpty") : .expired(name == "isExpired"))
+            return .property(
+                subject,
+                name.hasSuffix("Empty") ? .empty(name == "isEmpty") : .expired(name == "isExpired")
+            )
         }
         guard let value = object["value"] else {
             throw .invalidRequest("\(location).value is required with operator \(name)")
@@ -96,11 +103,16 @@ extension Query {
         }
         switch name {
         case "between", "notBetween":
-            return .property(subject, .dateRange(try dateRange(value, at: location + ".value"), negated: name == "notBetween"))
+            return .property(
+                subject,
+                .dateRange(try dateRange(value, at: location + ".value"), negated: name == "notBetween")
+            )
         case "matchAny":
             let list = value.arrayValue ?? [value]
             guard list.allSatisfy({ $0.stringValue != nil }) else {
-                throw .invalidRequest("\(location).value must be a string or an array of strings with operator matchAny")
+                throw .invalidRequest(
+                    "\(location).value must be a string or an array of strings with operator matchAny"
+                )
             }
             return .property(subject, .matchAny(list.compactMap(\.stringValue)))
         default:
@@ -145,7 +157,9 @@ extension Query {
                     }
                     path.append(PathStep(name, maxHops: hops?.intValue.map(Int.init)))
                 } else {
-                    throw .invalidRequest("\(location).path[\(index)] must be a relation identifier or {relation, maxHops}")
+                    throw .invalidRequest(
+                        "\(location).path[\(index)] must be a relation identifier or {relation, maxHops}"
+                    )
                 }
             }
             return .path(relations: path, property: "$identifier")
@@ -156,7 +170,11 @@ extension Query {
         }
     }
 
-    private static func checkCompareValue(_ compare: CompareOperator, _ value: JSONValue, at location: String) throws(PortError) {
+    private static func checkCompareValue(
+        _ compare: CompareOperator,
+        _ value: JSONValue,
+        at location: String
+    ) throws(PortError) {
         switch compare {
         case .in, .notIn, .containsAny:
             guard let list = value.arrayValue, list.allSatisfy({ $0.arrayValue == nil && $0.objectValue == nil }) else {
@@ -164,7 +182,9 @@ extension Query {
             }
         case .contains, .doesNotContains, .beginsWith, .doesNotBeginsWith, .endsWith, .doesNotEndsWith:
             guard value.stringValue != nil else {
-                throw .invalidRequest("\(location) must be a string with operator \(compare.rawValue), not \(value.typeName)")
+                throw .invalidRequest(
+                    "\(location) must be a string with operator \(compare.rawValue), not \(value.typeName)"
+                )
             }
         case .equals, .notEquals:
             if case .object = value {
@@ -232,7 +252,9 @@ extension Query {
         let name = object["operator"]?.stringValue ?? ""
         guard let comparison = CompareOperator(rawValue: name), [.equals, .notEquals, .contains].contains(comparison)
         else {
-            throw .invalidRequest("\(location).operator must be =, != or contains with propertySchema (got \"\(name)\")")
+            throw .invalidRequest(
+                "\(location).operator must be =, != or contains with propertySchema (got \"\(name)\")"
+            )
         }
         let value = object["value"] ?? .null
         if comparison == .contains, value.stringValue == nil {

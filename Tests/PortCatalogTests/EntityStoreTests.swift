@@ -14,7 +14,13 @@ struct EntityStoreTests {
             try catalog.put("service", "api", relations: ["environment": "prod"])
         }
         #expect(catalog.store.count == 0, "a refused write stores nothing")
-        let changes = try catalog.put("service", "api", relations: ["environment": "prod"], createMissing: true, runID: "r_1")
+        let changes = try catalog.put(
+            "service",
+            "api",
+            relations: ["environment": "prod"],
+            createMissing: true,
+            runID: "r_1"
+        )
         #expect(changes.map(\.kind) == [.create, .create])
         #expect(changes.map { $0.after?.identifier } == ["prod", "api"])
         #expect(changes.allSatisfy { $0.runID == "r_1" })
@@ -47,7 +53,9 @@ struct EntityStoreTests {
     func requiredManyBlueprint() throws {
         var catalog = try TestCatalog()
         #expect(throws: PortError.self) {
-            try catalog.add(["identifier": "x", "relations": ["r": ["target": "service", "required": true, "many": true]]])
+            try catalog.add([
+                "identifier": "x", "relations": ["r": ["target": "service", "required": true, "many": true]],
+            ])
         }
     }
 
@@ -64,7 +72,10 @@ struct EntityStoreTests {
             throws: PortError.hasDependents(
                 "api",
                 blueprint: "service",
-                dependents: [EntityKey(blueprint: "deployment", identifier: "d1"), EntityKey(blueprint: "deployment", identifier: "d2")]
+                dependents: [
+                    EntityKey(blueprint: "deployment", identifier: "d1"),
+                    EntityKey(blueprint: "deployment", identifier: "d2"),
+                ]
             )
         ) {
             try catalog.store.delete(api, models: catalog.models, deleteDependents: false, runID: nil)
@@ -91,7 +102,12 @@ struct EntityStoreTests {
     func deleteMissing() throws {
         var catalog = try TestCatalog()
         #expect(throws: PortError.entityNotFound("x", blueprint: "service")) {
-            try catalog.store.delete(EntityKey(blueprint: "service", identifier: "x"), models: catalog.models, deleteDependents: true, runID: nil)
+            try catalog.store.delete(
+                EntityKey(blueprint: "service", identifier: "x"),
+                models: catalog.models,
+                deleteDependents: true,
+                runID: nil
+            )
         }
     }
 
@@ -132,7 +148,9 @@ struct EntityStoreTests {
         #expect(try catalog.search(#"{"property":"region","operator":"=","value":"us"}"#, in: ["service"]) == ["api"])
         var options = EntityReadOptions()
         options.excludeCalculatedProperties = true
-        #expect(catalog.reader.render(catalog.store.entity("api", of: "service")!, options)["properties"] == ["replicas": 3])
+        #expect(
+            catalog.reader.render(catalog.store.entity("api", of: "service")!, options)["properties"] == ["replicas": 3]
+        )
     }
 
     @Test("a broken calculation or a mirror path that starts elsewhere is refused with the blueprint")
@@ -144,7 +162,9 @@ struct EntityStoreTests {
             _ = try TestCatalog(extraServiceDefinition: ["mirrorProperties": ["x": ["path": "nothing.region"]]])
         }
         #expect(throws: PortError.self) {
-            _ = try TestCatalog(extraServiceDefinition: ["aggregationProperties": ["x": ["target": "deployment", "calculationSpec": ["func": "count"]]]])
+            _ = try TestCatalog(extraServiceDefinition: [
+                "aggregationProperties": ["x": ["target": "deployment", "calculationSpec": ["func": "count"]]]
+            ])
         }
     }
 
@@ -152,11 +172,20 @@ struct EntityStoreTests {
     func projection() throws {
         var catalog = try TestCatalog()
         try catalog.put("environment", "prod", title: "Production")
-        try catalog.put("service", "api", properties: ["version": "1", "owner": "a"], relations: ["environment": "prod", "dependsOn": []])
+        try catalog.put(
+            "service",
+            "api",
+            properties: ["version": "1", "owner": "a"],
+            relations: ["environment": "prod", "dependsOn": []]
+        )
         let api = try #require(catalog.store.entity("api", of: "service"))
         var options = EntityReadOptions()
         options.include = ["$identifier", "properties.version", "environment"]
-        #expect(catalog.reader.render(api, options) == ["identifier": "api", "properties": ["version": "1"], "relations": ["environment": "prod"]])
+        #expect(
+            catalog.reader.render(api, options) == [
+                "identifier": "api", "properties": ["version": "1"], "relations": ["environment": "prod"],
+            ]
+        )
         options = EntityReadOptions()
         options.exclude = ["owner", "relations", "$createdAt", "createdBy"]
         let excluded = try #require(catalog.reader.render(api, options).objectValue)
@@ -187,7 +216,12 @@ struct EntityStoreTests {
             } while cursor != nil
             #expect(seen == (0..<1_050).map { "s\($0)" }, "limit \(limit)")
         }
-        let query = try Query(parsing: try JSONValue.parse(#"{"combinator":"and","rules":[{"property":"replicas","operator":"=","value":1}]}"#), at: "body")
+        let query = try Query(
+            parsing: try JSONValue.parse(
+                #"{"combinator":"and","rules":[{"property":"replicas","operator":"=","value":1}]}"#
+            ),
+            at: "body"
+        )
         var matched: [String] = []
         var cursor: String?
         repeat {
@@ -201,7 +235,12 @@ struct EntityStoreTests {
         let rest = try catalog.reader.page(of: "service", matching: nil, limit: 50, from: exact.next)
         #expect(rest.entities.count == 50 && rest.next == nil)
         // A cursor survives the deletion of the entity it points after.
-        try catalog.store.delete(EntityKey(blueprint: "service", identifier: "s999"), models: catalog.models, deleteDependents: false, runID: nil)
+        _ = try catalog.store.delete(
+            EntityKey(blueprint: "service", identifier: "s999"),
+            models: catalog.models,
+            deleteDependents: false,
+            runID: nil
+        )
         let after = try catalog.reader.page(of: "service", matching: nil, limit: 1, from: exact.next)
         #expect(after.entities.map(\.identifier) == ["s1000"])
         #expect(throws: PortError.self) {

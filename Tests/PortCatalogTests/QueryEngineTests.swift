@@ -36,7 +36,12 @@ struct QueryEngineTests {
             team: ["platform", "data"]
         )
         try catalog.put("service", "cron", properties: ["tags": [], "owner": ""], title: "Cron")
-        try catalog.put("deployment", "d1", properties: ["status": "success"], relations: ["service": "api", "environment": "prod"])
+        try catalog.put(
+            "deployment",
+            "d1",
+            properties: ["status": "success"],
+            relations: ["service": "api", "environment": "prod"]
+        )
         try catalog.put("deployment", "d2", properties: ["status": "failed"], relations: ["service": "worker"])
         return catalog
     }
@@ -73,9 +78,15 @@ struct QueryEngineTests {
         (#"{"property":"replicas","operator":"<","value":3}"#, ["worker"]),
         (#"{"property":"replicas","operator":"<=","value":3.0}"#, ["api", "worker"]),
         (#"{"property":"released","operator":">","value":"2023-01-01T00:00:00Z"}"#, ["api"]),
-        (#"{"property":"released","operator":"between","value":{"from":"2023-11-01T00:00:00Z","to":"2023-11-30T00:00:00Z"}}"#, ["api"]),
+        (
+            #"{"property":"released","operator":"between","value":{"from":"2023-11-01T00:00:00Z","to":"2023-11-30T00:00:00Z"}}"#,
+            ["api"]
+        ),
         // Choice: a date rule never holds on a property that is not a date (notBetween too).
-        (#"{"property":"released","operator":"notBetween","value":{"from":"2024-01-01T00:00:00Z","to":"2024-02-01T00:00:00Z"}}"#, ["api"]),
+        (
+            #"{"property":"released","operator":"notBetween","value":{"from":"2024-01-01T00:00:00Z","to":"2024-02-01T00:00:00Z"}}"#,
+            ["api"]
+        ),
         (#"{"property":"$createdAt","operator":"between","value":{"preset":"lastDay"}}"#, ["api", "cron", "worker"]),
         (#"{"property":"$createdAt","operator":"=","value":{"preset":"today"}}"#, ["api", "cron", "worker"]),
         (#"{"property":"$createdAt","operator":"between","value":{"preset":"tomorrow"}}"#, []),
@@ -107,7 +118,10 @@ struct QueryEngineTests {
         (#"{"property":"$updatedAt","operator":"<=","value":"2023-11-14T22:13:24Z"}"#, ["api"]),
         // relatedTo goes through any number of relations: worker depends on api, which is in prod.
         (#"{"operator":"relatedTo","blueprint":"environment","value":"prod"}"#, ["api", "worker"]),
-        (#"{"operator":"relatedTo","blueprint":"environment","value":["prod","staging"],"direction":"downstream"}"#, ["api", "worker"]),
+        (
+            #"{"operator":"relatedTo","blueprint":"environment","value":["prod","staging"],"direction":"downstream"}"#,
+            ["api", "worker"]
+        ),
         (#"{"operator":"relatedTo","blueprint":"environment","value":"prod","direction":"upstream"}"#, []),
         (#"{"operator":"relatedTo","blueprint":"deployment","value":"d2","direction":"upstream"}"#, ["api", "worker"]),
         (#"{"operator":"relatedTo","blueprint":"environment","value":"prod","required":true}"#, []),
@@ -115,7 +129,10 @@ struct QueryEngineTests {
         (#"{"operator":"relatedTo","blueprint":"service","value":"api"}"#, ["worker"]),
         (#"{"property":{"path":["environment"]},"operator":"matchAny","value":"prod"}"#, ["api"]),
         (#"{"property":{"path":["dependsOn","environment"]},"operator":"matchAny","value":["prod"]}"#, ["worker"]),
-        (#"{"property":{"path":[{"relation":"dependsOn","maxHops":3}]},"operator":"matchAny","value":"api"}"#, ["worker"]),
+        (
+            #"{"property":{"path":[{"relation":"dependsOn","maxHops":3}]},"operator":"matchAny","value":"api"}"#,
+            ["worker"]
+        ),
         (#"{"relation":"environment","targetProperty":"region","operator":"=","value":"eu"}"#, ["api"]),
         (#"{"relation":"environment","operator":"in","value":["staging"]}"#, ["worker"]),
         (#"{"relation":"environment","targetProperty":"$title","operator":"isEmpty"}"#, ["cron"]),
@@ -145,13 +162,21 @@ struct QueryEngineTests {
     @Test("a search without a blueprint scope reads every blueprint, or the one $blueprint names")
     func crossBlueprintSearch() throws {
         let catalog = try Self.catalog()
-        #expect(try catalog.search(#"{"combinator":"and","rules":[{"property":"region","operator":"isNotEmpty"}]}"#) == ["prod", "staging"])
         #expect(
-            try catalog.search(#"{"combinator":"and","rules":[{"operator":"relatedTo","blueprint":"environment","value":"prod"}]}"#)
+            try catalog.search(#"{"combinator":"and","rules":[{"property":"region","operator":"isNotEmpty"}]}"#) == [
+                "prod", "staging",
+            ]
+        )
+        #expect(
+            try catalog.search(
+                #"{"combinator":"and","rules":[{"operator":"relatedTo","blueprint":"environment","value":"prod"}]}"#
+            )
                 == ["api", "d1", "d2", "worker"]
         )
         let query = try Query(
-            parsing: try JSONValue.parse(#"{"combinator":"and","rules":[{"property":"$blueprint","operator":"in","value":["deployment","environment"]}]}"#),
+            parsing: try JSONValue.parse(
+                #"{"combinator":"and","rules":[{"property":"$blueprint","operator":"in","value":["deployment","environment"]}]}"#
+            ),
             at: "body"
         )
         #expect(CatalogReader.blueprintScope(of: query) == ["deployment", "environment"])
@@ -160,20 +185,53 @@ struct QueryEngineTests {
     static let malformed: [(rule: String, message: String)] = [
         (#"{"combinator":"xor","rules":[]}"#, "body.combinator must be \"and\" or \"or\""),
         (#"{"combinator":"and"}"#, "body.rules must be an array"),
-        (#"{"combinator":"and","rules":[{"property":"a","operator":"~","value":1}]}"#, "body.rules[0].operator \"~\" is not one of"),
+        (
+            #"{"combinator":"and","rules":[{"property":"a","operator":"~","value":1}]}"#,
+            "body.rules[0].operator \"~\" is not one of"
+        ),
         (#"{"combinator":"and","rules":[{"property":"a","operator":"="}]}"#, "body.rules[0].value is required"),
         (#"{"combinator":"and","rules":[{"property":"a","value":1}]}"#, "body.rules[0].operator is required"),
         (#"{"combinator":"and","rules":[{"operator":"=","value":1}]}"#, "body.rules[0].property is required"),
-        (#"{"combinator":"and","rules":[{"property":"a","operator":"in","value":"x"}]}"#, "body.rules[0].value must be an array"),
-        (#"{"combinator":"and","rules":[{"property":"a","operator":"contains","value":1}]}"#, "body.rules[0].value must be a string"),
-        (#"{"combinator":"and","rules":[{"property":"a","operator":">","value":"soon"}]}"#, "must be a number or an ISO-8601 date-time"),
-        (#"{"combinator":"and","rules":[{"property":"a","operator":"between","value":{"from":"x","to":"y"}}]}"#, "must be {from, to}"),
-        (#"{"combinator":"and","rules":[{"property":"a","operator":"between","value":{"preset":"someday"}}]}"#, "preset must be one of"),
-        (#"{"combinator":"and","rules":[{"operator":"relatedTo","value":"x"}]}"#, "body.rules[0].blueprint is required"),
-        (#"{"combinator":"and","rules":[{"operator":"relatedTo","blueprint":"b","value":"x","direction":"sideways"}]}"#, "direction must be upstream or downstream"),
-        (#"{"combinator":"and","rules":[{"property":"a","operator":"=","value":1,"extra":true}]}"#, "body.rules[0].extra is not allowed here"),
-        (#"{"combinator":"or","rules":[{"combinator":"and","rules":[{"property":"a","operator":"isEmpty","value":1}]}]}"#, "body.rules[0].rules[0].value is not allowed here"),
-        (#"{"combinator":"and","rules":[{"property":{"property":"email","context":"user"},"operator":"=","value":1}]}"#, "user's context"),
+        (
+            #"{"combinator":"and","rules":[{"property":"a","operator":"in","value":"x"}]}"#,
+            "body.rules[0].value must be an array"
+        ),
+        (
+            #"{"combinator":"and","rules":[{"property":"a","operator":"contains","value":1}]}"#,
+            "body.rules[0].value must be a string"
+        ),
+        (
+            #"{"combinator":"and","rules":[{"property":"a","operator":">","value":"soon"}]}"#,
+            "must be a number or an ISO-8601 date-time"
+        ),
+        (
+            #"{"combinator":"and","rules":[{"property":"a","operator":"between","value":{"from":"x","to":"y"}}]}"#,
+            "must be {from, to}"
+        ),
+        (
+            #"{"combinator":"and","rules":[{"property":"a","operator":"between","value":{"preset":"someday"}}]}"#,
+            "preset must be one of"
+        ),
+        (
+            #"{"combinator":"and","rules":[{"operator":"relatedTo","value":"x"}]}"#,
+            "body.rules[0].blueprint is required"
+        ),
+        (
+            #"{"combinator":"and","rules":[{"operator":"relatedTo","blueprint":"b","value":"x","direction":"sideways"}]}"#,
+            "direction must be upstream or downstream"
+        ),
+        (
+            #"{"combinator":"and","rules":[{"property":"a","operator":"=","value":1,"extra":true}]}"#,
+            "body.rules[0].extra is not allowed here"
+        ),
+        (
+            #"{"combinator":"or","rules":[{"combinator":"and","rules":[{"property":"a","operator":"isEmpty","value":1}]}]}"#,
+            "body.rules[0].rules[0].value is not allowed here"
+        ),
+        (
+            #"{"combinator":"and","rules":[{"property":{"property":"email","context":"user"},"operator":"=","value":1}]}"#,
+            "user's context"
+        ),
         ("[]", "body must be an object"),
     ]
 

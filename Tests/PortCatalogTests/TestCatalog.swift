@@ -63,7 +63,13 @@ struct TestCatalog {
         clock.addTimeInterval(1)
         return try store.write(
             EntityWrite(
-                EntityBody(identifier: identifier, title: title, team: team, properties: properties, relations: relations),
+                EntityBody(
+                    identifier: identifier,
+                    title: title,
+                    team: team,
+                    properties: properties,
+                    relations: relations
+                ),
                 identifier: identifier,
                 mode: .create(upsert: true, merge: false),
                 createMissingRelated: createMissing,

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Benchmarks
+
+extension PortBench {
+    /// `port-bench catalog`: search and upsert figures of Port's catalog (issue #22).
+    struct CatalogSearch: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "catalog",
+            abstract:
+                "Search over a large blueprint (two rules, relatedTo, a paginated scan) and upserts with computed properties."
+        )
+
+        @Option(help: "Entities of the searched blueprint.")
+        var entities = 100_000
+
+        @Option(help: "Searches timed per query.")
+        var rounds = 200
+
+        @Option(help: "Upserts timed on the blueprint with three computed properties.")
+        var upserts = 20_000
+
+        func run() throws {
+            let figures = try CatalogBenchmarks.measure(count: entities, rounds: rounds, upserts: upserts)
+            func line(_ name: String, _ samples: [Duration]) -> String {
+                "catalog \(name) entities=\(figures.entities) p50_ms=\(format(samples.percentile(0.5).milliseconds, 2)) "
+                    + "p99_ms=\(format(samples.percentile(0.99).milliseconds, 2)) samples=\(samples.count)"
+            }
+            print(line("search-two-rules-limit-200", figures.twoRule))
+            print(line("search-two-rules-limit-200-exclude-calculated", figures.twoRuleWithoutComputed))
+            print(line("search-related-to-limit-200", figures.relatedTo))
+            print(line("scan-page-limit-1000", figures.scanPage))
+            print("catalog full-scan entities=\(figures.entities) total_ms=\(format(figures.fullScan.milliseconds, 1))")
+            print(
+                "catalog memory entities=\(figures.entities) rss_mb=\(format(Double(figures.bytesForEntities) / 1_048_576, 1))"
+            )
+            print("catalog upserts-3-computed upserts_per_s=\(format(figures.upsertsPerSecond, 0))")
+        }
+    }
+}
