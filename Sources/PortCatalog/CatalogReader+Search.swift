@@ -73,11 +73,9 @@ extension CatalogReader {
             guard let position = SearchCursor(text: cursor), position.blueprint == blueprint else {
                 throw .invalidRequest("body.from \"\(cursor)\" is not a cursor of this blueprint's search (use next)")
             }
-            // After the last entity handed out; if it was deleted since, where it stood
-            // (what followed it moved up by one).
-            start =
-                store.position(of: position.identifier, in: blueprint).map { $0 + 1 }
-                ?? min(position.index, entities.count)
+            // After the last entity handed out, by creation order: what was deleted or created
+            // since does not shift the page.
+            start = store.position(after: position.sequence, in: blueprint)
         }
         var found: [Entity] = []
         var index = start
@@ -86,11 +84,8 @@ extension CatalogReader {
             if prepared.map({ matches($0, entity) }) ?? true {
                 if found.count == limit {
                     let last = found[found.count - 1]
-                    let lastIndex = store.position(of: last.identifier, in: blueprint) ?? index
-                    return SearchPage(
-                        entities: found,
-                        next: SearchCursor(blueprint: blueprint, identifier: last.identifier, index: lastIndex).text
-                    )
+                    let sequence = store.sequence(of: last.identifier, in: blueprint) ?? 0
+                    return SearchPage(entities: found, next: SearchCursor(blueprint: blueprint, sequence: sequence).text)
                 }
                 found.append(entity)
             }
@@ -181,32 +176,29 @@ extension CatalogReader {
     }
 }
 
-/// Where a blueprint search stopped: the last entity handed out and its position.
+/// Where a blueprint search stopped: the creation sequence of the last entity handed out.
 struct SearchCursor: Equatable {
     let blueprint: String
-    let identifier: String
-    let index: Int
+    let sequence: Int
 
-    init(blueprint: String, identifier: String, index: Int) {
+    init(blueprint: String, sequence: Int) {
         self.blueprint = blueprint
-        self.identifier = identifier
-        self.index = index
+        self.sequence = sequence
     }
 
-    /// Reads a cursor's text (base64 of compact JSON); `nil` when it is not one.
+    /// Reads a cursor's text (URL-safe base64 of compact JSON); `nil` when it is not one.
     init?(text: String) {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
         guard let data = Data(base64Encoded: base64), let value = try? JSONValue.parse(Array(data)),
-            let blueprint = value["b"]?.stringValue, let identifier = value["i"]?.stringValue,
-            let index = value["p"]?.intValue, index >= 0
+            let blueprint = value["b"]?.stringValue, let sequence = value["s"]?.intValue, sequence >= 0
         else { return nil }
-        self.init(blueprint: blueprint, identifier: identifier, index: Int(index))
+        self.init(blueprint: blueprint, sequence: Int(sequence))
     }
 
     /// The cursor as `next` gives it: URL-safe base64 without padding.
     var text: String {
-        let json: JSONValue = ["b": .string(blueprint), "i": .string(identifier), "p": .int(Int64(index))]
+        let json: JSONValue = ["b": .string(blueprint), "s": .int(Int64(sequence))]
         return Data(json.compactBytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")

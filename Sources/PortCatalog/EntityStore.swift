@@ -39,6 +39,10 @@ public struct EntityStore: Sendable {
     private(set) var byBlueprint: [String: OrderedDictionary<String, Entity>] = [:]
     /// Who points at each entity.
     private(set) var incoming: [EntityKey: Set<EntityLink>] = [:]
+    /// Each entity's place in creation order: increasing along each blueprint's order, kept by
+    /// an upsert, new when an entity is created again. Search cursors hold it.
+    private(set) var sequence: [EntityKey: Int] = [:]
+    private var nextSequence = 0
 
     /// An empty store.
     public init() {}
@@ -92,6 +96,9 @@ public struct EntityStore: Sendable {
         let key = EntityKey(blueprint: entity.blueprint, identifier: entity.identifier)
         if let previous = byBlueprint[entity.blueprint]?[entity.identifier] {
             unlink(previous, key: key, model: model)
+        } else {
+            sequence[key] = nextSequence
+            nextSequence += 1
         }
         byBlueprint[entity.blueprint, default: [:]][entity.identifier] = entity
         for relation in entity.relations.keys {
@@ -105,6 +112,7 @@ public struct EntityStore: Sendable {
     @discardableResult
     public mutating func remove(_ key: EntityKey, model: BlueprintModel?) -> Entity? {
         guard let entity = byBlueprint[key.blueprint]?.removeValue(forKey: key.identifier) else { return nil }
+        sequence[key] = nil
         unlink(entity, key: key, model: model)
         return entity
     }
@@ -122,10 +130,25 @@ public struct EntityStore: Sendable {
     public mutating func removeAll() {
         byBlueprint = [:]
         incoming = [:]
+        sequence = [:]
     }
 
-    /// The position of `identifier` in its blueprint's order, if it is there.
-    func position(of identifier: String, in blueprint: String) -> Int? {
-        byBlueprint[blueprint]?.index(forKey: identifier)
+    /// The creation sequence of `identifier` in `blueprint`, if it is there.
+    func sequence(of identifier: String, in blueprint: String) -> Int? {
+        sequence[EntityKey(blueprint: blueprint, identifier: identifier)]
+    }
+
+    /// The position in `blueprint`'s order of the first entity created after `sequence`
+    /// (binary search: sequences increase along the order).
+    func position(after sequence: Int, in blueprint: String) -> Int {
+        guard let entities = byBlueprint[blueprint] else { return 0 }
+        var low = 0
+        var high = entities.count
+        while low < high {
+            let middle = (low + high) / 2
+            let key = EntityKey(blueprint: blueprint, identifier: entities.keys[middle])
+            if (self.sequence[key] ?? Int.min) <= sequence { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 }

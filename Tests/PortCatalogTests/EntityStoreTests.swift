@@ -199,6 +199,31 @@ struct EntityStoreTests {
         )
     }
 
+    @Test("a clean-up that deletes each page before asking for the next reaches every entity")
+    func pagingWhileDeleting() throws {
+        var catalog = try TestCatalog()
+        for index in 0..<30 { try catalog.put("service", "s\(index)") }
+        var handedOut: [String] = []
+        var cursor: String?
+        repeat {
+            let page = try catalog.reader.page(of: "service", matching: nil, limit: 7, from: cursor)
+            handedOut += page.entities.map(\.identifier)
+            for entity in page.entities {
+                _ = try catalog.store.delete(
+                    EntityKey(blueprint: "service", identifier: entity.identifier),
+                    models: catalog.models,
+                    deleteDependents: false,
+                    runID: nil
+                )
+            }
+            // An entity created meanwhile comes after the cursor, once.
+            if handedOut.count == 7 { try catalog.put("service", "late") }
+            cursor = page.next
+        } while cursor != nil
+        #expect(handedOut == (0..<30).map { "s\($0)" } + ["late"])
+        #expect(catalog.store.count == 0)
+    }
+
     @Test("paging a blueprint returns every matching entity exactly once, in creation order")
     func paging() throws {
         var catalog = try TestCatalog()

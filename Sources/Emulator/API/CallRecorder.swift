@@ -100,11 +100,11 @@ public final class CallRecorder: Sendable {
     }
 
     /// The run a request touches: the `r_…` (or workflow node run `wfnr_…`) id in its path,
-    /// or its `run_id` query parameter.
+    /// or its `run_id` query parameter (an empty one is no run, as on the write itself).
     static func runID(of request: HTTPRequest) -> String? {
         let segments = request.path.split(separator: "/")
         let id = segments.first { $0.hasPrefix("r_") } ?? segments.first { $0.hasPrefix("wfnr_") }
-        return id.map(String.init) ?? request.query("run_id")
+        return id.map(String.init) ?? runIDQuery(request)
     }
 }
 
