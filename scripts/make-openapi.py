@@ -22,6 +22,7 @@ import sys
 ROUTES = [
     ("post", "/v1/auth/access_token"),
     ("get", "/v1/blueprints"), ("post", "/v1/blueprints"), ("get", "/v1/blueprints/{blueprint_identifier}"),
+    ("put", "/v1/blueprints/{blueprint_identifier}"), ("patch", "/v1/blueprints/{blueprint_identifier}"),
     ("get", "/v1/actions"), ("post", "/v1/actions"), ("get", "/v1/actions/{action_identifier}"),
     ("post", "/v1/actions/{action_identifier}/runs"),
     ("get", "/v1/actions/runs"), ("get", "/v1/actions/runs/{run_id}"), ("patch", "/v1/actions/runs/{run_id}"),

@@ -23,7 +23,9 @@ extension Catalog {
             guard rule["format"]?.stringValue == "entity", let blueprint = rule["blueprint"]?.stringValue,
                 let value = inputs[name], value != .null
             else { continue }
-            let chosen = (isArray ? value.arrayValue ?? [] : [value]).compactMap { $0.stringValue ?? $0["identifier"]?.stringValue }
+            let chosen = (isArray ? value.arrayValue ?? [] : [value]).compactMap {
+                $0.stringValue ?? $0["identifier"]?.stringValue
+            }
             var query: Query?
             if let dataset = definition["dataset"] ?? rule["dataset"], dataset != .null {
                 let context: JSONValue = [
@@ -52,7 +54,11 @@ extension Catalog {
     }
 
     /// The dataset with each `{"jqQuery": expression}` replaced by the expression's first output.
-    private static func resolveJQ(in value: JSONValue, context: JSONValue, at location: String) throws(PortError) -> JSONValue {
+    private static func resolveJQ(
+        in value: JSONValue,
+        context: JSONValue,
+        at location: String
+    ) throws(PortError) -> JSONValue {
         switch value {
         case .object(let object):
             if object.count == 1, let expression = object["jqQuery"]?.stringValue {

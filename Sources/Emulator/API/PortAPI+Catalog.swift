@@ -16,6 +16,23 @@ extension PortAPI {
                 try catalog.add(try PortRequestSchemas.blueprint(from: body), by: client).json
             }
         )
+        for (method, merge) in [(HTTPMethod.put, false), (.patch, true)] {
+            addRoute(
+                &router,
+                method,
+                "/v1/blueprints/:identifier",
+                route { (request, client) throws(PortError) in
+                    let updated = try catalog.update(
+                        request.parameter("identifier")!,
+                        with: try JSONBody(request).value,
+                        merge: merge,
+                        by: client,
+                        check: { (body) throws(PortError) in try PortRequestSchemas.blueprint(from: body) }
+                    )
+                    return ok(["blueprint": updated.json])
+                }
+            )
+        }
         registerDefinitionRoutes(
             on: &router,
             path: "/v1/actions",

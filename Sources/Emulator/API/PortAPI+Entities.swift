@@ -16,7 +16,9 @@ extension PortAPI {
                 let options = try readOptions(request)
                 let reader = reader()
                 return ok([
-                    "entities": .array(reader.store.entities(of: blueprint.identifier).map { reader.render($0, options) })
+                    "entities": .array(
+                        reader.store.entities(of: blueprint.identifier).map { reader.render($0, options) }
+                    )
                 ])
             }
         )

@@ -30,7 +30,9 @@ extension PortAPI {
             "/v1/blueprints/:blueprint/entities/search",
             route { (request, _) throws(PortError) in
                 let blueprint = try catalog.blueprint(request.parameter("blueprint")!)
-                let body = try JSONBody(request).value.object(allowing: ["query", "include", "exclude", "limit", "from"])
+                let body = try JSONBody(request).value.object(allowing: [
+                    "query", "include", "exclude", "limit", "from",
+                ])
                 var options = EntityReadOptions()
                 options.include = try Self.paths(body["include"], "include")
                 options.exclude = try Self.paths(body["exclude"], "exclude") ?? []

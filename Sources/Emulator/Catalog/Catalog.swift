@@ -67,6 +67,79 @@ public final class Catalog: Sendable {
         return stamped
     }
 
+    /// Replaces (`PUT`) or merges into (`PATCH`) a blueprint, keeping who created it and when.
+    ///
+    /// A merge replaces each top-level field the body names, and merges the maps of
+    /// `schema.properties`, `relations` and the computed properties key by key (a `null`
+    /// member removes one). The result is checked as a new blueprint would be (Port's
+    /// request schema, relations' and aggregations' targets); entities already stored are
+    /// not checked again (`fixtures/README.md`).
+    @discardableResult
+    public func update(
+        _ identifier: String,
+        with body: JSONValue,
+        merge: Bool,
+        by author: String,
+        check: (JSONValue) throws(PortError) -> Blueprint
+    ) throws(PortError) -> Blueprint {
+        guard var object = body.objectValue else {
+            throw .invalidRequest("body must be a JSON object, not \(body.typeName)")
+        }
+        if let named = object["identifier"], named.stringValue != identifier {
+            throw .invalidRequest(
+                "body.identifier \(named.compactText) differs from the path's \"\(identifier)\"; a blueprint's identifier cannot change"
+            )
+        }
+        let current = try blueprint(identifier)
+        if merge { object = Self.merging(object, into: current.definition) }
+        object["identifier"] = .string(identifier)
+        let authorship = ["createdAt", "createdBy", "updatedAt", "updatedBy"]
+        for key in authorship { object[key] = nil }
+        var updated = try check(.object(object))
+        for key in ["createdAt", "createdBy"] { updated.definition[key] = current.definition[key] }
+        updated.definition["updatedAt"] = PortTimestamp.format(Date())
+        updated.definition["updatedBy"] = .string(author)
+        let model = try BlueprintModel(updated)
+        let stored = updated
+        try state.withLock { (state) throws(PortError) in
+            guard state.blueprints[identifier] != nil else { throw .blueprintNotFound(identifier) }
+            try Self.checkTargets(of: model, in: state)
+            state.blueprints[identifier] = stored
+            state.models[identifier] = model
+        }
+        return updated
+    }
+
+    /// `patch` merged into `definition`: fields replaced, named maps merged key by key.
+    private static func merging(_ patch: JSONObject, into definition: JSONObject) -> JSONObject {
+        var merged = definition
+        for (key, value) in patch {
+            switch (key, value, definition[key]) {
+            case ("relations", .object(let members), .object(var existing)?),
+                ("mirrorProperties", .object(let members), .object(var existing)?),
+                ("calculationProperties", .object(let members), .object(var existing)?),
+                ("aggregationProperties", .object(let members), .object(var existing)?):
+                for (name, member) in members { existing[name] = member == .null ? nil : member }
+                merged[key] = .object(existing)
+            case ("schema", .object(let schema), .object(var existing)?):
+                for (field, part) in schema {
+                    if field == "properties", case .object(let members) = part,
+                        case .object(var properties)? = existing["properties"]
+                    {
+                        for (name, member) in members { properties[name] = member == .null ? nil : member }
+                        existing["properties"] = .object(properties)
+                    } else {
+                        existing[field] = part
+                    }
+                }
+                merged[key] = .object(existing)
+            default:
+                merged[key] = value
+            }
+        }
+        return merged
+    }
+
     /// The blueprint, or 404 `not_found`.
     public func blueprint(_ identifier: String) throws(PortError) -> Blueprint {
         guard let blueprint = state.withLock({ $0.blueprints[identifier] }) else {
@@ -105,7 +178,8 @@ public final class Catalog: Sendable {
         state.withLock { $0 = initial }
     }
 
-    private static func add(_ blueprint: Blueprint, to state: inout State, checkTargets: Bool = true) throws(PortError) {
+    private static func add(_ blueprint: Blueprint, to state: inout State, checkTargets: Bool = true) throws(PortError)
+    {
         guard state.blueprints[blueprint.identifier] == nil else { throw .identifierTaken(blueprint.identifier) }
         let model = try BlueprintModel(blueprint)
         if checkTargets { try Self.checkTargets(of: model, in: state) }
