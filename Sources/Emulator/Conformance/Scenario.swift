@@ -40,6 +40,16 @@ public struct Scenario: Sendable {
         public var identifier: String
         /// Its properties.
         public var properties: JSONObject
+        /// Its relations (`{relation: identifier}` or `{relation: [identifiers]}`), sent as
+        /// they are: the related entities must exist (set them up first).
+        public var relations: JSONObject = [:]
+
+        /// The body of `POST /v1/blueprints/{blueprint}/entities?upsert=true` for it.
+        var upsertBody: JSONValue {
+            var body: JSONObject = ["identifier": .string(identifier), "properties": .object(properties)]
+            if !relations.isEmpty { body["relations"] = .object(relations) }
+            return .object(body)
+        }
     }
 
     /// An entity a run must have created, updated or deleted, with `run_id`.
@@ -190,13 +200,17 @@ extension Scenario {
     }
 
     private static func setupEntity(_ value: JSONValue, _ what: String) throws(ScenarioError) -> SetupEntity {
-        let fields = try Self.object(value, what, allowing: ["blueprint", "identifier", "properties"])
+        let fields = try Self.object(value, what, allowing: ["blueprint", "identifier", "properties", "relations"])
         guard let blueprint = fields["blueprint"]?.stringValue, let identifier = fields["identifier"]?.stringValue
         else { throw ScenarioError(message: "\(what) needs blueprint and identifier strings") }
+        guard fields["relations"] == nil || fields["relations"]?.objectValue != nil else {
+            throw ScenarioError(message: "\(what).relations must be an object: {relation: identifier}")
+        }
         return SetupEntity(
             blueprint: blueprint,
             identifier: identifier,
-            properties: fields["properties"]?.objectValue ?? [:]
+            properties: fields["properties"]?.objectValue ?? [:],
+            relations: fields["relations"]?.objectValue ?? [:]
         )
     }
 

@@ -20,7 +20,7 @@ extension Verifier {
             let answer = try await session.authorized(
                 "POST",
                 "/v1/blueprints/\(EmulatorClient.escape(entity.blueprint))/entities?upsert=true",
-                body: ["identifier": .string(entity.identifier), "properties": .object(entity.properties)]
+                body: entity.upsertBody
             )
             guard (200..<300).contains(answer.status) else { return answer }
         }

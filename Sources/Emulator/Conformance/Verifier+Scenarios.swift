@@ -99,13 +99,10 @@ extension Verifier {
 
     func prepare(_ scenario: Scenario, session: TesterSession, tag: String) async throws {
         for entity in scenario.setup {
-            let body: JSONValue = [
-                "identifier": .string(entity.identifier), "properties": .object(entity.properties),
-            ]
             let answer = try await session.authorized(
                 "POST",
                 "/v1/blueprints/\(EmulatorClient.escape(entity.blueprint))/entities?upsert=true",
-                body: body
+                body: entity.upsertBody
             )
             guard (200..<300).contains(answer.status) else {
                 throw ScenarioError(
