@@ -123,7 +123,7 @@ test-asan: deps
 # the Kafka, front, emulator and consumer integration suites cannot run under it here. The
 # suites that start none (the HTTP server over libmicrohttpd, jq, Port's contract, the
 # consumer's units, the verdicts and serve's options) run clean and must stay so.
-TSAN_SUITES := HTTPServerTests|JQTests|PortContractTests|ScenarioJudge|ServeOptions|ConsumerUnit
+TSAN_SUITES := HTTPServerTests|JQTests|PortContractTests|PortCatalogTests|ScenarioJudge|ServeOptions|ConsumerUnit
 test-tsan: deps
 	swift build --build-tests --sanitize=thread --build-path .build-tsan
 	TSAN_OPTIONS=halt_on_error=1 swift test --skip-build --sanitize=thread --build-path .build-tsan --filter "$(TSAN_SUITES)"

@@ -85,7 +85,10 @@ extension CatalogReader {
                 if found.count == limit {
                     let last = found[found.count - 1]
                     let sequence = store.sequence(of: last.identifier, in: blueprint) ?? 0
-                    return SearchPage(entities: found, next: SearchCursor(blueprint: blueprint, sequence: sequence).text)
+                    return SearchPage(
+                        entities: found,
+                        next: SearchCursor(blueprint: blueprint, sequence: sequence).text
+                    )
                 }
                 found.append(entity)
             }

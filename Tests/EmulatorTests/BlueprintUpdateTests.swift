@@ -32,9 +32,16 @@ struct BlueprintUpdateTests {
         #expect(patched.status == 200, "\(patched.json.compactText)")
         let blueprint = try #require(patched.json["blueprint"])
         #expect(blueprint["title"] == "Team" && blueprint["createdAt"] == createdAt)
-        #expect(blueprint["schema"]?["properties"]?["size"] != nil && blueprint["schema"]?["properties"]?["lead"] != nil)
+        #expect(
+            blueprint["schema"]?["properties"]?["size"] != nil && blueprint["schema"]?["properties"]?["lead"] != nil
+        )
         #expect(blueprint["relations"]?["owns"]?["target"] == "service")
-        _ = try await harness.call("POST", "/v1/blueprints/service/entities", token: token, body: #"{"identifier":"api"}"#)
+        _ = try await harness.call(
+            "POST",
+            "/v1/blueprints/service/entities",
+            token: token,
+            body: #"{"identifier":"api"}"#
+        )
         let team = try await harness.call(
             "POST",
             "/v1/blueprints/team/entities",
@@ -59,11 +66,13 @@ struct BlueprintUpdateTests {
         ("PATCH", "/v1/blueprints/nope", #"{"title":"x"}"#, 404, "Blueprint with identifier \"nope\" was not found"),
         ("PUT", "/v1/blueprints/service", #"{"identifier":"other"}"#, 422, "a blueprint's identifier cannot change"),
         (
-            "PATCH", "/v1/blueprints/service", #"{"relations":{"x":{"title":"X","target":"ghost","required":false,"many":false}}}"#, 404,
+            "PATCH", "/v1/blueprints/service",
+            #"{"relations":{"x":{"title":"X","target":"ghost","required":false,"many":false}}}"#, 404,
             "relations.x.target \"ghost\" names a blueprint that does not exist"
         ),
         (
-            "PATCH", "/v1/blueprints/service", #"{"calculationProperties":{"c":{"title":"C","type":"string","calculation":".a +"}}}"#,
+            "PATCH", "/v1/blueprints/service",
+            #"{"calculationProperties":{"c":{"title":"C","type":"string","calculation":".a +"}}}"#,
             422, "body.calculationProperties.c.calculation is not valid jq"
         ),
         ("PATCH", "/v1/blueprints/service", "[]", 422, "body must be a JSON object"),
