@@ -26,6 +26,9 @@ package enum CatalogBenchmarks {
         /// Upserts per second on a blueprint with a mirror, a calculation and an aggregation
         /// property, each answered with the entity's computed properties.
         package let upsertsPerSecond: Double
+        /// The same upserts on a blueprint with the same schema and relation and no computed
+        /// property: the baseline.
+        package let plainUpsertsPerSecond: Double
     }
 
     static let environments = 10
@@ -51,6 +54,16 @@ package enum CatalogBenchmarks {
                         "target": "deployment", "calculationSpec": ["calculationBy": "entities", "func": "count"],
                     ]
                 ],
+            ],
+            [
+                "identifier": "plain_service",
+                "schema": [
+                    "properties": [
+                        "tier": ["type": "string", "enum": ["gold", "silver", "bronze"]],
+                        "replicas": ["type": "number"], "version": ["type": "string"],
+                    ]
+                ],
+                "relations": ["environment": ["target": "environment", "required": false, "many": false]],
             ],
             [
                 "identifier": "deployment",
@@ -162,15 +175,20 @@ package enum CatalogBenchmarks {
         let fullScan = clock.now - scanStarted
         precondition(seen == count, "the scan saw \(seen) of \(count)")
 
-        let upsertStarted = clock.now
-        for index in 0..<upserts {
-            var body = service(index % count)
-            body.properties?["version"] = .string("2.\(index).0")
-            let changes = try write(body, "service", &store)
-            let rendered = CatalogReader(store: store, models: models, now: start).render(changes.last!.after!)
-            precondition(rendered["properties"]?["label"] != nil)
+        func timeUpserts(_ blueprint: String) throws -> Double {
+            let started = clock.now
+            for index in 0..<upserts {
+                var body = service(index % count)
+                body.properties?["version"] = .string("2.\(index).0")
+                let changes = try write(body, blueprint, &store)
+                let rendered = CatalogReader(store: store, models: models, now: start).render(changes.last!.after!)
+                precondition(rendered["properties"]?["version"] != nil)
+            }
+            return Double(upserts) / (clock.now - started).seconds
         }
-        let upsertSeconds = (clock.now - upsertStarted).seconds
+        for index in 0..<min(upserts, count) { _ = try write(service(index), "plain_service", &store) }
+        let plainUpserts = try timeUpserts("plain_service")
+        let computedUpserts = try timeUpserts("service")
         return Figures(
             entities: count,
             bytesForEntities: bytes,
@@ -179,7 +197,8 @@ package enum CatalogBenchmarks {
             relatedTo: relatedSamples,
             scanPage: scanPages.sorted(),
             fullScan: fullScan,
-            upsertsPerSecond: Double(upserts) / upsertSeconds
+            upsertsPerSecond: computedUpserts,
+            plainUpsertsPerSecond: plainUpserts
         )
     }
 

@@ -27,13 +27,25 @@ extension PortBench {
             }
             print(line("search-two-rules-limit-200", figures.twoRule))
             print(line("search-two-rules-limit-200-exclude-calculated", figures.twoRuleWithoutComputed))
+            print(
+                "catalog search-two-rules computed_over_excluded_p50="
+                    + format(
+                        figures.twoRule.percentile(0.5).seconds
+                            / figures.twoRuleWithoutComputed.percentile(0.5).seconds,
+                        2
+                    )
+            )
             print(line("search-related-to-limit-200", figures.relatedTo))
             print(line("scan-page-limit-1000", figures.scanPage))
             print("catalog full-scan entities=\(figures.entities) total_ms=\(format(figures.fullScan.milliseconds, 1))")
             print(
                 "catalog memory entities=\(figures.entities) rss_mb=\(format(Double(figures.bytesForEntities) / 1_048_576, 1))"
             )
-            print("catalog upserts-3-computed upserts_per_s=\(format(figures.upsertsPerSecond, 0))")
+            print(
+                "catalog upserts upserts_per_s_3_computed=\(format(figures.upsertsPerSecond, 0)) "
+                    + "upserts_per_s_no_computed=\(format(figures.plainUpsertsPerSecond, 0)) "
+                    + "ratio=\(format(figures.upsertsPerSecond / figures.plainUpsertsPerSecond, 2))"
+            )
         }
     }
 }
