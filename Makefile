@@ -31,7 +31,7 @@ help:
 	@echo "make test-asan   the whole suite built with AddressSanitizer (in .build-asan), executables included"
 	@echo "make test-tsan   ThreadSanitizer on the suites that start no librdkafka thread (see the Makefile)"
 	@echo "make fuzz    schemathesis, every phase, against /openapi.json: no 5xx, every answer as documented"
-	@echo "make docs    DocC for the six libraries into .build/docs (warnings fail it)"
+	@echo "make docs    DocC for the seven libraries into .build/docs (warnings fail it)"
 	@echo "make bench   every figure: Kafka, HTTP req/s vs nginx and C, the emulator, port-consumer, reliability"
 	@echo "make bench-reliability   1,000 runs under chaos: port-consumer beside a port-agent-like consumer"
 	@echo "make bench-front   the Kafka front: Python clients' latency at default settings, parser fuzzing"

@@ -4,19 +4,29 @@ public import PortContract
 /// A query made ready to run over one catalog copy: `relatedTo` walked once into a set,
 /// date presets turned into instants.
 public indirect enum PreparedQuery: Sendable {
+    /// `{combinator, rules}`.
     case group(Query.Combinator, [PreparedQuery])
+    /// A rule on what the subject reads.
     case property(Query.Subject, PreparedCondition)
+    /// A `relatedTo` rule: the entities it reaches.
     case member(Set<EntityKey>)
+    /// A `propertySchema` rule.
     case propertySchema(Query.PropertySchemaRule)
 }
 
 /// A rule's condition with its dates resolved.
 public enum PreparedCondition: Sendable {
+    /// A string-rule operator and its value.
     case compare(Query.CompareOperator, JSONValue)
+    /// `>`, `>=`, `<`, `<=` and the bound, with the bound as an instant when it is a date-time.
     case order(Query.OrderOperator, JSONValue, date: Date?)
+    /// Within (or, negated, outside) the instants, both ends included.
     case dateRange(from: Date, to: Date, negated: Bool)
+    /// `isEmpty` (`true`) or `isNotEmpty`.
     case empty(Bool)
+    /// `isExpired` (`true`) or `isNotExpired`.
     case expired(Bool)
+    /// `matchAny`: one of these values.
     case matchAny(Set<String>)
 }
 

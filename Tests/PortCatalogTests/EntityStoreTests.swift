@@ -146,6 +146,12 @@ struct EntityStoreTests {
         // Search rules read computed properties too.
         #expect(try catalog.search(#"{"property":"failed","operator":">=","value":2}"#, in: ["service"]) == ["api"])
         #expect(try catalog.search(#"{"property":"region","operator":"=","value":"us"}"#, in: ["service"]) == ["api"])
+        var titled = EntityReadOptions()
+        titled.attachIdentifierToTitleMirrorProperties = true
+        #expect(
+            catalog.reader.render(catalog.store.entity("api", of: "service")!, titled)["properties"]?["envTitle"]
+                == ["identifier": "prod", "title": "Production"]
+        )
         var options = EntityReadOptions()
         options.excludeCalculatedProperties = true
         #expect(
