@@ -114,7 +114,7 @@ package enum AutomationBenchmarks {
         }
     }
 
-    private static func accessToken(_ emulator: PortEmulator) async throws -> String {
+    static func accessToken(_ emulator: PortEmulator) async throws -> String {
         var request = URLRequest(url: URL(string: emulator.info.apiURL + "/auth/access_token")!)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")

@@ -41,7 +41,9 @@ public struct EntityStore: Sendable {
     private(set) var incoming: [EntityKey: Set<EntityLink>] = [:]
     /// Each entity's place in creation order: increasing along each blueprint's order, kept by
     /// an upsert, new when an entity is created again. Search cursors hold it.
-    private(set) var sequence: [EntityKey: Int] = [:]
+    /// By blueprint, so that a write copies only its own blueprint's table when a reader
+    /// still holds a copy of the store.
+    private(set) var sequence: [String: [String: Int]] = [:]
     private var nextSequence = 0
 
     /// An empty store.
@@ -97,7 +99,7 @@ public struct EntityStore: Sendable {
         if let previous = byBlueprint[entity.blueprint]?[entity.identifier] {
             unlink(previous, key: key, model: model)
         } else {
-            sequence[key] = nextSequence
+            sequence[entity.blueprint, default: [:]][entity.identifier] = nextSequence
             nextSequence += 1
         }
         byBlueprint[entity.blueprint, default: [:]][entity.identifier] = entity
@@ -112,7 +114,7 @@ public struct EntityStore: Sendable {
     @discardableResult
     public mutating func remove(_ key: EntityKey, model: BlueprintModel?) -> Entity? {
         guard let entity = byBlueprint[key.blueprint]?.removeValue(forKey: key.identifier) else { return nil }
-        sequence[key] = nil
+        sequence[key.blueprint]?[key.identifier] = nil
         unlink(entity, key: key, model: model)
         return entity
     }
@@ -135,19 +137,18 @@ public struct EntityStore: Sendable {
 
     /// The creation sequence of `identifier` in `blueprint`, if it is there.
     func sequence(of identifier: String, in blueprint: String) -> Int? {
-        sequence[EntityKey(blueprint: blueprint, identifier: identifier)]
+        sequence[blueprint]?[identifier]
     }
 
     /// The position in `blueprint`'s order of the first entity created after `sequence`
     /// (binary search: sequences increase along the order).
     func position(after sequence: Int, in blueprint: String) -> Int {
-        guard let entities = byBlueprint[blueprint] else { return 0 }
+        guard let entities = byBlueprint[blueprint], let sequences = self.sequence[blueprint] else { return 0 }
         var low = 0
         var high = entities.count
         while low < high {
             let middle = (low + high) / 2
-            let key = EntityKey(blueprint: blueprint, identifier: entities.keys[middle])
-            if (self.sequence[key] ?? Int.min) <= sequence { low = middle + 1 } else { high = middle }
+            if (sequences[entities.keys[middle]] ?? Int.min) <= sequence { low = middle + 1 } else { high = middle }
         }
         return low
     }

@@ -3,7 +3,7 @@ import Benchmarks
 
 extension PortBench {
     /// `port-bench catalog`: search and upsert figures of Port's catalog (issue #22).
-    struct CatalogSearch: ParsableCommand {
+    struct CatalogSearch: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "catalog",
             abstract:
@@ -19,10 +19,19 @@ extension PortBench {
         @Option(help: "Upserts timed on the blueprint with three computed properties.")
         var upserts = 20_000
 
-        func run() throws {
+        @Option(help: "Through Port's API: searches timed, one after another.")
+        var httpSearches = 200
+
+        @Option(help: "Through Port's API: upserts timed on each blueprint.")
+        var httpUpserts = 5_000
+
+        @Option(help: "Through Port's API: upserts in flight.")
+        var concurrency = 16
+
+        func run() async throws {
             let figures = try CatalogBenchmarks.measure(count: entities, rounds: rounds, upserts: upserts)
             func line(_ name: String, _ samples: [Duration]) -> String {
-                "catalog \(name) entities=\(figures.entities) p50_ms=\(format(samples.percentile(0.5).milliseconds, 2)) "
+                "catalog \(name) entities=\(entities) p50_ms=\(format(samples.percentile(0.5).milliseconds, 2)) "
                     + "p99_ms=\(format(samples.percentile(0.99).milliseconds, 2)) samples=\(samples.count)"
             }
             print(line("search-two-rules-limit-200", figures.twoRule))
@@ -45,6 +54,19 @@ extension PortBench {
                 "catalog upserts upserts_per_s_3_computed=\(format(figures.upsertsPerSecond, 0)) "
                     + "upserts_per_s_no_computed=\(format(figures.plainUpsertsPerSecond, 0)) "
                     + "ratio=\(format(figures.upsertsPerSecond / figures.plainUpsertsPerSecond, 2))"
+            )
+            let http = try await CatalogBenchmarks.overHTTP(
+                count: entities,
+                searches: httpSearches,
+                writes: httpUpserts,
+                concurrency: concurrency,
+                logger: quietLogger
+            )
+            print(line("http-search-two-rules-limit-200", http.twoRuleSearch))
+            print(
+                "catalog http-upserts concurrency=\(concurrency) upserts_per_s_3_computed=\(format(http.upsertsPerSecond, 0)) "
+                    + "upserts_per_s_no_computed=\(format(http.plainUpsertsPerSecond, 0)) "
+                    + "ratio=\(format(http.upsertsPerSecond / http.plainUpsertsPerSecond, 2))"
             )
         }
     }

@@ -30,7 +30,7 @@ extension PortAPI {
                 let blueprint = try catalog.blueprint(request.parameter("blueprint")!)
                 let options = try readOptions(request)
                 let entity = try runs.entity(request.parameter("entity")!, of: blueprint.identifier)
-                return ok(["entity": reader().render(entity, options)])
+                return ok(["entity": render(entity, options)])
             }
         )
         addRoute(
@@ -78,9 +78,19 @@ extension PortAPI {
         registerSearchRoutes(on: &router)
     }
 
-    /// A reader over a copy of the catalog, with the emulator's clock.
+    /// A reader over a copy of the catalog, with the emulator's clock: for searches and lists,
+    /// which run without the store's lock.
     func reader() -> CatalogReader {
         CatalogReader(store: runs.entityStore, models: catalog.models, now: automations.clock.now())
+    }
+
+    /// One entity as Port answers it, rendered under the store's lock (its computed
+    /// properties read related entities; a copy held outside the lock would make the next
+    /// write copy its blueprint's tables).
+    func render(_ entity: Entity, _ options: EntityReadOptions) -> JSONValue {
+        let models = catalog.models
+        let now = automations.clock.now()
+        return runs.readEntities { CatalogReader(store: $0, models: models, now: now).render(entity, options) }
     }
 
     /// One entity write: the blueprint must exist, the body must be an entity, and the
@@ -117,7 +127,7 @@ extension PortAPI {
     /// request's read flags.
     private func rendered(_ change: EntityChange, _ request: HTTPRequest) -> JSONValue {
         guard let entity = change.after else { return .null }
-        return reader().render(entity, (try? readOptions(request)) ?? EntityReadOptions())
+        return render(entity, (try? readOptions(request)) ?? EntityReadOptions())
     }
 
     /// What follows every stored entity change: its change-log message and the automations.

@@ -40,8 +40,16 @@ extension RunStore {
         withState { Array($0.entities.entities(of: blueprint)) }
     }
 
-    /// A copy of every entity, to read or search without holding the store's lock.
+    /// A copy of every entity, to search without holding the store's lock. A write made
+    /// while a copy is held copies the tables of the blueprint it writes: prefer
+    /// `readEntities` for short reads.
     public var entityStore: EntityStore { withState { $0.entities } }
+
+    /// Runs `body` on the entities under the store's lock: for short reads (one entity and
+    /// its computed properties), which then leave no copy behind for writers to pay for.
+    public func readEntities<Result>(_ body: (EntityStore) -> Result) -> Result {
+        withState { body($0.entities) }
+    }
 
     /// Creates, replaces or merges an entity, checked against its blueprint's schema and
     /// relations (the catalog's rules: `EntityStore.write`).
