@@ -1,3 +1,4 @@
+import JQ
 public import PortContract
 
 /// One relation of a blueprint: `relations.{id} = {title, target, required, many}`.
@@ -144,7 +145,7 @@ public struct BlueprintModel: Sendable {
                 throw .invalidRequest("\(path).calculation is required: a jq expression over the entity")
             }
             do {
-                _ = try CompiledJQ.shared.program(calculation)
+                _ = try calculationPrograms.program(calculation)
             } catch {
                 throw .invalidRequest("\(path).calculation is not valid jq: \(error)")
             }

@@ -41,7 +41,7 @@ extension CatalogReader {
     }
 
     private func calculate(_ source: String, on input: String) -> JSONValue {
-        guard let program = try? CompiledJQ.shared.program(source),
+        guard let program = try? calculationPrograms.program(source),
             let output = try? program.run(jsonInput: input).first,
             let value = try? JSONValue.parse(Array(output.utf8))
         else { return .null }

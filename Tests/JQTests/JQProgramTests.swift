@@ -27,6 +27,17 @@ struct JQProgramTests {
         #expect(error?.message.contains("syntax error") == true)
     }
 
+    @Test("a cache compiles each source once, shares the program, and throws jq's compile error")
+    func cache() throws {
+        let cache = JQProgramCache()
+        let first = try cache.program(".a")
+        #expect(try cache.program(".a") === first)
+        #expect(try cache.program(".b") !== first)
+        #expect(try first.run(jsonInput: #"{"a":1}"#) == ["1"])
+        let error = #expect(throws: JQError.self) { try cache.program(".a | ") }
+        #expect(error?.stage == .compile)
+    }
+
     @Test("a runtime failure is a runtime error with jq's message")
     func runtimeError() throws {
         let error = #expect(throws: JQError.self) { try JQProgram(".a + 1").run(jsonInput: #"{"a":"text"}"#) }

@@ -3,6 +3,9 @@ import JQ
 import PortCatalog
 import PortContract
 
+/// The `jqQuery` programs of entity inputs' datasets, compiled once each.
+private let datasetPrograms = JQProgramCache()
+
 extension Catalog {
     /// Entity inputs (`format: entity`, or an array of them) name entities of their
     /// `blueprint` that exist and match the input's `dataset`; else the trigger is 422
@@ -63,7 +66,8 @@ extension Catalog {
         case .object(let object):
             if object.count == 1, let expression = object["jqQuery"]?.stringValue {
                 do {
-                    let output = try JQProgram(expression).run(jsonInput: context.compactText).first ?? "null"
+                    let output =
+                        try datasetPrograms.program(expression).run(jsonInput: context.compactText).first ?? "null"
                     return try JSONValue.parse(output)
                 } catch {
                     throw .invalidRequest("\(location): jqQuery \"\(expression)\" failed: \(error)")

@@ -42,7 +42,7 @@ package final class AutomationEngine: Sendable {
     /// The clock timers expire on.
     let clock: EmulatorClock
     private let state = Mutex(State())
-    private let programs = Mutex<[String: JQProgram]>([:])
+    private let programs = JQProgramCache()
 
     /// How many firings the dashboard and `/_emulator/automations` keep.
     static let firingsKept = 1000
@@ -198,19 +198,12 @@ package final class AutomationEngine: Sendable {
     private func condition(_ trigger: AutomationTrigger, holdsOn input: JQInput) throws -> Bool {
         guard !trigger.expressions.isEmpty else { return true }
         for expression in trigger.expressions {
-            let output = try program(expression).run(input: input).first
+            let output = try programs.program(expression).run(input: input).first
             let holds = output.map { $0 != "false" && $0 != "null" } ?? false
             if holds, trigger.combinator == .or { return true }
             if !holds, trigger.combinator == .and { return false }
         }
         return trigger.combinator == .and
-    }
-
-    private func program(_ source: String) throws -> JQProgram {
-        if let cached = programs.withLock({ $0[source] }) { return cached }
-        let compiled = try JQProgram(source)
-        programs.withLock { $0[source] = compiled }
-        return compiled
     }
 
     /// Creates the automation's run, journals it, and publishes its invocation.

@@ -1,7 +1,6 @@
 import Foundation
 import JQ
 package import PortContract
-import Synchronization
 
 /// Port's payload templates: JSON whose strings may hold `{{ jq }}` expressions, rendered
 /// by libjq against the run's context object.
@@ -13,7 +12,7 @@ import Synchronization
 ///
 /// Compiled programs are cached by their source and shared between renders.
 package final class PayloadTemplateRenderer: Sendable {
-    private let programs = Mutex<[String: JQProgram]>([:])
+    private let programs = JQProgramCache()
 
     /// Creates a renderer with an empty program cache.
     package init() {}
@@ -122,7 +121,7 @@ package final class PayloadTemplateRenderer: Sendable {
     /// The first output of `expression` on the input, `null` when it has none.
     private func evaluate(_ expression: String, input: JQInput) throws(PayloadTemplateError) -> JSONValue {
         do {
-            let program = try self.program(expression)
+            let program = try programs.program(expression)
             guard let first = try program.run(input: input).first else { return .null }
             return try JSONValue.parse(first)
         } catch let error as JQError {
@@ -130,13 +129,6 @@ package final class PayloadTemplateRenderer: Sendable {
         } catch {
             throw PayloadTemplateError(expression: "{{ \(expression) }}", reason: "\(error)")
         }
-    }
-
-    private func program(_ source: String) throws -> JQProgram {
-        if let cached = programs.withLock({ $0[source] }) { return cached }
-        let compiled = try JQProgram(source)
-        programs.withLock { $0[source] = compiled }
-        return compiled
     }
 }
 
