@@ -9,8 +9,7 @@ import Synchronization
 /// `reset()` goes back to what was loaded at start-up.
 public final class Catalog: Sendable {
     private struct State {
-        var blueprints: [String: Blueprint] = [:]
-        /// The blueprints with their relations and computed properties read.
+        /// The blueprints, with their relations and computed properties read.
         var models: BlueprintModels = [:]
         var blueprintOrder: [String] = []
         var actions: [String: ActionDefinition] = [:]
@@ -93,21 +92,18 @@ public final class Catalog: Sendable {
         let current = try blueprint(identifier)
         if merge { object = Self.merging(object, into: current.definition) }
         object["identifier"] = .string(identifier)
-        let authorship = ["createdAt", "createdBy", "updatedAt", "updatedBy"]
-        for key in authorship { object[key] = nil }
+        for key in ["createdAt", "createdBy", "updatedAt", "updatedBy"] { object[key] = nil }
         var updated = try check(.object(object))
         for key in ["createdAt", "createdBy"] { updated.definition[key] = current.definition[key] }
         updated.definition["updatedAt"] = PortTimestamp.format(Date())
         updated.definition["updatedBy"] = .string(author)
         let model = try BlueprintModel(updated)
-        let stored = updated
         try state.withLock { (state) throws(PortError) in
-            guard state.blueprints[identifier] != nil else { throw .blueprintNotFound(identifier) }
+            guard state.models[identifier] != nil else { throw .blueprintNotFound(identifier) }
             try Self.checkTargets(of: model, in: state)
-            state.blueprints[identifier] = stored
             state.models[identifier] = model
         }
-        return updated
+        return model.blueprint
     }
 
     /// `patch` merged into `definition`: fields replaced, named maps merged key by key.
@@ -142,7 +138,7 @@ public final class Catalog: Sendable {
 
     /// The blueprint, or 404 `not_found`.
     public func blueprint(_ identifier: String) throws(PortError) -> Blueprint {
-        guard let blueprint = state.withLock({ $0.blueprints[identifier] }) else {
+        guard let blueprint = state.withLock({ $0.models[identifier]?.blueprint }) else {
             throw .blueprintNotFound(identifier)
         }
         return blueprint
@@ -165,7 +161,7 @@ public final class Catalog: Sendable {
 
     /// Every blueprint, in the order added.
     public var blueprints: [Blueprint] {
-        state.withLock { state in state.blueprintOrder.compactMap { state.blueprints[$0] } }
+        state.withLock { state in state.blueprintOrder.compactMap { state.models[$0]?.blueprint } }
     }
 
     /// Every action, in the order added.
@@ -180,21 +176,20 @@ public final class Catalog: Sendable {
 
     private static func add(_ blueprint: Blueprint, to state: inout State, checkTargets: Bool = true) throws(PortError)
     {
-        guard state.blueprints[blueprint.identifier] == nil else { throw .identifierTaken(blueprint.identifier) }
+        guard state.models[blueprint.identifier] == nil else { throw .identifierTaken(blueprint.identifier) }
         let model = try BlueprintModel(blueprint)
         if checkTargets { try Self.checkTargets(of: model, in: state) }
-        state.blueprints[blueprint.identifier] = blueprint
         state.models[blueprint.identifier] = model
         state.blueprintOrder.append(blueprint.identifier)
     }
 
     private static func add(_ action: ActionDefinition, to state: inout State) throws(PortError) {
         guard state.actions[action.identifier] == nil else { throw .identifierTaken(action.identifier) }
-        if let blueprint = action.blueprintIdentifier, state.blueprints[blueprint] == nil {
+        if let blueprint = action.blueprintIdentifier, state.models[blueprint] == nil {
             throw .blueprintNotFound(blueprint)
         }
         if let trigger = action.automation {
-            try check(trigger, of: state.blueprints[action.blueprintIdentifier ?? ""])
+            try check(trigger, of: state.models[action.blueprintIdentifier ?? ""]?.blueprint)
         }
         state.actions[action.identifier] = action
         state.actionOrder.append(action.identifier)
@@ -205,7 +200,7 @@ extension Catalog {
     /// Relations and aggregations must name blueprints that exist (or the blueprint itself):
     /// 404 `not_found` naming the field.
     private static func checkTargets(of model: BlueprintModel, in state: State) throws(PortError) {
-        let unknown = model.unknownTargets { $0 == model.identifier || state.blueprints[$0] != nil }
+        let unknown = model.unknownTargets { $0 == model.identifier || state.models[$0] != nil }
         guard let first = unknown.first else { return }
         throw PortError(
             status: 404,
