@@ -34,13 +34,19 @@ extension CatalogReader {
     /// blueprint's in creation order, blueprints by identifier.
     public func search(_ query: Query, in blueprints: [String]? = nil) throws(PortError) -> [Entity] {
         let prepared = try prepare(query)
-        let scope = blueprints ?? Self.blueprintScope(of: query) ?? store.blueprints
-        return scope.flatMap { blueprint in store.entities(of: blueprint).filter { matches(prepared, $0) } }
+        return (blueprints ?? scope(of: query)).flatMap { blueprint in store.entities(of: blueprint).filter { matches(prepared, $0) } }
+    }
+
+    /// The blueprints a cross-blueprint search reads (`matchingBlueprints`): those a
+    /// top-level `$blueprint = x` or `$blueprint in [...]` names that exist, else every
+    /// blueprint, by identifier.
+    public func scope(of query: Query) -> [String] {
+        Self.blueprintScope(of: query)?.filter { models[$0] != nil } ?? models.keys.sorted()
     }
 
     /// The blueprints a query can match, when its top level is an `and` holding
     /// `$blueprint = x` or `$blueprint in [...]`; `nil` when any blueprint can.
-    public static func blueprintScope(of query: Query) -> [String]? {
+    private static func blueprintScope(of query: Query) -> [String]? {
         let rules: [Query]
         switch query {
         case .group(.and, let members): rules = members

@@ -64,14 +64,8 @@ public struct EntityStore: Sendable {
         (byBlueprint[blueprint] ?? [:]).values
     }
 
-    /// How many entities `blueprint` has.
-    public func count(of blueprint: String) -> Int { byBlueprint[blueprint]?.count ?? 0 }
-
     /// How many entities there are in all.
     public var count: Int { byBlueprint.values.reduce(0) { $0 + $1.count } }
-
-    /// The blueprints that have entities, sorted.
-    public var blueprints: [String] { byBlueprint.filter { !$0.value.isEmpty }.keys.sorted() }
 
     /// The entities pointing at `key`, and through which relations.
     public func links(to key: EntityKey) -> Set<EntityLink> { incoming[key] ?? [] }
@@ -126,13 +120,6 @@ public struct EntityStore: Sendable {
                 if incoming[target]?.isEmpty == true { incoming[target] = nil }
             }
         }
-    }
-
-    /// Forgets every entity.
-    public mutating func removeAll() {
-        byBlueprint = [:]
-        incoming = [:]
-        sequence = [:]
     }
 
     /// The creation sequence of `identifier` in `blueprint`, if it is there.

@@ -179,7 +179,7 @@ struct QueryEngineTests {
             ),
             at: "body"
         )
-        #expect(CatalogReader.blueprintScope(of: query) == ["deployment", "environment"])
+        #expect(catalog.reader.scope(of: query) == ["deployment", "environment"])
     }
 
     static let malformed: [(rule: String, message: String)] = [

@@ -15,7 +15,7 @@ extension PortAPI {
                 _ = try booleanQuery(request, "allow_partial_results")
                 let query = try Query(parsing: try JSONBody(request).value, at: "body")
                 let reader = reader()
-                let scope = CatalogReaderScope.blueprints(of: query, among: reader)
+                let scope = reader.scope(of: query)
                 let entities = try reader.search(query, in: scope)
                 return ok([
                     "matchingBlueprints": .array(scope.map(JSONValue.string)),
@@ -72,14 +72,5 @@ extension PortAPI {
             throw .invalidRequest("body.limit must be an integer from 1 to 1000 (got \(value.compactText))")
         }
         return Int(number)
-    }
-}
-
-/// Which blueprints a cross-blueprint search reads: those a top-level `$blueprint` rule
-/// names, else every blueprint.
-enum CatalogReaderScope {
-    static func blueprints(of query: Query, among reader: CatalogReader) -> [String] {
-        CatalogReader.blueprintScope(of: query)?.filter { reader.models[$0] != nil }
-            ?? reader.models.keys.sorted()
     }
 }
