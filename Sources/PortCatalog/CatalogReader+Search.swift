@@ -34,7 +34,9 @@ extension CatalogReader {
     /// blueprint's in creation order, blueprints by identifier.
     public func search(_ query: Query, in blueprints: [String]? = nil) throws(PortError) -> [Entity] {
         let prepared = try prepare(query)
-        return (blueprints ?? scope(of: query)).flatMap { blueprint in store.entities(of: blueprint).filter { matches(prepared, $0) } }
+        return (blueprints ?? scope(of: query)).flatMap { blueprint in
+            store.entities(of: blueprint).filter { matches(prepared, $0) }
+        }
     }
 
     /// The blueprints a cross-blueprint search reads (`matchingBlueprints`): those a
