@@ -140,6 +140,14 @@ let entityCases: [EntityCase] = [
         code: "not_found"
     ),
     EntityCase(
+        name: "a malformed read flag on a write is 422, and nothing is written",
+        method: "POST",
+        path: "/v1/blueprints/service/entities?exclude_calculated_properties=yes",
+        body: #"{"identifier":"x"}"#,
+        status: 422,
+        code: "invalid_request"
+    ),
+    EntityCase(
         name: "upsert must be true or false",
         method: "POST",
         path: "/v1/blueprints/service/entities?upsert=yes",

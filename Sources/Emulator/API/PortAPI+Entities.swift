@@ -42,8 +42,9 @@ extension PortAPI {
                     upsert: try booleanQuery(request, "upsert"),
                     merge: try booleanQuery(request, "merge")
                 )
+                let options = try readOptions(request)
                 let change = try write(request, identifier: nil, mode: mode, by: client)
-                return ok(["entity": rendered(change, request)], status: change.before == nil ? 201 : 200)
+                return ok(["entity": rendered(change, options)], status: change.before == nil ? 201 : 200)
             }
         )
         for (method, mode) in [(HTTPMethod.put, EntityWriteMode.replace), (.patch, .merge)] {
@@ -52,8 +53,9 @@ extension PortAPI {
                 method,
                 "/v1/blueprints/:blueprint/entities/:entity",
                 route { (request, client) throws(PortError) in
+                    let options = try readOptions(request)
                     let change = try write(request, identifier: request.parameter("entity")!, mode: mode, by: client)
-                    return ok(["entity": rendered(change, request)])
+                    return ok(["entity": rendered(change, options)])
                 }
             )
         }
@@ -124,10 +126,10 @@ extension PortAPI {
     }
 
     /// The written entity as the answer shows it: with computed properties, and the
-    /// request's read flags.
-    private func rendered(_ change: EntityChange, _ request: HTTPRequest) -> JSONValue {
+    /// request's read flags (read before the write, so a malformed one writes nothing).
+    private func rendered(_ change: EntityChange, _ options: EntityReadOptions) -> JSONValue {
         guard let entity = change.after else { return .null }
-        return render(entity, (try? readOptions(request)) ?? EntityReadOptions())
+        return render(entity, options)
     }
 
     /// What follows every stored entity change: its change-log message and the automations.
