@@ -6,21 +6,19 @@ import PortContract
 /// The `jqQuery` programs of entity inputs' datasets, compiled once each.
 private let datasetPrograms = JQProgramCache()
 
-extension Catalog {
+extension ActionDefinition {
     /// Entity inputs (`format: entity`, or an array of them) name entities of their
     /// `blueprint` that exist and match the input's `dataset`; else the trigger is 422
     /// `user_inputs_schema_invalid` naming the input. A dataset value `{"jqQuery": …}` is
     /// evaluated with jq over `{form, entity, user}`, as Port's form does.
     func checkEntityInputs(
-        of action: ActionDefinition,
         _ inputs: JSONObject,
         entity: Entity?,
         user: String,
-        store: EntityStore,
-        now: Date
+        reader: CatalogReader
     ) throws(PortError) {
-        let reader = CatalogReader(store: store, models: models, now: now)
-        for (name, definition) in action.userInputs["properties"]?.objectValue ?? [:] {
+        let store = reader.store
+        for (name, definition) in userInputs["properties"]?.objectValue ?? [:] {
             let isArray = definition["type"]?.stringValue == "array"
             let rule = isArray ? (definition["items"] ?? .null) : definition
             guard rule["format"]?.stringValue == "entity", let blueprint = rule["blueprint"]?.stringValue,
@@ -43,13 +41,13 @@ extension Catalog {
                 guard let candidate = store.entity(identifier, of: blueprint) else {
                     throw .userInputsInvalid(
                         ["properties.\(name): entity \"\(identifier)\" of blueprint \"\(blueprint)\" does not exist"],
-                        action: action.identifier
+                        action: identifier
                     )
                 }
                 if let prepared, !reader.matches(prepared, candidate) {
                     throw .userInputsInvalid(
                         ["properties.\(name): entity \"\(identifier)\" is not one the input's dataset offers"],
-                        action: action.identifier
+                        action: identifier
                     )
                 }
             }

@@ -153,7 +153,11 @@ extension Catalog {
             throw .invalidRequest("body.entity is required: \(action.operation.rawValue) action runs act on an entity")
         }
         let inputs = try action.validatedInputs(properties)
-        try checkEntityInputs(of: action, inputs, entity: entity, user: user, store: entities.entityStore, now: Date())
+        let models = self.models
+        try entities.readEntities { (store) throws(PortError) in
+            let reader = CatalogReader(store: store, models: models, now: Date())
+            try action.checkEntityInputs(inputs, entity: entity, user: user, reader: reader)
+        }
         return NewRun(
             action: RunActionInfo(identifier: action.identifier, title: action.title, icon: action.icon),
             blueprintIdentifier: blueprint?.identifier,

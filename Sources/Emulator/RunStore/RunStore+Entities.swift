@@ -47,8 +47,10 @@ extension RunStore {
 
     /// Runs `body` on the entities under the store's lock: for short reads (one entity and
     /// its computed properties), which then leave no copy behind for writers to pay for.
-    public func readEntities<Result>(_ body: (EntityStore) -> Result) -> Result {
-        withState { body($0.entities) }
+    public func readEntities<Result, Failure: Error>(
+        _ body: (EntityStore) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        try withState { (state) throws(Failure) in try body(state.entities) }
     }
 
     /// Creates, replaces or merges an entity, checked against its blueprint's schema and
