@@ -23,21 +23,23 @@ extension CatalogReader {
         return computed
     }
 
-    /// The values at the end of `relations` from `entity`, one per entity reached.
-    func values(through relations: [String], property: String, from entity: Entity) -> (values: [JSONValue], many: Bool)
-    {
-        var reached = [entity]
-        var many = false
+    /// Whether following `relations` from an entity of `blueprint` can reach more than one
+    /// entity (a `many` relation on the way), as the blueprints define them.
+    func isMany(_ relations: [String], from blueprint: String) -> Bool {
+        var current = blueprint
         for relation in relations {
-            if models[reached.first?.blueprint ?? entity.blueprint]?.relations[relation]?.many == true { many = true }
-            reached = reached.flatMap { targets(of: $0, through: relation) }
+            guard let definition = models[current]?.relations[relation] else { return false }
+            if definition.many { return true }
+            current = definition.target
         }
-        return (reached.map { value(of: property, for: $0) ?? .null }, many)
+        return false
     }
 
     private func mirrorValue(_ mirror: MirrorProperty, of entity: Entity) -> JSONValue {
-        let (values, many) = values(through: mirror.relations, property: mirror.property, from: entity)
-        return many ? .array(values) : (values.first ?? .null)
+        let values = entities(along: mirror.relations.map { Query.PathStep($0) }, from: entity).map {
+            value(of: mirror.property, for: $0) ?? .null
+        }
+        return isMany(mirror.relations, from: entity.blueprint) ? .array(values) : (values.first ?? .null)
     }
 
     private func calculate(_ source: String, on input: String) -> JSONValue {

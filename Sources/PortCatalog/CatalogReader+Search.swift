@@ -140,11 +140,13 @@ extension CatalogReader {
         return .object(Self.project(object, options, relations: Set(model?.relations.keys ?? [:].keys)))
     }
 
+    /// The entities at the end of `relations` as `{identifier, title}` (a list when the path
+    /// can reach several).
     private func titled(_ relations: [String], from entity: Entity) -> JSONValue {
-        let identifiers = values(through: relations, property: "$identifier", from: entity)
-        let titles = values(through: relations, property: "$title", from: entity).values
-        let reached = zip(identifiers.values, titles).map { JSONValue.object(["identifier": $0, "title": $1]) }
-        return identifiers.many ? .array(reached) : (reached.first ?? .null)
+        let reached = entities(along: relations.map { Query.PathStep($0) }, from: entity).map {
+            JSONValue.object(["identifier": .string($0.identifier), "title": .string($0.title)])
+        }
+        return isMany(relations, from: entity.blueprint) ? .array(reached) : (reached.first ?? .null)
     }
 
     /// The object with only the included paths, and without the excluded ones.

@@ -112,7 +112,10 @@ struct EntityStoreTests {
     }
 
     static let computed: JSONObject = [
-        "mirrorProperties": ["region": ["path": "environment.region"], "envTitle": ["path": "environment.$title"]],
+        "mirrorProperties": [
+            "region": ["path": "environment.region"], "envTitle": ["path": "environment.$title"],
+            "dependencyReplicas": ["path": "dependsOn.replicas"],
+        ],
         "calculationProperties": [
             "label": ["type": "string", "calculation": ".identifier + \"@\" + (.properties.region // \"nowhere\")"],
             "doubled": ["type": "number", "calculation": "(.properties.replicas // 0) * 2"],
@@ -143,6 +146,11 @@ struct EntityStoreTests {
         try catalog.put("deployment", "d2", properties: ["status": "failed"], relations: ["service": "api"])
         properties = try #require(catalog.reader.render(catalog.store.entity("api", of: "service")!)["properties"])
         #expect(properties["region"] == "us" && properties["label"] == "api@us" && properties["failed"] == 2)
+        // A mirror through a many relation is a list, empty when the relation is.
+        #expect(properties["dependencyReplicas"] == [])
+        try catalog.put("service", "worker", properties: ["replicas": 1], relations: ["dependsOn": ["api", "worker"]])
+        let worker = try #require(catalog.reader.render(catalog.store.entity("worker", of: "service")!)["properties"])
+        #expect(worker["dependencyReplicas"] == [3, 1] && worker["region"] == .null)
         // Search rules read computed properties too.
         #expect(try catalog.search(#"{"property":"failed","operator":">=","value":2}"#, in: ["service"]) == ["api"])
         #expect(try catalog.search(#"{"property":"region","operator":"=","value":"us"}"#, in: ["service"]) == ["api"])
