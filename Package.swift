@@ -212,7 +212,7 @@ let package = Package(
                 "ChildProcesses", "Emulator", "PortContract", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["Consumers", "CatalogFixtures"]
+            exclude: ["Consumers", "CatalogFixtures", "Peers"]
         ),
         .testTarget(
             name: "ConsumerTests",

@@ -46,26 +46,27 @@ struct DeploymentTests {
             outputPath: directory + "/certs.log"
         )
         #expect(await made.wait().status == 0)
-        // A random port may be taken (by a second copy of the suite, say): s_server then exits,
-        // and another port is tried.
-        var listening: (port: Int, server: ChildProcess)?
-        for attempt in 0..<5 where listening == nil {
-            let port = 30_000 + Int.random(in: 0..<20_000)
-            let server = try ChildProcess.spawn(
-                [
-                    "openssl", "s_server", "-accept", String(port), "-cert", certs + "/broker.crt", "-key",
-                    certs + "/broker.key", "-quiet",
-                ],
-                environment: environment,
-                outputPath: directory + "/s_server-\(attempt).log"
-            )
-            try await waitUntil("the TLS listener or its exit", within: .seconds(30)) {
-                server.termination != nil || RawHTTPClient.canConnect(port: port)
-            }
-            if server.termination == nil { listening = (port, server) }
-        }
-        let (port, server) = try #require(listening, "openssl s_server could not listen on five random ports")
+        // A TLS listener that is not Kafka: it hangs up once the client's first request arrives,
+        // so a client that trusted its certificate is always waiting for ApiVersions then.
+        let peerLog = directory + "/peer.log"
+        let server = try ChildProcess.spawn(
+            [
+                "python3",
+                Repository.root.appendingPathComponent("Tests/ConformanceTests/Peers/tls_hangup_broker.py").path,
+                certs + "/broker.crt", certs + "/broker.key",
+            ],
+            environment: environment,
+            outputPath: peerLog
+        )
         defer { server.signal(SIGKILL) }
+        @Sendable func peerOutput() -> String { (try? String(contentsOfFile: peerLog, encoding: .utf8)) ?? "" }
+        try await waitUntil("the TLS listener to print its port", within: .seconds(30)) {
+            server.termination != nil || peerOutput().contains("listening ")
+        }
+        let port = try #require(
+            peerOutput().split(separator: "\n").first { $0.hasPrefix("listening ") }.flatMap { Int($0.dropFirst(10)) },
+            "the TLS listener did not start:\n\(peerOutput())"
+        )
 
         for (ca, expected) in [
             (certs + "/ca.pem", "Disconnected while requesting ApiVersion"),
@@ -103,7 +104,10 @@ struct DeploymentTests {
             }
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             #expect(text.contains("sasl_ssl://localhost:\(port)"), "librdkafka did not use SASL_SSL:\n\(text)")
-            if expected.hasPrefix("Disconnected") { #expect(!text.contains("certificate verify failed")) }
+            if expected.hasPrefix("Disconnected") {
+                #expect(!text.contains("certificate verify failed"))
+                #expect(peerOutput().contains("request api_key=18"), "no ApiVersions request over TLS")
+            }
         }
     }
 }
