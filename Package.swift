@@ -66,9 +66,17 @@ let package = Package(
 
         // The Kafka front: a Kafka-protocol gateway before the embedded cluster (TLS, SCRAM,
         // Port's ACLs, long-poll Fetch), in Swift on SwiftNIO.
+        // Kafka's wire protocol: the message schemas of every version the broker serves
+        // (generated from Apache Kafka's definitions), one codec that interprets them, and
+        // the primitive readers and writers.
+        .target(
+            name: "KafkaProtocol",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
         .target(
             name: "KafkaFront",
             dependencies: [
+                "KafkaProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -184,10 +192,15 @@ let package = Package(
         ),
         .testTarget(name: "JQTests", dependencies: ["JQ"]),
         .testTarget(
+            name: "KafkaProtocolTests",
+            dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            exclude: ["Golden", "Judge"]
+        ),
+        .testTarget(
             name: "KafkaFrontTests",
             dependencies: [
                 "ChildProcesses",
-                "KafkaFront", "Kafka", "Emulator", "PortContract", "TestSupport",
+                "KafkaFront", "KafkaProtocol", "Kafka", "Emulator", "PortContract", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import KafkaProtocol
 import Logging
 import NIOCore
 

@@ -1,3 +1,4 @@
+import KafkaProtocol
 import NIOCore
 
 /// What the front learns from the mock cluster before it opens its listeners.

@@ -1,3 +1,4 @@
+import KafkaProtocol
 import NIOCore
 
 /// The valid messages the fuzzer mutates.

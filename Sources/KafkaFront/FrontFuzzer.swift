@@ -1,3 +1,4 @@
+import KafkaProtocol
 import NIOCore
 
 /// A bounded random-input harness for the front's parsers: random bytes and mutations of

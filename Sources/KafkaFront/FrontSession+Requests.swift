@@ -1,3 +1,4 @@
+import KafkaProtocol
 import NIOCore
 
 /// The requests of an authenticated connection: Port's ACLs first, then the rewrites the

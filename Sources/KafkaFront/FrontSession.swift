@@ -1,3 +1,4 @@
+import KafkaProtocol
 import NIOCore
 
 /// The state of one client connection: where it is in SASL, its principal, its upstream

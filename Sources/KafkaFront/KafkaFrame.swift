@@ -1,3 +1,4 @@
+package import KafkaProtocol
 package import NIOCore
 
 /// A Kafka API key and the names the front uses for it.

@@ -1,3 +1,4 @@
+package import KafkaProtocol
 package import NIOCore
 
 /// The partitions a request names, per topic, in request order.

@@ -1,3 +1,4 @@
+package import KafkaProtocol
 package import NIOCore
 
 /// The consumer-group APIs in the versions the mock serves (JoinGroup v0–v5, SyncGroup

@@ -1,3 +1,4 @@
+package import KafkaProtocol
 package import NIOCore
 
 /// One row of an ApiVersions answer.

@@ -1,3 +1,4 @@
+package import KafkaProtocol
 package import NIOCore
 
 /// Where clients reach a broker: what Metadata and FindCoordinator answers carry.

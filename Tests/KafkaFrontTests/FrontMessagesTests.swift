@@ -1,3 +1,4 @@
+import KafkaProtocol
 import KafkaFront
 import NIOCore
 import Testing

@@ -1,3 +1,4 @@
+import KafkaProtocol
 import Crypto
 import Foundation
 import KafkaFront
