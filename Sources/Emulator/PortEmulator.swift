@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Kafka
+import KafkaBroker
 public import Logging
 import PortContract
 public import ServiceLifecycle
@@ -85,10 +86,16 @@ public final class PortEmulator: Sendable {
     /// The task `start()` runs `parts` in, which `stop()` awaits.
     private let background = Mutex<Task<Void, Never>?>(nil)
 
-    /// The embedded cluster's own brokers, behind the front: for the package's tests and
-    /// benchmarks that must reach the mock directly (to measure the front, or to put
-    /// messages on a topic as Port would). Nil with an external Kafka.
-    package var internalKafkaBootstrapServers: String? { kafka.cluster?.bootstrapServers }
+    /// The embedded broker's internal listeners (no ACLs, never advertised): for the
+    /// package's tests and benchmarks that put messages on a topic as Port would. Nil with
+    /// an external Kafka.
+    package var internalKafkaBootstrapServers: String? { kafka.front?.internalBootstrap }
+
+    /// Creates a topic on the embedded broker (tests: another organization's topic); nothing
+    /// with an external Kafka.
+    package func createKafkaTopic(_ name: String, partitions: Int) {
+        kafka.front?.broker.createTopic(name, partitions: Int32(partitions))
+    }
 
     private init(
         info: EmulatorInfo,
@@ -210,7 +217,7 @@ public final class PortEmulator: Sendable {
         runs.observeRuns { before, after in automations.runChanged(before: before, after: after) }
         var router = HTTPRouter()
         let workflows = WorkflowRuns()
-        let faults = FaultInjector(tokens: tokens, recorder: recorder, cluster: kafka.cluster)
+        let faults = FaultInjector(tokens: tokens, recorder: recorder, kafka: kafka.front)
         let api = PortAPI(
             runs: runs,
             workflows: workflows,

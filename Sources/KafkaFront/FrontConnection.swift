@@ -1,3 +1,4 @@
+import KafkaBroker
 import KafkaProtocol
 import Logging
 import NIOCore
@@ -8,26 +9,31 @@ struct ConnectionRefusal: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// One client connection: requests are read in order, forwarded or answered, and the
-/// answers written back in the order the requests came, while Fetch long-polls run as
-/// child tasks.
+/// One client connection: requests are read and served in order, one at a time as Kafka
+/// serves a connection, and the answers written back in that order by a child task.
 struct FrontConnection {
     let front: KafkaFront
     let listener: KafkaFront.Listener
 
     func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
         let remote = connection.channel.remoteAddress?.description ?? "unknown"
-        var session = FrontSession(front: front, listener: listener, eventLoop: connection.channel.eventLoop)
+        let channel = connection.channel
+        var session = FrontSession(
+            front: front,
+            listener: listener,
+            clientHost: connection.channel.remoteAddress?.ipAddress ?? "unknown"
+        )
+        front.opened(channel, node: listener.nodeID)
+        defer { front.closed(channel, node: listener.nodeID) }
         do {
             try await connection.executeThenClose { inbound, outbound in
-                let (answers, queue) = AsyncStream.makeStream(of: EventLoopFuture<ByteBuffer?>.self)
+                // A node taken down refuses connections, as a stopped broker would.
+                if front.broker.isDown(listener.nodeID) { return }
+                let (answers, queue) = AsyncStream.makeStream(of: ByteBuffer.self)
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    let channel = connection.channel
                     group.addTask {
                         do {
-                            for await answer in answers {
-                                if let frame = try await answer.get() { try await outbound.write(frame) }
-                            }
+                            for await answer in answers { try await outbound.write(answer) }
                         } catch {
                             channel.close(promise: nil)
                             throw error
@@ -37,7 +43,7 @@ struct FrontConnection {
                         // The writer ends with the queue on every path, cancelled or not.
                         defer { queue.finish() }
                         for try await frame in inbound {
-                            let more = try await session.handle(frame, group: &group) { queue.yield($0) }
+                            let more = try await session.handle(frame) { queue.yield($0) }
                             if !more { break }
                         }
                     }
@@ -57,8 +63,6 @@ struct FrontConnection {
             )
         }
         if let reason = session.closeReason { logClosed(remote: remote, reason: reason) }
-        front.staticMembers.closed(session.connectionID)
-        session.upstream?.close()
     }
 
     /// One warning per closed connection, except that a client repeating the same mistake

@@ -1,59 +1,63 @@
+import KafkaBroker
 import KafkaProtocol
 import NIOCore
 
-/// The state of one client connection: where it is in SASL, its principal, its upstream
-/// connection, and what it has been refused; and the decision for each request.
+/// The state of one client connection: where it is in SASL and who it is once
+/// authenticated; every request after that goes to the broker.
 struct FrontSession {
     private enum Authentication {
         /// A SASL_SSL connection before its SaslHandshake.
         case awaitingHandshake
         /// In a SCRAM exchange; `raw` after a v0 handshake (tokens without Kafka framing).
         case exchanging(ScramServerExchange, raw: Bool)
-        case authenticated(principal: String)
+        case authenticated(BrokerConnection)
     }
 
     let front: KafkaFront
     let listener: KafkaFront.Listener
-    let eventLoop: any EventLoop
-    /// This connection's id among the front's, for static membership.
-    let connectionID: UInt64
-    private(set) var upstream: UpstreamConnection?
+    let clientHost: String
     /// Why the connection is being closed after its last answer, for the log.
     private(set) var closeReason: String?
     private var authentication: Authentication
-    private var refused: Set<String> = []
 
-    init(front: KafkaFront, listener: KafkaFront.Listener, eventLoop: any EventLoop) {
+    init(front: KafkaFront, listener: KafkaFront.Listener, clientHost: String) {
         self.front = front
         self.listener = listener
-        self.eventLoop = eventLoop
-        connectionID = front.staticMembers.openConnection()
-        authentication =
-            listener.kind == .plaintext
-            ? .authenticated(principal: front.configuration.plaintextPrincipal) : .awaitingHandshake
+        self.clientHost = clientHost
+        authentication = .awaitingHandshake
+        if listener.kind != .saslSSL {
+            let principal =
+                listener.kind == .internal
+                ? front.configuration.internalPrincipal : front.configuration.plaintextPrincipal
+            authentication = .authenticated(connection(for: principal))
+        }
     }
 
-    var acl: KafkaACL { front.configuration.acl }
-
-    /// AddPartitionsToTxn, AddOffsetsToTxn, EndTxn and TxnOffsetCommit: Port's customer
-    /// has no transactional id, so these never reach the mock while the ACLs hold.
-    static let transactionAPIs: Set<Int16> = [24, 25, 26, 28]
+    private func connection(for principal: String) -> BrokerConnection {
+        var acl = front.configuration.acl
+        if listener.kind == .internal { acl.enabled = false }
+        return BrokerConnection(
+            principal: principal,
+            listener: listener.kind.rawValue,
+            nodeID: listener.nodeID,
+            addresses: front.addresses[listener.kind] ?? [:],
+            clientHost: clientHost,
+            acl: acl,
+            onRefusal: front.configuration.onRefusal
+        )
+    }
 
     /// Handles one frame; `send` queues its answer (in request order). Returns false when
     /// the connection must close once the answers queued so far are written.
-    mutating func handle(
-        _ frame: ByteBuffer,
-        group: inout ThrowingTaskGroup<Void, any Error>,
-        send: (EventLoopFuture<ByteBuffer?>) -> Void
-    ) async throws -> Bool {
+    mutating func handle(_ frame: ByteBuffer, send: (ByteBuffer) -> Void) async throws -> Bool {
         if case .exchanging(var exchange, raw: true) = authentication {
             switch exchange.receive(Array(frame.readableBytesView)) {
             case .challenge(let bytes):
                 authentication = .exchanging(exchange, raw: true)
-                send(answer(ByteBuffer(bytes: bytes)))
+                send(ByteBuffer(bytes: bytes))
             case .success(let user, let bytes):
-                authentication = .authenticated(principal: user)
-                send(answer(ByteBuffer(bytes: bytes)))
+                authentication = .authenticated(connection(for: user))
+                send(ByteBuffer(bytes: bytes))
             case .failure(let reason):
                 closeReason = "SASL authentication failed: \(reason)"
                 return false
@@ -62,36 +66,40 @@ struct FrontSession {
         }
         let request = try KafkaRequest(frame: frame)
         if request.apiKey == KafkaAPI.apiVersions {
-            send(answer(HandshakeMessages.apiVersionsResponse(to: request, ranges: front.apiVersions)))
+            // Answered before authentication too; a version not served in version 0's layout.
+            let version = KafkaSchemas.apiVersionsRequest.valid.contains(request.apiVersion) ? request.apiVersion : 0
+            let body = KafkaBroker.apiVersions(version: request.apiVersion)
+            send(request.response(try KafkaCodec.encode(body, as: KafkaSchemas.apiVersionsResponse, version: version)))
             return true
         }
-        guard let range = front.versionRanges[request.apiKey] else {
+        guard let schema = KafkaSchemas.requests[request.apiKey] else {
             throw ConnectionRefusal(
-                "unknown API key \(request.apiKey) (the front serves \(front.apiVersions.count) APIs)"
+                "unknown API key \(request.apiKey) (the broker serves \(KafkaSchemas.requests.count) APIs)"
             )
         }
-        guard (range.minVersion...range.maxVersion).contains(request.apiVersion) else {
-            throw ConnectionRefusal(
-                "\(request.apiName) v\(request.apiVersion) is not served (v\(range.minVersion)–v\(range.maxVersion))"
-            )
+        guard schema.valid.contains(request.apiVersion) else {
+            throw ConnectionRefusal("\(request.apiName) v\(request.apiVersion) is not served (v\(schema.valid))")
         }
         switch authentication {
         case .awaitingHandshake, .exchanging:
             return try authenticate(request, send: send)
-        case .authenticated(let principal):
+        case .authenticated(let connection):
             if request.apiKey == KafkaAPI.saslHandshake || request.apiKey == KafkaAPI.saslAuthenticate {
-                let mechanisms = listener.kind == .plaintext ? [] : front.configuration.mechanisms.map(\.rawValue)
-                send(answer(HandshakeMessages.handshakeResponse(to: request, error: 34, mechanisms: mechanisms)))
+                let mechanisms = listener.kind == .saslSSL ? front.configuration.mechanisms.map(\.rawValue) : []
+                send(try SASLMessages.handshakeResponse(to: request, error: .illegalSASLState, mechanisms: mechanisms))
                 closeReason =
-                    listener.kind == .plaintext
-                    ? "SASL on the plaintext listener (use the SASL_SSL listener)" : "SASL after authentication"
+                    listener.kind == .saslSSL
+                    ? "SASL after authentication" : "SASL on the plaintext listener (use the SASL_SSL listener)"
                 return false
             }
             do {
-                try await serve(request, principal: principal, group: &group, send: send)
-            } catch let error as KafkaWireError {
+                if let answer = try await front.broker.handle(request, on: connection) { send(answer) }
+            } catch {
+                let head = request.body.readableBytesView.prefix(48).map { String($0, radix: 16) }.joined(
+                    separator: " "
+                )
                 throw ConnectionRefusal(
-                    "a \(request.apiName) v\(request.apiVersion) request that does not parse: \(error)"
+                    "a \(request.apiName) v\(request.apiVersion) request that does not parse: \(error) (body: \(head))"
                 )
             }
             return true
@@ -100,18 +108,17 @@ struct FrontSession {
 
     // MARK: SASL
 
-    private mutating func authenticate(
-        _ request: KafkaRequest,
-        send: (EventLoopFuture<ByteBuffer?>) -> Void
-    ) throws -> Bool {
+    private mutating func authenticate(_ request: KafkaRequest, send: (ByteBuffer) -> Void) throws -> Bool {
         switch (request.apiKey, authentication) {
         case (KafkaAPI.saslHandshake, .awaitingHandshake):
-            let name = try HandshakeMessages.handshakeMechanism(request)
+            let name = try SASLMessages.handshakeMechanism(request)
             let enabled = front.configuration.mechanisms
             guard let mechanism = ScramMechanism(rawValue: name), enabled.contains(mechanism) else {
                 send(
-                    answer(
-                        HandshakeMessages.handshakeResponse(to: request, error: 33, mechanisms: enabled.map(\.rawValue))
+                    try SASLMessages.handshakeResponse(
+                        to: request,
+                        error: .unsupportedSASLMechanism,
+                        mechanisms: enabled.map(\.rawValue)
                     )
                 )
                 closeReason =
@@ -123,30 +130,26 @@ struct FrontSession {
                 ScramServerExchange(mechanism: mechanism) { user, mechanism in users[user]?[mechanism] },
                 raw: request.apiVersion == 0
             )
-            send(
-                answer(HandshakeMessages.handshakeResponse(to: request, error: 0, mechanisms: enabled.map(\.rawValue)))
-            )
+            send(try SASLMessages.handshakeResponse(to: request, error: .none, mechanisms: enabled.map(\.rawValue)))
             return true
         case (KafkaAPI.saslAuthenticate, .exchanging(var exchange, raw: false)):
-            switch exchange.receive(try HandshakeMessages.authenticateBytes(request)) {
+            switch exchange.receive(try SASLMessages.authenticateBytes(request)) {
             case .challenge(let bytes):
                 authentication = .exchanging(exchange, raw: false)
-                send(answer(HandshakeMessages.authenticateResponse(to: request, error: 0, message: nil, bytes: bytes)))
+                send(try SASLMessages.authenticateResponse(to: request, error: .none, message: nil, bytes: bytes))
                 return true
             case .success(let user, let bytes):
-                authentication = .authenticated(principal: user)
-                send(answer(HandshakeMessages.authenticateResponse(to: request, error: 0, message: nil, bytes: bytes)))
+                authentication = .authenticated(connection(for: user))
+                send(try SASLMessages.authenticateResponse(to: request, error: .none, message: nil, bytes: bytes))
                 return true
             case .failure(let reason):
                 send(
-                    answer(
-                        HandshakeMessages.authenticateResponse(
-                            to: request,
-                            error: 58,
-                            message: "Authentication failed during authentication due to invalid credentials with "
-                                + "SASL mechanism \(exchange.mechanism.rawValue)",
-                            bytes: []
-                        )
+                    try SASLMessages.authenticateResponse(
+                        to: request,
+                        error: .saslAuthenticationFailed,
+                        message: "Authentication failed during authentication due to invalid credentials with "
+                            + "SASL mechanism \(exchange.mechanism.rawValue)",
+                        bytes: []
                     )
                 )
                 closeReason = "SASL authentication failed: \(reason)"
@@ -156,55 +159,4 @@ struct FrontSession {
             throw ConnectionRefusal("\(request.apiName) before SASL authentication completed")
         }
     }
-
-    // MARK: Helpers
-
-    func answer(_ frame: ByteBuffer) -> EventLoopFuture<ByteBuffer?> {
-        eventLoop.makeSucceededFuture(frame)
-    }
-
-    /// Sends `frame` to this connection's broker, connecting at the first request.
-    mutating func forward(
-        _ frame: ByteBuffer,
-        expectsResponse: Bool = true
-    ) async throws -> EventLoopFuture<
-        ByteBuffer?
-    > {
-        if upstream == nil {
-            do {
-                upstream = try await UpstreamConnection.connect(
-                    host: listener.upstream.host,
-                    port: listener.upstream.port,
-                    // The client's own event loop: an answer is forwarded without a thread hop.
-                    group: eventLoop,
-                    maximumFrameSize: front.configuration.maximumFrameSize
-                )
-            } catch {
-                throw UpstreamUnavailable(nodeID: listener.nodeID, error: error)
-            }
-        }
-        return upstream!.send(frame, expectsResponse: expectsResponse)
-    }
-
-    /// Whether `topics` names one the principal may not read; if so the refusal is reported.
-    mutating func refusesRead(_ topics: KafkaTopicPartitions, of request: KafkaRequest, principal: String) -> Bool {
-        guard let topic = topics.first(where: { !acl.allowsRead($0.topic) }) else { return false }
-        refuse(
-            .read(topic.topic, api: request.apiName, principal: principal, listener: listener.kind.rawValue, acl: acl)
-        )
-        return true
-    }
-
-    /// Reports a refusal once per connection and resource.
-    mutating func refuse(_ refusal: KafkaRefusal) {
-        guard refused.insert("\(refusal.api)|\(refusal.resource)").inserted else { return }
-        front.configuration.onRefusal(refusal)
-    }
-}
-
-/// The broker behind a listener refused the front's connection (it is down).
-struct UpstreamUnavailable: Error, CustomStringConvertible {
-    let nodeID: Int32
-    let error: any Error
-    var description: String { "embedded broker \(nodeID) is unreachable (\(error))" }
 }

@@ -1,19 +1,29 @@
+package import KafkaBroker
 package import Logging
 package import NIOCore
 import NIOPosix
 import NIOSSL
 import Synchronization
 
-/// How clients reach the front: `PLAINTEXT`, or `SASL_SSL` (TLS, then SCRAM).
+/// How clients reach the front: `PLAINTEXT`, or `SASL_SSL` (TLS, then SCRAM); `INTERNAL`
+/// is the emulator's own plaintext door (its publisher's producer), under no ACLs and never
+/// advertised to clients.
 package enum FrontListenerKind: String, Sendable, CaseIterable {
     case plaintext = "PLAINTEXT"
     case saslSSL = "SASL_SSL"
+    case `internal` = "INTERNAL"
 }
 
 /// What the front needs to know.
 package struct KafkaFrontConfiguration: Sendable {
-    /// The mock cluster's brokers (`host:port`), any of them: the front asks it for the rest.
-    package var upstreamBootstrap: [String]
+    /// The broker behind the listeners.
+    package var broker: KafkaBroker
+    /// Whether to open an `INTERNAL` listener per node (on a free port).
+    package var internalListeners = false
+    /// The principal of `INTERNAL` connections.
+    package var internalPrincipal = "port-emulator"
+    /// Connections idle this long are closed (Kafka's `connections.max.idle.ms`, 10 minutes).
+    package var idleTimeout: Duration = .seconds(600)
     /// The address the listeners bind.
     package var host = "127.0.0.1"
     /// The host Metadata and FindCoordinator answers give clients.
@@ -33,61 +43,53 @@ package struct KafkaFrontConfiguration: Sendable {
     package var acl: KafkaACL
     /// Frames over this size close the connection (Kafka's `socket.request.max.bytes`).
     package var maximumFrameSize = 100 * 1024 * 1024
-    /// How long each Fetch forwarded to the mock may wait: the long poll's granularity.
-    package var fetchPollInterval: Duration = .milliseconds(5)
     /// Told of each refusal under the ACLs (once per connection and resource).
     package var onRefusal: @Sendable (KafkaRefusal) -> Void = { _ in }
 
-    package init(upstreamBootstrap: [String], plaintextPrincipal: String, acl: KafkaACL) {
-        self.upstreamBootstrap = upstreamBootstrap
+    /// A front for `broker`, its plaintext connections authenticated as `plaintextPrincipal`.
+    package init(broker: KafkaBroker, plaintextPrincipal: String, acl: KafkaACL) {
+        self.broker = broker
         self.plaintextPrincipal = plaintextPrincipal
         self.acl = acl
     }
 }
 
-/// The only door clients use to the embedded Kafka: a Kafka-protocol gateway with one
-/// listener per mock broker and security mode. It forwards requests byte for byte, answers
-/// ApiVersions and SASL itself, rewrites broker addresses, enforces Port's ACLs, and
-/// long-polls Fetch like a real broker.
+/// The only door clients use to the embedded Kafka: listeners (per node and security mode)
+/// that terminate TLS and SASL, then hand each request to the broker and write its answer.
 package final class KafkaFront: Sendable {
-    /// A bound listener: which broker it fronts, its kind and port.
+    /// A bound listener: which node it serves, its kind and port.
     package struct Listener: Sendable {
         package let nodeID: Int32
         package let kind: FrontListenerKind
         package let port: Int
-        let upstream: (host: String, port: Int)
         let channel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
     }
 
     package let listeners: [Listener]
     let configuration: KafkaFrontConfiguration
-    let apiVersions: [KafkaAPIVersionRange]
     let addresses: [FrontListenerKind: [Int32: KafkaBrokerAddress]]
     let group: any EventLoopGroup
     let logger: Logger
     let closeLog = RepeatFilter(window: .seconds(10))
-    /// `configuration.fetchPollInterval` in the protocol's unit, computed once.
-    let fetchPollMilliseconds: Int32
-    /// The ApiVersions table by API key, for the check of every request.
-    let versionRanges: [Int16: KafkaAPIVersionRange]
-    /// Static members' instance ids, across connections (a restarted member connects anew).
-    let staticMembers = StaticMembers()
+    /// Open connections by node, so that a node taken down drops them.
+    let connections = Mutex<[Int32: [ObjectIdentifier: any Channel]]>([:])
     private let sslContext: NIOSSLContext?
     private let running = Mutex<Task<Void, Never>?>(nil)
+    /// Whether `run()` was called: a front stopped without it must still drain its listeners.
+    private let ran = Mutex(false)
+
+    /// The broker behind the front.
+    package var broker: KafkaBroker { configuration.broker }
 
     private init(
         listeners: [Listener],
         configuration: KafkaFrontConfiguration,
-        apiVersions: [KafkaAPIVersionRange],
         group: any EventLoopGroup,
         sslContext: NIOSSLContext?,
         logger: Logger
     ) {
         self.listeners = listeners
         self.configuration = configuration
-        self.apiVersions = apiVersions
-        fetchPollMilliseconds = Self.milliseconds(configuration.fetchPollInterval)
-        versionRanges = Dictionary(apiVersions.map { ($0.apiKey, $0) }, uniquingKeysWith: { first, _ in first })
         self.group = group
         self.sslContext = sslContext
         self.logger = logger
@@ -99,12 +101,6 @@ package final class KafkaFront: Sendable {
             )
         }
         self.addresses = addresses
-    }
-
-    /// A duration in whole milliseconds, as Kafka's MaxWaitMs counts them.
-    static func milliseconds(_ duration: Duration) -> Int32 {
-        let (seconds, attoseconds) = duration.components
-        return Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
     }
 
     /// The `host:port` list of one kind of listener, as `bootstrap.servers`.
@@ -126,14 +122,13 @@ package final class KafkaFront: Sendable {
         return front
     }
 
-    /// Asks the mock cluster for its brokers and API versions and binds the listeners;
-    /// nothing is served until `run()`.
+    /// Binds the listeners, a plaintext one (and a SASL_SSL one with a TLS identity, and an
+    /// internal one if asked) per node; nothing is served until `run()`.
     package static func bind(
         configuration: KafkaFrontConfiguration,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) async throws -> KafkaFront {
-        let discovery = try await FrontDiscovery.discover(configuration: configuration, group: group)
         let sslContext = try configuration.tls.map { identity in
             let configuration = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(identity.certificateChainPEM.utf8)).map {
@@ -147,14 +142,14 @@ package final class KafkaFront: Sendable {
         if sslContext != nil { kinds.append(.saslSSL) }
         var listeners: [Listener] = []
         do {
-            for (nodeID, upstream) in discovery.brokers.sorted(by: { $0.key < $1.key }) {
+            for nodeID in configuration.broker.nodeIDs {
                 for kind in kinds {
                     let tls = kind == .saslSSL ? sslContext : nil
                     let channel = try await bind(
                         host: configuration.host,
                         port: configuration.basePort == 0 ? 0 : configuration.basePort + listeners.count,
                         tls: tls,
-                        maximumFrameSize: configuration.maximumFrameSize,
+                        configuration: configuration,
                         group: group
                     )
                     listeners.append(
@@ -162,11 +157,28 @@ package final class KafkaFront: Sendable {
                             nodeID: nodeID,
                             kind: kind,
                             port: channel.channel.localAddress?.port ?? 0,
-                            upstream: upstream,
                             channel: channel
                         )
                     )
                 }
+            }
+            // The internal listeners take free ports on loopback, after the numbered ones.
+            for nodeID in configuration.broker.nodeIDs where configuration.internalListeners {
+                let channel = try await bind(
+                    host: "127.0.0.1",
+                    port: 0,
+                    tls: nil,
+                    configuration: configuration,
+                    group: group
+                )
+                listeners.append(
+                    Listener(
+                        nodeID: nodeID,
+                        kind: .internal,
+                        port: channel.channel.localAddress?.port ?? 0,
+                        channel: channel
+                    )
+                )
             }
         } catch {
             for listener in listeners { try? await listener.channel.channel.close() }
@@ -175,7 +187,6 @@ package final class KafkaFront: Sendable {
         let front = KafkaFront(
             listeners: listeners,
             configuration: configuration,
-            apiVersions: discovery.apiVersions,
             group: group,
             sslContext: sslContext,
             logger: logger
@@ -187,15 +198,22 @@ package final class KafkaFront: Sendable {
         host: String,
         port: Int,
         tls: NIOSSLContext?,
-        maximumFrameSize: Int,
+        configuration: KafkaFrontConfiguration,
         group: any EventLoopGroup
     ) async throws -> NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never> {
-        try await ServerBootstrap(group: group)
+        let maximumFrameSize = configuration.maximumFrameSize
+        let idle = TimeAmount.nanoseconds(
+            configuration.idleTimeout.components.seconds * 1_000_000_000
+                + configuration.idleTimeout.components.attoseconds / 1_000_000_000
+        )
+        return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle))
+                    try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(KafkaFrameDecoder(maximumFrameSize: maximumFrameSize))
@@ -206,8 +224,8 @@ package final class KafkaFront: Sendable {
             }
     }
 
-    /// Serves every listener, each connection a child task, until `stop()` closes the
-    /// listeners; then ends the connections and returns.
+    /// Serves every listener, each connection a child task, and runs the broker's timers,
+    /// until `stop()` closes the listeners; then ends the connections and returns.
     ///
     /// Stopping never cancels the accept loops: a cancelled loop would drop connections
     /// accepted but not yet handed out, and NIO traps on an `NIOAsyncChannel` dropped that
@@ -215,14 +233,28 @@ package final class KafkaFront: Sendable {
     /// listener instead hands out what it accepted, then ends; those connections start
     /// cancelled and close at once.
     package func run() async {
+        ran.withLock { $0 = true }
+        await withDiscardingTaskGroup { outer in
+            // The broker's timers (group sessions and rebalances) for as long as the listeners run.
+            outer.addTask(executorPreference: EventLoopTaskExecutor(self.group.next())) { await self.broker.run() }
+            await serveListeners()
+            outer.cancelAll()
+        }
+    }
+
+    private func serveListeners() async {
         await withDiscardingTaskGroup { group in
             for listener in listeners {
-                group.addTask {
+                // The accept loop too runs on an event loop: a busy cooperative pool must not
+                // leave new connections unserved.
+                group.addTask(executorPreference: EventLoopTaskExecutor(listener.channel.channel.eventLoop)) {
                     do {
                         try await listener.channel.executeThenClose { connections in
                             try await withThrowingDiscardingTaskGroup { connectionGroup in
                                 for try await connection in connections {
-                                    connectionGroup.addTask {
+                                    connectionGroup.addTask(
+                                        executorPreference: EventLoopTaskExecutor(connection.channel.eventLoop)
+                                    ) {
                                         await FrontConnection(front: self, listener: listener).serve(connection)
                                     }
                                 }
@@ -242,6 +274,22 @@ package final class KafkaFront: Sendable {
         }
     }
 
+    /// Takes `node` down (its connections are closed and new ones refused) or brings it up.
+    package func setNode(_ node: Int32, down: Bool) {
+        broker.setNode(node, down: down)
+        guard down else { return }
+        let open = connections.withLock { $0[node].map { Array($0.values) } ?? [] }
+        for channel in open { channel.close(promise: nil) }
+    }
+
+    func opened(_ channel: any Channel, node: Int32) {
+        connections.withLock { $0[node, default: [:]][ObjectIdentifier(channel)] = channel }
+    }
+
+    func closed(_ channel: any Channel, node: Int32) {
+        _ = connections.withLock { $0[node]?.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+
     /// Closes the listeners, which makes `run()` end every connection and return; waits for
     /// that when `start` runs it.
     package func stop() async {
@@ -251,6 +299,22 @@ package final class KafkaFront: Sendable {
         }
         for listener in listeners { listener.channel.channel.close(promise: nil) }
         await task?.value
+        // Connections accepted by a front that never ran are handed out (and closed at
+        // once) by a run over the closed listeners: dropped, NIO would trap on them.
+        if !ran.withLock({ $0 }) { await run() }
+    }
+}
+
+/// Closes a connection that has been idle for the `IdleStateHandler`'s timeout.
+final class IdleConnectionCloser: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }
 

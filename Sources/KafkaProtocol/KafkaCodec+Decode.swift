@@ -3,18 +3,21 @@ package import NIOCore
 /// Decodes and encodes messages by interpreting their `KafkaMessageSchema`: one codec for
 /// every API and version, flexible versions (compact lengths, tagged fields) included.
 package enum KafkaCodec {
-    /// Decodes one message body of `version` from `buffer`, which must hold nothing else.
-    /// Fields the version lacks get their defaults; unknown tagged fields are kept.
+    /// Decodes one message body of `version` from `buffer`, which must hold nothing else
+    /// unless `trailingBytes` allows more (Kafka's broker ignores bytes after a request, and
+    /// librdkafka 2.16 sends some after Metadata v12). Fields the version lacks get their
+    /// defaults; unknown tagged fields are kept.
     package static func decode(
         _ schema: KafkaMessageSchema,
         version: Int16,
-        from buffer: inout ByteBuffer
+        from buffer: inout ByteBuffer,
+        trailingBytes: Bool = false
     ) throws(KafkaWireError) -> KafkaStruct {
         guard schema.valid.contains(version) else {
             throw KafkaWireError("\(schema.name) v\(version) is not a version Kafka serves (\(schema.valid))")
         }
         let value = try readStruct(schema.root, version: version, flexible: schema.flexible.contains(version), &buffer)
-        guard buffer.readableBytes == 0 else {
+        guard buffer.readableBytes == 0 || trailingBytes else {
             throw KafkaWireError("\(buffer.readableBytes) bytes after \(schema.name) v\(version)")
         }
         return value

@@ -34,6 +34,9 @@ extension KafkaCodec {
         flexible: Bool,
         _ buffer: inout ByteBuffer
     ) throws(KafkaWireError) {
+        if value.fields.count > 0, let unknown = value.fields.keys.first(where: { !schema.fieldNames.contains($0) }) {
+            throw KafkaWireError("\(schema.name) has no field \(unknown)")
+        }
         var tagged: [(tag: UInt32, bytes: ByteBuffer)] = []
         for field in schema.fields {
             let fieldValue = value.fields[field.name] ?? field.defaultValue

@@ -43,11 +43,14 @@ package struct KafkaStructSchema: Sendable {
     package let name: String
     /// Its fields, in the order they are written.
     package let fields: [KafkaField]
+    /// The fields' names: a value naming another field is an error, not silently dropped.
+    package let fieldNames: Set<String>
 
     /// A structure named `name` with `fields`.
     package init(_ name: String, _ fields: [KafkaField]) {
         self.name = name
         self.fields = fields
+        fieldNames = Set(fields.map(\.name))
     }
 
     /// Every field at its default value, as a message decoded from a version without them.

@@ -24,7 +24,7 @@ struct PortEmulatorCommand: AsyncParsableCommand {
             JSON reports.
             """,
         version: HarnessVersion.current,
-        subcommands: [Serve.self, Trigger.self, Verify.self],
+        subcommands: [Serve.self, Trigger.self, Verify.self, CA.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -58,9 +58,9 @@ struct ConsumerHarness {
             bootstrapServers: [emulator.info.kafkaBootstrapServers],
             groupID: group
         )
-        configuration.sessionTimeout = .seconds(3)
         configuration.heartbeatInterval = .milliseconds(200)
-        configuration.additionalProperties = ["fetch.wait.max.ms": "10", "reconnect.backoff.ms": "50"]
+        // The broker long-polls: librdkafka's own fetch wait (500 ms) delays nothing.
+        configuration.additionalProperties = ["reconnect.backoff.ms": "50"]
         var settings = PortConsumer.Settings(runsTopic: emulator.info.runsTopic)
         settings.shutdownGracePeriod = grace
         settings.signingSecret = emulator.info.clientSecret
@@ -401,11 +401,10 @@ struct ConsumerEdgeTests {
             KafkaProducerMessage(topic: harness.emulator.info.runsTopic, key: "junk", value: "nope")
         )
         await producer.close()
-        var reader = KafkaConsumerConfiguration(
+        let reader = KafkaConsumerConfiguration(
             bootstrapServers: [harness.internalBootstrap],
             groupID: "reader"
         )
-        reader.additionalProperties = ["fetch.wait.max.ms": "10"]
         let dead = try KafkaConsumer.make(configuration: reader, logger: quietLogger)
         try dead.assign((0..<3).map { KafkaTopicPartition(topic: deadLetters, partition: Int32($0)) })
         let copied: KafkaConsumerMessage? = try await withDeadline(.seconds(20), "the dead-letter copy") {

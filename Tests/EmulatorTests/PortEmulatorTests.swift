@@ -39,7 +39,7 @@ struct PortEmulatorTests {
                 String.init
             )
         )
-        producerConfiguration.messageTimeout = .seconds(3)
+        producerConfiguration.messageTimeout = .seconds(30)
         let producer = try KafkaProducer.make(configuration: producerConfiguration, logger: quietLogger)
         for topic in [decoded.runsTopic, decoded.changeLogTopic] {
             let report = try await producer.send(KafkaProducerMessage(topic: topic, partition: 2, value: "{}"))

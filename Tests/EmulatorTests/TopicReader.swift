@@ -17,11 +17,10 @@ final class TopicReader: Sendable {
     private let reading = Mutex<Task<Void, Never>?>(nil)
 
     init(bootstrapServers: String, topic: String, partitions: Int) throws {
-        var configuration = KafkaConsumerConfiguration(
+        let configuration = KafkaConsumerConfiguration(
             bootstrapServers: bootstrapServers.split(separator: ",").map(String.init),
             groupID: "test-reader-\(UUID().uuidString)"
         )
-        configuration.additionalProperties = ["fetch.wait.max.ms": "10"]
         consumer = try KafkaConsumer.make(configuration: configuration, logger: quietLogger)
         try consumer.assign((0..<partitions).map { KafkaTopicPartition(topic: topic, partition: Int32($0)) })
         let task = Task { [consumer, received] in

@@ -92,6 +92,7 @@ struct FrontACLTests {
 
         // A topic of another organization exists behind the front: listings leave it out,
         // and asking for it by name is refused with 29.
+        harness.emulator.createKafkaTopic("org_other.runs", partitions: 1)
         let behind = try #require(harness.emulator.internalKafkaBootstrapServers)
         let producer = try KafkaProducer.make(
             configuration: KafkaProducerConfiguration(bootstrapServers: [behind]),

@@ -1,7 +1,9 @@
 import Emulator
 import Foundation
 import Kafka
+import KafkaBroker
 import KafkaFront
+import KafkaProtocol
 import PortContract
 import TestSupport
 import Testing
@@ -69,14 +71,14 @@ struct FrontAuthenticationTests {
 
     @Test("SCRAM-SHA-512 against a user with only a SCRAM-SHA-256 credential is refused; SHA-256 logs in")
     func mechanismPerUser() async throws {
-        let cluster = try EmbeddedKafkaCluster.start(logger: quietLogger)
-        try cluster.createTopic("org_front.runs", partitions: 1)
+        let broker = KafkaBroker()
+        broker.createTopic("org_front.runs", partitions: 1)
         let identity = try FrontTLSIdentity.generate()
         let ca = NSTemporaryDirectory() + "front-ca-\(UUID().uuidString).pem"
         try identity.caPEM.write(toFile: ca, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: ca) }
         var configuration = KafkaFrontConfiguration(
-            upstreamBootstrap: cluster.bootstrapServerList,
+            broker: broker,
             plaintextPrincipal: "sha256-user",
             acl: KafkaACL(orgID: "org_front", readableTopics: ["org_front.runs"])
         )
@@ -105,6 +107,5 @@ struct FrontAuthenticationTests {
         )
         #expect(topics == ["org_front.runs"])
         await front.stop()
-        await cluster.stop()
     }
 }

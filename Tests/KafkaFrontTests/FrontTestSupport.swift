@@ -101,12 +101,23 @@ enum Clients {
     static let kafkaPython3 = directory.deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent(".build-venv/kafka-python3/bin/python").path
 
+    /// The Go clients `make deps` builds from Debian's sarama and kafka-go (Clients/go).
+    static let goClients = directory.deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".build/go-clients").path
+
     /// Runs the Python client script with these arguments to its end.
     static func python(_ arguments: [String], interpreter: String = "python3") async throws -> ClientRun {
-        let (termination, output, errors) = try await ChildProcess.run(
-            [interpreter, script] + arguments,
-            environment: environment
-        )
+        try await jsonLines([interpreter, script] + arguments)
+    }
+
+    /// Runs a Go client (`sarama_client`, `kafkago_client`): the Python script's arguments and output.
+    static func go(_ client: String, _ arguments: [String]) async throws -> ClientRun {
+        try await jsonLines([goClients + "/" + client] + arguments)
+    }
+
+    /// Runs a client that prints one JSON event per line.
+    private static func jsonLines(_ command: [String]) async throws -> ClientRun {
+        let (termination, output, errors) = try await ChildProcess.run(command, environment: environment)
         let events = output.split(separator: "\n").compactMap { line -> ClientEvent? in
             guard let value = try? JSONValue.parse(Array(line.utf8)), let object = value.objectValue else { return nil }
             return ClientEvent(fields: object)

@@ -1,7 +1,7 @@
-import KafkaProtocol
 import Crypto
 import Foundation
 import KafkaFront
+import KafkaProtocol
 import Testing
 import _CryptoExtras
 

@@ -1,6 +1,9 @@
 import Foundation
 import HTTPServer
 import Kafka
+import KafkaBroker
+import KafkaFront
+import KafkaProtocol
 package import PortContract
 import ServiceLifecycle
 import Synchronization
@@ -40,15 +43,15 @@ package final class FaultInjector: Sendable {
     private let state = Mutex(State())
     private let tokens: TokenStore
     private let recorder: CallRecorder
-    private let cluster: EmbeddedKafkaCluster?
+    private let kafka: EmbeddedFront?
     /// The restore timers, children of `run()`.
     private let timers = ChildTasks()
 
-    /// A fault injector over these tokens, journal and (embedded) Kafka cluster.
-    init(tokens: TokenStore, recorder: CallRecorder, cluster: EmbeddedKafkaCluster?) {
+    /// A fault injector over these tokens, journal and (embedded) Kafka broker.
+    init(tokens: TokenStore, recorder: CallRecorder, kafka: EmbeddedFront?) {
         self.tokens = tokens
         self.recorder = recorder
-        self.cluster = cluster
+        self.kafka = kafka
     }
 
     /// Injects a fault and writes it to the journal. Kafka faults need the embedded cluster.
@@ -67,24 +70,24 @@ package final class FaultInjector: Sendable {
         case .expireTokens:
             tokens.expireAll()
         case .kafkaBrokerDown(let broker, let duration):
-            let cluster = try embeddedCluster(for: fault)
-            let ids = broker.map { [$0] } ?? (1...Int32(cluster.brokerCount)).map { $0 }
-            guard ids.allSatisfy({ (1...Int32(cluster.brokerCount)).contains($0) }) else {
-                throw .invalidRequest("body.broker must be between 1 and \(cluster.brokerCount)")
+            let kafka = try embeddedKafka(for: fault)
+            let nodes = kafka.broker.nodeIDs
+            let ids = broker.map { [$0] } ?? nodes
+            guard ids.allSatisfy(nodes.contains) else {
+                throw .invalidRequest("body.broker must be between 1 and \(nodes.count)")
             }
-            for id in ids { try? cluster.setBrokerDown(id) }
+            for id in ids { kafka.front.setNode(id, down: true) }
             schedule(after: duration, "Kafka brokers up again") {
-                for id in ids { try? cluster.setBrokerUp(id) }
+                for id in ids { kafka.front.setNode(id, down: false) }
             }
         case .kafkaRequestErrors(let api, let error, let count):
-            try embeddedCluster(for: fault).pushRequestErrors(api, Array(repeating: error, count: count))
+            let code = KafkaErrorCode(rawValue: Int16(clamping: error.rawValue)) ?? .unknownServerError
+            try embeddedKafka(for: fault).broker.injectErrors(api.rawValue, Array(repeating: code, count: count))
         case .kafkaRoundTripTime(let delay, let duration):
-            let cluster = try embeddedCluster(for: fault)
-            for id in 1...Int32(cluster.brokerCount) { try? cluster.setRoundTripTime(broker: id, delay) }
+            let kafka = try embeddedKafka(for: fault)
+            kafka.broker.setRoundTripTime(delay)
             if let duration {
-                schedule(after: duration, "Kafka round trip back to normal") {
-                    for id in 1...Int32(cluster.brokerCount) { try? cluster.setRoundTripTime(broker: id, .zero) }
-                }
+                schedule(after: duration, "Kafka round trip back to normal") { kafka.broker.setRoundTripTime(.zero) }
             }
         }
         journal(fault.description)
@@ -98,12 +101,10 @@ package final class FaultInjector: Sendable {
             state.rateLimited.removeAll()
             state.generation += 1  // the pending restore timers restore nothing
         }
-        guard let cluster else { return }
-        for id in 1...Int32(cluster.brokerCount) {
-            try? cluster.setBrokerUp(id)
-            try? cluster.setRoundTripTime(broker: id, .zero)
-        }
-        for name in KafkaAPIKey.knownNames { KafkaAPIKey(name: name).map(cluster.clearRequestErrors) }
+        guard let kafka else { return }
+        for id in kafka.broker.nodeIDs { kafka.front.setNode(id, down: false) }
+        kafka.broker.setRoundTripTime(.zero)
+        kafka.broker.clearInjectedErrors()
     }
 
     /// Disarms the HTTP faults carrying `tag`, leaving every other fault in place.
@@ -202,8 +203,8 @@ package final class FaultInjector: Sendable {
         return response
     }
 
-    private func embeddedCluster(for fault: Fault) throws(PortError) -> EmbeddedKafkaCluster {
-        guard let cluster else {
+    private func embeddedKafka(for fault: Fault) throws(PortError) -> EmbeddedFront {
+        guard let kafka else {
             throw PortError(
                 status: 422,
                 code: "invalid_request",
@@ -211,7 +212,7 @@ package final class FaultInjector: Sendable {
                 rule: "kafka-fault-embedded"
             )
         }
-        return cluster
+        return kafka
     }
 
     /// Schedules a restore as a child task of `run()`; a stop cancels it before it restores.

@@ -64,7 +64,6 @@ def main():
         "group.id": "my-group" if BUG == "wrong-group" else os.environ["KAFKA_CONSUMER_GROUP_ID"],
         "auto.offset.reset": "earliest",
         "enable.auto.commit": False,
-        "fetch.wait.max.ms": 10,
         "session.timeout.ms": 6000,
         "heartbeat.interval.ms": 500,
     })

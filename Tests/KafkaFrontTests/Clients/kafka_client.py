@@ -77,8 +77,9 @@ def confluent(args):
             return 0
         emit("error", name="timeout", message=f"no metadata within {args.timeout} s")
         return 2
-    conf.update({"group.id": args.group, "enable.auto.commit": False, "auto.offset.reset": "earliest",
-                 "session.timeout.ms": 3000, "heartbeat.interval.ms": 500})
+    # librdkafka's own session timeout (45 s): a clean close leaves the group, so a restart
+    # rebalances at once, as with Kafka.
+    conf.update({"group.id": args.group, "enable.auto.commit": False, "auto.offset.reset": "earliest"})
     if args.fetch_max_wait_ms is not None:
         conf["fetch.wait.max.ms"] = args.fetch_max_wait_ms
     consumer = confluent_kafka.Consumer(conf)

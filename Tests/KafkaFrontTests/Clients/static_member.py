@@ -18,7 +18,7 @@ started = time.monotonic()
 consumer = confluent_kafka.Consumer({
     "bootstrap.servers": bootstrap, "group.id": group, "group.instance.id": instance,
     "session.timeout.ms": 45000, "heartbeat.interval.ms": 500, "enable.auto.commit": False,
-    "auto.offset.reset": "earliest", "fetch.wait.max.ms": 10,
+    "auto.offset.reset": "earliest",
 })
 consumer.subscribe([topic], on_assign=lambda c, partitions: emit(
     "assigned", count=len(partitions), after=round(time.monotonic() - started, 3)))

@@ -1,0 +1,145 @@
+import Foundation
+package import KafkaFront
+
+/// The emulator's own certificate authority, kept between runs so that it can be trusted once,
+/// system-wide, by consumers that cannot be given a CA file (port-agent in production mode,
+/// Port's own examples): `port-emulator ca install` creates it and adds it to the system's
+/// store, `serve` signs its SASL_SSL certificate with it while it exists, and `ca remove`
+/// takes it out of the store and deletes it.
+package struct LocalCA: Sendable {
+    /// The folder the CA's certificate and key live in.
+    package let directory: String
+    /// Where `install` copies the certificate (Debian's and Ubuntu's local CA folder).
+    package let store: String
+
+    /// The system store `update-ca-certificates` reads local CAs from.
+    package static let systemStore = "/usr/local/share/ca-certificates"
+
+    /// The CA of `PORT_EMULATOR_CA_DIR`, else `$XDG_DATA_HOME/port-emulator`, else
+    /// `~/.local/share/port-emulator`; installed into `store`.
+    package init(environment: [String: String] = ProcessInfo.processInfo.environment, store: String? = nil) {
+        if let directory = environment["PORT_EMULATOR_CA_DIR"], !directory.isEmpty {
+            self.directory = directory
+        } else {
+            let data =
+                environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+                ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share"
+            self.directory = data + "/port-emulator"
+        }
+        self.store = store ?? Self.systemStore
+    }
+
+    /// The CA certificate, PEM: what a client's `ssl.ca.location` can name.
+    package var certificatePath: String { directory + "/kafka-ca.pem" }
+    var keyPath: String { directory + "/kafka-ca.key" }
+    /// The certificate's name in the store (`.crt`, as update-ca-certificates wants).
+    package var installedPath: String { store + "/port-emulator-kafka-ca.crt" }
+
+    /// The CA, when one was created (by `install`).
+    package func load() throws -> FrontCA? {
+        guard FileManager.default.fileExists(atPath: certificatePath) else { return nil }
+        do {
+            return FrontCA(
+                certificatePEM: try String(contentsOfFile: certificatePath, encoding: .utf8),
+                privateKeyPEM: try String(contentsOfFile: keyPath, encoding: .utf8)
+            )
+        } catch {
+            throw EmulatorError(
+                message: "cannot read the emulator's CA in \(directory) (\(error.localizedDescription)); "
+                    + "`port-emulator ca remove` deletes it, `ca install` makes a new one"
+            )
+        }
+    }
+
+    /// Creates the CA if there is none, copies its certificate into the store, and runs
+    /// `update-ca-certificates` when the store is the system's. Returns what was done, a line each.
+    package func install(update: Bool = true) throws -> [String] {
+        var done: [String] = []
+        let ca: FrontCA
+        if let existing = try load() {
+            ca = existing
+            done.append("using the CA in \(directory)")
+        } else {
+            ca = try FrontCA.generate(days: 3650, label: ProcessInfo.processInfo.hostName)
+            try write(ca)
+            done.append("created a CA (valid 10 years) in \(directory)")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
+            try Data(ca.certificatePEM.utf8).write(to: URL(fileURLWithPath: installedPath), options: .atomic)
+        } catch {
+            throw EmulatorError(
+                message: "cannot write \(installedPath) (\(error.localizedDescription))"
+                    + (store == Self.systemStore ? "; the system store needs root: sudo port-emulator ca install" : "")
+            )
+        }
+        done.append("copied its certificate to \(installedPath)")
+        if update {
+            try runUpdate()
+            done.append("ran update-ca-certificates: clients that use the system's CAs now trust the emulator")
+        }
+        return done
+    }
+
+    /// Takes the certificate out of the store (updating it) and deletes the CA.
+    package func remove(update: Bool = true) throws -> [String] {
+        var done: [String] = []
+        if FileManager.default.fileExists(atPath: installedPath) {
+            do {
+                try FileManager.default.removeItem(atPath: installedPath)
+            } catch {
+                throw EmulatorError(
+                    message: "cannot remove \(installedPath) (\(error.localizedDescription))"
+                        + (store == Self.systemStore
+                            ? "; the system store needs root: sudo port-emulator ca remove" : "")
+                )
+            }
+            done.append("removed \(installedPath)")
+            if update {
+                try runUpdate(fresh: true)
+                done.append("ran update-ca-certificates --fresh")
+            }
+        } else {
+            done.append("\(installedPath) was not there")
+        }
+        for path in [certificatePath, keyPath] where FileManager.default.fileExists(atPath: path) {
+            try? FileManager.default.removeItem(atPath: path)
+            done.append("deleted \(path)")
+        }
+        return done
+    }
+
+    private func write(_ ca: FrontCA) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try Data(ca.privateKeyPEM.utf8).write(to: URL(fileURLWithPath: keyPath), options: .atomic)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyPath)
+            try Data(ca.certificatePEM.utf8).write(to: URL(fileURLWithPath: certificatePath), options: .atomic)
+        } catch {
+            throw EmulatorError(message: "cannot write the CA to \(directory) (\(error.localizedDescription))")
+        }
+    }
+
+    private func runUpdate(fresh: Bool = false) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["update-ca-certificates"] + (fresh ? ["--fresh"] : [])
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        do {
+            try process.run()
+        } catch {
+            throw EmulatorError(message: "cannot run update-ca-certificates (\(error.localizedDescription))")
+        }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw EmulatorError(
+                message: "update-ca-certificates failed (exit \(process.terminationStatus)): "
+                    + text.trimmingCharacters(in: .whitespacesAndNewlines)
+                    + " (Debian and Ubuntu: apt-get install ca-certificates; run as root)"
+            )
+        }
+    }
+}
