@@ -215,6 +215,7 @@ let package = Package(
         .testTarget(
             name: "KafkaBrokerTests",
             dependencies: [
+                "TestSupport",
                 "KafkaBroker", "KafkaRecords", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

@@ -2,6 +2,7 @@ import Foundation
 import KafkaBroker
 import KafkaFront
 import Logging
+import Synchronization
 
 /// The embedded Kafka as the emulator runs it: our broker with the org's topics behind a
 /// plaintext and a SASL_SSL listener per node (and an internal one for the emulator's own
@@ -30,6 +31,7 @@ struct EmbeddedFront: Sendable {
     ) async throws -> EmbeddedFront {
         var brokerConfiguration = KafkaBrokerConfiguration()
         brokerConfiguration.nodeCount = configuration.brokers
+        brokerConfiguration.groups.initialRebalanceDelay = configuration.kafkaFront.initialRebalanceDelay
         let broker = KafkaBroker(configuration: brokerConfiguration)
         for topic in [configuration.runsTopic, configuration.changeLogTopic] {
             broker.createTopic(topic, partitions: Int32(configuration.partitions))
@@ -60,6 +62,7 @@ struct EmbeddedFront: Sendable {
             )
         )
         front.internalListeners = true
+        front.idleTimeout = settings.idleTimeout
         front.host = configuration.host
         front.advertisedHost = settings.advertisedHost
         front.basePort = settings.port
@@ -67,6 +70,18 @@ struct EmbeddedFront: Sendable {
         // Port's brokers take SCRAM-SHA-512; the customer's user has that credential only.
         front.users = [username: [.sha512: ScramCredential(mechanism: .sha512, password: settings.password)]]
         front.onRefusal = { refusal in recorder.record(Violation(refusal)) }
+        // A consumer that does not trust the CA retries its handshake every second or so
+        // (librdkafka backs off to 10 s): one violation per 5 s says it.
+        let lastUntrusted = Mutex<ContinuousClock.Instant?>(nil)
+        front.onUntrustedCertificate = { [caFile] alert in
+            let now = ContinuousClock.now
+            let due = lastUntrusted.withLock { last in
+                guard last.map({ now - $0 > .seconds(5) }) ?? true else { return false }
+                last = now
+                return true
+            }
+            if due { recorder.record(Violation(untrustedCertificate: alert, caFile: caFile)) }
+        }
         let started: KafkaFront
         do {
             started = try await KafkaFront.bind(configuration: front, logger: logger)
@@ -139,6 +154,25 @@ struct EmbeddedFront: Sendable {
 }
 
 extension Violation {
+    /// A client that aborted the SASL_SSL handshake because it does not trust the emulator's
+    /// CA: what to do about it, since the client itself only times out.
+    init(untrustedCertificate alert: String, caFile: String) {
+        self.init(
+            time: Date(),
+            clientID: nil,
+            method: "KAFKA",
+            path: "TLS handshake",
+            runID: nil,
+            status: 0,
+            code: "TLS_CERTIFICATE_UNTRUSTED",
+            rule: "kafka-tls-ca",
+            message: "a Kafka client ended its TLS handshake with the SASL_SSL listener (\(alert)): most likely it "
+                + "does not trust the emulator's CA. Give it the CA file \(caFile) (KAFKA_SSL_CA_LOCATION, ssl.ca.location), "
+                + "or, for a consumer that uses only the system's CAs (port-agent), run "
+                + "`sudo port-emulator ca install` once and restart the emulator"
+        )
+    }
+
     /// A request the Kafka front refused under Port's ACLs: method `KAFKA`, the API and
     /// resource as the path, Kafka's error code as the status.
     init(_ refusal: KafkaRefusal) {

@@ -126,6 +126,12 @@ public struct EmbeddedKafkaFrontSettings: Sendable {
     /// with `tlsCertificateFile`, the CA file handed to clients (default: the certificate file).
     public var caFile: String?
 
+    /// How long a new consumer group waits for more members before its first rebalance
+    /// (Kafka's `group.initial.rebalance.delay.ms`, 3 s).
+    public var initialRebalanceDelay: Duration = .seconds(3)
+    /// Connections idle this long are closed (Kafka's `connections.max.idle.ms`, 10 minutes).
+    public var idleTimeout: Duration = .seconds(600)
+
     /// The defaults: SCRAM user = org id, a laptop password, ACLs on, a generated certificate.
     public init() {}
 

@@ -41,8 +41,6 @@ extension EmulatorInfo {
                 ("KAFKA_CONSUMER_BROKERS", kafkaBootstrapServers),
                 ("KAFKA_CONSUMER_SECURITY_PROTOCOL", "PLAINTEXT"),
                 ("KAFKA_CONSUMER_AUTO_OFFSET_RESET", "earliest"),
-                // The embedded cluster makes a new member wait out a departed one's session.
-                ("KAFKA_CONSUMER_SESSION_TIMEOUT_MS", "10000"),
                 ("KAFKA_RUNS_TOPIC", runsTopic),
                 ("KAFKA_CHANGE_LOG_TOPIC", changeLogTopic),
             ]

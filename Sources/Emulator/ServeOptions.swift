@@ -40,6 +40,11 @@ public struct ServeOptions: Sendable {
     public var kafkaAdvertisedHost = "127.0.0.1"
     /// `--kafka-port`: The embedded Kafka's first listener port; the others follow it. 0 picks free ports.
     public var kafkaPort = 0
+    /// `--kafka-initial-rebalance-delay`: How long a new group waits for more members before its first
+    /// rebalance (Kafka's group.initial.rebalance.delay.ms).
+    public var kafkaInitialRebalanceDelay = "3s"
+    /// `--kafka-idle-timeout`: Connections idle this long are closed (Kafka's connections.max.idle.ms).
+    public var kafkaIdleTimeout = "10m"
     /// `--kafka-tls-cert`: PEM server certificate (chain) for the embedded Kafka's SASL_SSL listeners, instead of a generated one.
     public var kafkaTLSCertificate: String?
     /// `--kafka-tls-key`: PEM private key of --kafka-tls-cert.
@@ -180,6 +185,16 @@ public struct ServeOptions: Sendable {
             configuration.kafkaFront.tlsKeyFile = kafkaTLSKey
             configuration.kafkaFront.caFile = kafkaCAFile
         }
+        guard let delay = DurationText.parse(kafkaInitialRebalanceDelay) else {
+            throw ServeOptionsError(
+                "--kafka-initial-rebalance-delay '\(kafkaInitialRebalanceDelay)' is not a duration (3s, 500ms)"
+            )
+        }
+        guard let idle = DurationText.parse(kafkaIdleTimeout), idle > .zero else {
+            throw ServeOptionsError("--kafka-idle-timeout '\(kafkaIdleTimeout)' is not a duration above zero (10m, 30s)")
+        }
+        configuration.kafkaFront.initialRebalanceDelay = delay
+        configuration.kafkaFront.idleTimeout = idle
         return configuration
     }
 }

@@ -22,10 +22,12 @@ extension KafkaBroker {
     }
 
     /// An ApiVersions answer. A version not served is answered in version 0 with
-    /// UNSUPPORTED_VERSION and the table, as Kafka answers it, so the client can pick one.
+    /// UNSUPPORTED_VERSION and ApiVersions' own range, as Kafka answers it (KIP-511), so the
+    /// client can pick a version and ask again.
     package static func apiVersions(version: Int16) -> KafkaStruct {
         let served = KafkaSchemas.apiVersionsRequest.valid.contains(version)
-        let keys: [KafkaValue] = servedVersions.map { api in
+        let listed = served ? servedVersions : servedVersions.filter { $0.apiKey == KafkaAPI.apiVersions }
+        let keys: [KafkaValue] = listed.map { api in
             .structure([
                 "ApiKey": .int(Int64(api.apiKey)), "MinVersion": .int(Int64(api.versions.lowest)),
                 "MaxVersion": .int(Int64(api.versions.highest)),

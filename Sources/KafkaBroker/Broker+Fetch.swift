@@ -76,9 +76,10 @@ extension KafkaBroker {
                 if byID { answer["TopicId"] = topic["TopicId"] } else { answer["Topic"] = .string(name) }
                 return .structure(answer)
             }
-            // A fetch session asked for by id cannot be found: this broker keeps none.
+            // An incremental fetch (epoch neither 0 nor -1) names a session that cannot be
+            // found: this broker keeps none. A full fetch closes the one it names, as in Kafka.
             var answer: KafkaStruct = ["SessionId": 0, "Responses": .array(topics)]
-            if version >= 7, call.body.int("SessionId") != 0 {
+            if version >= 7, ![0, -1].contains(call.body.int("SessionEpoch")) {
                 answer = ["ErrorCode": .int(Int64(KafkaErrorCode.fetchSessionIDNotFound.rawValue)), "Responses": []]
                 failed = true
             }

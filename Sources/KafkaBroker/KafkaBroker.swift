@@ -50,7 +50,8 @@ package final class KafkaBroker: Sendable {
 
     /// Serves one request of an authenticated connection: its answer frame, nil when the
     /// request wants none (Produce with acks 0). A request that does not decode, or an API
-    /// or version not served, throws: the front closes the connection, as Kafka does.
+    /// or version not served, throws: the front closes the connection, as Kafka does (an
+    /// ApiVersions version not served is answered in version 0, as Kafka answers it).
     package func handle(
         _ request: KafkaRequest,
         on connection: BrokerConnection
@@ -59,6 +60,11 @@ package final class KafkaBroker: Sendable {
             let responseSchema = KafkaSchemas.responses[request.apiKey]
         else { throw KafkaWireError("API key \(request.apiKey) is not served") }
         let version = request.apiVersion
+        if request.apiKey == KafkaAPI.apiVersions, !schema.valid.contains(version) {
+            // A version Kafka does not serve is answered unparsed, in version 0's layout.
+            let answer = Self.apiVersions(version: version)
+            return request.response(try KafkaCodec.encode(answer, as: responseSchema, version: 0))
+        }
         var body = request.body
         // Bytes after the request are ignored, as Kafka ignores them.
         let decoded = try KafkaCodec.decode(schema, version: version, from: &body, trailingBytes: true)

@@ -2,6 +2,7 @@ import KafkaBroker
 import KafkaProtocol
 import Logging
 import NIOCore
+import NIOSSL
 
 /// A reason the front closes a client's connection: logged once, never sent.
 struct ConnectionRefusal: Error, CustomStringConvertible {
@@ -56,6 +57,26 @@ struct FrontConnection {
             logClosed(remote: remote, reason: refusal.description)
         } catch let error as KafkaWireError {
             logClosed(remote: remote, reason: "a request that does not parse: \(error)")
+        } catch let error as NIOSSLError {
+            // A client that does not trust the certificate says so in its alert (Go); an
+            // OpenSSL 3 client's TLS 1.3 alert reaches BoringSSL as an undecryptable record,
+            // and a retry as a hang-up mid-handshake.
+            let text = "\(error)"
+            let alerts = [
+                "ALERT_UNKNOWN_CA": "unknown CA", "ALERT_BAD_CERTIFICATE": "bad certificate",
+                "ALERT_CERTIFICATE_UNKNOWN": "certificate unknown",
+                "DECRYPTION_FAILED_OR_BAD_RECORD_MAC": "handshake aborted after the certificate",
+                "EOF during handshake": "hung up after the certificate",
+            ]
+            if listener.kind == .saslSSL, let alert = alerts.first(where: { text.contains($0.key) })?.value {
+                front.configuration.onUntrustedCertificate(alert)
+                logClosed(
+                    remote: remote,
+                    reason: "the client ended the TLS handshake (\(alert)): most likely it does not trust the CA"
+                )
+            } else {
+                logClosed(remote: remote, reason: "TLS failed: \(text)")
+            }
         } catch {
             front.logger.debug(
                 "Kafka connection ended",

@@ -45,6 +45,9 @@ package struct KafkaFrontConfiguration: Sendable {
     package var maximumFrameSize = 100 * 1024 * 1024
     /// Told of each refusal under the ACLs (once per connection and resource).
     package var onRefusal: @Sendable (KafkaRefusal) -> Void = { _ in }
+    /// Told when a client aborts the TLS handshake because it does not trust the listener's
+    /// certificate (its TLS alert: unknown CA, bad certificate…), with that alert's name.
+    package var onUntrustedCertificate: @Sendable (_ alert: String) -> Void = { _ in }
 
     /// A front for `broker`, its plaintext connections authenticated as `plaintextPrincipal`.
     package init(broker: KafkaBroker, plaintextPrincipal: String, acl: KafkaACL) {

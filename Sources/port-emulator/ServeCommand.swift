@@ -104,6 +104,21 @@ extension PortEmulatorCommand {
         var kafkaACLs = "on"
 
         @Option(
+            name: .customLong("kafka-initial-rebalance-delay"),
+            help: ArgumentHelp(
+                "How long a new consumer group waits for more members before its first rebalance.",
+                discussion: "Kafka's group.initial.rebalance.delay.ms: 3s, as Apache Kafka and Port's brokers."
+            )
+        )
+        var kafkaInitialRebalanceDelay = "3s"
+
+        @Option(
+            name: .customLong("kafka-idle-timeout"),
+            help: "Kafka connections idle this long are closed (Kafka's connections.max.idle.ms)."
+        )
+        var kafkaIdleTimeout = "10m"
+
+        @Option(
             name: .customLong("kafka-advertised-host"),
             help: "The host the embedded Kafka's listeners announce to clients (and its certificate names)."
         )
@@ -200,6 +215,8 @@ extension PortEmulatorCommand {
             options.kafkaACLs = kafkaACLs
             options.kafkaAdvertisedHost = kafkaAdvertisedHost
             options.kafkaPort = kafkaPort
+            options.kafkaInitialRebalanceDelay = kafkaInitialRebalanceDelay
+            options.kafkaIdleTimeout = kafkaIdleTimeout
             options.kafkaTLSCertificate = kafkaTLSCertificate
             options.kafkaTLSKey = kafkaTLSKey
             options.kafkaCAFile = kafkaCAFile

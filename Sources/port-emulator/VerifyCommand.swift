@@ -15,7 +15,7 @@ extension PortEmulatorCommand {
                 KAFKA_CONSUMER_GROUP_ID, and port-agent's names for its local mode: STREAMER_NAME=KAFKA, \
                 USING_LOCAL_PORT_INSTANCE=True, KAFKA_CONSUMER_BOOTSTRAP_SERVERS (and KAFKA_CONSUMER_BROKERS), \
                 KAFKA_CONSUMER_SECURITY_PROTOCOL=PLAINTEXT, KAFKA_CONSUMER_AUTO_OFFSET_RESET=earliest, \
-                KAFKA_CONSUMER_SESSION_TIMEOUT_MS=10000, KAFKA_RUNS_TOPIC and KAFKA_CHANGE_LOG_TOPIC.
+                KAFKA_RUNS_TOPIC and KAFKA_CHANGE_LOG_TOPIC.
 
                 Readiness: with --ready-log REGEX, the consumer is ready once its output matches; \
                 otherwise it is ready at its first call to Port's API, and until then the first \

@@ -28,6 +28,14 @@ struct ServeOptionsTests {
                 "--kafka-acls must be on or off"
             ),
             (
+                { @Sendable (options: inout ServeOptions) in options.kafkaInitialRebalanceDelay = "later" },
+                "--kafka-initial-rebalance-delay 'later' is not a duration"
+            ),
+            (
+                { @Sendable (options: inout ServeOptions) in options.kafkaIdleTimeout = "0s" },
+                "--kafka-idle-timeout '0s' is not a duration above zero"
+            ),
+            (
                 { @Sendable (options: inout ServeOptions) in options.kafkaCALocation = "/ca.pem" },
                 "--kafka-security-protocol and --kafka-*-location need --kafka-bootstrap"
             ),

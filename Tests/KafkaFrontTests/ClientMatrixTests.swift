@@ -12,6 +12,8 @@ enum KafkaClient: String, CaseIterable, CustomStringConvertible, Sendable {
     case portConsumer = "port-consumer"
     case kcat
     case confluent
+    /// confluent-kafka with the cooperative (incremental) protocol instead of the eager one.
+    case confluentCooperative = "confluent-cooperative-sticky"
     case kafkaPython = "kafka-python"
     /// The current kafka-python, from the virtual environment `make deps` makes.
     case kafkaPython3 = "kafka-python-3"
@@ -70,6 +72,13 @@ struct ClientMatrixTests {
                 [
                     "--action", "consume", "--topic", topic, "--group", group, "--count", "\(count)", "--timeout", "45",
                     "--kafka-version", client == .saramaLowest ? "min" : "max",
+                ] + harness.connection(mode)
+            )
+        case .confluentCooperative:
+            return try await Clients.python(
+                [
+                    "--client", "confluent", "--action", "consume", "--topic", topic, "--group", group, "--count",
+                    "\(count)", "--timeout", "45", "--strategy", "cooperative-sticky",
                 ] + harness.connection(mode)
             )
         case .kafkaGo:

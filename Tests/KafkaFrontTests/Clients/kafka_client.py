@@ -33,6 +33,7 @@ def parse():
     parser.add_argument("--timeout", type=float, default=30)
     parser.add_argument("--defaults", action="store_true", help="leave fetch settings at the client's defaults")
     parser.add_argument("--fetch-max-wait-ms", type=int)
+    parser.add_argument("--strategy", help="confluent: partition.assignment.strategy (e.g. cooperative-sticky)")
     return parser.parse_args()
 
 
@@ -82,6 +83,8 @@ def confluent(args):
     conf.update({"group.id": args.group, "enable.auto.commit": False, "auto.offset.reset": "earliest"})
     if args.fetch_max_wait_ms is not None:
         conf["fetch.wait.max.ms"] = args.fetch_max_wait_ms
+    if args.strategy:
+        conf["partition.assignment.strategy"] = args.strategy
     consumer = confluent_kafka.Consumer(conf)
     consumer.subscribe([args.topic])
     got = 0
