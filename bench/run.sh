@@ -13,8 +13,9 @@
 #  8. port-consumer against a sequential, token-per-call consumer: runs/s and latency.
 #  9. Reliability under chaos: 1,000 runs through verify --chaos reliability, port-consumer
 #     beside a sequential port-agent-like consumer (bench/reliability.sh).
-# 10. The Kafka front: publication to a Python client's read with default fetch settings and
-#     a 5 s wait, through the front and straight to the mock brokers.
+# 10. The embedded Kafka with independent clients (bench/front.sh): publication to each client's
+#     read at its default settings, a restarted consumer's start to its assignment, consume
+#     throughput through the front (PLAINTEXT and SASL_SSL), beside librdkafka's mock cluster.
 # 11. The front's parsers under a million random and mutated inputs.
 # 12. Without Swift (bench/dist.sh): artifact sizes, a fresh venv to a passing example suite,
 #     spawn-to-ready of the wheel's emulator beside the source builds.

@@ -24,7 +24,8 @@ package enum FrontRoute: String, Sendable, CaseIterable {
         let front: KafkaFront?
         let caFile: String?
 
-        /// `topics` (name and partitions) exist on either side.
+        /// Creates `topics` (name and partitions) where the clients go: on `cluster` (the
+        /// mock) for `.direct`, else on a new broker of ours behind a new front.
         static func open(
             _ route: FrontRoute,
             cluster: EmbeddedKafkaCluster,
@@ -32,6 +33,7 @@ package enum FrontRoute: String, Sendable, CaseIterable {
             logger: Logger
         ) async throws -> Connection {
             guard route != .direct else {
+                for (topic, partitions) in topics { try cluster.createTopic(topic, partitions: partitions) }
                 return Connection(
                     bootstrapServers: cluster.bootstrapServerList,
                     security: .plaintext,
@@ -77,63 +79,89 @@ package enum FrontRoute: String, Sendable, CaseIterable {
 }
 
 /// The front's figures that need a client other than ours: publication to consumption with
-/// a Python client's default fetch settings, and the parsers under random input.
+/// each client's default fetch settings, a restarted consumer's wait for its partitions
+/// (FrontBenchmarks+Restart.swift), and the parsers under random input.
 package enum FrontBenchmarks {
-    /// Publishes `runs` messages one at a time, each once the Python `client` (run from
-    /// `script`, Tests/KafkaFrontTests/Clients/kafka_client.py) has read the one before,
-    /// and returns each message's latency from its Kafka timestamp to the client's read.
-    /// `fetchMaxWait` nil keeps the client's default; `direct` reads the mock brokers
-    /// behind the front.
+    /// Publishes `runs` messages one at a time, each once `client` has read the one before,
+    /// and returns each message's latency from its Kafka timestamp to the client's read,
+    /// sorted. `route`: `.plaintext` or `.saslSSL` publish through the emulator (its
+    /// publisher, on our broker) and read through the front's listener of that kind;
+    /// `.direct` publishes to librdkafka's mock cluster, the embedded Kafka before ours, and
+    /// reads it there. `defaults` passes `--defaults` to the client (kafka-go then keeps its
+    /// own MinBytes instead of 1; the others use their defaults either way); `fetchMaxWait`
+    /// nil keeps the client's fetch wait.
     package static func clientLatency(
-        client: String,
+        client: FrontClient,
+        route: FrontRoute,
+        defaults: Bool,
         fetchMaxWait: Int?,
-        direct: Bool,
         runs: Int,
-        script: String,
+        programs: FrontClientPrograms,
         logger: Logger
     ) async throws -> [Double] {
-        var configuration = EmulatorConfiguration()
-        configuration.port = 0
-        configuration.orgID = "org_bench"
-        let emulator = try await PortEmulator.start(configuration: configuration, logger: logger)
-        let output = NSTemporaryDirectory() + "bench-client-\(UUID().uuidString).log"
-        defer { try? FileManager.default.removeItem(atPath: output) }
-        var arguments = [
-            "python3", script, "--client", client, "--action", "consume", "--topic", emulator.info.runsTopic, "--group",
-            "org_bench.latency", "--count", "\(runs + 1)", "--timeout", "600", "--bootstrap",
-            direct ? emulator.internalKafkaBootstrapServers! : emulator.info.kafkaBootstrapServers,
-        ]
-        if let fetchMaxWait { arguments += ["--fetch-max-wait-ms", "\(fetchMaxWait)"] }
-        let process = try ChildProcess.spawn(
-            arguments,
-            environment: ProcessInfo.processInfo.environment,
-            outputPath: output
-        )
-        func events() -> [JSONObject] {
-            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-            return text.split(separator: "\n").compactMap { (try? JSONValue.parse(Array($0.utf8)))?.objectValue }
-                .filter { $0["event"]?.stringValue == "message" }
-        }
-        // The first message waits for the group to form; the others measure the fetch.
-        for index in 0...runs {
-            _ = try await emulator.publisher.publishRaw(.object(["n": .int(Int64(index))]), runID: "r_bench\(index)")
-            let deadline = ContinuousClock.now + .seconds(60)
-            while events().count <= index {
-                guard ContinuousClock.now < deadline, process.termination == nil else {
-                    process.signal(SIGTERM)
-                    await emulator.stop()
-                    throw BenchmarkError(message: "\(client) did not read message \(index) within 60 s (\(output))")
-                }
-                try await Task.sleep(for: .milliseconds(2))
+        let command = try programs.command(client)
+        let target = try await LatencyTarget.start(route, logger: logger)
+        let group = "org_bench.latency"
+        let reader: any MeasuredReader
+        do {
+            if let command {
+                var arguments =
+                    command + [
+                        "--action", "consume", "--topic", target.topic, "--group", group, "--count", "\(runs + 1)",
+                        "--timeout", "1800", "--bootstrap", target.bootstrap,
+                    ] + target.securityArguments
+                if defaults { arguments.append("--defaults") }
+                if let fetchMaxWait { arguments += ["--fetch-max-wait-ms", "\(fetchMaxWait)"] }
+                reader = try ClientProcess.start(client.rawValue, arguments)
+            } else {
+                reader = try PortConsumerReader(
+                    bootstrap: target.bootstrap,
+                    security: target.security,
+                    topic: target.topic,
+                    group: group,
+                    fetchMaxWait: fetchMaxWait,
+                    logger: logger
+                )
             }
+        } catch {
+            await target.stop()
+            throw error
         }
-        let latencies = events().dropFirst().compactMap { event -> Double? in
-            guard let at = event["at"]?.doubleValue, let stamp = event["timestamp"]?.doubleValue else { return nil }
-            return at * 1000 - stamp
+        do {
+            // The first message waits for the group to form; the others measure the fetch.
+            for index in 0...runs {
+                try await target.publish(index)
+                let deadline = ContinuousClock.now + .seconds(60)
+                while reader.reads().count <= index {
+                    if let failure = reader.failure() {
+                        throw BenchmarkError(
+                            message: "\(client.rawValue) (\(route.rawValue)), message \(index): \(failure)"
+                        )
+                    }
+                    guard ContinuousClock.now < deadline else {
+                        let log = (reader as? ClientProcess)?.stderrTail() ?? ""
+                        throw BenchmarkError(
+                            message:
+                                "\(client.rawValue) (\(route.rawValue)) did not read message \(index) within 60 s\(log)"
+                        )
+                    }
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+            }
+        } catch {
+            await reader.stop()
+            await target.stop()
+            throw error
         }
-        process.signal(SIGTERM)
-        _ = await process.wait()
-        await emulator.stop()
+        let reads = reader.reads().dropFirst()
+        await reader.stop()
+        await target.stop()
+        let latencies = reads.compactMap(\.latency)
+        guard latencies.count == reads.count else {
+            throw BenchmarkError(
+                message: "\(client.rawValue) read \(reads.count - latencies.count) messages without a timestamp"
+            )
+        }
         return latencies.sorted()
     }
 
@@ -141,5 +169,95 @@ package enum FrontBenchmarks {
     package static func fuzz(iterations: Int, seed: UInt64) -> (inputs: Int, accepted: Int) {
         let result = FrontFuzzer.run(iterations: iterations, seed: seed)
         return (result.inputs, result.accepted)
+    }
+}
+
+/// Where a latency run publishes its messages and where its client reads them.
+struct LatencyTarget: Sendable {
+    /// The client's bootstrap servers, comma-separated.
+    let bootstrap: String
+    /// The topic published to.
+    let topic: String
+    /// The listener's security, for port-consumer's Kafka layer.
+    let security: KafkaSecurityProtocol
+    /// The same for the clients' command lines (kafka_client.py's options).
+    let securityArguments: [String]
+    /// Publishes message number `index` and waits for its delivery report.
+    let publish: @Sendable (_ index: Int) async throws -> Void
+    /// Stops what `start` started.
+    let stop: @Sendable () async -> Void
+
+    /// An emulator (our broker behind its front) for `.plaintext` and `.saslSSL`, or
+    /// librdkafka's mock cluster with a producer like the emulator's for `.direct`.
+    static func start(_ route: FrontRoute, logger: Logger) async throws -> LatencyTarget {
+        var configuration = EmulatorConfiguration()
+        configuration.port = 0
+        configuration.orgID = "org_bench"
+        guard route != .direct else {
+            let cluster = try EmbeddedKafkaCluster.start(logger: logger)
+            let topic = configuration.runsTopic
+            let producer: KafkaProducer
+            do {
+                try cluster.createTopic(topic, partitions: configuration.partitions)
+                // As the emulator's publisher sends: acknowledged by all replicas, 1 ms linger.
+                var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServerList)
+                producerConfiguration.linger = .milliseconds(1)
+                producer = try KafkaProducer.make(configuration: producerConfiguration, logger: logger)
+            } catch {
+                await cluster.stop()
+                throw error
+            }
+            return LatencyTarget(
+                bootstrap: cluster.bootstrapServers,
+                topic: topic,
+                security: .plaintext,
+                securityArguments: [],
+                publish: { index in
+                    let value = JSONValue.object(["n": .int(Int64(index))]).compactBytes
+                    _ = try await producer.send(
+                        KafkaProducerMessage(topic: topic, key: Array("r_bench\(index)".utf8), value: value)
+                    )
+                },
+                stop: {
+                    await producer.close(timeout: .seconds(5))
+                    await cluster.stop()
+                }
+            )
+        }
+        let emulator = try await PortEmulator.start(configuration: configuration, logger: logger)
+        let info = emulator.info
+        var bootstrap = info.kafkaBootstrapServers
+        var security = KafkaSecurityProtocol.plaintext
+        var arguments: [String] = []
+        if route == .saslSSL {
+            guard let saslSSL = info.kafkaSASLSSLBootstrapServers, let username = info.kafkaUsername,
+                let password = info.kafkaPassword, let caFile = info.kafkaCALocation
+            else {
+                await emulator.stop()
+                throw BenchmarkError(message: "the emulator has no SASL_SSL listener")
+            }
+            bootstrap = saslSSL
+            security = .saslTLS(
+                KafkaSASLConfiguration(mechanism: .scramSHA512, username: username, password: password),
+                KafkaTLSConfiguration(caLocation: caFile)
+            )
+            arguments = [
+                "--security", "SASL_SSL", "--mechanism", "SCRAM-SHA-512", "--username", username, "--password",
+                password, "--ca", caFile,
+            ]
+        }
+        return LatencyTarget(
+            bootstrap: bootstrap,
+            topic: info.runsTopic,
+            security: security,
+            securityArguments: arguments,
+            publish: { index in
+                _ = try await emulator.publisher.publishRaw(
+                    .object(["n": .int(Int64(index))]),
+                    runID: "r_bench\(index)"
+                )
+            },
+            stop: { await emulator.stop() }
+        )
     }
 }

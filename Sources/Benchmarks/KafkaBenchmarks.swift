@@ -62,6 +62,8 @@ package enum KafkaBenchmarks {
         package var groupJoinTime: Duration
         /// From the first message read until the last.
         package var consumeTime: Duration
+        /// The longest wait between two messages read (a stall shows here).
+        package var longestGap: Duration
 
         /// Delivered messages per second.
         package var producedPerSecond: Double { Double(messages) / produceTime.seconds }
@@ -86,7 +88,6 @@ package enum KafkaBenchmarks {
     ) async throws -> Throughput {
         let cluster = try EmbeddedKafkaCluster.start(logger: logger)
         defer { cluster.shutdown() }
-        try cluster.createTopic("bench.throughput", partitions: partitions)
         let front = try await FrontRoute.Connection.open(
             route,
             cluster: cluster,
@@ -161,7 +162,8 @@ package enum KafkaBenchmarks {
             valueSize: valueSize,
             produceTime: produceTime,
             groupJoinTime: firstMessage - subscribed,
-            consumeTime: end - firstMessage  // messages read after the first: `messages` of them
+            consumeTime: end - firstMessage,  // messages read after the first: `messages` of them
+            longestGap: progress.longestGap
         )
     }
 }
@@ -172,6 +174,7 @@ final class ReadProgress: Sendable {
         var count = 0
         var first: ContinuousClock.Instant?
         var last: ContinuousClock.Instant?
+        var longestGap: Duration = .zero
     }
 
     private let state = Mutex(State())
@@ -181,6 +184,7 @@ final class ReadProgress: Sendable {
         state.withLock { state in
             state.count += 1
             if state.first == nil { state.first = instant }
+            if let last = state.last { state.longestGap = max(state.longestGap, instant - last) }
             state.last = instant
             return state.count
         }
@@ -189,6 +193,7 @@ final class ReadProgress: Sendable {
     var count: Int { state.withLock { $0.count } }
     var first: ContinuousClock.Instant? { state.withLock { $0.first } }
     var last: ContinuousClock.Instant? { state.withLock { $0.last } }
+    var longestGap: Duration { state.withLock { $0.longestGap } }
     func isDone(_ target: Int) -> Bool { count >= target }
 }
 

@@ -66,6 +66,22 @@ public final class ChildProcess: Sendable {
         case descriptor(Int32)
     }
 
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc module
+    /// does not export; nil where the C library has none.
+    private static let closeFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? =
+        {
+            #if os(Linux)
+            let everywhere: UnsafeMutableRawPointer? = nil  // glibc's RTLD_DEFAULT
+            #else
+            let everywhere = UnsafeMutableRawPointer(bitPattern: -2)  // Darwin's RTLD_DEFAULT
+            #endif
+            guard let symbol = dlsym(everywhere, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+            return unsafeBitCast(
+                symbol,
+                to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self
+            )
+        }()
+
     /// Starts `arguments` (the first found on `PATH`) with exactly `environment`, its output
     /// appended to `outputPath` (stdout and stderr both), reading nothing.
     public static func spawn(
@@ -101,6 +117,9 @@ public final class ChildProcess: Sendable {
         route(input, to: 0, flags: O_RDONLY)
         route(output, to: 1, flags: O_WRONLY)
         if let error { route(error, to: 2, flags: O_WRONLY) } else { posix_spawn_file_actions_adddup2(&actions, 1, 2) }
+        // Nothing else: NIO's sockets are not close-on-exec, and a child holding the emulator's
+        // connections would keep a connection the broker closed open for its whole life.
+        if let closeFrom = Self.closeFrom { _ = closeFrom(&actions, 3) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

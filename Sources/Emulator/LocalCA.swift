@@ -69,7 +69,7 @@ package struct LocalCA: Sendable {
             try Data(ca.certificatePEM.utf8).write(to: URL(fileURLWithPath: installedPath), options: .atomic)
         } catch {
             throw EmulatorError(
-                message: "cannot write \(installedPath) (\(error.localizedDescription))"
+                message: "cannot write \(installedPath) (\(Self.reason(error)))"
                     + (store == Self.systemStore ? "; the system store needs root: sudo port-emulator ca install" : "")
             )
         }
@@ -89,7 +89,7 @@ package struct LocalCA: Sendable {
                 try FileManager.default.removeItem(atPath: installedPath)
             } catch {
                 throw EmulatorError(
-                    message: "cannot remove \(installedPath) (\(error.localizedDescription))"
+                    message: "cannot remove \(installedPath) (\(Self.reason(error)))"
                         + (store == Self.systemStore
                             ? "; the system store needs root: sudo port-emulator ca remove" : "")
                 )
@@ -107,6 +107,15 @@ package struct LocalCA: Sendable {
             done.append("deleted \(path)")
         }
         return done
+    }
+
+    /// The system's words for a file error ("Not a directory"), not Foundation's error number.
+    static func reason(_ error: any Error) -> String {
+        if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error {
+            let posix = underlying as NSError
+            if posix.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(posix.code))) }
+        }
+        return error.localizedDescription
     }
 
     private func write(_ ca: FrontCA) throws {

@@ -191,7 +191,9 @@ public struct ServeOptions: Sendable {
             )
         }
         guard let idle = DurationText.parse(kafkaIdleTimeout), idle > .zero else {
-            throw ServeOptionsError("--kafka-idle-timeout '\(kafkaIdleTimeout)' is not a duration above zero (10m, 30s)")
+            throw ServeOptionsError(
+                "--kafka-idle-timeout '\(kafkaIdleTimeout)' is not a duration above zero (10m, 30s)"
+            )
         }
         configuration.kafkaFront.initialRebalanceDelay = delay
         configuration.kafkaFront.idleTimeout = idle

@@ -15,7 +15,7 @@ struct PortBench: AsyncParsableCommand {
         subcommands: [
             KafkaStartup.self, KafkaThroughput.self, HTTPServe.self, EmulatorStartup.self, InvocationLatency.self,
             AutomationFanOut.self, InvocationRate.self, ConsumerComparison.self, ClientLatency.self, FuzzFront.self,
-            CatalogSearch.self,
+            CatalogSearch.self, RestartToAssigned.self,
         ]
     )
 }
@@ -272,7 +272,8 @@ extension PortBench {
                     + "produced_MiB_per_s=\(format(result.producedMiBPerSecond)) "
                     + "consumed_per_s=\(format(result.consumedPerSecond, 0)) "
                     + "consumed_MiB_per_s=\(format(result.consumedMiBPerSecond)) "
-                    + "group_join_ms=\(format(result.groupJoinTime.milliseconds))"
+                    + "group_join_ms=\(format(result.groupJoinTime.milliseconds)) "
+                    + "longest_gap_ms=\(format(result.longestGap.milliseconds))"
             )
         }
     }

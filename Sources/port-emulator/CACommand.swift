@@ -41,7 +41,7 @@ extension PortEmulatorCommand {
                 do {
                     for line in try options.localCA.install(update: !options.noUpdate) { say(line) }
                 } catch let error as EmulatorError {
-                    throw ValidationError(error.message)
+                    throw fail(error)
                 }
                 say("restart port-emulator serve: its SASL_SSL certificate is now signed by this CA")
             }
@@ -58,7 +58,7 @@ extension PortEmulatorCommand {
                 do {
                     for line in try options.localCA.remove(update: !options.noUpdate) { say(line) }
                 } catch let error as EmulatorError {
-                    throw ValidationError(error.message)
+                    throw fail(error)
                 }
             }
         }
@@ -80,4 +80,11 @@ extension PortEmulatorCommand {
             }
         }
     }
+}
+
+/// A `ca` command that could not do its work: the reason on stderr, exit status 1 (not the
+/// usage text a bad flag gets).
+private func fail(_ error: EmulatorError) -> ExitCode {
+    FileHandle.standardError.write(Data("port-emulator ca: \(error.message)\n".utf8))
+    return ExitCode(1)
 }

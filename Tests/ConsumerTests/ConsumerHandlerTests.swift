@@ -66,13 +66,20 @@ struct ConsumerHandlerTests {
             requestTimeout: .milliseconds(950),
             logger: quietLogger
         )
-        // Cut to whole seconds, 950 ms was 0: every call failed at once.
-        do {
-            let organization = try await client.send(.GET, "/organization")
-            #expect(organization["organization"]?["id"] == "org_consumer")
-        } catch {
-            Issue.record("a call well within 950 ms failed: \(error)")
+        // Cut to whole seconds, 950 ms was 0: every call failed at once. One answer within
+        // 950 ms shows it is not (a loaded machine may stall a single call past it).
+        var answered = false
+        var failures: [String] = []
+        for _ in 0..<5 where !answered {
+            do {
+                let organization = try await client.send(.GET, "/organization")
+                #expect(organization["organization"]?["id"] == "org_consumer")
+                answered = true
+            } catch {
+                failures.append("\(error)")
+            }
         }
+        #expect(answered, "no call answered within 950 ms: \(failures)")
         try harness.emulator.faults.inject(
             try FaultInjector.fault(from: ["latency": "3s", "method": "GET", "path": "/v1/organization", "count": 1])
         )

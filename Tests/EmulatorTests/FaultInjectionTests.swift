@@ -161,12 +161,13 @@ struct FaultInjectionTests {
         _ = try await harness.call(
             "POST",
             "/_emulator/faults",
-            body: #"{"status":429,"retryAfter":3,"method":"PATCH","count":1}"#
+            // 10 s: the repeat must land inside the window even on a loaded machine.
+            body: #"{"status":429,"retryAfter":10,"method":"PATCH","count":1}"#
         )
         let patch = #"{"status":"SUCCESS"}"#
         let first = try await harness.call("PATCH", "/v1/actions/runs/\(runID)", token: token, body: patch)
         #expect(first.status == 429)
-        #expect(first.headers["retry-after"] == "3")
+        #expect(first.headers["retry-after"] == "10")
         let hasty = try await harness.call("PATCH", "/v1/actions/runs/\(runID)", token: token, body: patch)
         #expect(hasty.status == 429)
         let violation = try #require(harness.emulator.recorder.violations.last)
@@ -180,7 +181,7 @@ struct FaultInjectionTests {
             body: #"{"message":"x"}"#
         )
         #expect(log.status == 201)
-        try await waitUntil("the Retry-After window to end", within: .seconds(10)) {
+        try await waitUntil("the Retry-After window to end", within: .seconds(40)) {
             try await harness.call("PATCH", "/v1/actions/runs/\(runID)", token: token, body: patch).status == 200
         }
         #expect(try harness.emulator.runs.run(runID).status == .success)

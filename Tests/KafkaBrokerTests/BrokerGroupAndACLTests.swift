@@ -22,7 +22,7 @@ import Testing
 
     private func formAndUseGroup(_ harness: BrokerHarness) async throws {
         var join: KafkaStruct = [
-            "GroupId": "g", "SessionTimeoutMs": 10_000, "RebalanceTimeoutMs": 30_000, "MemberId": "",
+            "GroupId": "g", "SessionTimeoutMs": 120_000, "RebalanceTimeoutMs": 120_000, "MemberId": "",
             "ProtocolType": "consumer",
             "Protocols": [.structure(["Name": "range", "Metadata": .bytes(ByteBuffer(bytes: [0, 1, 2]))])],
         ]
