@@ -37,7 +37,7 @@ help:
 	@echo "make docs    DocC for the seven libraries into .build/docs (warnings fail it)"
 	@echo "make bench   every figure: Kafka, HTTP req/s vs nginx and C, the emulator, port-consumer, reliability"
 	@echo "make bench-reliability   1,000 runs under chaos: port-consumer beside a port-agent-like consumer"
-	@echo "make bench-front   the Kafka front: Python clients' latency at default settings, parser fuzzing"
+	@echo "make bench-front   the embedded Kafka: every client's latency at default settings, restart-to-assigned, SASL_SSL throughput, parser fuzzing"
 	@echo "make bench-automations   entity writes per second with 10 automations, write-to-message latency"
 	@echo "make bench-catalog   Port's catalog: search over 100,000 entities (p50/p99), memory, upserts with computed properties"
 	@echo "make bench-dist   spawn-to-ready of the wheel's emulator beside the source builds; fresh venv to a passing example"
