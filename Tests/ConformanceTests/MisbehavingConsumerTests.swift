@@ -85,8 +85,13 @@ struct MisbehavingConsumerTests {
 
     @Test("a consumer group without the ORG_ID. prefix fails verify with Port's ACL refusal as the explanation")
     func wrongGroup() async throws {
+        // The run is never handled: the scenario lasts its whole deadline, which must cover the
+        // consumer's refused FindCoordinator even on a slow machine (AddressSanitizer, two
+        // suites on two cores), so that the refusal falls inside the scenario.
+        var scenario = try Self.scenarios()[0]
+        scenario.expect.within = .seconds(30)
         let (report, _) = try await verify(
-            [try Self.scenarios()[0]],
+            [scenario],
             command: ["python3", Repository.buggyConsumer, "wrong-group"],
             readyPattern: "buggy consumer started"
         )
