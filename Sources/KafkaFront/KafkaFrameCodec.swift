@@ -46,7 +46,7 @@ package struct KafkaFrameDecoder: ByteToMessageDecoder {
 }
 
 /// Prefixes each outgoing frame with its int32 size: the size goes out as its own 4-byte
-/// buffer and the frame as it is, so that a forwarded Fetch answer is never copied.
+/// buffer and the frame as it is, so that a Fetch answer is never copied.
 package final class KafkaFrameWriter: ChannelOutboundHandler, Sendable {
     package typealias OutboundIn = ByteBuffer
     package typealias OutboundOut = ByteBuffer

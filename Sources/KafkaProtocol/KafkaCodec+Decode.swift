@@ -23,15 +23,6 @@ package enum KafkaCodec {
         return value
     }
 
-    /// Decodes a structure that starts at `buffer`'s reader index (a header), leaving the rest.
-    package static func decodePrefix(
-        _ schema: KafkaMessageSchema,
-        version: Int16,
-        from buffer: inout ByteBuffer
-    ) throws(KafkaWireError) -> KafkaStruct {
-        try readStruct(schema.root, version: version, flexible: schema.flexible.contains(version), &buffer)
-    }
-
     static func readStruct(
         _ schema: KafkaStructSchema,
         version: Int16,

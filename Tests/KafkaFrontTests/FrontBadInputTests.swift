@@ -66,7 +66,9 @@ struct RawConnection {
         let channel = self.channel
         return try await withDeadline(limit, "the front to close the connection after \(what)") {
             try await channel.executeThenClose { inbound, outbound in
-                try await outbound.write(ByteBuffer(bytes: bytes))
+                // Nothing to send is no write: a silent connection the front has already
+                // closed (a loaded machine, a short idle timeout) must read as closed, not fail.
+                if !bytes.isEmpty { try await outbound.write(ByteBuffer(bytes: bytes)) }
                 var received: [UInt8] = []
                 do {
                     for try await chunk in inbound { received += Array(chunk.readableBytesView) }
