@@ -221,7 +221,11 @@ package final class KafkaFront: Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(KafkaFrameDecoder(maximumFrameSize: maximumFrameSize))
                     )
-                    try channel.pipeline.syncOperations.addHandler(KafkaFrameWriter())
+                    // Under TLS, large answers are encrypted and sent 64 KiB at a time (16 KiB and
+                    // 256 KiB measured the same; the whole answer at once, 20% slower).
+                    try channel.pipeline.syncOperations.addHandler(
+                        KafkaFrameWriter(sliceSize: tls == nil ? nil : 64 * 1024)
+                    )
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
