@@ -252,10 +252,13 @@ public struct CommandHandler: Sendable {
         try await flush()
     }
 
-    /// The lines of a pipe, read on a dispatch thread (never on Swift's cooperative pool).
+    /// The lines of a pipe, read on a thread of its own. Not on a `DispatchQueue.global()`
+    /// thread: on Linux Swift's tasks run on those same few threads (about one per core), so
+    /// two commands' blocked readers were enough to stop every task of the consumer,
+    /// the timers that kill a command past its timeout included.
     private func lines(of handle: FileHandle) -> AsyncStream<String> {
         AsyncStream { continuation in
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 var pending = Data()
                 while true {
                     let chunk = handle.availableData
@@ -289,14 +292,14 @@ private final class TimeoutFlag: Sendable {
     var isSet: Bool { value.load(ordering: .relaxed) }
 }
 
-/// Keeps the last lines a process wrote to stderr.
+/// Keeps the last lines a process wrote to stderr, read on a thread of its own (as stdout).
 private final class StderrTail: Sendable {
     private let done: Task<[String], Never>
 
     init(_ handle: FileHandle) {
         done = Task {
             await withCheckedContinuation { continuation in
-                DispatchQueue.global().async {
+                Thread.detachNewThread {
                     let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
                     try? handle.close()
                     continuation.resume(returning: text.split(whereSeparator: \.isNewline).suffix(5).map(String.init))
