@@ -144,15 +144,81 @@ public final class PortEmulator: Sendable {
         self.parts = ServiceGroup(services: parts, logger: logger)
     }
 
-    /// Starts the emulator and runs its parts in a task of its own until `stop()`: for tests
-    /// and tools that hold an emulator across calls. A service group runs `make` and `run()`.
+    /// Starts an emulator, runs `body` with it, and stops it whichever way `body` ends: the
+    /// scoped way to use an emulator in a test or a tool.
+    ///
+    /// The emulator's parts run in a child task beside `body`. When `body` returns or
+    /// throws, the emulator shuts down gracefully and this returns (or rethrows) once it has
+    /// stopped. If a part of the emulator fails while `body` runs, `body` is cancelled and
+    /// the part's error is thrown: nobody keeps using a dead emulator.
+    ///
+    /// ```swift
+    /// let status = try await PortEmulator.withRunning(configuration: configuration) { emulator in
+    ///     let client = try EmulatorClient(url: emulator.info.apiBaseURL)
+    ///     let run = try await client.trigger(action: "create_vm", inputs: ["name": "vm-1"])
+    ///     return try await emulator.runs.wait(for: run["id"]!.stringValue!, timeout: .seconds(30)) {
+    ///         $0.isLocked
+    ///     }.run.status
+    /// }
+    /// ```
+    public static func withRunning<Value: Sendable>(
+        configuration: EmulatorConfiguration,
+        logger: Logger = Logger(label: "port-emulator"),
+        _ body: @escaping @Sendable (PortEmulator) async throws -> Value
+    ) async throws -> Value {
+        let emulator = try await make(configuration: configuration, logger: logger)
+        let outcome: Result<Value, any Error> = await withTaskGroup(of: ScopedOutcome<Value>.self) { group in
+            group.addTask {
+                do {
+                    try await emulator.parts.run()
+                    return .partsEnded(nil)
+                } catch {
+                    return .partsEnded(error)
+                }
+            }
+            group.addTask {
+                do {
+                    return .bodyEnded(.success(try await body(emulator)))
+                } catch {
+                    return .bodyEnded(.failure(error))
+                }
+            }
+            switch await group.next() {
+            case .bodyEnded(let result):
+                await emulator.shutDown()
+                // body's error first, then a part's failure in shutting down.
+                if case .failure = result { return result }
+                if let partsError = await group.next()?.partsError { return .failure(partsError) }
+                return result
+            case .partsEnded(let error):
+                // A part failed (or a signal shut the process's services down) while `body`
+                // was still using the emulator: `body` is cancelled, the part's error thrown.
+                group.cancelAll()
+                _ = await group.next()
+                return .failure(error ?? EmulatorError(message: "the emulator was shut down while it was in use"))
+            case nil:
+                return .failure(EmulatorError(message: "the emulator ended without running"))
+            }
+        }
+        return try outcome.get()
+    }
+
+    /// Starts the emulator and runs its parts in a task of its own until `stop()`, for tools
+    /// and tests that hold an emulator across calls; `withRunning` is the scoped form. A part
+    /// that fails is logged, and leaves the emulator stopped.
     public static func start(
         configuration: EmulatorConfiguration,
         logger: Logger = Logger(label: "port-emulator")
     ) async throws -> PortEmulator {
         let emulator = try await make(configuration: configuration, logger: logger)
         emulator.background.withLock { task in
-            task = Task { try? await emulator.parts.run() }
+            task = Task {
+                do {
+                    try await emulator.parts.run()
+                } catch {
+                    logger.error("the emulator stopped: a part failed", metadata: ["error": "\(error)"])
+                }
+            }
         }
         return emulator
     }
@@ -316,9 +382,25 @@ public final class PortEmulator: Sendable {
     /// Stops serving (letting requests in progress finish), then the timers, the publisher
     /// (once what it was given is out) and Kafka, and returns when all have stopped.
     public func stop() async {
+        await shutDown()
+        await background.withLock { $0 }?.value
+    }
+
+    /// Ends long polls and asks the parts to shut down gracefully.
+    private func shutDown() async {
         runs.endWaits()
         await parts.triggerGracefulShutdown()
-        await background.withLock { $0 }?.value
+    }
+}
+
+/// How the scoped emulator of `withRunning` ended: its parts, or the caller's body first.
+private enum ScopedOutcome<Value: Sendable>: Sendable {
+    case partsEnded((any Error)?)
+    case bodyEnded(Result<Value, any Error>)
+
+    var partsError: (any Error)? {
+        if case .partsEnded(let error) = self { return error }
+        return nil
     }
 }
 

@@ -87,30 +87,29 @@ struct LibraryGuideTests {
         var configuration = EmulatorConfiguration()
         configuration.port = 0  // a free port
         configuration.fixtures = try Fixtures.load(from: "fixtures")
-        let emulator = try await PortEmulator.start(configuration: configuration)
-        defer { Task { await emulator.stop() } }
-        let environment = Dictionary(emulator.info.environment, uniquingKeysWith: { $1 })
-        let backend = Task { try await runBackend(environment: environment) }
-        defer { backend.cancel() }
-        let client = try EmulatorClient(url: emulator.info.apiBaseURL)
-        let run = try await client.trigger(action: "create_vm", inputs: ["name": "vm-1", "cpu": 2])
-        let finished = try await emulator.runs.wait(for: run["id"]!.stringValue!, timeout: .seconds(60)) { $0.isLocked }
-        #expect(finished.run.status == .success)
+        try await PortEmulator.withRunning(configuration: configuration) { emulator in
+            let environment = Dictionary(emulator.info.environment, uniquingKeysWith: { $1 })
+            try await withThrowingTaskGroup(of: Void.self) { backend in
+                backend.addTask { try await runBackend(environment: environment) }
+                let client = try EmulatorClient(url: emulator.info.apiBaseURL)
+                let run = try await client.trigger(action: "create_vm", inputs: ["name": "vm-1", "cpu": 2])
+                let finished = try await emulator.runs.wait(for: run["id"]!.stringValue!, timeout: .seconds(60)) {
+                    $0.isLocked
+                }
+                #expect(finished.run.status == .success)
+                // (not in the README: what else the run left behind)
+                let runID = try #require(run["id"]?.stringValue)
+                #expect(finished.reached, "the run is still \(finished.run.status)")
+                #expect(finished.run.summary == "vm-1 is up")
+                #expect(finished.run.links == ["https://cloud.example.com/vms/vm-1"])
+                let entity = try emulator.runs.entity("vm-1", of: "vm")
+                #expect(entity.properties["cpu"] == 2)
+                #expect(entity.properties["region"] == "eu-west-1")
+                let logs = try emulator.runs.logs(runID).map(\.message)
+                #expect(logs.contains("provisioning vm-1"))
+                backend.cancelAll()  // the backend stops, then the emulator
+            }
+        }
         // --- end ---
-        let runID = try #require(run["id"]?.stringValue)
-        #expect(finished.reached, "the run is still \(finished.run.status)")
-        #expect(finished.run.summary == "vm-1 is up")
-        #expect(finished.run.links == ["https://cloud.example.com/vms/vm-1"])
-        let entity = try emulator.runs.entity("vm-1", of: "vm")
-        #expect(entity.properties["cpu"] == 2)
-        #expect(entity.properties["region"] == "eu-west-1")
-        let logs = try emulator.runs.logs(runID).map(\.message)
-        #expect(logs.contains("provisioning vm-1"))
-        // The README's defers stop both eventually; the suite waits for the backend to be
-        // gone before the emulator goes, so that it never reconnects to a port another test
-        // has taken since.
-        backend.cancel()
-        _ = await backend.result
-        await emulator.stop()
     }
 }

@@ -3,10 +3,18 @@ import Foundation
 import Kafka
 import Logging
 import PortContract
+import Synchronization
 import TestSupport
 import Testing
 
 let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+/// A port seen inside a scoped emulator, read after it.
+private final class PortBox: Sendable {
+    private let port = Mutex(0)
+    func set(_ value: Int) { port.withLock { $0 = value } }
+    var value: Int { port.withLock { $0 } }
+}
 
 @Suite("port-emulator foundation")
 struct PortEmulatorTests {
@@ -16,7 +24,15 @@ struct PortEmulatorTests {
         configuration.port = 0
         configuration.orgID = "org_test"
         configuration.partitions = 3
-        let emulator = try await PortEmulator.start(configuration: configuration, logger: quietLogger)
+        let port = try await PortEmulator.withRunning(configuration: configuration, logger: quietLogger) { emulator in
+            try await Self.checkFoundation(emulator)
+        }
+        // withRunning returns once the emulator has stopped.
+        #expect(!RawHTTPClient.canConnect(port: port))
+    }
+
+    /// Checks the API's info and health and the topics' partitions; returns the API's port.
+    private static func checkFoundation(_ emulator: PortEmulator) async throws -> Int {
         let port = try #require(Int(emulator.info.apiBaseURL.split(separator: ":").last ?? ""))
 
         let info = try await RawHTTPClient.send(port: port, method: "GET", path: "/_emulator/info")
@@ -50,8 +66,27 @@ struct PortEmulatorTests {
             #expect(error?.code == .unknownTopicOrPartition)
         }
         await producer.close()
-        await emulator.stop()
-        #expect(!RawHTTPClient.canConnect(port: port))
+        return port
+    }
+
+    @Test("withRunning rethrows what its body throws, after stopping the emulator")
+    func scopedLifecycleOnError() async throws {
+        struct Failed: Error {}
+        var configuration = EmulatorConfiguration()
+        configuration.port = 0
+        let port = PortBox()
+        await #expect(throws: Failed.self) {
+            try await PortEmulator.withRunning(configuration: configuration, logger: quietLogger) { emulator in
+                port.set(Int(emulator.info.apiBaseURL.split(separator: ":").last ?? "") ?? 0)
+                #expect(
+                    try await RawHTTPClient.send(port: port.value, method: "GET", path: "/_emulator/health").status
+                        == 200
+                )
+                throw Failed()
+            }
+        }
+        #expect(port.value > 0)
+        #expect(!RawHTTPClient.canConnect(port: port.value))
     }
 
     @Test(
@@ -77,14 +112,16 @@ struct PortEmulatorTests {
     func portInUse() async throws {
         var configuration = EmulatorConfiguration()
         configuration.port = 0
-        let first = try await PortEmulator.start(configuration: configuration, logger: quietLogger)
-        configuration.port = try #require(Int(first.info.apiBaseURL.split(separator: ":").last ?? ""))
-        let error = await #expect(throws: EmulatorError.self) {
-            try await PortEmulator.start(configuration: configuration, logger: quietLogger)
+        let base = configuration
+        try await PortEmulator.withRunning(configuration: base, logger: quietLogger) { first in
+            var second = base
+            second.port = try #require(Int(first.info.apiBaseURL.split(separator: ":").last ?? ""))
+            let error = await #expect(throws: EmulatorError.self) {
+                try await PortEmulator.start(configuration: second, logger: quietLogger)
+            }
+            #expect(error?.message.contains("Address already in use") == true)
+            #expect(error?.message.contains("port 0 for a free one") == true)
         }
-        #expect(error?.message.contains("Address already in use") == true)
-        #expect(error?.message.contains("port 0 for a free one") == true)
-        await first.stop()
     }
 }
 
