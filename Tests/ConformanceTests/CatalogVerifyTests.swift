@@ -6,7 +6,10 @@ import Testing
 /// A Python consumer (confluent-kafka) that works with Port's catalog, driven end to end by
 /// `port-emulator verify`: it finds a service's environment through Port's searches and
 /// records a deployment related to both (`CatalogFixtures/`, `Consumers/catalog_consumer.py`).
-@Suite("verify drives a Python consumer that searches the catalog and writes related entities")
+@Suite(
+    "verify drives a Python consumer that searches the catalog and writes related entities",
+    .timeLimit(.minutes(10))
+)
 struct CatalogVerifyTests {
     /// The fixtures of these tests: blueprints `environment`, `service` and `deployment`,
     /// actions `record_deployment` and `record_deployment_broken`, and their scenarios.

@@ -3,7 +3,7 @@ import Foundation
 import PortContract
 import Testing
 
-@Suite("Scenario files")
+@Suite("Scenario files", .timeLimit(.minutes(10)))
 struct ScenarioFileTests {
     @Test("an automation's trigger reads its cause: an upsert, an action, the clock")
     func automationTrigger() throws {

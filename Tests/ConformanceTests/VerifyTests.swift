@@ -9,7 +9,7 @@ import Testing
 import FoundationXML
 #endif
 
-@Suite("port-emulator verify")
+@Suite("port-emulator verify", .timeLimit(.minutes(10)))
 struct VerifyTests {
     @Test("port-consumer passes every shipped scenario, through the real executables, with JUnit and JSON reports")
     func portConsumerPassesEveryScenario() async throws {

@@ -9,7 +9,7 @@ let fixturesDirectory = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("fixtures").path
 
-@Suite("Consumer configuration")
+@Suite("Consumer configuration", .timeLimit(.minutes(10)))
 struct ConsumerConfigurationTests {
     let base = [
         "PORT_CLIENT_ID": "id", "PORT_CLIENT_SECRET": "s3cr3t", "PORT_ORG_ID": "org_1",
@@ -88,7 +88,7 @@ struct ConsumerConfigurationTests {
     }
 }
 
-@Suite("Parsing every message shape")
+@Suite("Parsing every message shape", .timeLimit(.minutes(10)))
 struct InvocationParserTests {
     func fixture(_ name: String) throws -> [UInt8] {
         Array(try Data(contentsOf: URL(fileURLWithPath: "\(fixturesDirectory)/invocations/\(name).json")))
@@ -180,7 +180,7 @@ struct InvocationParserTests {
     }
 }
 
-@Suite("Retry policy")
+@Suite("Retry policy", .timeLimit(.minutes(10)))
 struct RetryPolicyTests {
     @Test("429, 5xx and network errors are retried with growing, capped, jittered delays; other statuses are final")
     func decisions() {
@@ -213,7 +213,7 @@ struct RetryPolicyTests {
     }
 }
 
-@Suite("Offsets are committed in order")
+@Suite("Offsets are committed in order", .timeLimit(.minutes(10)))
 struct OffsetTrackerTests {
     @Test("a later offset done first waits for the earlier one; then both are committed at once")
     func ordering() {
@@ -228,7 +228,7 @@ struct OffsetTrackerTests {
     }
 }
 
-@Suite("The command protocol")
+@Suite("The command protocol", .timeLimit(.minutes(10)))
 struct CommandOutputLineTests {
     @Test(
         "each ::port:: directive, and everything else a log line",

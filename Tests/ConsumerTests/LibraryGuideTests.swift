@@ -50,7 +50,7 @@ struct Backend {
 }
 // --- end ---
 
-@Suite("The README's Swift guide")
+@Suite("The README's Swift guide", .timeLimit(.minutes(10)))
 struct LibraryGuideTests {
     static let readme = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -157,7 +157,7 @@ let entityCases: [EntityCase] = [
     ),
 ]
 
-@Suite("Entities under blueprints")
+@Suite("Entities under blueprints", .timeLimit(.minutes(10)))
 struct EntityAPITests {
     @Test("each entity rule of the contract", arguments: entityCases)
     func entityRule(_ entityCase: EntityCase) async throws {
@@ -286,7 +286,7 @@ struct EntityAPITests {
     }
 }
 
-@Suite("Run inputs against the action's userInputs")
+@Suite("Run inputs against the action's userInputs", .timeLimit(.minutes(10)))
 struct UserInputTests {
     @Test(
         "inputs that break userInputs are 422 user_inputs_schema_invalid, naming the input",

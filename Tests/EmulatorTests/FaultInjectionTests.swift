@@ -4,7 +4,10 @@ import PortContract
 import TestSupport
 import Testing
 
-@Suite("Fault injection: HTTP faults, Retry-After, token expiry and Kafka faults, all journaled")
+@Suite(
+    "Fault injection: HTTP faults, Retry-After, token expiry and Kafka faults, all journaled",
+    .timeLimit(.minutes(10))
+)
 struct FaultInjectionTests {
     @Test("stopping with a broker outage pending ends its restore timer first: nothing touches the destroyed cluster")
     func stopWithOutagePending() async throws {

@@ -52,7 +52,10 @@ struct CASandbox {
     func remove() { try? FileManager.default.removeItem(atPath: root) }
 }
 
-@Suite("port-emulator ca: a lasting CA in a store, and serve's SASL_SSL certificate signed by it")
+@Suite(
+    "port-emulator ca: a lasting CA in a store, and serve's SASL_SSL certificate signed by it",
+    .timeLimit(.minutes(10))
+)
 struct LocalCATests {
     @Test("ca install creates the CA (key 0600) and copies it to the store; a second install reuses it; ca path")
     func installAndPath() async throws {

@@ -2,7 +2,7 @@ import Emulator
 import PortContract
 import Testing
 
-@Suite("Payload templates rendered by libjq")
+@Suite("Payload templates rendered by libjq", .timeLimit(.minutes(10)))
 struct PayloadTemplateTests {
     let context: JSONValue = [
         "inputs": ["name": "api", "count": 3, "tags": ["a", "b"], "empty": .null],

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// HTTP polling (contract §9): claims, visibility timeouts on the emulator's clock, acks.
-@Suite("HTTP polling")
+@Suite("HTTP polling", .timeLimit(.minutes(10)))
 struct PollingTests {
     /// A harness whose organization polls, as port-agent's start-up PATCH makes it.
     static func pollingHarness() async throws -> (EmulatorHarness, String) {

@@ -150,7 +150,7 @@ let transitionTable: [TransitionRow] = [
     ),
 ]
 
-@Suite("RunStore: Port's run state machine")
+@Suite("RunStore: Port's run state machine", .timeLimit(.minutes(10)))
 struct RunStoreTests {
     func makeRun(_ store: RunStore, requiredApproval: Bool = false, synchronized: Bool = false) -> ActionRun {
         store.create(
@@ -289,7 +289,7 @@ struct RunStoreTests {
     }
 }
 
-@Suite("Port's request bodies")
+@Suite("Port's request bodies", .timeLimit(.minutes(10)))
 struct RunRequestTests {
     @Test(
         "bodies that break Port's schema are 422 invalid_request naming the field",

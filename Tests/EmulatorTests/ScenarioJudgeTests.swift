@@ -5,7 +5,7 @@ import Testing
 
 /// The verdict of `verify` on evidence written by hand, as the admin API answers it: no
 /// emulator, no Kafka, no consumer.
-@Suite("ScenarioJudge: evidence in, failures out")
+@Suite("ScenarioJudge: evidence in, failures out", .timeLimit(.minutes(10)))
 struct ScenarioJudgeTests {
     static let triggered = Date(timeIntervalSince1970: 1_800_000_000)
 

@@ -2,7 +2,7 @@ import Emulator
 import Testing
 
 /// `serve`'s checks, in the library: each bad flag is one line naming it.
-@Suite("ServeOptions: serve's flags checked and turned into a configuration")
+@Suite("ServeOptions: serve's flags checked and turned into a configuration", .timeLimit(.minutes(10)))
 struct ServeOptionsTests {
     @Test(
         "a bad option is refused with a line naming the flag",

@@ -112,7 +112,7 @@ extension HTTPServer {
     }
 }
 
-@Suite("HTTP server over libmicrohttpd")
+@Suite("HTTP server over libmicrohttpd", .timeLimit(.minutes(10)))
 struct HTTPServerTests {
     @Test("routes by method and pattern, with path and query parameters and headers")
     func routing() async throws {
@@ -299,12 +299,12 @@ struct HTTPServerTests {
         let server = try startServer(makeRouter(gate: gate))
         let port = server.port
         let slow = Task { try await RawHTTPClient.send(port: port, method: "GET", path: "/slow") }
-        while await gate.arrivals == 0 { await Task.yield() }
+        try await waitUntil("the slow request to reach its handler", within: .seconds(30)) { await gate.arrivals > 0 }
 
         let stopping = Task { await server.stop(gracePeriod: .seconds(10)) }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while RawHTTPClient.canConnect(port: port), ContinuousClock.now < deadline { await Task.yield() }
-        #expect(!RawHTTPClient.canConnect(port: port))
+        try await waitUntil("the stopping server to refuse connections", within: .seconds(30)) {
+            !RawHTTPClient.canConnect(port: port)
+        }
         #expect(server.activeRequests == 1)
 
         await gate.openGate()
@@ -349,14 +349,14 @@ struct HTTPServerTests {
         let server = try HTTPServer.start(router: router).running()
         let port = server.port
         let request = Task { try await RawHTTPClient.send(port: port, method: "GET", path: "/forever") }
-        while server.activeRequests == 0 { await Task.yield() }
+        try await waitUntil("a request in progress", within: .seconds(30)) { server.activeRequests > 0 }
         await server.stop(gracePeriod: .milliseconds(100))
         let response = try await request.value
         #expect(response.status == 503)
     }
 }
 
-@Suite("HTTP router")
+@Suite("HTTP router", .timeLimit(.minutes(10)))
 struct HTTPRouterTests {
     @Test("literal segments win over captures, and a later route replaces an identical one")
     func precedence() {

@@ -1,7 +1,7 @@
 import JQ
 import Testing
 
-@Suite("jq through libjq")
+@Suite("jq through libjq", .timeLimit(.minutes(10)))
 struct JQProgramTests {
     @Test(
         "filters produce the values jq produces",

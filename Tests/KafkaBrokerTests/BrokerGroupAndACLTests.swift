@@ -7,7 +7,7 @@ import Testing
 
 /// The group APIs through `KafkaBroker.handle`, Port's ACLs on a customer's connection, and
 /// the fault hooks.
-@Suite struct BrokerGroupAndACLTests {
+@Suite(.timeLimit(.minutes(10))) struct BrokerGroupAndACLTests {
     @Test("A consumer group forms, syncs, commits, leaves and is described and listed as Kafka answers")
     func groupLifecycle() async throws {
         var configuration = KafkaBrokerConfiguration()

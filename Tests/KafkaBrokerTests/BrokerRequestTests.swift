@@ -9,7 +9,7 @@ import Testing
 
 /// The broker's answers to encoded requests, as a Kafka client reads them: ApiVersions,
 /// Metadata, Produce, Fetch, ListOffsets and OffsetForLeaderEpoch.
-@Suite struct BrokerRequestTests {
+@Suite(.timeLimit(.minutes(10))) struct BrokerRequestTests {
     let harness = BrokerHarness(topics: ["orders": 1, "audit": 2])
 
     @Test("ApiVersions lists every served API with exactly the schema's versions, at every version")

@@ -3,7 +3,7 @@ import KafkaProtocol
 import Testing
 
 /// DescribeGroups, ListGroups and DeleteGroups.
-@Suite("DescribeGroups, ListGroups and DeleteGroups")
+@Suite("DescribeGroups, ListGroups and DeleteGroups", .timeLimit(.minutes(10)))
 struct DescribeListTests {
     @Test("An unknown group is described as Dead with error NONE")
     func unknownGroupIsDead() {

@@ -4,7 +4,7 @@ import Testing
 
 /// `group.initial.rebalance.delay.ms`: the first rebalance of an Empty group waits for more members
 /// (Kafka's InitialDelayedJoin).
-@Suite("Initial rebalance delay")
+@Suite("Initial rebalance delay", .timeLimit(.minutes(10)))
 struct InitialRebalanceDelayTests {
     @Test("The first join into an Empty group is answered after exactly the 3 s initial delay")
     func firstJoinWaitsTheInitialDelay() throws {

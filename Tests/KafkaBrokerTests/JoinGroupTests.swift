@@ -3,7 +3,7 @@ import KafkaProtocol
 import Testing
 
 /// JoinGroup's checks, member ids and protocol selection.
-@Suite("JoinGroup")
+@Suite("JoinGroup", .timeLimit(.minutes(10)))
 struct JoinGroupTests {
     @Test(
         "A v4+ dynamic member without a member id gets MEMBER_ID_REQUIRED with a pending id, then is admitted with it"

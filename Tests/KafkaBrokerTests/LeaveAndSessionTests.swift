@@ -3,7 +3,7 @@ import KafkaProtocol
 import Testing
 
 /// Leaving, session expiry and rejoining: what decides how fast partitions move.
-@Suite("Leave, session expiry and rejoin")
+@Suite("Leave, session expiry and rejoin", .timeLimit(.minutes(10)))
 struct LeaveAndSessionTests {
     @Test(
         "A consumer that leaves cleanly and starts again gets its partitions after the 3 s delay, not a session timeout"

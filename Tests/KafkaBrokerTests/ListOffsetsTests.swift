@@ -4,7 +4,7 @@ import KafkaRecords
 import NIOCore
 import Testing
 
-@Suite struct ListOffsetsTests {
+@Suite(.timeLimit(.minutes(10))) struct ListOffsetsTests {
     /// Offsets 0–2 at 100, 300, 200 (epoch 1); offsets 3–4 at 400, 400 (epoch 2).
     private func sampleLog() throws -> PartitionLog {
         var log = PartitionLog(leaderEpoch: 1)

@@ -3,7 +3,7 @@ import KafkaProtocol
 import Testing
 
 /// OffsetCommit and OffsetFetch.
-@Suite("Offsets")
+@Suite("Offsets", .timeLimit(.minutes(10)))
 struct OffsetTests {
     static func commit(
         groupId: String = "g",

@@ -4,7 +4,7 @@ import KafkaRecords
 import NIOCore
 import Testing
 
-@Suite struct PartitionLogTests {
+@Suite(.timeLimit(.minutes(10))) struct PartitionLogTests {
     @Test func appendsGetConsecutiveOffsets() throws {
         var log = PartitionLog(leaderEpoch: 2)
         let first = try log.append(produced([10, 11, 12]), produceVersion: 9, now: 100)

@@ -4,7 +4,7 @@ import KafkaRecords
 import NIOCore
 import Testing
 
-@Suite struct RetentionTests {
+@Suite(.timeLimit(.minutes(10))) struct RetentionTests {
     @Test func theOldestBatchesGoWhenTheBudgetIsExceeded() throws {
         let size = produced([0]).readableBytes
         var log = PartitionLog(retentionBytes: size * 3)

@@ -3,7 +3,7 @@ import KafkaProtocol
 import Testing
 
 /// Static membership (`group.instance.id`, JoinGroup v5+).
-@Suite("Static membership")
+@Suite("Static membership", .timeLimit(.minutes(10)))
 struct StaticMembershipTests {
     static func staticJoin(
         _ instanceId: String,

@@ -3,7 +3,7 @@ import KafkaProtocol
 import Testing
 
 /// SyncGroup and the rebalance and sync timeouts.
-@Suite("SyncGroup and rebalance timeouts")
+@Suite("SyncGroup and rebalance timeouts", .timeLimit(.minutes(10)))
 struct SyncAndTimeoutTests {
     /// Two members joined in generation 1, nobody synced: (leader, follower).
     static func joinedPair(

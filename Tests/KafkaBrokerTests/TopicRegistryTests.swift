@@ -5,7 +5,7 @@ import Testing
 
 @testable import KafkaBroker
 
-@Suite struct TopicRegistryTests {
+@Suite(.timeLimit(.minutes(10))) struct TopicRegistryTests {
     @Test func sha256KnownVectors() {
         func hex(_ text: String) -> String {
             SHA256.hash(Array(text.utf8)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()

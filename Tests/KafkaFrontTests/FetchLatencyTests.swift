@@ -36,7 +36,10 @@ struct StreamingClient {
     }
 }
 
-@Suite("Fetch is long-polled: a message reaches a waiting consumer when it arrives, not at MaxWaitMs")
+@Suite(
+    "Fetch is long-polled: a message reaches a waiting consumer when it arrives, not at MaxWaitMs",
+    .timeLimit(.minutes(10))
+)
 struct FetchLatencyTests {
     /// Publishes `count` messages one at a time, each once the client has read the one
     /// before, and returns each message's latency (the client's receive time minus the

@@ -11,7 +11,7 @@ private final class Fulfilled: Sendable {
 
 /// The front's framing on its own: what goes to the socket for each answer, and what the
 /// decoder makes of a byte stream however it is cut.
-@Suite struct FrameCodecTests {
+@Suite(.timeLimit(.minutes(10))) struct FrameCodecTests {
     /// Everything the writer sent for one frame, buffer by buffer.
     private func written(_ frame: ByteBuffer, sliceSize: Int?) throws -> (chunks: [ByteBuffer], flushed: Bool) {
         let channel = EmbeddedChannel(handler: KafkaFrameWriter(sliceSize: sliceSize))

@@ -96,7 +96,10 @@ struct WatchedClient: Sendable {
 
 /// Kafka's classic group coordinator as clients meet it through the front, at their default
 /// timing: the restart the old broker made wait 44 s, and KIP-345's fencing.
-@Suite("Group timing through the front: restarts within seconds, a duplicate static member fenced")
+@Suite(
+    "Group timing through the front: restarts within seconds, a duplicate static member fenced",
+    .timeLimit(.minutes(10))
+)
 struct GroupTimingTests {
     @Test(
         "a consumer closed cleanly and started again gets its partitions again within seconds, with librdkafka's default 45 s session"

@@ -45,7 +45,10 @@ final class FrameCounter: ChannelInboundHandler, Sendable {
 }
 
 /// Kafka's `connections.max.idle.ms` on the front, shortened to 5 seconds.
-@Suite("Idle connections: the front closes a silent one after its idle timeout, not a busy one")
+@Suite(
+    "Idle connections: the front closes a silent one after its idle timeout, not a busy one",
+    .timeLimit(.minutes(10))
+)
 struct IdleConnectionTests {
     static func front() async throws -> KafkaFront {
         let broker = KafkaBroker()

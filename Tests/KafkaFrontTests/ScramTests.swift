@@ -5,7 +5,7 @@ import KafkaProtocol
 import Testing
 import _CryptoExtras
 
-@Suite("The broker's side of SCRAM (RFC 5802, RFC 7677)")
+@Suite("The broker's side of SCRAM (RFC 5802, RFC 7677)", .timeLimit(.minutes(10)))
 struct ScramTests {
     // RFC 7677, section 3: user "user", password "pencil", 4096 iterations.
     static let salt = Array(Data(base64Encoded: "W22ZaJ0SNY7soEsUEjb6gQ==")!)

@@ -6,7 +6,10 @@ import TestSupport
 import Testing
 
 /// KIP-345 through the front: librdkafka's mock ignores group.instance.id, the front does not.
-@Suite("Static membership: a restarted member with its group.instance.id gets its place back at once")
+@Suite(
+    "Static membership: a restarted member with its group.instance.id gets its place back at once",
+    .timeLimit(.minutes(10))
+)
 struct StaticMembershipTests {
     /// One run of Clients/static_member.py, its output in a file.
     struct Member {

@@ -5,7 +5,7 @@ import Testing
 /// The codec against golden vectors built from Apache Kafka 3.9's message definitions by
 /// `scripts/kafka-schemas.py`'s own encoder: every request and response version the broker
 /// serves, flexible versions with tagged and unknown tagged fields included.
-@Suite("Kafka's messages, every version served, against golden bytes")
+@Suite("Kafka's messages, every version served, against golden bytes", .timeLimit(.minutes(10)))
 struct KafkaCodecTests {
     @Test("the vectors cover every version of every request and response served")
     func coverage() {

@@ -48,7 +48,7 @@ private func validate(
     )
 }
 
-@Suite struct AppendValidatorTests {
+@Suite(.timeLimit(.minutes(10))) struct AppendValidatorTests {
     @Test func offsetsAndEpochAreAssignedInPlace() throws {
         let input = producerBatch()
         let result = try validate(input.buffer)

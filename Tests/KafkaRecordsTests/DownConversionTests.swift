@@ -33,7 +33,7 @@ private func storedGolden() throws -> RecordBatch {
     return batch
 }
 
-@Suite struct DownConversionTests {
+@Suite(.timeLimit(.minutes(10))) struct DownConversionTests {
     @Test func fetchVersionsReadTheirMessageFormat() {
         #expect(DownConversion.magic(forFetchVersion: 0) == 0)
         #expect(DownConversion.magic(forFetchVersion: 1) == 0)

@@ -4,7 +4,7 @@ import NIOCore
 import Testing
 
 /// Random, truncated and bit-flipped inputs: the parsers must throw `RecordsError`, never trap.
-@Suite struct FuzzTests {
+@Suite(.timeLimit(.minutes(10))) struct FuzzTests {
     /// Everything a Produce or a down-conversion does with a `records` field.
     private func exercise(_ bytes: [UInt8]) {
         let input = buffer(bytes)

@@ -3,7 +3,7 @@ import KafkaRecords
 import NIOCore
 import Testing
 
-@Suite struct GoldenBatchTests {
+@Suite(.timeLimit(.minutes(10))) struct GoldenBatchTests {
     @Test func builderWritesTheSpecifiedBytes() throws {
         var builder = RecordBatchBuilder(baseOffset: 0)
         builder.append(

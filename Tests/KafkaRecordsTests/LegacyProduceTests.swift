@@ -48,7 +48,7 @@ private let convertedBatch: [UInt8] = {
         + records
 }()
 
-@Suite struct LegacyProduceTests {
+@Suite(.timeLimit(.minutes(10))) struct LegacyProduceTests {
     @Test func magic1MessagesBecomeOneV2Batch() throws {
         let result = try AppendValidator.validate(
             buffer(legacyProduceMagic1),

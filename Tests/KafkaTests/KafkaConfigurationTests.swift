@@ -1,7 +1,7 @@
 import Kafka
 import Testing
 
-@Suite("Kafka configuration")
+@Suite("Kafka configuration", .timeLimit(.minutes(10)))
 struct KafkaConfigurationTests {
     @Test("SASL_SSL with SCRAM-SHA-512, as Port's brokers require, emits librdkafka's keys")
     func portSecurityProperties() {

@@ -5,7 +5,7 @@ import Testing
 
 /// Relations as Port enforces them, computed properties, projection and paging, on the
 /// store itself (no HTTP).
-@Suite("The entity store")
+@Suite("The entity store", .timeLimit(.minutes(10)))
 struct EntityStoreTests {
     @Test("a relation to a missing entity is 404, unless create_missing_related_entities creates it")
     func missingTarget() throws {

@@ -5,7 +5,7 @@ import Testing
 
 /// Port's query language, operator by operator, over a small catalog; the emulator's
 /// choices where Port is silent (fixtures/README.md) are cases of their own.
-@Suite("The query engine")
+@Suite("The query engine", .timeLimit(.minutes(10)))
 struct QueryEngineTests {
     /// environments prod, staging, dev; services api, worker, cron; deployments d1, d2.
     static func catalog() throws -> TestCatalog {

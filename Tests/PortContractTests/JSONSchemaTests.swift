@@ -2,7 +2,7 @@ import PortContract
 import Testing
 
 /// The keywords Port's request schemas rely on, which the emulator enforces on blueprint bodies.
-@Suite("JSONSchema: the keywords of Port's request schemas")
+@Suite("JSONSchema: the keywords of Port's request schemas", .timeLimit(.minutes(10)))
 struct JSONSchemaTests {
     /// Port's blueprint identifier rule, as its OpenAPI document writes it.
     static let identifier: JSONValue = [

@@ -1,7 +1,7 @@
 import PortContract
 import Testing
 
-@Suite("JSON values, parsing and compact text")
+@Suite("JSON values, parsing and compact text", .timeLimit(.minutes(10)))
 struct JSONValueTests {
     @Test("compact text matches Python's json.dumps byte for byte", arguments: pythonCompactVectors)
     func compactTextMatchesPython(input: String, expected: String) throws {
