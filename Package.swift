@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "PortContract", targets: ["PortContract"]),
         .library(name: "PortCatalog", targets: ["PortCatalog"]),
         .library(name: "Emulator", targets: ["Emulator"]),
+        .library(name: "Conformance", targets: ["Conformance"]),
         .library(name: "Consumer", targets: ["Consumer"]),
         .executable(name: "port-consumer", targets: ["port-consumer"]),
     ],
@@ -119,16 +120,27 @@ let package = Package(
             dependencies: [
                 "Kafka", "KafkaFront", "KafkaBroker", "KafkaProtocol", "HTTPServer", "JQ", "PortContract",
                 "PortCatalog",
-                "ChildProcesses",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            // The OpenAPI document's source of truth; OpenAPIDocument.swift is generated from it.
+            exclude: ["Dashboard/openapi.json"]
+        ),
+        // verify: scenarios, their judge, chaos profiles and reports, the consumer process it
+        // drives, and an HTTP client of the emulator's APIs. For verify's users and tests;
+        // nothing in Emulator uses it.
+        .target(
+            name: "Conformance",
+            dependencies: [
+                "Emulator", "Kafka", "PortContract", "ChildProcesses",
                 // EmulatorClient's HTTP client, and the NIO types its requests are made of.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            // The OpenAPI document's source of truth; OpenAPIDocument.swift is generated from it.
-            exclude: ["Dashboard/openapi.json"]
+            ]
         ),
         .target(
             name: "Consumer",
@@ -159,7 +171,7 @@ let package = Package(
         .executableTarget(
             name: "port-emulator",
             dependencies: [
-                "Emulator",
+                "Emulator", "Conformance",
                 "Kafka",
                 "PortContract",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -244,14 +256,15 @@ let package = Package(
             name: "EmulatorTests",
             dependencies: [
                 "ChildProcesses",
-                "Emulator", "Kafka", "PortContract", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                "Emulator", "Conformance", "Kafka", "PortContract", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Browser", "Secrets"]
         ),
         .testTarget(
             name: "ConformanceTests",
             dependencies: [
-                "ChildProcesses", "Emulator", "PortContract", "TestSupport",
+                "ChildProcesses", "Emulator", "Conformance", "PortContract", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Consumers", "CatalogFixtures", "Peers"]
@@ -259,7 +272,8 @@ let package = Package(
         .testTarget(
             name: "ConsumerTests",
             dependencies: [
-                "Consumer", "Emulator", "HTTPServer", "Kafka", "PortCatalog", "PortContract", "TestSupport",
+                "Consumer", "Emulator", "Conformance", "HTTPServer", "Kafka", "PortCatalog", "PortContract",
+                "TestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make docs`: DocC for the seven libraries, into .build/docs/<Target> (static HTML that any
+# `make docs`: DocC for the eight libraries, into .build/docs/<Target> (static HTML that any
 # web server can serve: python3 -m http.server -d .build/docs/Consumer, then open
 # /documentation/consumer). DocC's warnings (a broken symbol link, a missing article) fail it.
 set -euo pipefail
@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 mkdir -p .build/docs
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-for target in Consumer Emulator PortContract PortCatalog Kafka HTTPServer JQ; do
+for target in Consumer Emulator Conformance PortContract PortCatalog Kafka HTTPServer JQ; do
     rm -rf ".build/docs/$target"
     if ! swift package --disable-sandbox generate-documentation --target "$target" --warnings-as-errors \
         --transform-for-static-hosting --output-path ".build/docs/$target" >"$log" 2>&1; then

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Conformance
 import Emulator
 import Foundation
 import Kafka

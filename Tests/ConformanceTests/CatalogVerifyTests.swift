@@ -1,3 +1,4 @@
+import Conformance
 import Emulator
 import Foundation
 import PortContract

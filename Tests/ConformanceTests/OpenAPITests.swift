@@ -1,4 +1,5 @@
 import ChildProcesses
+import Conformance
 import Emulator
 import Foundation
 import PortContract

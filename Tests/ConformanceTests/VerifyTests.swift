@@ -7,6 +7,7 @@ import Testing
 
 #if canImport(FoundationXML)
 import FoundationXML
+import Conformance
 #endif
 
 @Suite("port-emulator verify", .timeLimit(.minutes(10)))

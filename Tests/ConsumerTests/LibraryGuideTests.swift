@@ -1,3 +1,4 @@
+import Conformance
 import Consumer
 import Emulator
 import Foundation

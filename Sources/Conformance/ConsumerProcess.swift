@@ -1,4 +1,5 @@
 import ChildProcesses
+import Emulator
 package import Foundation
 import PortContract
 import Synchronization

@@ -1,3 +1,4 @@
+import Emulator
 public import Foundation
 public import PortContract
 

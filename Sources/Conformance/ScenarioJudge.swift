@@ -1,3 +1,4 @@
+import Emulator
 package import Foundation
 package import PortContract
 

@@ -1,3 +1,4 @@
+import Emulator
 import Foundation
 public import PortContract
 

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Emulator
 import Foundation
 import Kafka
 import NIOCore

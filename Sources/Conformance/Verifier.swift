@@ -1,3 +1,4 @@
+public import Emulator
 import Foundation
 import Kafka
 public import Logging
