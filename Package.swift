@@ -256,7 +256,7 @@ let package = Package(
             name: "EmulatorTests",
             dependencies: [
                 "ChildProcesses",
-                "Emulator", "Conformance", "Kafka", "PortContract", "TestSupport",
+                "Emulator", "Kafka", "PortContract", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Browser", "Secrets"]
