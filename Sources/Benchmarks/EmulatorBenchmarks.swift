@@ -65,7 +65,7 @@ package enum EmulatorBenchmarks {
         clock: ContinuousClock,
         logger: Logger
     ) async throws -> (ContinuousClock.Instant, ContinuousClock.Instant) {
-        guard let line = readLine(containing: "port-emulator ready:", from: output) else {
+        guard let line = await readLine(containing: "port-emulator ready:", from: output) else {
             throw BenchmarkError(message: "port-emulator exited before its ready line")
         }
         let ready = clock.now
@@ -83,14 +83,22 @@ package enum EmulatorBenchmarks {
         return (ready, clock.now)
     }
 
-    private static func readLine(containing marker: String, from handle: FileHandle) -> String? {
-        var buffer = Data()
-        while true {
-            let chunk = handle.availableData
-            if chunk.isEmpty { return nil }
-            buffer.append(chunk)
-            let text = String(decoding: buffer, as: UTF8.self)
-            if let line = text.split(separator: "\n").first(where: { $0.contains(marker) }) { return String(line) }
+    /// The first line containing `marker`, read on a thread of its own: a blocking pipe read
+    /// must not hold one of the few threads Swift's tasks run on.
+    private static func readLine(containing marker: String, from handle: FileHandle) async -> String? {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                var buffer = Data()
+                while true {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { return continuation.resume(returning: nil) }
+                    buffer.append(chunk)
+                    let text = String(decoding: buffer, as: UTF8.self)
+                    if let line = text.split(separator: "\n").first(where: { $0.contains(marker) }) {
+                        return continuation.resume(returning: String(line))
+                    }
+                }
+            }
         }
     }
 

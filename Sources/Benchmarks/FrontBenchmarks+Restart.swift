@@ -55,15 +55,28 @@ extension FrontBenchmarks {
         }
         let command = try client.command(programs)
         let topic = "bench.restart"
-        let cluster = try EmbeddedKafkaCluster.start(logger: logger)
-        defer { cluster.shutdown() }
-        let connection = try await FrontRoute.Connection.open(
-            route,
-            cluster: cluster,
-            topics: [(topic, 1)],
-            logger: logger
-        )
-        defer { connection.close() }
+        return try await route.withConnection(topics: [(topic, 1)], logger: logger) { connection in
+            try await restartToAssigned(
+                client: client,
+                command: command,
+                runs: runs,
+                route: route,
+                topic: topic,
+                connection: connection,
+                logger: logger
+            )
+        }
+    }
+
+    private static func restartToAssigned(
+        client: RestartClient,
+        command: [String],
+        runs: Int,
+        route: FrontRoute,
+        topic: String,
+        connection: FrontRoute.Connection,
+        logger: Logger
+    ) async throws -> [Duration] {
         var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: connection.bootstrapServers)
         producerConfiguration.securityProtocol = connection.security
         let producer = try KafkaProducer.make(configuration: producerConfiguration, logger: logger)

@@ -71,10 +71,38 @@ package enum FrontRoute: String, Sendable, CaseIterable {
             )
         }
 
-        func close() {
+        /// Stops the front (waiting for its connections to end) and removes the CA file.
+        func close() async {
+            if let front { await front.stop() }
             if let caFile { try? FileManager.default.removeItem(atPath: caFile) }
-            if let front { Task { await front.stop() } }
         }
+    }
+
+    /// Starts librdkafka's mock cluster, opens a connection over this route with `topics`,
+    /// runs `body`, then closes the connection and stops the cluster, waiting for both,
+    /// whichever way `body` ends.
+    func withConnection<Value>(
+        topics: [(String, Int)],
+        logger: Logger,
+        _ body: (Connection) async throws -> Value
+    ) async throws -> Value {
+        let cluster = try EmbeddedKafkaCluster.start(logger: logger)
+        let connection: Connection
+        do {
+            connection = try await Connection.open(self, cluster: cluster, topics: topics, logger: logger)
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        let result: Result<Value, any Error>
+        do {
+            result = .success(try await body(connection))
+        } catch {
+            result = .failure(error)
+        }
+        await connection.close()
+        await cluster.stop()
+        return try result.get()
     }
 }
 

@@ -26,21 +26,35 @@ package enum KafkaBenchmarks {
         let clock = ContinuousClock()
         var start = clock.now
         let cluster = try EmbeddedKafkaCluster.start(logger: logger)
-        defer { cluster.shutdown() }
         let clusterStart = clock.now - start
-        start = clock.now
-        try cluster.createTopic("bench.startup", partitions: 1)
-        let topicCreation = clock.now - start
-        start = clock.now
-        var configuration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServerList)
-        configuration.linger = .zero
-        let producer = try KafkaProducer.make(configuration: configuration, logger: logger)
-        let producerCreation = clock.now - start
-        start = clock.now
-        try await producer.send(KafkaProducerMessage(topic: "bench.startup", value: "first"))
-        let firstDelivery = clock.now - start
-        let firstDeliveryWallClock = Date().timeIntervalSince1970 * 1e9
-        await producer.close()
+        let producerCreation: Duration
+        let topicCreation: Duration
+        let firstDelivery: Duration
+        let firstDeliveryWallClock: Double
+        do {
+            start = clock.now
+            try cluster.createTopic("bench.startup", partitions: 1)
+            topicCreation = clock.now - start
+            start = clock.now
+            var configuration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServerList)
+            configuration.linger = .zero
+            let producer = try KafkaProducer.make(configuration: configuration, logger: logger)
+            producerCreation = clock.now - start
+            start = clock.now
+            do {
+                try await producer.send(KafkaProducerMessage(topic: "bench.startup", value: "first"))
+            } catch {
+                await producer.close()
+                throw error
+            }
+            firstDelivery = clock.now - start
+            firstDeliveryWallClock = Date().timeIntervalSince1970 * 1e9
+            await producer.close()
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
         return Startup(
             clusterStart: clusterStart,
             topicCreation: topicCreation,
@@ -86,15 +100,24 @@ package enum KafkaBenchmarks {
         route: FrontRoute = .direct,
         logger: Logger
     ) async throws -> Throughput {
-        let cluster = try EmbeddedKafkaCluster.start(logger: logger)
-        defer { cluster.shutdown() }
-        let front = try await FrontRoute.Connection.open(
-            route,
-            cluster: cluster,
-            topics: [("bench.throughput", partitions)],
-            logger: logger
-        )
-        defer { front.close() }
+        try await route.withConnection(topics: [("bench.throughput", partitions)], logger: logger) { front in
+            try await throughput(
+                messages: messages,
+                valueSize: valueSize,
+                inFlight: inFlight,
+                front: front,
+                logger: logger
+            )
+        }
+    }
+
+    private static func throughput(
+        messages: Int,
+        valueSize: Int,
+        inFlight: Int,
+        front: FrontRoute.Connection,
+        logger: Logger
+    ) async throws -> Throughput {
         var configuration = KafkaProducerConfiguration(bootstrapServers: front.bootstrapServers)
         configuration.securityProtocol = front.security
         configuration.linger = .milliseconds(5)

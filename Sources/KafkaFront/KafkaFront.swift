@@ -113,8 +113,37 @@ package final class KafkaFront: Sendable {
         }
     }
 
-    /// Binds the listeners and serves them in a task of the front's own until `stop()`: for
-    /// tests and tools. A service runs `bind` and then `run()`.
+    /// Binds the listeners, runs `body` with the front serving them, then stops the front
+    /// (and waits for its connections to end) whichever way `body` ends: the scoped way to
+    /// run a front in a test or a tool. `run()` never fails, so only `body`'s error is thrown.
+    package static func withRunning<Value: Sendable>(
+        configuration: KafkaFrontConfiguration,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger,
+        _ body: @escaping @Sendable (KafkaFront) async throws -> Value
+    ) async throws -> Value {
+        let front = try await bind(configuration: configuration, group: group, logger: logger)
+        // Marked as run before its task starts, so that a quick `body` does not make `stop()`
+        // run the listeners a second time.
+        front.ran.withLock { $0 = true }
+        let result: Result<Value, any Error> = await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { await front.run() }
+            let result: Result<Value, any Error>
+            do {
+                result = .success(try await body(front))
+            } catch {
+                result = .failure(error)
+            }
+            await front.stop()  // closes the listeners: run() ends its connections and returns
+            await tasks.waitForAll()
+            return result
+        }
+        return try result.get()
+    }
+
+    /// Binds the listeners and serves them in a task of the front's own until `stop()`, for
+    /// callers that keep a front across calls; `withRunning` is the scoped form. A service
+    /// runs `bind` and then `run()`.
     package static func start(
         configuration: KafkaFrontConfiguration,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
