@@ -130,48 +130,56 @@ struct CatalogVerifyTests {
         var configuration = EmulatorConfiguration()
         configuration.port = 0
         configuration.fixtures = try Fixtures.load(from: Self.fixtures)
-        let emulator = try await PortEmulator.start(configuration: configuration, logger: quietLogger)
-        let directory = try Repository.temporaryDirectory()
-        let consumer = ConsumerProcess(
-            command: ["python3", Self.consumer],
-            environment: Verifier.consumerEnvironment(emulator.info),
-            logPath: directory + "/consumer.log"
-        )
-        try consumer.start()
-        var options = Verifier.Options(
-            scenarios: try Scenario.load(directory: Self.scenarios).filter { $0.name == "01_record_deployment" }
-        )
-        options.against = emulator.info.apiBaseURL
-        let report = try await Verifier(options: options, logger: quietLogger) { _ in }.run()
-        await consumer.stop(grace: .seconds(10))
+        let (report, stored, search) = try await PortEmulator.withRunning(
+            configuration: configuration,
+            logger: quietLogger
+        ) { emulator in
+            let directory = try Repository.temporaryDirectory()
+            let consumer = ConsumerProcess(
+                command: ["python3", Self.consumer],
+                environment: Verifier.consumerEnvironment(emulator.info),
+                logPath: directory + "/consumer.log"
+            )
+            try consumer.start()
+            var options = Verifier.Options(
+                scenarios: try Scenario.load(directory: Self.scenarios).filter { $0.name == "01_record_deployment" }
+            )
+            options.against = emulator.info.apiBaseURL
+            let report = try await Verifier(options: options, logger: quietLogger) { _ in }.run()
+            await consumer.stop(grace: .seconds(10))
 
-        // Read before the emulator stops; judged after (a failed read is a nil answer). The
-        // search: deployments related to prod and to payments, `downstream` of them (what
-        // points to the named entities).
-        let client = try EmulatorClient(url: emulator.info.apiBaseURL)
-        let token = try? await client.accessToken()
-        let stored = try? await client.call("GET", "/v1/blueprints/deployment/entities/payments-2.5.0", token: token)
-        let search = try? await client.call(
-            "POST",
-            "/v1/blueprints/deployment/entities/search",
-            body: [
-                "query": [
-                    "combinator": "and",
-                    "rules": [
-                        [
-                            "operator": "relatedTo", "blueprint": "environment", "value": "prod",
-                            "direction": "downstream",
+            // Read before the emulator stops; judged after (a failed read is a nil answer). The
+            // search: deployments related to prod and to payments, `downstream` of them (what
+            // points to the named entities).
+            let client = try EmulatorClient(url: emulator.info.apiBaseURL)
+            let token = try? await client.accessToken()
+            let stored = try? await client.call(
+                "GET",
+                "/v1/blueprints/deployment/entities/payments-2.5.0",
+                token: token
+            )
+            let search = try? await client.call(
+                "POST",
+                "/v1/blueprints/deployment/entities/search",
+                body: [
+                    "query": [
+                        "combinator": "and",
+                        "rules": [
+                            [
+                                "operator": "relatedTo", "blueprint": "environment", "value": "prod",
+                                "direction": "downstream",
+                            ],
+                            [
+                                "operator": "relatedTo", "blueprint": "service", "value": "payments",
+                                "direction": "downstream",
+                            ],
                         ],
-                        [
-                            "operator": "relatedTo", "blueprint": "service", "value": "payments",
-                            "direction": "downstream",
-                        ],
-                    ],
-                ]
-            ],
-            token: token
-        )
-        await emulator.stop()
+                    ]
+                ],
+                token: token
+            )
+            return (report, stored, search)
+        }
         #expect(report.passed, "\(report.table)")
         #expect(stored?.status == 200, "\(String(describing: stored))")
         let entity = try #require(stored?.json?["entity"])

@@ -76,12 +76,12 @@ struct DocumentationTests {
 
         var configuration = EmulatorConfiguration()
         configuration.port = 0
-        let emulator = try await PortEmulator.start(configuration: configuration, logger: quietLogger)
-        defer { Task { await emulator.stop() } }
-        let readme = try Self.readme()
-        let written = emulator.info.environment.map(\.key)
-        #expect(written.contains("USING_LOCAL_PORT_INSTANCE"))
-        let undocumented = written.filter { !readme.contains("`\($0)") }
-        #expect(undocumented.isEmpty, "the env file writes these, the README does not name them: \(undocumented)")
+        try await PortEmulator.withRunning(configuration: configuration, logger: quietLogger) { emulator in
+            let readme = try Self.readme()
+            let written = emulator.info.environment.map(\.key)
+            #expect(written.contains("USING_LOCAL_PORT_INSTANCE"))
+            let undocumented = written.filter { !readme.contains("`\($0)") }
+            #expect(undocumented.isEmpty, "the env file writes these, the README does not name them: \(undocumented)")
+        }
     }
 }

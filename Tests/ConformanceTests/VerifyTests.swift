@@ -108,32 +108,36 @@ struct VerifyTests {
         var configuration = EmulatorConfiguration()
         configuration.port = 0
         configuration.fixtures = try Fixtures.load(from: Repository.fixtures)
-        let emulator = try await PortEmulator.start(configuration: configuration, logger: quietLogger)
-        let directory = try Repository.temporaryDirectory()
-        let consumer = ConsumerProcess(
-            command: [Repository.binaries + "/port-consumer", "--handlers", Repository.handlers],
-            environment: Verifier.consumerEnvironment(emulator.info),
-            logPath: directory + "/consumer.log"
-        )
-        try consumer.start()
-        var options = Verifier.Options(scenarios: [
-            try scenario(
-                "vm",
-                #"{"trigger":{"action":"create_vm","inputs":{"name":"a","cpu":2}},"expect":{"status":"SUCCESS","within":"15s"}}"#
-            ),
-            try scenario(
-                "declined",
-                #"""
-                {"setup":{"entities":[{"blueprint":"vm","identifier":"a","properties":{"cpu":2,"region":"eu-west-1"}}]},
-                 "trigger":{"action":"resize_vm","entity":"a","inputs":{"cpu":4}},"approve":false,
-                 "expect":{"status":"DECLINED","within":"5s","maxApiCalls":0}}
-                """#
-            ),
-        ])
-        options.against = emulator.info.apiBaseURL
-        let report = try await Verifier(options: options, logger: quietLogger) { _ in }.run()
-        await consumer.stop(grace: .seconds(10))
-        await emulator.stop()
+        let (report, emulator) = try await PortEmulator.withRunning(
+            configuration: configuration,
+            logger: quietLogger
+        ) { emulator in
+            let directory = try Repository.temporaryDirectory()
+            let consumer = ConsumerProcess(
+                command: [Repository.binaries + "/port-consumer", "--handlers", Repository.handlers],
+                environment: Verifier.consumerEnvironment(emulator.info),
+                logPath: directory + "/consumer.log"
+            )
+            try consumer.start()
+            var options = Verifier.Options(scenarios: [
+                try scenario(
+                    "vm",
+                    #"{"trigger":{"action":"create_vm","inputs":{"name":"a","cpu":2}},"expect":{"status":"SUCCESS","within":"15s"}}"#
+                ),
+                try scenario(
+                    "declined",
+                    #"""
+                    {"setup":{"entities":[{"blueprint":"vm","identifier":"a","properties":{"cpu":2,"region":"eu-west-1"}}]},
+                     "trigger":{"action":"resize_vm","entity":"a","inputs":{"cpu":4}},"approve":false,
+                     "expect":{"status":"DECLINED","within":"5s","maxApiCalls":0}}
+                    """#
+                ),
+            ])
+            options.against = emulator.info.apiBaseURL
+            let report = try await Verifier(options: options, logger: quietLogger) { _ in }.run()
+            await consumer.stop(grace: .seconds(10))
+            return (report, emulator)
+        }
         #expect(report.passed, "\(report.table)")
         #expect(report.readiness.contains("--against"))
         // verify's own calls (the trigger, the setup, the decision) are the tester's, not the consumer's.

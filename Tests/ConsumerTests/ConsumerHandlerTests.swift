@@ -55,107 +55,111 @@ struct ConsumerHandlerTests {
 
     @Test("a sub-second request timeout is kept: 950 ms answers in time, a 3 s answer times out")
     func subSecondTimeout() async throws {
-        let harness = try await ConsumerHarness.start()
-        var retry = RetryPolicy()
-        retry.maxAttempts = 1
-        let client = PortClient(
-            apiURL: harness.emulator.info.apiURL,
-            clientID: harness.emulator.info.clientID,
-            clientSecret: harness.emulator.info.clientSecret,
-            retry: retry,
-            requestTimeout: .milliseconds(950),
-            logger: quietLogger
-        )
-        // Cut to whole seconds, 950 ms was 0: every call failed at once. One answer within
-        // 950 ms shows it is not (a loaded machine may stall a single call past it).
-        var answered = false
-        var failures: [String] = []
-        for _ in 0..<5 where !answered {
-            do {
-                let organization = try await client.send(.GET, "/organization")
-                #expect(organization["organization"]?["id"] == "org_consumer")
-                answered = true
-            } catch {
-                failures.append("\(error)")
+        try await ConsumerHarness.run { harness in
+            var retry = RetryPolicy()
+            retry.maxAttempts = 1
+            let client = PortClient(
+                apiURL: harness.emulator.info.apiURL,
+                clientID: harness.emulator.info.clientID,
+                clientSecret: harness.emulator.info.clientSecret,
+                retry: retry,
+                requestTimeout: .milliseconds(950),
+                logger: quietLogger
+            )
+            // Cut to whole seconds, 950 ms was 0: every call failed at once. One answer within
+            // 950 ms shows it is not (a loaded machine may stall a single call past it).
+            var answered = false
+            var failures: [String] = []
+            for _ in 0..<5 where !answered {
+                do {
+                    let organization = try await client.send(.GET, "/organization")
+                    #expect(organization["organization"]?["id"] == "org_consumer")
+                    answered = true
+                } catch {
+                    failures.append("\(error)")
+                }
             }
+            #expect(answered, "no call answered within 950 ms: \(failures)")
+            try harness.emulator.faults.inject(
+                try FaultInjector.fault(from: [
+                    "latency": "3s", "method": "GET", "path": "/v1/organization", "count": 1,
+                ])
+            )
+            await #expect(throws: (any Error).self, "the 3 s answer is past the 950 ms timeout") {
+                _ = try await client.send(.GET, "/organization")
+            }
+            await client.shutdown()
         }
-        #expect(answered, "no call answered within 950 ms: \(failures)")
-        try harness.emulator.faults.inject(
-            try FaultInjector.fault(from: ["latency": "3s", "method": "GET", "path": "/v1/organization", "count": 1])
-        )
-        await #expect(throws: (any Error).self, "the 3 s answer is past the 950 ms timeout") {
-            _ = try await client.send(.GET, "/organization")
-        }
-        await client.shutdown()
-        await harness.emulator.stop()
     }
 
     @Test("the token is reused until a minute before it expires, then fetched again")
     func tokenCache() async throws {
-        let harness = try await ConsumerHarness.start()
-        let clock = TestClock()
-        let client = PortClient(
-            apiURL: harness.emulator.info.apiURL,
-            clientID: harness.emulator.info.clientID,
-            clientSecret: harness.emulator.info.clientSecret,
-            refreshMargin: .seconds(60),
-            now: { clock.now },
-            logger: quietLogger
-        )
-        let first = try await client.accessToken()
-        #expect(try await client.accessToken() == first)
-        #expect(await client.tokensFetched == 1)
-        clock.advance(by: 10_800 - 61)
-        _ = try await client.accessToken()
-        #expect(await client.tokensFetched == 1, "still more than a minute left")
-        clock.advance(by: 2)
-        _ = try await client.accessToken()
-        #expect(await client.tokensFetched == 2)
-        await client.shutdown()
-        await harness.emulator.stop()
+        try await ConsumerHarness.run { harness in
+            let clock = TestClock()
+            let client = PortClient(
+                apiURL: harness.emulator.info.apiURL,
+                clientID: harness.emulator.info.clientID,
+                clientSecret: harness.emulator.info.clientSecret,
+                refreshMargin: .seconds(60),
+                now: { clock.now },
+                logger: quietLogger
+            )
+            let first = try await client.accessToken()
+            #expect(try await client.accessToken() == first)
+            #expect(await client.tokensFetched == 1)
+            clock.advance(by: 10_800 - 61)
+            _ = try await client.accessToken()
+            #expect(await client.tokensFetched == 1, "still more than a minute left")
+            clock.advance(by: 2)
+            _ = try await client.accessToken()
+            #expect(await client.tokensFetched == 2)
+            await client.shutdown()
+        }
     }
 
     @Test("the webhook handler posts the invocation signed as Port signs it; 2xx is SUCCESS, else FAILURE")
     func webhook() async throws {
-        let harness = try await ConsumerHarness.start()
-        let received = Mutex<[(body: [UInt8], timestamp: String?, signature: String?)]>([])
-        let answer = Mutex(200)
-        var router = HTTPRouter()
-        router.addImmediate(.post, "/hook") { request in
-            received.withLock {
-                $0.append((request.body, request.header("X-Port-Timestamp"), request.header("X-Port-Signature")))
+        try await ConsumerHarness.run { harness in
+            let received = Mutex<[(body: [UInt8], timestamp: String?, signature: String?)]>([])
+            let answer = Mutex(200)
+            var router = HTTPRouter()
+            router.addImmediate(.post, "/hook") { request in
+                received.withLock {
+                    $0.append((request.body, request.header("X-Port-Timestamp"), request.header("X-Port-Signature")))
+                }
+                return .json(status: answer.withLock { $0 }, bytes: Array(#"{"ok":true}"#.utf8))
             }
-            return .json(status: answer.withLock { $0 }, bytes: Array(#"{"ok":true}"#.utf8))
+            var configuration = HTTPServer.Configuration()
+            configuration.port = 0
+            let receiver = try HTTPServer.start(configuration: configuration, router: router, logger: quietLogger)
+            let client = harness.client()
+            let secret = harness.emulator.info.clientSecret
+            let runtime = RunRuntime(
+                client: client,
+                handlers: ["hook": WebhookHandler(url: receiver.baseURL + "/hook", signingSecret: secret).handler],
+                logger: quietLogger
+            )
+            for (status, expected) in [(200, RunStatus.success), (500, .failure)] {
+                answer.withLock { $0 = status }
+                let run = harness.emulator.runs.create(NewRun(action: RunActionInfo(identifier: "hook")))
+                let message = #"{"action":"hook","context":{"runId":"\#(run.id)"},"payload":{"properties":{"n":1}}}"#
+                _ = try await runtime.handle(try InvocationParser.parse(Array(message.utf8)))
+                #expect(try harness.emulator.runs.run(run.id).status == expected)
+                let last = try #require(received.withLock { $0.last })
+                let timestamp = try #require(last.timestamp)
+                let text = String(decoding: last.body, as: UTF8.self)
+                #expect(try JSONValue.parse(last.body) == (try JSONValue.parse(message)))
+                #expect(last.signature == PortSignature.sign(text, secret: secret, timestamp: timestamp))
+            }
+            #expect(
+                try harness.emulator.runs.logs(harness.emulator.runs.runs.last!.id).last?.message.contains(
+                    "answered 500"
+                )
+                    == true
+            )
+            await receiver.stop()
+            await client.shutdown()
         }
-        var configuration = HTTPServer.Configuration()
-        configuration.port = 0
-        let receiver = try HTTPServer.start(configuration: configuration, router: router, logger: quietLogger)
-        let client = harness.client()
-        let secret = harness.emulator.info.clientSecret
-        let runtime = RunRuntime(
-            client: client,
-            handlers: ["hook": WebhookHandler(url: receiver.baseURL + "/hook", signingSecret: secret).handler],
-            logger: quietLogger
-        )
-        for (status, expected) in [(200, RunStatus.success), (500, .failure)] {
-            answer.withLock { $0 = status }
-            let run = harness.emulator.runs.create(NewRun(action: RunActionInfo(identifier: "hook")))
-            let message = #"{"action":"hook","context":{"runId":"\#(run.id)"},"payload":{"properties":{"n":1}}}"#
-            _ = try await runtime.handle(try InvocationParser.parse(Array(message.utf8)))
-            #expect(try harness.emulator.runs.run(run.id).status == expected)
-            let last = try #require(received.withLock { $0.last })
-            let timestamp = try #require(last.timestamp)
-            let text = String(decoding: last.body, as: UTF8.self)
-            #expect(try JSONValue.parse(last.body) == (try JSONValue.parse(message)))
-            #expect(last.signature == PortSignature.sign(text, secret: secret, timestamp: timestamp))
-        }
-        #expect(
-            try harness.emulator.runs.logs(harness.emulator.runs.runs.last!.id).last?.message.contains("answered 500")
-                == true
-        )
-        await receiver.stop()
-        await client.shutdown()
-        await harness.emulator.stop()
     }
 }
 

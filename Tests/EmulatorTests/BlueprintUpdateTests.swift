@@ -9,57 +9,57 @@ import Testing
 struct BlueprintUpdateTests {
     @Test("PATCH merges relations and computed properties key by key; PUT replaces; both keep who created it")
     func patchAndPut() async throws {
-        let harness = try await EmulatorHarness.start()
-        let token = try await harness.token()
-        let created = try await harness.call(
-            "POST",
-            "/v1/blueprints",
-            token: token,
-            body: #"{"identifier":"team","title":"Team","schema":{"properties":{"size":{"type":"number"}}}}"#
-        )
-        #expect(created.status == 201)
-        let createdAt = created.json["blueprint"]?["createdAt"]
-        let patched = try await harness.call(
-            "PATCH",
-            "/v1/blueprints/team",
-            token: token,
-            body: #"""
-                {"schema": {"properties": {"lead": {"type": "string"}}},
-                 "relations": {"owns": {"title": "Owns", "target": "service", "many": true, "required": false}},
-                 "aggregationProperties": {"services": {"title": "Services", "target": "service", "calculationSpec": {"calculationBy": "entities", "func": "count"}}}}
-                """#
-        )
-        #expect(patched.status == 200, "\(patched.json.compactText)")
-        let blueprint = try #require(patched.json["blueprint"])
-        #expect(blueprint["title"] == "Team" && blueprint["createdAt"] == createdAt)
-        #expect(
-            blueprint["schema"]?["properties"]?["size"] != nil && blueprint["schema"]?["properties"]?["lead"] != nil
-        )
-        #expect(blueprint["relations"]?["owns"]?["target"] == "service")
-        _ = try await harness.call(
-            "POST",
-            "/v1/blueprints/service/entities",
-            token: token,
-            body: #"{"identifier":"api"}"#
-        )
-        let team = try await harness.call(
-            "POST",
-            "/v1/blueprints/team/entities",
-            token: token,
-            body: #"{"identifier":"core","relations":{"owns":["api"]}}"#
-        )
-        #expect(team.json["entity"]?["properties"]?["services"] == 1, "\(team.json.compactText)")
+        try await EmulatorHarness.run { harness in
+            let token = try await harness.token()
+            let created = try await harness.call(
+                "POST",
+                "/v1/blueprints",
+                token: token,
+                body: #"{"identifier":"team","title":"Team","schema":{"properties":{"size":{"type":"number"}}}}"#
+            )
+            #expect(created.status == 201)
+            let createdAt = created.json["blueprint"]?["createdAt"]
+            let patched = try await harness.call(
+                "PATCH",
+                "/v1/blueprints/team",
+                token: token,
+                body: #"""
+                    {"schema": {"properties": {"lead": {"type": "string"}}},
+                     "relations": {"owns": {"title": "Owns", "target": "service", "many": true, "required": false}},
+                     "aggregationProperties": {"services": {"title": "Services", "target": "service", "calculationSpec": {"calculationBy": "entities", "func": "count"}}}}
+                    """#
+            )
+            #expect(patched.status == 200, "\(patched.json.compactText)")
+            let blueprint = try #require(patched.json["blueprint"])
+            #expect(blueprint["title"] == "Team" && blueprint["createdAt"] == createdAt)
+            #expect(
+                blueprint["schema"]?["properties"]?["size"] != nil && blueprint["schema"]?["properties"]?["lead"] != nil
+            )
+            #expect(blueprint["relations"]?["owns"]?["target"] == "service")
+            _ = try await harness.call(
+                "POST",
+                "/v1/blueprints/service/entities",
+                token: token,
+                body: #"{"identifier":"api"}"#
+            )
+            let team = try await harness.call(
+                "POST",
+                "/v1/blueprints/team/entities",
+                token: token,
+                body: #"{"identifier":"core","relations":{"owns":["api"]}}"#
+            )
+            #expect(team.json["entity"]?["properties"]?["services"] == 1, "\(team.json.compactText)")
 
-        let replaced = try await harness.call(
-            "PUT",
-            "/v1/blueprints/team",
-            token: token,
-            body: #"{"identifier":"team","title":"Squad","schema":{"properties":{}}}"#
-        )
-        #expect(replaced.status == 200)
-        #expect(replaced.json["blueprint"]?["title"] == "Squad" && replaced.json["blueprint"]?["relations"] == [:])
-        #expect(replaced.json["blueprint"]?["createdAt"] == createdAt)
-        await harness.emulator.stop()
+            let replaced = try await harness.call(
+                "PUT",
+                "/v1/blueprints/team",
+                token: token,
+                body: #"{"identifier":"team","title":"Squad","schema":{"properties":{}}}"#
+            )
+            #expect(replaced.status == 200)
+            #expect(replaced.json["blueprint"]?["title"] == "Squad" && replaced.json["blueprint"]?["relations"] == [:])
+            #expect(replaced.json["blueprint"]?["createdAt"] == createdAt)
+        }
     }
 
     static let refusals: [(method: String, path: String, body: String, status: Int, message: String)] = [
@@ -80,13 +80,13 @@ struct BlueprintUpdateTests {
 
     @Test("a change Port refuses is refused, and the blueprint stays as it was", arguments: refusals)
     func refused(method: String, path: String, body: String, status: Int, message: String) async throws {
-        let harness = try await EmulatorHarness.start()
-        let token = try await harness.token()
-        let before = try harness.emulator.catalog.blueprint("service")
-        let response = try await harness.call(method, path, token: token, body: body)
-        #expect(response.status == status, "\(response.json.compactText)")
-        #expect(response.json["message"]?.stringValue?.contains(message) == true, "\(response.json.compactText)")
-        #expect(try harness.emulator.catalog.blueprint("service") == before)
-        await harness.emulator.stop()
+        try await EmulatorHarness.run { harness in
+            let token = try await harness.token()
+            let before = try harness.emulator.catalog.blueprint("service")
+            let response = try await harness.call(method, path, token: token, body: body)
+            #expect(response.status == status, "\(response.json.compactText)")
+            #expect(response.json["message"]?.stringValue?.contains(message) == true, "\(response.json.compactText)")
+            #expect(try harness.emulator.catalog.blueprint("service") == before)
+        }
     }
 }

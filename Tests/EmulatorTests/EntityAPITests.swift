@@ -161,128 +161,140 @@ let entityCases: [EntityCase] = [
 struct EntityAPITests {
     @Test("each entity rule of the contract", arguments: entityCases)
     func entityRule(_ entityCase: EntityCase) async throws {
-        let harness = try await EmulatorHarness.start()
-        let token = try await harness.token()
-        let seeded = try await harness.call(
-            "POST",
-            "/v1/blueprints/service/entities",
-            token: token,
-            body: #"{"identifier":"api","properties":{"environment":"staging","version":"1.0"}}"#
-        )
-        #expect(seeded.status == 201)
-        let before = harness.emulator.runs.entities(of: "service")
-        let response = try await harness.call(entityCase.method, entityCase.path, token: token, body: entityCase.body)
-        #expect(response.status == entityCase.status, "\(response.json.compactText)")
-        #expect(response.json["ok"] == .bool(entityCase.code == nil))
-        if let code = entityCase.code {
-            #expect(response.json["error"]?.stringValue == code)
-            #expect(harness.emulator.runs.entities(of: "service") == before, "a refused write changes nothing")
-            #expect(harness.emulator.recorder.violations.last?.code == code)
+        try await EmulatorHarness.run { harness in
+            let token = try await harness.token()
+            let seeded = try await harness.call(
+                "POST",
+                "/v1/blueprints/service/entities",
+                token: token,
+                body: #"{"identifier":"api","properties":{"environment":"staging","version":"1.0"}}"#
+            )
+            #expect(seeded.status == 201)
+            let before = harness.emulator.runs.entities(of: "service")
+            let response = try await harness.call(
+                entityCase.method,
+                entityCase.path,
+                token: token,
+                body: entityCase.body
+            )
+            #expect(response.status == entityCase.status, "\(response.json.compactText)")
+            #expect(response.json["ok"] == .bool(entityCase.code == nil))
+            if let code = entityCase.code {
+                #expect(response.json["error"]?.stringValue == code)
+                #expect(harness.emulator.runs.entities(of: "service") == before, "a refused write changes nothing")
+                #expect(harness.emulator.recorder.violations.last?.code == code)
+            }
         }
-        await harness.emulator.stop()
     }
 
     @Test("upsert replaces, merge merges, PATCH merges, PUT replaces")
     func writeModes() async throws {
-        let harness = try await EmulatorHarness.start()
-        let token = try await harness.token()
-        let path = "/v1/blueprints/service/entities"
-        func properties(_ response: (status: Int, json: JSONValue, headers: [String: String])) -> JSONValue? {
-            response.json["entity"]?["properties"]
+        try await EmulatorHarness.run { harness in
+            let token = try await harness.token()
+            let path = "/v1/blueprints/service/entities"
+            func properties(_ response: (status: Int, json: JSONValue, headers: [String: String])) -> JSONValue? {
+                response.json["entity"]?["properties"]
+            }
+            _ = try await harness.call(
+                "POST",
+                path,
+                token: token,
+                body: #"{"identifier":"api","properties":{"version":"1"}}"#
+            )
+            let merged = try await harness.call(
+                "POST",
+                path + "?upsert=true&merge=true",
+                token: token,
+                body: #"{"identifier":"api","properties":{"region":"eu"}}"#
+            )
+            #expect(properties(merged) == ["version": "1", "region": "eu"])
+            let replaced = try await harness.call(
+                "POST",
+                path + "?upsert=true",
+                token: token,
+                body: #"{"identifier":"api","properties":{"replicas":2}}"#
+            )
+            #expect(properties(replaced) == ["replicas": 2])
+            let patched = try await harness.call(
+                "PATCH",
+                path + "/api",
+                token: token,
+                body: #"{"title":"API","properties":{"version":"3"}}"#
+            )
+            #expect(properties(patched) == ["replicas": 2, "version": "3"])
+            #expect(patched.json["entity"]?["title"] == "API")
+            let put = try await harness.call(
+                "PUT",
+                path + "/api",
+                token: token,
+                body: #"{"properties":{"region":"us"}}"#
+            )
+            #expect(properties(put) == ["region": "us"])
+            let checkOnly = try await harness.call(
+                "POST",
+                path + "?validation_only=true",
+                token: token,
+                body: #"{"identifier":"ghost"}"#
+            )
+            #expect(checkOnly.status == 201)
+            #expect(try await harness.call("GET", path + "/ghost", token: token).status == 404)
+            let fetched = try await harness.call("GET", path + "/api", token: token)
+            #expect(fetched.json["entity"]?["createdBy"] == "emulator-client-id")
+            #expect(fetched.json["entity"]?["blueprint"] == "service")
         }
-        _ = try await harness.call(
-            "POST",
-            path,
-            token: token,
-            body: #"{"identifier":"api","properties":{"version":"1"}}"#
-        )
-        let merged = try await harness.call(
-            "POST",
-            path + "?upsert=true&merge=true",
-            token: token,
-            body: #"{"identifier":"api","properties":{"region":"eu"}}"#
-        )
-        #expect(properties(merged) == ["version": "1", "region": "eu"])
-        let replaced = try await harness.call(
-            "POST",
-            path + "?upsert=true",
-            token: token,
-            body: #"{"identifier":"api","properties":{"replicas":2}}"#
-        )
-        #expect(properties(replaced) == ["replicas": 2])
-        let patched = try await harness.call(
-            "PATCH",
-            path + "/api",
-            token: token,
-            body: #"{"title":"API","properties":{"version":"3"}}"#
-        )
-        #expect(properties(patched) == ["replicas": 2, "version": "3"])
-        #expect(patched.json["entity"]?["title"] == "API")
-        let put = try await harness.call("PUT", path + "/api", token: token, body: #"{"properties":{"region":"us"}}"#)
-        #expect(properties(put) == ["region": "us"])
-        let checkOnly = try await harness.call(
-            "POST",
-            path + "?validation_only=true",
-            token: token,
-            body: #"{"identifier":"ghost"}"#
-        )
-        #expect(checkOnly.status == 201)
-        #expect(try await harness.call("GET", path + "/ghost", token: token).status == 404)
-        let fetched = try await harness.call("GET", path + "/api", token: token)
-        #expect(fetched.json["entity"]?["createdBy"] == "emulator-client-id")
-        #expect(fetched.json["entity"]?["blueprint"] == "service")
-        await harness.emulator.stop()
     }
 
     @Test("run_id ties changes to an IN_PROGRESS run and is refused once the run is finished")
     func runID() async throws {
-        let harness = try await EmulatorHarness.start()
-        let token = try await harness.token()
-        let created = try await harness.call(
-            "POST",
-            "/v1/actions/create_vm/runs",
-            token: token,
-            body: #"{"properties":{"name":"vm-1","cpu":2}}"#
-        )
-        #expect(created.status == 202)
-        let runID = try #require(created.json["run"]?["id"]?.stringValue)
-        let path = "/v1/blueprints/vm/entities"
-        let body = #"{"identifier":"vm-1","properties":{"cpu":2,"region":"eu-west-1"}}"#
-        #expect(try await harness.call("POST", path + "?run_id=\(runID)", token: token, body: body).status == 201)
-        #expect(
-            try await harness.call(
-                "PATCH",
-                path + "/vm-1?run_id=\(runID)",
+        try await EmulatorHarness.run { harness in
+            let token = try await harness.token()
+            let created = try await harness.call(
+                "POST",
+                "/v1/actions/create_vm/runs",
                 token: token,
-                body: #"{"properties":{"cpu":4}}"#
-            ).status == 200
-        )
-        let finished = try await harness.call(
-            "POST",
-            "/v1/actions/runs/\(runID)/logs",
-            token: token,
-            body: #"{"message":"vm ready","terminationStatus":"SUCCESS"}"#
-        )
-        #expect(finished.status == 201)
-        for (method, suffix, requestBody) in [
-            ("POST", "?upsert=true&run_id=\(runID)", body), ("PATCH", "/vm-1?run_id=\(runID)", #"{"title":"x"}"#),
-            ("PUT", "/vm-1?run_id=\(runID)", body), ("DELETE", "/vm-1?run_id=\(runID)", nil),
-        ] {
-            let refused = try await harness.call(method, path + suffix, token: token, body: requestBody)
-            #expect(refused.status == 400, "\(method)")
-            #expect(refused.json["error"] == "run_exhausted", "\(method)")
-        }
-        #expect(try await harness.call("GET", path + "/vm-1", token: token).json["entity"]?["properties"]?["cpu"] == 4)
+                body: #"{"properties":{"name":"vm-1","cpu":2}}"#
+            )
+            #expect(created.status == 202)
+            let runID = try #require(created.json["run"]?["id"]?.stringValue)
+            let path = "/v1/blueprints/vm/entities"
+            let body = #"{"identifier":"vm-1","properties":{"cpu":2,"region":"eu-west-1"}}"#
+            #expect(try await harness.call("POST", path + "?run_id=\(runID)", token: token, body: body).status == 201)
+            #expect(
+                try await harness.call(
+                    "PATCH",
+                    path + "/vm-1?run_id=\(runID)",
+                    token: token,
+                    body: #"{"properties":{"cpu":4}}"#
+                ).status == 200
+            )
+            let finished = try await harness.call(
+                "POST",
+                "/v1/actions/runs/\(runID)/logs",
+                token: token,
+                body: #"{"message":"vm ready","terminationStatus":"SUCCESS"}"#
+            )
+            #expect(finished.status == 201)
+            for (method, suffix, requestBody) in [
+                ("POST", "?upsert=true&run_id=\(runID)", body), ("PATCH", "/vm-1?run_id=\(runID)", #"{"title":"x"}"#),
+                ("PUT", "/vm-1?run_id=\(runID)", body), ("DELETE", "/vm-1?run_id=\(runID)", nil),
+            ] {
+                let refused = try await harness.call(method, path + suffix, token: token, body: requestBody)
+                #expect(refused.status == 400, "\(method)")
+                #expect(refused.json["error"] == "run_exhausted", "\(method)")
+            }
+            #expect(
+                try await harness.call("GET", path + "/vm-1", token: token).json["entity"]?["properties"]?["cpu"] == 4
+            )
 
-        let detail = try await harness.call("GET", "/_emulator/runs/\(runID)")
-        let affected = try #require(detail.json["run"]?["affectedEntities"]?.arrayValue)
-        #expect(affected.map { $0["operation"] } == ["CREATE", "UPDATE"])
-        #expect(affected.allSatisfy { $0["blueprint"] == "vm" && $0["identifier"] == "vm-1" })
-        let journal = harness.emulator.recorder.journal.filter {
-            $0.path.hasPrefix("/v1/blueprints/vm/") && $0.method != "GET"
+            let detail = try await harness.call("GET", "/_emulator/runs/\(runID)")
+            let affected = try #require(detail.json["run"]?["affectedEntities"]?.arrayValue)
+            #expect(affected.map { $0["operation"] } == ["CREATE", "UPDATE"])
+            #expect(affected.allSatisfy { $0["blueprint"] == "vm" && $0["identifier"] == "vm-1" })
+            let journal = harness.emulator.recorder.journal.filter {
+                $0.path.hasPrefix("/v1/blueprints/vm/") && $0.method != "GET"
+            }
+            #expect(journal.allSatisfy { $0.runID == runID }, "the journal names the run of run_id writes")
         }
-        #expect(journal.allSatisfy { $0.runID == runID }, "the journal names the run of run_id writes")
-        await harness.emulator.stop()
     }
 }
 
@@ -298,35 +310,37 @@ struct UserInputTests {
         ]
     )
     func invalidInputs(inputs: String, problem: String) async throws {
-        let harness = try await EmulatorHarness.start()
-        let token = try await harness.token()
-        let response = try await harness.call(
-            "POST",
-            "/v1/actions/create_vm/runs",
-            token: token,
-            body: #"{"properties":\#(inputs)}"#
-        )
-        #expect(response.status == 422)
-        #expect(response.json["error"] == "user_inputs_schema_invalid")
-        #expect(response.json["message"]?.stringValue?.contains(problem) == true, "\(response.json.compactText)")
-        #expect(harness.emulator.runs.runs.isEmpty, "no run is created")
-        await harness.emulator.stop()
+        try await EmulatorHarness.run { harness in
+            let token = try await harness.token()
+            let response = try await harness.call(
+                "POST",
+                "/v1/actions/create_vm/runs",
+                token: token,
+                body: #"{"properties":\#(inputs)}"#
+            )
+            #expect(response.status == 422)
+            #expect(response.json["error"] == "user_inputs_schema_invalid")
+            #expect(response.json["message"]?.stringValue?.contains(problem) == true, "\(response.json.compactText)")
+            #expect(harness.emulator.runs.runs.isEmpty, "no run is created")
+        }
     }
 
     @Test("inputs left out take the action's defaults")
     func defaults() async throws {
-        let harness = try await EmulatorHarness.start()
-        let token = try await harness.token()
-        let response = try await harness.call(
-            "POST",
-            "/v1/actions/create_vm/runs",
-            token: token,
-            body: #"{"properties":{"name":"vm-1"}}"#
-        )
-        #expect(response.status == 202)
-        #expect(
-            response.json["run"]?["properties"] == ["name": "vm-1", "cpu": 2, "memoryGiB": 4, "region": "eu-west-1"]
-        )
-        await harness.emulator.stop()
+        try await EmulatorHarness.run { harness in
+            let token = try await harness.token()
+            let response = try await harness.call(
+                "POST",
+                "/v1/actions/create_vm/runs",
+                token: token,
+                body: #"{"properties":{"name":"vm-1"}}"#
+            )
+            #expect(response.status == 202)
+            #expect(
+                response.json["run"]?["properties"] == [
+                    "name": "vm-1", "cpu": 2, "memoryGiB": 4, "region": "eu-west-1",
+                ]
+            )
+        }
     }
 }

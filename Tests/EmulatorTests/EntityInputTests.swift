@@ -33,31 +33,34 @@ struct EntityInputTests {
 
     @Test("a chosen entity that is missing or outside the dataset is 422 user_inputs_schema_invalid", arguments: cases)
     func entityInput(inputs: String, status: Int, message: String?) async throws {
-        let harness = try await EmulatorHarness.start()
-        let token = try await harness.token()
-        for (identifier, region, state) in [("eu-active", "eu", "active"), ("us-expired", "us", "expired")] {
-            let created = try await harness.call(
+        try await EmulatorHarness.run { harness in
+            let token = try await harness.token()
+            for (identifier, region, state) in [("eu-active", "eu", "active"), ("us-expired", "us", "expired")] {
+                let created = try await harness.call(
+                    "POST",
+                    "/v1/blueprints/environment/entities",
+                    token: token,
+                    body: #"{"identifier":"\#(identifier)","properties":{"region":"\#(region)","status":"\#(state)"}}"#
+                )
+                #expect(created.status == 201)
+            }
+            let defined = try await harness.call("POST", "/v1/actions", token: token, body: Self.action)
+            #expect(defined.status == 201, "\(defined.json.compactText)")
+            let triggered = try await harness.call(
                 "POST",
-                "/v1/blueprints/environment/entities",
+                "/v1/actions/pick_environment/runs",
                 token: token,
-                body: #"{"identifier":"\#(identifier)","properties":{"region":"\#(region)","status":"\#(state)"}}"#
+                body: #"{"properties": \#(inputs)}"#
             )
-            #expect(created.status == 201)
+            #expect(triggered.status == status, "\(triggered.json.compactText)")
+            if let message {
+                #expect(triggered.json["error"] == "user_inputs_schema_invalid")
+                #expect(
+                    triggered.json["message"]?.stringValue?.contains(message) == true,
+                    "\(triggered.json.compactText)"
+                )
+                #expect(harness.emulator.runs.runs.isEmpty, "a refused trigger creates no run")
+            }
         }
-        let defined = try await harness.call("POST", "/v1/actions", token: token, body: Self.action)
-        #expect(defined.status == 201, "\(defined.json.compactText)")
-        let triggered = try await harness.call(
-            "POST",
-            "/v1/actions/pick_environment/runs",
-            token: token,
-            body: #"{"properties": \#(inputs)}"#
-        )
-        #expect(triggered.status == status, "\(triggered.json.compactText)")
-        if let message {
-            #expect(triggered.json["error"] == "user_inputs_schema_invalid")
-            #expect(triggered.json["message"]?.stringValue?.contains(message) == true, "\(triggered.json.compactText)")
-            #expect(harness.emulator.runs.runs.isEmpty, "a refused trigger creates no run")
-        }
-        await harness.emulator.stop()
     }
 }

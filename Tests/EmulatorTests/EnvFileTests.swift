@@ -8,61 +8,64 @@ import Testing
 struct EnvFileTests {
     @Test("the env file holds every setting a consumer sources, written atomically and quoted for shells")
     func envFile() async throws {
-        let harness = try await EmulatorHarness.start()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("envfile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("emulator.env").path
+        try await EmulatorHarness.run { harness in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "envfile-\(UUID().uuidString)"
+            )
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = directory.appendingPathComponent("emulator.env").path
 
-        try EnvFile.write(harness.emulator.info, to: path)
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        let values = Dictionary(
-            uniqueKeysWithValues: text.split(separator: "\n").map { line in
-                let parts = line.split(separator: "=", maxSplits: 1)
-                return (String(parts[0]), String(parts[1]))
+            try EnvFile.write(harness.emulator.info, to: path)
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            let values = Dictionary(
+                uniqueKeysWithValues: text.split(separator: "\n").map { line in
+                    let parts = line.split(separator: "=", maxSplits: 1)
+                    return (String(parts[0]), String(parts[1]))
+                }
+            )
+            #expect(values["PORT_API_URL"] == "http://127.0.0.1:\(harness.port)/v1")
+            #expect(values["PORT_API_BASE_URL"] == "http://127.0.0.1:\(harness.port)")
+            #expect(values["PORT_ORG_ID"] == "org_api")
+            #expect(values["PORT_CLIENT_ID"] == "emulator-client-id")
+            #expect(values["PORT_CLIENT_SECRET"] == "emulator-client-secret-7Qm2xV9pL4kR8nW3zT6yB1")
+            #expect(values["KAFKA_BROKERS"] == harness.emulator.info.kafkaBootstrapServers)
+            #expect(values["KAFKA_CONSUMER_GROUP_ID"] == "org_api.consumer")
+            let info = harness.emulator.info
+            #expect(values["KAFKA_SECURITY_PROTOCOL"] == "PLAINTEXT")
+            #expect(values["KAFKA_SASL_SSL_BROKERS"] == info.kafkaSASLSSLBootstrapServers)
+            #expect(values["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512")
+            #expect(values["KAFKA_USERNAME"] == "org_api")
+            #expect(values["KAFKA_PASSWORD"] == "emulator-kafka-password")
+            let ca = try #require(values["KAFKA_SSL_CA_LOCATION"])
+            #expect(try String(contentsOfFile: ca, encoding: .utf8).hasPrefix("-----BEGIN CERTIFICATE-----"))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["emulator.env"])
+
+            try EnvFile.removeStale(at: path)
+            #expect(!FileManager.default.fileExists(atPath: path))
+            let unwritable = #expect(throws: EmulatorError.self) {
+                try EnvFile.write(harness.emulator.info, to: "/nonexistent-dir/emulator.env")
             }
-        )
-        #expect(values["PORT_API_URL"] == "http://127.0.0.1:\(harness.port)/v1")
-        #expect(values["PORT_API_BASE_URL"] == "http://127.0.0.1:\(harness.port)")
-        #expect(values["PORT_ORG_ID"] == "org_api")
-        #expect(values["PORT_CLIENT_ID"] == "emulator-client-id")
-        #expect(values["PORT_CLIENT_SECRET"] == "emulator-client-secret-7Qm2xV9pL4kR8nW3zT6yB1")
-        #expect(values["KAFKA_BROKERS"] == harness.emulator.info.kafkaBootstrapServers)
-        #expect(values["KAFKA_CONSUMER_GROUP_ID"] == "org_api.consumer")
-        let info = harness.emulator.info
-        #expect(values["KAFKA_SECURITY_PROTOCOL"] == "PLAINTEXT")
-        #expect(values["KAFKA_SASL_SSL_BROKERS"] == info.kafkaSASLSSLBootstrapServers)
-        #expect(values["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512")
-        #expect(values["KAFKA_USERNAME"] == "org_api")
-        #expect(values["KAFKA_PASSWORD"] == "emulator-kafka-password")
-        let ca = try #require(values["KAFKA_SSL_CA_LOCATION"])
-        #expect(try String(contentsOfFile: ca, encoding: .utf8).hasPrefix("-----BEGIN CERTIFICATE-----"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["emulator.env"])
-
-        try EnvFile.removeStale(at: path)
-        #expect(!FileManager.default.fileExists(atPath: path))
-        let unwritable = #expect(throws: EmulatorError.self) {
-            try EnvFile.write(harness.emulator.info, to: "/nonexistent-dir/emulator.env")
+            #expect(unwritable?.message.contains("cannot write the env file /nonexistent-dir/emulator.env") == true)
         }
-        #expect(unwritable?.message.contains("cannot write the env file /nonexistent-dir/emulator.env") == true)
-        await harness.emulator.stop()
     }
 
     @Test("kafka-credentials returns the SASL_SSL brokers and the SCRAM user, as Port does, behind the token")
     func kafkaCredentials() async throws {
-        let harness = try await EmulatorHarness.start()
-        #expect(try await harness.call("GET", "/v1/kafka-credentials").status == 401)
-        let response = try await harness.call("GET", "/v1/kafka-credentials", token: try await harness.token())
-        #expect(response.status == 200)
-        let sasl = try #require(harness.emulator.info.kafkaSASLSSLBootstrapServers)
-        #expect(sasl != harness.emulator.info.kafkaBootstrapServers)
-        let brokers = sasl.split(separator: ",").map { JSONValue.string(String($0)) }
-        #expect(response.json["credentials"]?["brokers"] == .array(brokers))
-        #expect(response.json["credentials"]?["username"] == "org_api")
-        #expect(response.json["credentials"]?["password"] == "emulator-kafka-password")
-        let ca = try #require(harness.emulator.info.kafkaCALocation)
-        #expect(FileManager.default.fileExists(atPath: ca))
-        await harness.emulator.stop()
+        let ca = try await EmulatorHarness.run { harness in
+            #expect(try await harness.call("GET", "/v1/kafka-credentials").status == 401)
+            let response = try await harness.call("GET", "/v1/kafka-credentials", token: try await harness.token())
+            #expect(response.status == 200)
+            let sasl = try #require(harness.emulator.info.kafkaSASLSSLBootstrapServers)
+            #expect(sasl != harness.emulator.info.kafkaBootstrapServers)
+            let brokers = sasl.split(separator: ",").map { JSONValue.string(String($0)) }
+            #expect(response.json["credentials"]?["brokers"] == .array(brokers))
+            #expect(response.json["credentials"]?["username"] == "org_api")
+            #expect(response.json["credentials"]?["password"] == "emulator-kafka-password")
+            let ca = try #require(harness.emulator.info.kafkaCALocation)
+            #expect(FileManager.default.fileExists(atPath: ca))
+            return ca
+        }
         #expect(!FileManager.default.fileExists(atPath: ca), "the generated CA is removed on stop")
     }
 }

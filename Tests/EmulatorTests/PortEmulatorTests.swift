@@ -103,7 +103,8 @@ struct PortEmulatorTests {
         default: configuration.externalKafka = ExternalKafka(bootstrapServers: ["kafka"])
         }
         let error = await #expect(throws: EmulatorError.self) {
-            try await PortEmulator.start(configuration: configuration, logger: quietLogger)
+            // Scoped: should it start after all, it stops again.
+            try await PortEmulator.withRunning(configuration: configuration, logger: quietLogger) { _ in }
         }
         #expect(error?.message.contains(named) == true)
     }
@@ -117,7 +118,8 @@ struct PortEmulatorTests {
             var second = base
             second.port = try #require(Int(first.info.apiBaseURL.split(separator: ":").last ?? ""))
             let error = await #expect(throws: EmulatorError.self) {
-                try await PortEmulator.start(configuration: second, logger: quietLogger)
+                // Scoped: should it start after all, it stops again.
+                try await PortEmulator.withRunning(configuration: second, logger: quietLogger) { _ in }
             }
             #expect(error?.message.contains("Address already in use") == true)
             #expect(error?.message.contains("port 0 for a free one") == true)
@@ -155,10 +157,10 @@ struct ExternalKafkaTests {
         configuration.port = 0
         configuration.orgID = "org_ext"
         configuration.externalKafka = ExternalKafka(bootstrapServers: [external.bootstrapServers])
-        let emulator = try await PortEmulator.start(configuration: configuration, logger: quietLogger)
-        #expect(emulator.info.kafka == "external")
-        #expect(emulator.info.kafkaBootstrapServers == external.bootstrapServers)
-        await emulator.stop()
+        try await PortEmulator.withRunning(configuration: configuration, logger: quietLogger) { emulator in
+            #expect(emulator.info.kafka == "external")
+            #expect(emulator.info.kafkaBootstrapServers == external.bootstrapServers)
+        }
         await external.stop()
     }
 
@@ -173,7 +175,8 @@ struct ExternalKafkaTests {
         configuration.externalKafka = settings
         // The embedded cluster has no CreateTopics API, so this takes the error path.
         let error = await #expect(throws: EmulatorError.self) {
-            try await PortEmulator.start(configuration: configuration, logger: quietLogger)
+            // Scoped: should it start after all, it stops again.
+            try await PortEmulator.withRunning(configuration: configuration, logger: quietLogger) { _ in }
         }
         #expect(error?.message.contains("org_bare.runs, org_bare.change.log do not exist") == true)
         #expect(error?.message.contains("grant this user CreateTopics") == true, "\(error?.message ?? "")")
@@ -192,7 +195,8 @@ struct ExternalKafkaTests {
         let unreachable = configuration
         let outcome = try await withDeadline(.seconds(120), "start-up to give up on unreachable brokers") {
             do {
-                _ = try await PortEmulator.start(configuration: unreachable, logger: quietLogger)
+                // Scoped: should it start after all, it stops again.
+                try await PortEmulator.withRunning(configuration: unreachable, logger: quietLogger) { _ in }
                 return "started"
             } catch let error as EmulatorError {
                 return error.message

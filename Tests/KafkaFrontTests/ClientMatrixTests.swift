@@ -153,18 +153,18 @@ struct ClientMatrixTests {
         arguments: KafkaClient.matrix
     )
     func consumeCommitResume(client: KafkaClient, mode: ListenerMode) async throws {
-        let harness = try await FrontHarness.start()
-        let group = "\(harness.info.orgID).\(client.rawValue)-\(mode.rawValue.lowercased())"
-        let first = try await harness.publish(2, tag: "first")
-        let run = try await Self.consume(client, harness, mode, group: group, count: 2)
-        #expect(run.status == 0, "\(run)")
-        #expect(Set(run.messages) == Set(first), "\(run)")
+        try await FrontHarness.run { harness in
+            let group = "\(harness.info.orgID).\(client.rawValue)-\(mode.rawValue.lowercased())"
+            let first = try await harness.publish(2, tag: "first")
+            let run = try await Self.consume(client, harness, mode, group: group, count: 2)
+            #expect(run.status == 0, "\(run)")
+            #expect(Set(run.messages) == Set(first), "\(run)")
 
-        let second = try await harness.publish(1, tag: "second")
-        let resumed = try await Self.consume(client, harness, mode, group: group, count: 1)
-        #expect(resumed.status == 0, "\(resumed)")
-        #expect(resumed.messages == second, "only the message after the commit: \(resumed)")
-        #expect(harness.emulator.recorder.violations.isEmpty, "\(harness.emulator.recorder.violations)")
-        await harness.stop()
+            let second = try await harness.publish(1, tag: "second")
+            let resumed = try await Self.consume(client, harness, mode, group: group, count: 1)
+            #expect(resumed.status == 0, "\(resumed)")
+            #expect(resumed.messages == second, "only the message after the commit: \(resumed)")
+            #expect(harness.emulator.recorder.violations.isEmpty, "\(harness.emulator.recorder.violations)")
+        }
     }
 }

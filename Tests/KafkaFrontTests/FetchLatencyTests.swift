@@ -45,29 +45,30 @@ struct FetchLatencyTests {
     /// before, and returns each message's latency (the client's receive time minus the
     /// message's Kafka timestamp), in milliseconds.
     static func latencies(client: String, fetchMaxWait: Int?, count: Int) async throws -> [Double] {
-        let harness = try await FrontHarness.start()
-        var arguments = [
-            "--client", client, "--action", "consume", "--topic", harness.info.runsTopic, "--group",
-            "\(harness.info.orgID).latency", "--count", "\(count + 1)", "--timeout", "90",
-        ]
-        if let fetchMaxWait { arguments += ["--fetch-max-wait-ms", "\(fetchMaxWait)"] }
-        let consumer = try StreamingClient.start(arguments + harness.connection(.plaintext))
-        // The first message waits for the group to form; the rest measure the fetch.
-        for index in 0...count {
-            try await harness.publish(1, tag: "latency\(index)")
-            try await waitUntil("message \(index + 1) read by \(client)", within: .seconds(45)) {
-                consumer.messageCount() > index
+        try await FrontHarness.run { harness in
+            var arguments = [
+                "--client", client, "--action", "consume", "--topic", harness.info.runsTopic, "--group",
+                "\(harness.info.orgID).latency", "--count", "\(count + 1)", "--timeout", "90",
+            ]
+            if let fetchMaxWait { arguments += ["--fetch-max-wait-ms", "\(fetchMaxWait)"] }
+            let consumer = try StreamingClient.start(arguments + harness.connection(.plaintext))
+            // The first message waits for the group to form; the rest measure the fetch.
+            for index in 0...count {
+                try await harness.publish(1, tag: "latency\(index)")
+                try await waitUntil("message \(index + 1) read by \(client)", within: .seconds(45)) {
+                    consumer.messageCount() > index
+                }
             }
-        }
-        let latencies = consumer.events.filter { $0.kind == "message" }.dropFirst().compactMap { event -> Double? in
-            guard let at = event.fields["at"]?.doubleValue, let stamp = event.fields["timestamp"]?.doubleValue else {
-                return nil
+            let latencies = consumer.events.filter { $0.kind == "message" }.dropFirst().compactMap { event -> Double? in
+                guard let at = event.fields["at"]?.doubleValue, let stamp = event.fields["timestamp"]?.doubleValue
+                else {
+                    return nil
+                }
+                return at * 1000 - stamp
             }
-            return at * 1000 - stamp
+            await consumer.stop()
+            return latencies
         }
-        await consumer.stop()
-        await harness.stop()
-        return latencies
     }
 
     @Test(

@@ -93,58 +93,58 @@ struct FrontBadInputTests {
         var configuration = EmulatorConfiguration()
         configuration.port = 0
         configuration.orgID = "org_front"
-        let emulator = try await PortEmulator.start(configuration: configuration, logger: logs.logger)
-        let plaintext = Int(emulator.info.kafkaBootstrapServers.split(separator: ":").last!)!
-        let tls = Int(emulator.info.kafkaSASLSSLBootstrapServers!.split(separator: ":").last!)!
+        try await PortEmulator.withRunning(configuration: configuration, logger: logs.logger) { emulator in
+            let plaintext = Int(emulator.info.kafkaBootstrapServers.split(separator: ":").last!)!
+            let tls = Int(emulator.info.kafkaSASLSSLBootstrapServers!.split(separator: ":").last!)!
 
-        // A half-open connection: a frame announced, a tenth of it sent, then silence.
-        let halfOpen = try await RawConnection.plain(port: plaintext)
-        try await halfOpen.writeAndFlush(ByteBuffer(bytes: [0, 0, 0, 100, 0, 18, 0, 0, 0, 0]))
+            // A half-open connection: a frame announced, a tenth of it sent, then silence.
+            let halfOpen = try await RawConnection.plain(port: plaintext)
+            try await halfOpen.writeAndFlush(ByteBuffer(bytes: [0, 0, 0, 100, 0, 18, 0, 0, 0, 0]))
 
-        let clientHello: [UInt8] =
-            [0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03] + Array(repeating: 7, count: 32)
-        let apiVersions = Self.frame([0, 18, 0, 0, 0, 0, 0, 1, 0, 3] + Array("abc".utf8))
-        let unknown = KafkaRequest.frame(apiKey: 999, version: 0, correlationID: 1, clientID: "raw")
-        // A well-formed flexible header (tagged fields included), of a version not served.
-        let tooNew = KafkaRequest.frame(apiKey: KafkaAPI.produce, version: 99, correlationID: 1, clientID: "raw")
-        let cases: [(String, Int, [UInt8])] = [
-            ("TLS on the plaintext listener", plaintext, clientHello),
-            ("garbage", plaintext, Self.frame([0xff, 0xfe, 0x01, 0x02, 0x03, 0x04, 0x05])),
-            ("a 2 GiB frame", plaintext, [0x7f, 0xff, 0xff, 0xff, 0, 1, 2, 3]),
-            ("an unknown API key", plaintext, Self.frame(Array(unknown.readableBytesView))),
-            ("Produce v99", plaintext, Self.frame(Array(tooNew.readableBytesView))),
-            ("plaintext Kafka on the SASL_SSL listener", tls, apiVersions),
-        ]
-        for (name, port, bytes) in cases {
-            let answer = try await RawConnection.open(port: port).sendAndAwaitClose(bytes, name)
-            #expect(answer.isEmpty || port == tls, "\(name): answered \(answer.count) bytes before closing")
-        }
-        // Random bytes on fresh connections, each closed or answered, never a stall.
-        var random = SystemRandomNumberGenerator()
-        for _ in 0..<30 {
-            let bytes = (0..<Int.random(in: 4...64, using: &random)).map { _ in
-                UInt8.random(in: 0...255, using: &random)
+            let clientHello: [UInt8] =
+                [0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03] + Array(repeating: 7, count: 32)
+            let apiVersions = Self.frame([0, 18, 0, 0, 0, 0, 0, 1, 0, 3] + Array("abc".utf8))
+            let unknown = KafkaRequest.frame(apiKey: 999, version: 0, correlationID: 1, clientID: "raw")
+            // A well-formed flexible header (tagged fields included), of a version not served.
+            let tooNew = KafkaRequest.frame(apiKey: KafkaAPI.produce, version: 99, correlationID: 1, clientID: "raw")
+            let cases: [(String, Int, [UInt8])] = [
+                ("TLS on the plaintext listener", plaintext, clientHello),
+                ("garbage", plaintext, Self.frame([0xff, 0xfe, 0x01, 0x02, 0x03, 0x04, 0x05])),
+                ("a 2 GiB frame", plaintext, [0x7f, 0xff, 0xff, 0xff, 0, 1, 2, 3]),
+                ("an unknown API key", plaintext, Self.frame(Array(unknown.readableBytesView))),
+                ("Produce v99", plaintext, Self.frame(Array(tooNew.readableBytesView))),
+                ("plaintext Kafka on the SASL_SSL listener", tls, apiVersions),
+            ]
+            for (name, port, bytes) in cases {
+                let answer = try await RawConnection.open(port: port).sendAndAwaitClose(bytes, name)
+                #expect(answer.isEmpty || port == tls, "\(name): answered \(answer.count) bytes before closing")
             }
-            let connection = try await RawConnection.plain(port: plaintext)
-            try await connection.writeAndFlush(ByteBuffer(bytes: bytes))
-            try? await connection.close()
-        }
+            // Random bytes on fresh connections, each closed or answered, never a stall.
+            var random = SystemRandomNumberGenerator()
+            for _ in 0..<30 {
+                let bytes = (0..<Int.random(in: 4...64, using: &random)).map { _ in
+                    UInt8.random(in: 0...255, using: &random)
+                }
+                let connection = try await RawConnection.plain(port: plaintext)
+                try await connection.writeAndFlush(ByteBuffer(bytes: bytes))
+                try? await connection.close()
+            }
 
-        // The front still serves a real client, the half-open connection notwithstanding.
-        let kcat = try await Clients.kcat(["-L", "-b", emulator.info.kafkaBootstrapServers, "-m", "10"])
-        #expect(kcat.status == 0, "\(kcat)")
-        #expect(kcat.messages.contains { $0.contains("org_front.runs") })
-        let closed = logs.all.filter { $0.contains("Kafka connection closed") }
-        for (name, reason) in [
-            ("TLS on the plaintext listener", "a TLS handshake on a plaintext Kafka listener"),
-            ("a 2 GiB frame", "a frame announcing 2147483647 bytes"),
-            ("an unknown API key", "unknown API key 999"),
-            ("Produce v99", "Produce v99 is not served"),
-        ] {
-            #expect(closed.filter { $0.contains(reason) }.count == 1, "\(name) logged once: \(closed)")
+            // The front still serves a real client, the half-open connection notwithstanding.
+            let kcat = try await Clients.kcat(["-L", "-b", emulator.info.kafkaBootstrapServers, "-m", "10"])
+            #expect(kcat.status == 0, "\(kcat)")
+            #expect(kcat.messages.contains { $0.contains("org_front.runs") })
+            let closed = logs.all.filter { $0.contains("Kafka connection closed") }
+            for (name, reason) in [
+                ("TLS on the plaintext listener", "a TLS handshake on a plaintext Kafka listener"),
+                ("a 2 GiB frame", "a frame announcing 2147483647 bytes"),
+                ("an unknown API key", "unknown API key 999"),
+                ("Produce v99", "Produce v99 is not served"),
+            ] {
+                #expect(closed.filter { $0.contains(reason) }.count == 1, "\(name) logged once: \(closed)")
+            }
+            try? await halfOpen.close()
         }
-        try? await halfOpen.close()
-        await emulator.stop()
     }
 
     @Test(

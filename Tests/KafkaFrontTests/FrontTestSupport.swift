@@ -11,12 +11,20 @@ let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 struct FrontHarness {
     let emulator: PortEmulator
 
-    static func start(acls: Bool = true, orgID: String = "org_front") async throws -> FrontHarness {
+    /// Starts an emulator, runs `body` with it, and stops it however `body` ends; returns
+    /// `body`'s value once the emulator has stopped.
+    static func run<Value: Sendable>(
+        acls: Bool = true,
+        orgID: String = "org_front",
+        _ body: @escaping @Sendable (FrontHarness) async throws -> Value
+    ) async throws -> Value {
         var configuration = EmulatorConfiguration()
         configuration.port = 0
         configuration.orgID = orgID
         configuration.kafkaFront.acls = acls
-        return FrontHarness(emulator: try await PortEmulator.start(configuration: configuration, logger: quietLogger))
+        return try await PortEmulator.withRunning(configuration: configuration, logger: quietLogger) { emulator in
+            try await body(FrontHarness(emulator: emulator))
+        }
     }
 
     var info: EmulatorInfo { emulator.info }
@@ -58,8 +66,6 @@ struct FrontHarness {
             ]
         }
     }
-
-    func stop() async { await emulator.stop() }
 }
 
 enum ListenerMode: String, CaseIterable, CustomStringConvertible, Sendable {

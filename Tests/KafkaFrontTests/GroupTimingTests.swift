@@ -105,90 +105,90 @@ struct GroupTimingTests {
         "a consumer closed cleanly and started again gets its partitions again within seconds, with librdkafka's default 45 s session"
     )
     func confluentRestart() async throws {
-        let harness = try await FrontHarness.start()
-        let group = "\(harness.info.orgID).restart"
-        let first = try await harness.publish(1, tag: "first")
-        let before = try WatchedClient.member(harness, group: group, count: 1)
-        defer { before.discard() }
-        let closed = try await before.end(within: .seconds(120))
-        #expect(closed.status == 0 && before.messages == first, "\(before.text)")
-        #expect(!before.events("closed").isEmpty, "the first consumer closed cleanly: \(before.text)")
+        try await FrontHarness.run { harness in
+            let group = "\(harness.info.orgID).restart"
+            let first = try await harness.publish(1, tag: "first")
+            let before = try WatchedClient.member(harness, group: group, count: 1)
+            defer { before.discard() }
+            let closed = try await before.end(within: .seconds(120))
+            #expect(closed.status == 0 && before.messages == first, "\(before.text)")
+            #expect(!before.events("closed").isEmpty, "the first consumer closed cleanly: \(before.text)")
 
-        let second = try await harness.publish(1, tag: "second")
-        let after = try WatchedClient.member(harness, group: group, count: 1)
-        defer { after.discard() }
-        let (assigned, seen) = try await after.first("assigned", within: .seconds(60)) { $0.fields["count"] != 0 }
-        // From the consumer's creation to its on_assign callback, as the client measured it.
-        let measured = try #require(assigned.fields["after"]?.doubleValue, "\(after.text)")
-        // The old broker kept the group waiting 44 s (the session minus a second); Kafka's
-        // figure is its 3 s initial rebalance delay. A loaded machine may add to it.
-        #expect(measured < 15, "measured \(measured) s (the test saw the assignment \(seen) after the spawn)")
-        let ended = try await after.end(within: .seconds(120))
-        #expect(ended.status == 0, "\(after.text)")
-        #expect(after.messages == second, "read on from the committed offset: \(after.text)")
-        #expect(harness.emulator.recorder.violations.isEmpty, "\(harness.emulator.recorder.violations)")
-        await harness.stop()
+            let second = try await harness.publish(1, tag: "second")
+            let after = try WatchedClient.member(harness, group: group, count: 1)
+            defer { after.discard() }
+            let (assigned, seen) = try await after.first("assigned", within: .seconds(60)) { $0.fields["count"] != 0 }
+            // From the consumer's creation to its on_assign callback, as the client measured it.
+            let measured = try #require(assigned.fields["after"]?.doubleValue, "\(after.text)")
+            // The old broker kept the group waiting 44 s (the session minus a second); Kafka's
+            // figure is its 3 s initial rebalance delay. A loaded machine may add to it.
+            #expect(measured < 15, "measured \(measured) s (the test saw the assignment \(seen) after the spawn)")
+            let ended = try await after.end(within: .seconds(120))
+            #expect(ended.status == 0, "\(after.text)")
+            #expect(after.messages == second, "read on from the committed offset: \(after.text)")
+            #expect(harness.emulator.recorder.violations.isEmpty, "\(harness.emulator.recorder.violations)")
+        }
     }
 
     @Test("the same with sarama at its highest protocol version, timed by the test from its start to its assignment")
     func saramaRestart() async throws {
         let executable = Clients.goClients + "/sarama_client"
         try #require(FileManager.default.isExecutableFile(atPath: executable), "\(executable) is missing: make deps")
-        let harness = try await FrontHarness.start()
-        let group = "\(harness.info.orgID).restart"
-        let first = try await harness.publish(1, tag: "first")
-        let before = try WatchedClient.sarama(harness, group: group, count: 1)
-        defer { before.discard() }
-        let closed = try await before.end(within: .seconds(120))
-        #expect(closed.status == 0 && before.messages == first, "\(before.text)")
+        try await FrontHarness.run { harness in
+            let group = "\(harness.info.orgID).restart"
+            let first = try await harness.publish(1, tag: "first")
+            let before = try WatchedClient.sarama(harness, group: group, count: 1)
+            defer { before.discard() }
+            let closed = try await before.end(within: .seconds(120))
+            #expect(closed.status == 0 && before.messages == first, "\(before.text)")
 
-        let second = try await harness.publish(1, tag: "second")
-        let after = try WatchedClient.sarama(harness, group: group, count: 1)
-        defer { after.discard() }
-        // sarama's "assigned" line (its ConsumerGroupHandler.Setup) carries no time: the test
-        // times it from the spawn to the line, to within its 20 ms polls.
-        let (_, seen) = try await after.first("assigned", within: .seconds(60)) { $0.fields["count"] != 0 }
-        #expect(seen < .seconds(15), "measured \(seen) from the spawn to the assignment")
-        let ended = try await after.end(within: .seconds(120))
-        #expect(ended.status == 0, "\(after.text)")
-        #expect(after.messages == second, "read on from the committed offset: \(after.text)")
-        await harness.stop()
+            let second = try await harness.publish(1, tag: "second")
+            let after = try WatchedClient.sarama(harness, group: group, count: 1)
+            defer { after.discard() }
+            // sarama's "assigned" line (its ConsumerGroupHandler.Setup) carries no time: the test
+            // times it from the spawn to the line, to within its 20 ms polls.
+            let (_, seen) = try await after.first("assigned", within: .seconds(60)) { $0.fields["count"] != 0 }
+            #expect(seen < .seconds(15), "measured \(seen) from the spawn to the assignment")
+            let ended = try await after.end(within: .seconds(120))
+            #expect(ended.status == 0, "\(after.text)")
+            #expect(after.messages == second, "read on from the committed offset: \(after.text)")
+        }
     }
 
     @Test("a second live member with the same group.instance.id is fenced: the first gets FENCED_INSTANCE_ID")
     func duplicateInstanceFenced() async throws {
-        let harness = try await FrontHarness.start()
-        let group = "\(harness.info.orgID).fenced"
-        let first = try WatchedClient.member(harness, group: group, instance: "worker-1")
-        defer { first.discard() }
-        _ = try await first.first("assigned", within: .seconds(60)) { $0.fields["count"] != 0 }
-        let before = try await harness.publish(1, tag: "before")
-        // Once its commit is acknowledged, the second member has nothing of it to read again.
-        try await waitUntil("the first member to read and commit") {
-            first.events("committed").compactMap(\.value) == before
-        }
+        try await FrontHarness.run { harness in
+            let group = "\(harness.info.orgID).fenced"
+            let first = try WatchedClient.member(harness, group: group, instance: "worker-1")
+            defer { first.discard() }
+            _ = try await first.first("assigned", within: .seconds(60)) { $0.fields["count"] != 0 }
+            let before = try await harness.publish(1, tag: "before")
+            // Once its commit is acknowledged, the second member has nothing of it to read again.
+            try await waitUntil("the first member to read and commit") {
+                first.events("committed").compactMap(\.value) == before
+            }
 
-        let second = try WatchedClient.member(harness, group: group, instance: "worker-1")
-        defer { second.discard() }
-        _ = try await second.first("assigned", within: .seconds(60)) { $0.fields["count"] != 0 }
-        // The first learns it at its next heartbeat (librdkafka's default: every 3 s).
-        let (fenced, _) = try await first.first("error", within: .seconds(60)) { $0.fields["fatal"] == true }
-        #expect(fenced.name == "_FATAL", "\(first.text)")
-        #expect(fenced.fields["underlying"]?.stringValue == "FENCED_INSTANCE_ID", "\(first.text)")
-        #expect(
-            fenced.message.contains("Static consumer fenced by other consumer with same group.instance.id"),
-            "\(first.text)"
-        )
-        let ended = try await first.end(within: .seconds(60))
-        #expect(ended.status == 2, "a fenced consumer is done: \(first.text)")
+            let second = try WatchedClient.member(harness, group: group, instance: "worker-1")
+            defer { second.discard() }
+            _ = try await second.first("assigned", within: .seconds(60)) { $0.fields["count"] != 0 }
+            // The first learns it at its next heartbeat (librdkafka's default: every 3 s).
+            let (fenced, _) = try await first.first("error", within: .seconds(60)) { $0.fields["fatal"] == true }
+            #expect(fenced.name == "_FATAL", "\(first.text)")
+            #expect(fenced.fields["underlying"]?.stringValue == "FENCED_INSTANCE_ID", "\(first.text)")
+            #expect(
+                fenced.message.contains("Static consumer fenced by other consumer with same group.instance.id"),
+                "\(first.text)"
+            )
+            let ended = try await first.end(within: .seconds(60))
+            #expect(ended.status == 2, "a fenced consumer is done: \(first.text)")
 
-        let after = try await harness.publish(1, tag: "after")
-        try await waitUntil("the second member to read and commit on", within: .seconds(60)) {
-            second.events("committed").compactMap(\.value) == after
+            let after = try await harness.publish(1, tag: "after")
+            try await waitUntil("the second member to read and commit on", within: .seconds(60)) {
+                second.events("committed").compactMap(\.value) == after
+            }
+            #expect(second.messages == after, "\(second.text)")
+            #expect(second.events("error").isEmpty, "the second member keeps consuming: \(second.text)")
+            #expect(second.process.termination == nil, "\(second.text)")
         }
-        #expect(second.messages == after, "\(second.text)")
-        #expect(second.events("error").isEmpty, "the second member keeps consuming: \(second.text)")
-        #expect(second.process.termination == nil, "\(second.text)")
-        await harness.stop()
     }
 }

@@ -50,7 +50,11 @@ final class FrameCounter: ChannelInboundHandler, Sendable {
     .timeLimit(.minutes(10))
 )
 struct IdleConnectionTests {
-    static func front() async throws -> KafkaFront {
+    /// Runs `body` with a front whose idle timeout is 5 seconds, and stops the front however
+    /// `body` ends.
+    static func withFront<Value: Sendable>(
+        _ body: @escaping @Sendable (KafkaFront) async throws -> Value
+    ) async throws -> Value {
         let broker = KafkaBroker()
         broker.createTopic("org_front.runs", partitions: 1)
         var configuration = KafkaFrontConfiguration(
@@ -60,7 +64,7 @@ struct IdleConnectionTests {
         )
         configuration.tls = try FrontTLSIdentity.generate()
         configuration.idleTimeout = .seconds(5)  // long enough for a loaded machine's pauses
-        return try await KafkaFront.start(configuration: configuration, logger: quietLogger)
+        return try await KafkaFront.withRunning(configuration: configuration, logger: quietLogger, body)
     }
 
     /// How long a close may take to reach the client. NIO's sockets are not close-on-exec and
@@ -100,68 +104,68 @@ struct IdleConnectionTests {
 
     @Test("a TCP connection that sends nothing is closed by the front (EOF), on either listener")
     func silentConnectionClosed() async throws {
-        let front = try await Self.front()
-        for listener in front.listeners {
-            let opened = ContinuousClock.now
-            let connection = try await RawConnection.open(port: listener.port)
-            let answer = try await connection.sendAndAwaitClose(
-                [],
-                "a silent \(listener.kind) connection",
-                within: Self.closeSeenWithin
-            )
-            let after = ContinuousClock.now - opened
-            #expect(answer.isEmpty, "\(listener.kind): \(answer.count) bytes")
-            // Closed for its silence, not at once: never before the idle timeout.
-            #expect(after >= .milliseconds(4900), "\(listener.kind): closed \(after) after it opened")
+        try await Self.withFront { front in
+            for listener in front.listeners {
+                let opened = ContinuousClock.now
+                let connection = try await RawConnection.open(port: listener.port)
+                let answer = try await connection.sendAndAwaitClose(
+                    [],
+                    "a silent \(listener.kind) connection",
+                    within: Self.closeSeenWithin
+                )
+                let after = ContinuousClock.now - opened
+                #expect(answer.isEmpty, "\(listener.kind): \(answer.count) bytes")
+                // Closed for its silence, not at once: never before the idle timeout.
+                #expect(after >= .milliseconds(4900), "\(listener.kind): closed \(after) after it opened")
+            }
         }
-        await front.stop()
     }
 
     @Test(
         "a connection sending ApiVersions every 200 ms stays open past twice the idle timeout, and closes once it stops"
     )
     func busyConnectionStaysOpen() async throws {
-        let front = try await Self.front()
-        let port = try #require(front.listeners.first { $0.kind == .plaintext }).port
-        // In a loaded run (a second copy of the suite, dozens of clients starting on two cores) a
-        // front just started may not answer its first connection within the idle timeout,
-        // which then closes it unanswered. Start-up is not this test's subject: it begins once
-        // a request is answered.
-        try await waitUntil("the front to answer an ApiVersions request", within: .seconds(60)) {
-            try await Self.answers(port: port)
-        }
-        let counter = FrameCounter()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(counter) }
+        try await Self.withFront { front in
+            let port = try #require(front.listeners.first { $0.kind == .plaintext }).port
+            // In a loaded run (a second copy of the suite, dozens of clients starting on two cores) a
+            // front just started may not answer its first connection within the idle timeout,
+            // which then closes it unanswered. Start-up is not this test's subject: it begins once
+            // a request is answered.
+            try await waitUntil("the front to answer an ApiVersions request", within: .seconds(60)) {
+                try await Self.answers(port: port)
             }
-            .connect(host: "127.0.0.1", port: port).get()
-        let opened = ContinuousClock.now
-        // Paced on the connection's event loop, so that a busy cooperative pool cannot delay it.
-        let sender = channel.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(200)) { _ in
-            channel.writeAndFlush(Self.apiVersions(correlationID: counter.nextRequest()), promise: nil)
-        }
-        // The property under test is the time itself: 11 s, more than twice the idle timeout.
-        while ContinuousClock.now - opened < .seconds(11), channel.isActive {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        let openFor = ContinuousClock.now - opened
-        sender.cancel()
-        #expect(
-            channel.isActive,
-            "closed after \(openFor): \(counter.sent) requests sent, \(counter.answered) answered"
-        )
-        do {
-            try await waitUntil("an answer to every request") { counter.answered == counter.sent }
-        } catch {
-            Issue.record("\(error): \(counter.sent) requests sent, \(counter.answered) answered")
-        }
-        #expect(counter.sent >= 2, "\(counter.sent) requests in \(openFor)")
+            let counter = FrameCounter()
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(counter) }
+                }
+                .connect(host: "127.0.0.1", port: port).get()
+            let opened = ContinuousClock.now
+            // Paced on the connection's event loop, so that a busy cooperative pool cannot delay it.
+            let sender = channel.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(200)) { _ in
+                channel.writeAndFlush(Self.apiVersions(correlationID: counter.nextRequest()), promise: nil)
+            }
+            // The property under test is the time itself: 11 s, more than twice the idle timeout.
+            while ContinuousClock.now - opened < .seconds(11), channel.isActive {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let openFor = ContinuousClock.now - opened
+            sender.cancel()
+            #expect(
+                channel.isActive,
+                "closed after \(openFor): \(counter.sent) requests sent, \(counter.answered) answered"
+            )
+            do {
+                try await waitUntil("an answer to every request") { counter.answered == counter.sent }
+            } catch {
+                Issue.record("\(error): \(counter.sent) requests sent, \(counter.answered) answered")
+            }
+            #expect(counter.sent >= 2, "\(counter.sent) requests in \(openFor)")
 
-        // Silent from now on: the front closes it.
-        try await withDeadline(Self.closeSeenWithin, "the front to close the connection once it is idle") {
-            try await channel.closeFuture.get()
+            // Silent from now on: the front closes it.
+            try await withDeadline(Self.closeSeenWithin, "the front to close the connection once it is idle") {
+                try await channel.closeFuture.get()
+            }
         }
-        await front.stop()
     }
 }

@@ -44,28 +44,30 @@ struct StaticMembershipTests {
 
     @Test("after a SIGKILL the same instance is assigned within the session timeout and resumes after its commit")
     func restartedInstance() async throws {
-        let harness = try await FrontHarness.start()
-        let group = "\(harness.info.orgID).static"
-        let first = try Member.start(harness, group: group, instance: "worker-1")
-        try await waitUntil("the first member's assignment", within: .seconds(60)) { first.assigned }
-        let before = try await harness.publish(1, tag: "before")
-        // Killed only once its commit is acknowledged: a kill between the read and the
-        // commit would rightly deliver the message again.
-        try await waitUntil("the first member to read and commit") { first.committed == before }
-        first.process.signal(SIGKILL)
-        _ = await first.process.wait()
+        try await FrontHarness.run { harness in
+            let group = "\(harness.info.orgID).static"
+            let first = try Member.start(harness, group: group, instance: "worker-1")
+            try await waitUntil("the first member's assignment", within: .seconds(60)) { first.assigned }
+            let before = try await harness.publish(1, tag: "before")
+            // Killed only once its commit is acknowledged: a kill between the read and the
+            // commit would rightly deliver the message again.
+            try await waitUntil("the first member to read and commit") { first.committed == before }
+            first.process.signal(SIGKILL)
+            _ = await first.process.wait()
 
-        let second = try Member.start(harness, group: group, instance: "worker-1")
-        // The member's session is 45 s: without static membership the mock would keep the
-        // dead member for that long and rebalance after it. Kafka hands the place back at once.
-        try await waitUntil("the restarted member's assignment, within its session timeout", within: .seconds(30)) {
-            second.assigned
+            let second = try Member.start(harness, group: group, instance: "worker-1")
+            // The member's session is 45 s: without static membership the mock would keep the
+            // dead member for that long and rebalance after it. Kafka hands the place back at once.
+            try await waitUntil("the restarted member's assignment, within its session timeout", within: .seconds(30)) {
+                second.assigned
+            }
+            let after = try await harness.publish(1, tag: "after")
+            try await waitUntil("the restarted member to read on from the committed offset") {
+                second.messages == after
+            }
+            #expect(second.messages == after, "read again: \(second.messages)")
+            second.process.signal(SIGKILL)
+            _ = await second.process.wait()
         }
-        let after = try await harness.publish(1, tag: "after")
-        try await waitUntil("the restarted member to read on from the committed offset") { second.messages == after }
-        #expect(second.messages == after, "read again: \(second.messages)")
-        second.process.signal(SIGKILL)
-        _ = await second.process.wait()
-        await harness.stop()
     }
 }
