@@ -8,6 +8,42 @@
 #include <sys/socket.h>
 #include <microhttpd.h>
 
+static inline int cmhd_hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/// libmicrohttpd's unescaping of paths and query arguments, except that `%2F` (a slash
+/// inside a path segment), `%25` (a percent sign) and `%00` stay escaped: a router that
+/// splits the path on "/" must not see a slash that was data, and Swift decodes these last
+/// two escapes itself once the path is split (so that "%252F" is the text "%2F").
+static inline size_t cmhd_unescape_keeping_separators(void *cls, struct MHD_Connection *connection, char *value) {
+    (void)cls;
+    (void)connection;
+    char *read = value;
+    char *write = value;
+    while (*read != 0) {
+        if (read[0] == '%' && cmhd_hex_value(read[1]) >= 0 && cmhd_hex_value(read[2]) >= 0) {
+            int decoded = cmhd_hex_value(read[1]) * 16 + cmhd_hex_value(read[2]);
+            if (decoded == '/' || decoded == '%' || decoded == 0) {
+                write[0] = read[0];
+                write[1] = read[1];
+                write[2] = read[2];
+                write += 3;
+            } else {
+                *write++ = (char)decoded;
+            }
+            read += 3;
+            continue;
+        }
+        *write++ = *read++;
+    }
+    *write = 0;
+    return (size_t)(write - value);
+}
+
 /// MHD_start_daemon is variadic and cannot be called from Swift. This fixed-arity form
 /// starts an internally threaded daemon (a thread pool over epoll where available) that
 /// allows suspend/resume, so request handlers may finish on other threads.
@@ -29,6 +65,7 @@ static inline struct MHD_Daemon *cmhd_start_daemon(uint16_t port, const struct s
                             MHD_OPTION_CONNECTION_LIMIT, connection_limit,
                             MHD_OPTION_CONNECTION_TIMEOUT, connection_timeout_seconds,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, completed_cls,
+                            MHD_OPTION_UNESCAPE_CALLBACK, cmhd_unescape_keeping_separators, NULL,
                             MHD_OPTION_END);
 }
 

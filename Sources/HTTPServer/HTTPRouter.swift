@@ -105,9 +105,31 @@ public struct HTTPRouter: Sendable {
             case .literal(let literal):
                 guard literal == part else { return nil }
             case .capture(let name):
-                parameters[name] = part
+                parameters[name] = decodingKeptEscapes(part)
             }
         }
         return parameters
     }
+}
+
+/// Decodes the escapes libmicrohttpd leaves in paths and query arguments (`%2F`, `%25`; see
+/// `cmhd_unescape_keeping_separators`), once a path has been split into segments.
+func decodingKeptEscapes(_ text: String) -> String {
+    guard text.contains("%") else { return text }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(text.utf8.count)
+    var utf8 = Array(text.utf8)[...]
+    while let byte = utf8.first {
+        if byte == UInt8(ascii: "%"), utf8.count >= 3 {
+            let escape = String(decoding: utf8.dropFirst().prefix(2), as: UTF8.self).uppercased()
+            if escape == "2F" || escape == "25" {
+                bytes.append(escape == "2F" ? UInt8(ascii: "/") : UInt8(ascii: "%"))
+                utf8 = utf8.dropFirst(3)
+                continue
+            }
+        }
+        bytes.append(byte)
+        utf8 = utf8.dropFirst()
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }

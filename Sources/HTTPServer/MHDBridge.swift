@@ -59,7 +59,9 @@ enum MHDBridge {
                 path: url.map { String(cString: $0) } ?? "/"
             )
             state.headers = values(of: connection, kind: .HEADER_KIND)
-            state.queryItems = values(of: connection, kind: .GET_ARGUMENT_KIND)
+            state.queryItems = values(of: connection, kind: .GET_ARGUMENT_KIND).map {
+                (decodingKeptEscapes($0.name), decodingKeptEscapes($0.value))
+            }
             requestContext.pointee = Unmanaged.passRetained(state).toOpaque()
             core.requestStarted()
             let limit = core.configuration.maxBodySize

@@ -146,6 +146,29 @@ struct HTTPServerTests {
         await server.stop()
     }
 
+    @Test(
+        "an escaped slash is data inside its path segment, not a separator; other escapes decode as before",
+        arguments: [
+            ("/v1/actions/runs/a%2Fb", "a/b"), ("/v1/actions/runs/%2F", "/"), ("/v1/actions/runs/%2f", "/"),
+            ("/v1/actions/runs/100%25", "100%"), ("/v1/actions/runs/%252F", "%2F"), ("/v1/actions/runs/r%5F1", "r_1"),
+            ("/v1/actions/runs/caf%C3%A9", "café"),
+        ]
+    )
+    func escapedSlash(path: String, id: String) async throws {
+        let server = try startServer()
+        let response = try await RawHTTPClient.send(
+            port: server.port,
+            method: "GET",
+            path: path + "?q=x%2Fy%25&s=%252F"
+        )
+        #expect(response.status == 200)
+        let echo = try JSONDecoder().decode(Echo.self, from: Data(response.body))
+        // The run route (with an id), not the list of runs that "/v1/actions/runs/" would be.
+        #expect(echo.id == id)
+        #expect(echo.query == ["q": ["x/y%"], "s": ["%2F"]])
+        await server.stop()
+    }
+
     @Test("an unknown path is a 404 in Port's error envelope")
     func unknownRoute() async throws {
         let server = try startServer()
