@@ -127,7 +127,9 @@ package final class KafkaFront: Sendable {
         // run the listeners a second time.
         front.ran.withLock { $0 = true }
         let result: Result<Value, any Error> = await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { await front.run() }
+            // On an event loop, as the accept loops and connections are: a busy cooperative
+            // pool (a test process running hundreds of tests) must not delay serving.
+            tasks.addTask(executorPreference: EventLoopTaskExecutor(group.next())) { await front.run() }
             let result: Result<Value, any Error>
             do {
                 result = .success(try await body(front))
@@ -150,7 +152,9 @@ package final class KafkaFront: Sendable {
         logger: Logger
     ) async throws -> KafkaFront {
         let front = try await bind(configuration: configuration, group: group, logger: logger)
-        front.running.withLock { $0 = Task { await front.run() } }
+        front.running.withLock {
+            $0 = Task(executorPreference: EventLoopTaskExecutor(group.next())) { await front.run() }
+        }
         return front
     }
 
