@@ -127,6 +127,15 @@ let package = Package(
             // The OpenAPI document's source of truth; OpenAPIDocument.swift is generated from it.
             exclude: ["Dashboard/openapi.json"]
         ),
+        // serve's options, each flag declared once (ArgumentParser), checked, and turned into
+        // the emulator's configuration: for the executable and the tests.
+        .target(
+            name: "EmulatorCLI",
+            dependencies: [
+                "Emulator", "Kafka", "PortContract",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // verify: scenarios, their judge, chaos profiles and reports, the consumer process it
         // drives, and an HTTP client of the emulator's APIs. For verify's users and tests;
         // nothing in Emulator uses it.
@@ -171,7 +180,7 @@ let package = Package(
         .executableTarget(
             name: "port-emulator",
             dependencies: [
-                "Emulator", "Conformance",
+                "Emulator", "EmulatorCLI", "Conformance",
                 "Kafka",
                 "PortContract",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -261,6 +270,7 @@ let package = Package(
             ],
             exclude: ["Browser", "Secrets"]
         ),
+        .testTarget(name: "EmulatorCLITests", dependencies: ["EmulatorCLI", "Emulator"]),
         .testTarget(
             name: "ConformanceTests",
             dependencies: [

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Emulator
+import EmulatorCLI
+import Testing
+
+/// `serve`'s flags as the command line gives them: each bad flag is one message naming it.
+@Suite("ServeOptions: serve's flags checked and turned into a configuration", .timeLimit(.minutes(10)))
+struct ServeOptionsTests {
+    @Test(
+        "a bad option is refused with a message naming the flag",
+        arguments: [
+            (["--api-latency", "soon"], "The value 'soon' is invalid for '--api-latency <duration>'"),
+            (["--token-ttl", "3 hours"], "The value '3 hours' is invalid for '--token-ttl <duration>'"),
+            (["--publish-timeout", "x"], "The value 'x' is invalid for '--publish-timeout <duration>'"),
+            (["--secret", "TOKEN"], "--secret 'TOKEN…' is not NAME=VALUE"),
+            (["--kafka-acls", "maybe"], "The value 'maybe' is invalid for '--kafka-acls <kafka-acls>'"),
+            (
+                ["--kafka-initial-rebalance-delay", "later"],
+                "The value 'later' is invalid for '--kafka-initial-rebalance-delay <duration>'"
+            ),
+            (["--kafka-idle-timeout", "0s"], "--kafka-idle-timeout '0s' must be above zero"),
+            (["--kafka-security-protocol", "tls"], "The value 'tls' is invalid for '--kafka-security-protocol"),
+            (
+                ["--kafka-ca-location", "/ca.pem"],
+                "--kafka-security-protocol and --kafka-*-location need --kafka-bootstrap"
+            ),
+            (
+                ["--kafka-bootstrap", "broker:9092", "--kafka-port", "9092"],
+                "are for the embedded Kafka; with --kafka-bootstrap the real broker's own security and ACLs apply"
+            ),
+            (["--partitions", "0"], "partitions"),
+        ]
+    )
+    func refused(arguments: [String], message: String) {
+        let error = #expect(throws: (any Error).self) { try ServeOptions.parse(arguments) }
+        let text = error.map { ServeOptions.message(for: $0) } ?? ""
+        #expect(text.contains(message), "\(text)")
+    }
+
+    @Test("a closed set's error lists what it accepts")
+    func closedSet() {
+        let error = #expect(throws: (any Error).self) { try ServeOptions.parse(["--kafka-acls", "maybe"]) }
+        let text = error.map { ServeOptions.fullMessage(for: $0) } ?? ""
+        #expect(text.contains("'on'") && text.contains("'off'"), "\(text)")
+    }
+
+    @Test("the defaults make the emulator's default configuration; flags and KAFKA_PASSWORD carry over")
+    func configuration() throws {
+        let defaults = try ServeOptions.parse([])
+        let standard = EmulatorConfiguration()
+        let made = try defaults.configuration(environment: [:])
+        #expect(made.port == 5100)
+        #expect(made.tokenTTL == .seconds(10_800))
+        #expect(made.publishTimeout == standard.publishTimeout)
+        #expect(made.kafkaFront.initialRebalanceDelay == .seconds(3))
+        #expect(made.kafkaFront.idleTimeout == .seconds(600))
+        #expect(made.kafkaFront.acls)
+
+        let options = try ServeOptions.parse(["--secret", "TOKEN=a=b", "--api-latency", "30ms", "--kafka-acls", "off"])
+        let configuration = try options.configuration(environment: ["KAFKA_PASSWORD": "from-the-environment"])
+        #expect(configuration.secrets == ["TOKEN": "a=b"])
+        #expect(configuration.apiLatency == .milliseconds(30))
+        #expect(configuration.kafkaFront.password == "from-the-environment")
+        #expect(!configuration.kafkaFront.acls)
+        #expect(configuration.externalKafka == nil)
+        let flagged = try ServeOptions.parse(["--kafka-password", "from-the-flag"])
+        #expect(try flagged.configuration(environment: ["KAFKA_PASSWORD": "x"]).kafkaFront.password == "from-the-flag")
+    }
+}
