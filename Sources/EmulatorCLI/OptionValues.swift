@@ -1,17 +1,17 @@
-public import ArgumentParser
+import ArgumentParser
 import PortContract
 
 /// A duration as people write it on a command line (`500ms`, `30s`, `5m`, `3h`, `2d`, or
 /// seconds), keeping the text for `--help`'s defaults and for messages.
-public struct DurationArgument: ExpressibleByArgument, CustomStringConvertible, Sendable, Equatable {
+package struct DurationArgument: ExpressibleByArgument, CustomStringConvertible, Sendable, Equatable {
     /// The duration.
-    public let duration: Duration
+    package let duration: Duration
     /// The text it was written as.
-    public let text: String
+    package let text: String
 
     /// Reads `argument`; nil (ArgumentParser's "invalid value" naming the flag) when it is
     /// not a duration.
-    public init?(argument: String) {
+    package init?(argument: String) {
         guard let duration = DurationText.parse(argument) else { return nil }
         self.duration = duration
         text = argument
@@ -24,13 +24,13 @@ public struct DurationArgument: ExpressibleByArgument, CustomStringConvertible, 
     }
 
     /// The text, as `--help` shows the default.
-    public var description: String { text }
+    package var description: String { text }
     /// The text, as `--help` shows the default.
-    public var defaultValueDescription: String { text }
+    package var defaultValueDescription: String { text }
 }
 
 /// `on` or `off`.
-public enum Switch: String, ExpressibleByArgument, CaseIterable, Sendable {
+package enum Switch: String, ExpressibleByArgument, CaseIterable, Sendable {
     /// Enabled.
     case on
     /// Disabled.
@@ -38,7 +38,7 @@ public enum Switch: String, ExpressibleByArgument, CaseIterable, Sendable {
 }
 
 /// `--kafka-security-protocol`'s values, as librdkafka names them.
-public enum KafkaSecurityProtocolArgument: String, ExpressibleByArgument, CaseIterable, Sendable {
+package enum KafkaSecurityProtocolArgument: String, ExpressibleByArgument, CaseIterable, Sendable {
     /// No TLS, no SASL.
     case plaintext
     /// TLS without SASL.
@@ -50,7 +50,7 @@ public enum KafkaSecurityProtocolArgument: String, ExpressibleByArgument, CaseIt
 }
 
 /// `--kafka-sasl-mechanism`'s values.
-public enum SASLMechanismArgument: String, ExpressibleByArgument, CaseIterable, Sendable {
+package enum SASLMechanismArgument: String, ExpressibleByArgument, CaseIterable, Sendable {
     /// SASL/PLAIN.
     case plain = "PLAIN"
     /// SCRAM with SHA-256.

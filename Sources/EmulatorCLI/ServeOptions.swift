@@ -1,5 +1,5 @@
-public import ArgumentParser
-public import Emulator
+package import ArgumentParser
+package import Emulator
 import Foundation
 import Kafka
 import PortContract
@@ -8,30 +8,30 @@ import PortContract
 /// (`@OptionGroup` in `serve`), `validate()` for what no single flag can check, and the
 /// emulator's configuration they make. Tests build them as the command line does:
 /// `try ServeOptions.parse(["--port", "0"])`.
-public struct ServeOptions: ParsableArguments, Sendable {
+package struct ServeOptions: ParsableArguments, Sendable {
     /// The options' defaults, as `serve` without flags.
-    public init() {}
+    package init() {}
 
     @Option(help: "IPv4 address to bind the API to. The admin API has no authentication: keep it local.")
-    public var host = "127.0.0.1"
+    package var host = "127.0.0.1"
 
     @Option(help: "API port; 0 picks a free port (the ready line says which).")
-    public var port = 5100
+    package var port = 5100
 
     @Option(name: .customLong("org-id"), help: "Organization id; the topics are ORG_ID.runs and ORG_ID.change.log.")
-    public var orgID = "org_emulator"
+    package var orgID = "org_emulator"
 
     @Option(help: "Partitions of each topic.")
-    public var partitions = 3
+    package var partitions = 3
 
     @Option(help: "Brokers in the embedded Kafka cluster.")
-    public var brokers = 1
+    package var brokers = 1
 
     @Option(name: .customLong("client-id"), help: "The client id consumers authenticate with.")
-    public var clientID = "emulator-client-id"
+    package var clientID = "emulator-client-id"
 
     @Option(name: .customLong("client-secret"), help: "The client secret consumers authenticate with.")
-    public var clientSecret = EmulatorConfiguration.defaultClientSecret
+    package var clientSecret = EmulatorConfiguration.defaultClientSecret
 
     @Option(
         name: .customLong("token-ttl"),
@@ -40,7 +40,7 @@ public struct ServeOptions: ParsableArguments, Sendable {
             valueName: "duration"
         )
     )
-    public var tokenTTL = DurationArgument("3h", .seconds(10_800))
+    package var tokenTTL = DurationArgument("3h", .seconds(10_800))
 
     @Option(
         help: ArgumentHelp(
@@ -49,7 +49,7 @@ public struct ServeOptions: ParsableArguments, Sendable {
             valueName: "dir"
         )
     )
-    public var fixtures: String?
+    package var fixtures: String?
 
     @Option(
         name: .customLong("kafka-bootstrap"),
@@ -59,16 +59,16 @@ public struct ServeOptions: ParsableArguments, Sendable {
             valueName: "host:port"
         )
     )
-    public var kafkaBootstrap: String?
+    package var kafkaBootstrap: String?
 
     @Option(
         name: .customLong("kafka-security-protocol"),
         help: "With --kafka-bootstrap: plaintext, ssl, sasl_plaintext or sasl_ssl (Port's brokers: sasl_ssl)."
     )
-    public var kafkaSecurityProtocol = KafkaSecurityProtocolArgument.plaintext
+    package var kafkaSecurityProtocol = KafkaSecurityProtocolArgument.plaintext
 
     @Option(name: .customLong("kafka-sasl-mechanism"), help: "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.")
-    public var kafkaSASLMechanism = SASLMechanismArgument.scramSHA512
+    package var kafkaSASLMechanism = SASLMechanismArgument.scramSHA512
 
     @Option(
         name: .customLong("kafka-username"),
@@ -77,7 +77,7 @@ public struct ServeOptions: ParsableArguments, Sendable {
             discussion: "Embedded default: the org id."
         )
     )
-    public var kafkaUsername: String?
+    package var kafkaUsername: String?
 
     @Option(
         name: .customLong("kafka-password"),
@@ -86,14 +86,14 @@ public struct ServeOptions: ParsableArguments, Sendable {
             discussion: "Embedded default: emulator-kafka-password."
         )
     )
-    public var kafkaPassword: String?
+    package var kafkaPassword: String?
 
     @Option(
         name: .customLong("kafka-acls"),
         help:
             "on: the embedded Kafka enforces Port's ACLs (groups ORG_ID.* or the username, read-only topics); off: anything goes."
     )
-    public var kafkaACLs = Switch.on
+    package var kafkaACLs = Switch.on
 
     @Option(
         name: .customLong("kafka-initial-rebalance-delay"),
@@ -103,7 +103,7 @@ public struct ServeOptions: ParsableArguments, Sendable {
             valueName: "duration"
         )
     )
-    public var kafkaInitialRebalanceDelay = DurationArgument("3s", .seconds(3))
+    package var kafkaInitialRebalanceDelay = DurationArgument("3s", .seconds(3))
 
     @Option(
         name: .customLong("kafka-idle-timeout"),
@@ -112,13 +112,13 @@ public struct ServeOptions: ParsableArguments, Sendable {
             valueName: "duration"
         )
     )
-    public var kafkaIdleTimeout = DurationArgument("10m", .seconds(600))
+    package var kafkaIdleTimeout = DurationArgument("10m", .seconds(600))
 
     @Option(
         name: .customLong("kafka-advertised-host"),
         help: "The host the embedded Kafka's listeners announce to clients (and its certificate names)."
     )
-    public var kafkaAdvertisedHost = "127.0.0.1"
+    package var kafkaAdvertisedHost = "127.0.0.1"
 
     @Option(
         name: .customLong("kafka-port"),
@@ -128,16 +128,16 @@ public struct ServeOptions: ParsableArguments, Sendable {
                 + "9092, 9092 is PLAINTEXT and 9093 SASL_SSL (a container can publish them)."
         )
     )
-    public var kafkaPort = 0
+    package var kafkaPort = 0
 
     @Option(
         name: .customLong("kafka-tls-cert"),
         help: "PEM server certificate (chain) for the embedded Kafka's SASL_SSL listeners, instead of a generated one."
     )
-    public var kafkaTLSCertificate: String?
+    package var kafkaTLSCertificate: String?
 
     @Option(name: .customLong("kafka-tls-key"), help: "PEM private key of --kafka-tls-cert.")
-    public var kafkaTLSKey: String?
+    package var kafkaTLSKey: String?
 
     @Option(
         name: .customLong("kafka-ca-file"),
@@ -146,16 +146,16 @@ public struct ServeOptions: ParsableArguments, Sendable {
             discussion: "Default: a new file in the temporary directory, removed on stop; the ready line names it."
         )
     )
-    public var kafkaCAFile: String?
+    package var kafkaCAFile: String?
 
     @Option(name: .customLong("kafka-ca-location"), help: "PEM file of the CA that signed the brokers' certificates.")
-    public var kafkaCALocation: String?
+    package var kafkaCALocation: String?
 
     @Option(name: .customLong("kafka-cert-location"), help: "PEM client certificate, for mutual TLS.")
-    public var kafkaCertificateLocation: String?
+    package var kafkaCertificateLocation: String?
 
     @Option(name: .customLong("kafka-key-location"), help: "PEM private key of the client certificate.")
-    public var kafkaKeyLocation: String?
+    package var kafkaKeyLocation: String?
 
     @Option(
         name: .customLong("secret"),
@@ -164,13 +164,13 @@ public struct ServeOptions: ParsableArguments, Sendable {
             valueName: "name=value"
         )
     )
-    public var secrets: [String] = []
+    package var secrets: [String] = []
 
     @Option(
         name: .customLong("secrets-file"),
         help: "A file of secrets: a JSON object of strings, or NAME=VALUE lines (# comments allowed)."
     )
-    public var secretsFile: String?
+    package var secretsFile: String?
 
     @Option(
         name: .customLong("publish-timeout"),
@@ -179,7 +179,7 @@ public struct ServeOptions: ParsableArguments, Sendable {
             valueName: "duration"
         )
     )
-    public var publishTimeout = DurationArgument("30s", .seconds(30))
+    package var publishTimeout = DurationArgument("30s", .seconds(30))
 
     @Option(
         name: .customLong("api-latency"),
@@ -188,12 +188,12 @@ public struct ServeOptions: ParsableArguments, Sendable {
             valueName: "duration"
         )
     )
-    public var apiLatency = DurationArgument("0ms", .zero)
+    package var apiLatency = DurationArgument("0ms", .zero)
 
     /// What no single flag can check: secrets, the idle timeout, the embedded Kafka's flags
     /// against `--kafka-bootstrap`, and the configuration's own rules. Each error names the
     /// flag and says what to write.
-    public func validate() throws {
+    package func validate() throws {
         _ = try secretValues()
         guard kafkaIdleTimeout.duration > .zero else {
             throw ValidationError("--kafka-idle-timeout '\(kafkaIdleTimeout)' must be above zero (10m, 30s)")
@@ -244,7 +244,7 @@ public struct ServeOptions: ParsableArguments, Sendable {
     }
 
     /// `--fixtures`, or `./fixtures` when it exists.
-    public var fixturesDirectory: String? {
+    package var fixturesDirectory: String? {
         if let fixtures { return fixtures }
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: "fixtures", isDirectory: &isDirectory)
@@ -272,7 +272,7 @@ public struct ServeOptions: ParsableArguments, Sendable {
 
     /// The emulator's configuration (without fixtures: load `fixturesDirectory` into it);
     /// `environment` is where `KAFKA_PASSWORD` is read (nil: the process's).
-    public func configuration(environment: [String: String]? = nil) throws -> EmulatorConfiguration {
+    package func configuration(environment: [String: String]? = nil) throws -> EmulatorConfiguration {
         let environment = environment ?? ProcessInfo.processInfo.environment
         var configuration = EmulatorConfiguration()
         configuration.externalKafka = try externalKafka(environment: environment)
