@@ -60,7 +60,7 @@ public struct EmulatorInfo: Codable, Sendable, Equatable {
 
 /// One emulator process's parts: the embedded Kafka cluster with the org's topics, Port's
 /// API over the RunStore (auth and action runs), and the admin API under `/_emulator/`.
-public final class PortEmulator: Sendable {
+public final class PortEmulator: Service, Sendable {
     /// Where the emulator can be reached.
     public let info: EmulatorInfo
     /// The runs, their logs and the state machine.
@@ -223,7 +223,8 @@ public final class PortEmulator: Sendable {
         return emulator
     }
 
-    /// Runs the emulator's parts until a graceful shutdown (or `stop()`), then stops them.
+    /// Runs the emulator's parts until a graceful shutdown (or `stop()`), then stops them:
+    /// a `PortEmulator` is a `Service`, for a caller's own `ServiceGroup`.
     public func run() async throws {
         // A service group run inside another's service shuts down with its parent.
         try await parts.run()
