@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -17,20 +17,20 @@ import Glibc
 /// them; Swift's concurrency threads block SIGTERM and most other signals, so such a child
 /// could not be stopped gracefully. This starts it clean, with stdin from `/dev/null` and
 /// stdout and stderr appended to one file.
-public final class ChildProcess: Sendable {
+package final class ChildProcess: Sendable {
     /// How a child ended.
-    public struct Termination: Sendable, Equatable, CustomStringConvertible {
+    package struct Termination: Sendable, Equatable, CustomStringConvertible {
         /// The exit status, or the signal number that ended it.
-        public let status: Int32
+        package let status: Int32
         /// Whether a signal ended it.
-        public let bySignal: Bool
+        package let bySignal: Bool
 
         /// `exit status 1` or `killed by signal 9`.
-        public var description: String { bySignal ? "killed by signal \(status)" : "exit status \(status)" }
+        package var description: String { bySignal ? "killed by signal \(status)" : "exit status \(status)" }
     }
 
     /// The child's process id (also its process group id).
-    public let pid: pid_t
+    package let pid: pid_t
     private let ended = EndingBox()
 
     private init(pid: pid_t) {
@@ -57,7 +57,7 @@ public final class ChildProcess: Sendable {
     }
 
     /// Where one of the child's standard streams goes.
-    public enum Stream: Sendable {
+    package enum Stream: Sendable {
         /// `/dev/null`.
         case null
         /// A file, opened for appending (created if missing).
@@ -84,7 +84,7 @@ public final class ChildProcess: Sendable {
 
     /// Starts `arguments` (the first found on `PATH`) with exactly `environment`, its output
     /// appended to `outputPath` (stdout and stderr both), reading nothing.
-    public static func spawn(
+    package static func spawn(
         _ arguments: [String],
         environment: [String: String],
         outputPath: String
@@ -95,7 +95,7 @@ public final class ChildProcess: Sendable {
     /// Starts `arguments` (the first found on `PATH`) with exactly `environment` and these
     /// standard streams; `error` nil sends stderr where stdout goes. Descriptors passed in
     /// stay open in this process: close the child's ends after the call.
-    public static func spawn(
+    package static func spawn(
         _ arguments: [String],
         environment: [String: String],
         input: Stream,
@@ -157,7 +157,7 @@ public final class ChildProcess: Sendable {
 
     /// Runs `arguments` to its end with `input` on stdin and returns how it ended and what it
     /// printed on stdout and stderr (through temporary files, so nothing blocks on a pipe).
-    public static func run(
+    package static func run(
         _ arguments: [String],
         environment: [String: String],
         input: [UInt8] = []
@@ -183,7 +183,7 @@ public final class ChildProcess: Sendable {
 
     /// A pipe whose two ends are closed on `exec`, so that no other child inherits them
     /// (the end handed to a child through `Stream.descriptor` is duplicated, not inherited).
-    public static func makePipe() throws -> (read: Int32, write: Int32) {
+    package static func makePipe() throws -> (read: Int32, write: Int32) {
         // pipe2 is not visible from Swift: pipe, then mark both ends, under the lock every
         // spawn here takes, so that no child of ours starts in between.
         try spawnLock.withLock { _ in
@@ -197,10 +197,10 @@ public final class ChildProcess: Sendable {
     }
 
     /// How it ended, once it has.
-    public var termination: Termination? { ended.state.withLock { $0.termination } }
+    package var termination: Termination? { ended.state.withLock { $0.termination } }
 
     /// Waits until it ends.
-    public func wait() async -> Termination {
+    package func wait() async -> Termination {
         await withCheckedContinuation { continuation in
             let now = ended.state.withLock { ending -> Termination? in
                 if let termination = ending.termination { return termination }
@@ -212,7 +212,7 @@ public final class ChildProcess: Sendable {
     }
 
     /// Calls `body` once it ends (at once if it has), on the thread that saw it end.
-    public func whenEnded(_ body: @escaping @Sendable (Termination) -> Void) {
+    package func whenEnded(_ body: @escaping @Sendable (Termination) -> Void) {
         let now = ended.state.withLock { ending -> Termination? in
             if let termination = ending.termination { return termination }
             ending.observers.append(EndingBox.Observer(body: body))
@@ -222,7 +222,7 @@ public final class ChildProcess: Sendable {
     }
 
     /// Sends `signal` to its whole process group.
-    public func signal(_ signal: Int32) {
+    package func signal(_ signal: Int32) {
         guard termination == nil else { return }
         _ = kill(-pid, signal)
     }
@@ -257,9 +257,9 @@ private final class EndingBox: Sendable {
 }
 
 /// A child process that could not be started.
-public struct ChildProcessError: Error, Sendable, CustomStringConvertible {
+package struct ChildProcessError: Error, Sendable, CustomStringConvertible {
     /// What went wrong.
-    public let message: String
+    package let message: String
     /// The message.
-    public var description: String { message }
+    package var description: String { message }
 }
