@@ -164,7 +164,13 @@ struct ClientMatrixTests {
             let resumed = try await Self.consume(client, harness, mode, group: group, count: 1)
             #expect(resumed.status == 0, "\(resumed)")
             #expect(resumed.messages == second, "only the message after the commit: \(resumed)")
-            #expect(harness.emulator.recorder.violations.isEmpty, "\(harness.emulator.recorder.violations)")
+            // Another test's client, still retrying a port this emulator has since taken, can
+            // land here (seen once under ASAN: a refused `my-group`). What names no group, or
+            // this test's group, is this client's doing.
+            let own = harness.emulator.recorder.violations.filter {
+                !$0.path.contains("group:") || $0.path.hasSuffix("group:\(group)")
+            }
+            #expect(own.isEmpty, "\(harness.emulator.recorder.violations)")
         }
     }
 }
