@@ -86,18 +86,14 @@ package enum EmulatorBenchmarks {
     /// The first line containing `marker`, read on a thread of its own: a blocking pipe read
     /// must not hold one of the few threads Swift's tasks run on.
     private static func readLine(containing marker: String, from handle: FileHandle) async -> String? {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var buffer = Data()
-                while true {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { return continuation.resume(returning: nil) }
-                    buffer.append(chunk)
-                    let text = String(decoding: buffer, as: UTF8.self)
-                    if let line = text.split(separator: "\n").first(where: { $0.contains(marker) }) {
-                        return continuation.resume(returning: String(line))
-                    }
-                }
+        await onThreadOfItsOwn {
+            var buffer = Data()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { return nil }
+                buffer.append(chunk)
+                let text = String(decoding: buffer, as: UTF8.self)
+                if let line = text.split(separator: "\n").first(where: { $0.contains(marker) }) { return String(line) }
             }
         }
     }

@@ -263,3 +263,12 @@ package struct ChildProcessError: Error, Sendable, CustomStringConvertible {
     /// The message.
     package var description: String { message }
 }
+
+/// Runs blocking `work` (a pipe read to its end, for example) on a thread of its own and
+/// returns its result: never on the few threads Swift's tasks run on, where a handful of
+/// blocked reads stop every task of the process.
+package func onThreadOfItsOwn<Result: Sendable>(_ work: @escaping @Sendable () -> Result) async -> Result {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: work()) }
+    }
+}

@@ -298,12 +298,10 @@ private final class StderrTail: Sendable {
 
     init(_ handle: FileHandle) {
         done = Task {
-            await withCheckedContinuation { continuation in
-                Thread.detachNewThread {
-                    let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-                    try? handle.close()
-                    continuation.resume(returning: text.split(whereSeparator: \.isNewline).suffix(5).map(String.init))
-                }
+            await onThreadOfItsOwn {
+                let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+                try? handle.close()
+                return text.split(whereSeparator: \.isNewline).suffix(5).map(String.init)
             }
         }
     }
