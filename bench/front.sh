@@ -7,7 +7,7 @@
 #  10.3 consume throughput through the front, plaintext and SASL_SSL;
 #  11   the front's parsers under random input.
 # The clients are the matrix's (make deps): Tests/KafkaFrontTests/Clients/kafka_client.py, the Go
-# clients in .build/go-clients, kafka-python 3 in .build-venv/kafka-python3, bench/restart_client.py.
+# clients in .build/go-clients, kafka-python 3 in .build-venv/kafka-python3, Clients/group_member.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release}

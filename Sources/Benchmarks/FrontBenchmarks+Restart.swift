@@ -7,7 +7,7 @@ extension FrontBenchmarks {
     /// A client of the restart figure: one that says when it has been given its partitions.
     package enum RestartClient: String, Sendable, CaseIterable {
         /// confluent-kafka at librdkafka's defaults (session.timeout.ms 45000), its
-        /// `on_assign` (bench/restart_client.py).
+        /// `on_assign` (Tests/KafkaFrontTests/Clients/group_member.py, as GroupTimingTests runs it).
         case confluent
         /// Go's sarama (Debian's 1.22.1) at Kafka 0.10.2.0's protocol, which the mock serves
         /// (sarama_client's `assigned` event, from its group handler's Setup).

@@ -39,8 +39,8 @@ package struct FrontClientPrograms: Sendable {
     package var kafkaPython3 = ".build-venv/kafka-python3/bin/python"
     /// The folder of `sarama_client` and `kafkago_client`.
     package var goClients = ".build/go-clients"
-    /// The confluent-kafka consumer that reports its assignment (bench/restart_client.py).
-    package var restartScript = "bench/restart_client.py"
+    /// The confluent-kafka group member that reports its assignment (GroupTimingTests' too).
+    package var restartScript = "Tests/KafkaFrontTests/Clients/group_member.py"
 
     /// The defaults above.
     package init() {}
