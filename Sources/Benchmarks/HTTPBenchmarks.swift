@@ -11,7 +11,7 @@ package enum HTTPBenchmarks {
     /// async route, answered from a Swift task) answer `{"ok":true}` as JSON; the async
     /// route needs the server's `run()`.
     package static func serveTrivialJSON(port: Int, threads: Int, logger: Logger) throws -> HTTPServer {
-        var router = HTTPRouter()
+        var router = HTTPRouter<BasicRequestContext>()
         let bytes = Array(body.utf8)
         router.addImmediate(.get, "/bench") { _ in .json(bytes: bytes) }
         router.add(.get, "/bench-async") { _ in .json(bytes: bytes) }

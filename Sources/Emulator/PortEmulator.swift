@@ -282,15 +282,17 @@ public final class PortEmulator: Service, Sendable {
             orgID: configuration.orgID
         )
         runs.observeRuns { before, after in automations.runChanged(before: before, after: after) }
-        var router = HTTPRouter()
+        var router = PortRouter()
         let workflows = WorkflowRuns()
         let faults = FaultInjector(tokens: tokens, recorder: recorder, kafka: kafka.front)
+        let pipeline = PortPipeline(tokens: tokens, recorder: recorder, faults: faults)
         let api = PortAPI(
             runs: runs,
             workflows: workflows,
             catalog: catalog,
             tokens: tokens,
             recorder: recorder,
+            pipeline: pipeline,
             info: infoBox,
             publisher: publisher,
             faults: faults,
@@ -312,30 +314,14 @@ public final class PortEmulator: Service, Sendable {
         var serverConfiguration = HTTPServer.Configuration()
         serverConfiguration.host = configuration.host
         serverConfiguration.port = configuration.port
-        serverConfiguration.finalizeResponse = { request, response in
-            response.setHeader("X-Trace-Id", TraceID.make())
-            guard !request.path.hasPrefix("/_emulator/"), !DashboardPage.paths.contains(request.path) else { return }
-            let clientID =
-                response.annotations[JournalEntry.clientAnnotation]
-                ?? tokens.clientID(forAuthorization: request.header("Authorization"))
-            recorder.record(
-                JournalEntry(
-                    time: Date(),
-                    clientID: clientID,
-                    method: request.method,
-                    path: request.path,
-                    status: response.status,
-                    runID: CallRecorder.runID(of: request),
-                    injected: response.annotations[FaultInjector.injectedAnnotation]
-                )
-            )
-            if response.status >= 400, response.annotations[Violation.recordedAnnotation] == nil {
-                recorder.record(Violation(refusedByServer: request, response: response, clientID: clientID))
-            }
-        }
         let server: HTTPServer
         do {
-            server = try HTTPServer.start(configuration: serverConfiguration, router: router, logger: logger)
+            server = try HTTPServer.start(
+                configuration: serverConfiguration,
+                router: router,
+                middlewares: pipeline.server,
+                logger: logger
+            )
         } catch {
             await kafka.shutdownNow()
             guard let error = error as? HTTPServerError else { throw error }
@@ -463,19 +449,4 @@ public struct EmulatorError: Error, Sendable, CustomStringConvertible {
     public let message: String
     /// The message.
     public var description: String { message }
-}
-
-/// Port's `X-Trace-Id`: a random 32-hex-digit id per response.
-enum TraceID {
-    static func make() -> String {
-        var randomness = IdentifierRandomness()
-        let high = randomness.next()
-        let low = randomness.next()
-        return hex(high) + hex(low)
-    }
-
-    private static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
 }

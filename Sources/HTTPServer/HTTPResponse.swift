@@ -8,8 +8,6 @@ public struct HTTPResponse: Sendable {
     public var headers: [(name: String, value: String)]
     /// The body bytes.
     public var body: [UInt8]
-    /// Notes a handler leaves for the `finalizeResponse` hook; never sent.
-    public var annotations: [String: String] = [:]
     /// How long the server holds the response before sending it (holding no server thread).
     public var delay: Duration = .zero
     /// Whether the server closes the connection instead of answering (an injected network
@@ -64,7 +62,7 @@ public struct HTTPResponse: Sendable {
 }
 
 /// An error a handler throws to answer with a specific status and Port error envelope.
-public struct HTTPError: Error, Sendable, CustomStringConvertible {
+public struct HTTPError: HTTPResponseError, Sendable, CustomStringConvertible {
     /// The status code to answer with.
     public var status: Int
     /// The machine-readable error code, e.g. `not_found`.

@@ -1,41 +1,49 @@
 /// Handles one request in a Swift task; the connection waits, holding no server thread.
-public typealias HTTPHandler = @Sendable (HTTPRequest) async throws -> HTTPResponse
+/// The context carries what the middlewares learned about the request (who sent it, ...).
+public typealias HTTPHandler<Context> = @Sendable (HTTPRequest, inout Context) async throws -> HTTPResponse
 
 /// Handles one request at once on the server's I/O thread. It must not block or wait:
 /// use it for work that only computes or takes a short lock.
-public typealias HTTPImmediateHandler = @Sendable (HTTPRequest) throws -> HTTPResponse
+public typealias HTTPImmediateHandler<Context> = @Sendable (HTTPRequest, inout Context) throws -> HTTPResponse
 
 /// A route's handler: answered in a task, or immediately on the I/O thread.
-public enum HTTPRouteHandler: Sendable {
+public enum HTTPRouteHandler<Context: HTTPRequestContext>: Sendable {
     /// Runs in a Swift task; may await (long polls, I/O).
-    case async(HTTPHandler)
+    case async(HTTPHandler<Context>)
     /// Runs on libmicrohttpd's thread with no hand-off: fastest, but must never block.
-    case immediate(HTTPImmediateHandler)
+    case immediate(HTTPImmediateHandler<Context>)
 }
 
 /// Routes requests by method and path pattern, such as `/v1/actions/runs/:id/logs`.
 ///
 /// A segment starting with `:` captures one path segment under that name. A trailing slash
-/// is ignored. Literal segments win over captures when two patterns could match.
-public struct HTTPRouter: Sendable {
+/// is ignored. Literal segments win over captures when two patterns could match. A route
+/// may carry middlewares of its own, which run inside the server's (see ``HTTPMiddleware``).
+public struct HTTPRouter<Context: HTTPRequestContext>: Sendable {
     /// What the router found for a request.
     public enum Resolution: Sendable {
-        /// A route matched: its handler and captured parameters.
-        case matched(HTTPRouteHandler, parameters: [String: String], pattern: String)
+        /// A route matched: its handler, its own middlewares and captured parameters.
+        case matched(Route, parameters: [String: String])
         /// The path exists but not for this method; `allowed` lists the methods it has.
         case methodNotAllowed(allowed: [String])
         /// No route has this path.
         case notFound
     }
 
-    private struct Route: Sendable {
-        let method: String
-        let pattern: String
-        let segments: [Segment]
-        let handler: HTTPRouteHandler
+    /// One registered route.
+    public struct Route: Sendable {
+        /// The method, such as `GET`.
+        public let method: String
+        /// The pattern it was registered with, such as `/v1/actions/runs/:id`.
+        public let pattern: String
+        fileprivate let segments: [Segment]
+        /// The handler.
+        public let handler: HTTPRouteHandler<Context>
+        /// The route's own middlewares, run inside the server's, in order.
+        public let middlewares: [any HTTPMiddleware<Context>]
     }
 
-    private enum Segment: Sendable, Equatable {
+    fileprivate enum Segment: Sendable, Equatable {
         case literal(String)
         case capture(String)
     }
@@ -50,28 +58,67 @@ public struct HTTPRouter: Sendable {
 
     /// Adds a route answered in a Swift task; a later route with the same method and pattern
     /// replaces the earlier one.
-    public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping HTTPHandler) {
-        add(method, pattern, handler: .async(handler))
+    public mutating func add(
+        _ method: HTTPMethod,
+        _ pattern: String,
+        middlewares: [any HTTPMiddleware<Context>] = [],
+        _ handler: @escaping HTTPHandler<Context>
+    ) {
+        add(method, pattern, handler: .async(handler), middlewares: middlewares)
+    }
+
+    /// Adds a route answered in a Swift task by a handler that needs no context.
+    public mutating func add(
+        _ method: HTTPMethod,
+        _ pattern: String,
+        middlewares: [any HTTPMiddleware<Context>] = [],
+        _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse
+    ) {
+        add(method, pattern, handler: .async { request, _ in try await handler(request) }, middlewares: middlewares)
     }
 
     /// Adds a route answered at once on the I/O thread; `handler` must not block.
     public mutating func addImmediate(
         _ method: HTTPMethod,
         _ pattern: String,
-        _ handler: @escaping HTTPImmediateHandler
+        middlewares: [any HTTPMiddleware<Context>] = [],
+        _ handler: @escaping HTTPImmediateHandler<Context>
     ) {
-        add(method, pattern, handler: .immediate(handler))
+        add(method, pattern, handler: .immediate(handler), middlewares: middlewares)
     }
 
-    private mutating func add(_ method: HTTPMethod, _ pattern: String, handler: HTTPRouteHandler) {
+    /// Adds a route answered at once on the I/O thread by a handler that needs no context.
+    public mutating func addImmediate(
+        _ method: HTTPMethod,
+        _ pattern: String,
+        middlewares: [any HTTPMiddleware<Context>] = [],
+        _ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse
+    ) {
+        add(method, pattern, handler: .immediate { request, _ in try handler(request) }, middlewares: middlewares)
+    }
+
+    private mutating func add(
+        _ method: HTTPMethod,
+        _ pattern: String,
+        handler: HTTPRouteHandler<Context>,
+        middlewares: [any HTTPMiddleware<Context>]
+    ) {
         let segments = Self.split(pattern).map {
             $0.hasPrefix(":") ? Segment.capture(String($0.dropFirst())) : .literal($0)
         }
         routes.removeAll { $0.method == method.rawValue && $0.segments == segments }
-        routes.append(Route(method: method.rawValue, pattern: pattern, segments: segments, handler: handler))
+        routes.append(
+            Route(
+                method: method.rawValue,
+                pattern: pattern,
+                segments: segments,
+                handler: handler,
+                middlewares: middlewares
+            )
+        )
     }
 
-    /// Finds the handler for a method and path.
+    /// Finds the route for a method and path.
     public func resolve(method: String, path: String) -> Resolution {
         let parts = Self.split(path)
         var best: (route: Route, parameters: [String: String], literals: Int)?
@@ -88,7 +135,7 @@ public struct HTTPRouter: Sendable {
             }
         }
         if let best {
-            return .matched(best.route.handler, parameters: best.parameters, pattern: best.route.pattern)
+            return .matched(best.route, parameters: best.parameters)
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed.sorted())
     }

@@ -42,10 +42,6 @@ public final class HTTPServer: Service, Sendable {
         )
         /// How long requests in progress may take to finish when a graceful shutdown stops `run()`.
         public var shutdownGracePeriod: Duration = .seconds(5)
-        /// Called with every request and its response just before it is sent, including
-        /// 404, 405, 413 and 500 answers: add headers such as `X-Trace-Id`, or record the call.
-        public var finalizeResponse: (@Sendable (HTTPRequest, inout HTTPResponse) -> Void)?
-
         /// Creates the default configuration: 127.0.0.1, a free port, a 1 MiB body limit.
         public init() {}
     }
@@ -68,10 +64,12 @@ public final class HTTPServer: Service, Sendable {
         self.host = host
     }
 
-    /// Binds the address and starts serving `router`'s routes.
-    public static func start(
+    /// Binds the address and starts serving `router`'s routes, each request through
+    /// `middlewares` (in order) and then the route's own.
+    public static func start<Context: HTTPRequestContext>(
         configuration: Configuration = Configuration(),
-        router: HTTPRouter,
+        router: HTTPRouter<Context>,
+        middlewares: [any HTTPMiddleware<Context>] = [],
         logger: Logger = Logger(label: "http.server")
     ) throws -> HTTPServer {
         guard (0...65535).contains(configuration.port) else {
@@ -88,7 +86,8 @@ public final class HTTPServer: Service, Sendable {
             throw HTTPServerError(message: "'\(configuration.host)' is not an IPv4 address to bind")
         }
 
-        let core = HTTPServerCore(router: router, configuration: configuration, logger: logger)
+        let pipeline = HTTPPipeline(router: router, middlewares: middlewares, logger: logger)
+        let core = HTTPServerCore(pipeline: pipeline, configuration: configuration, logger: logger)
         let context = Unmanaged.passRetained(core)
         let pointer = withUnsafePointer(to: &address) { addressPointer in
             addressPointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
@@ -241,7 +240,7 @@ struct MHDConnection: @unchecked Sendable {
 
 /// Routing, handler tasks and request accounting shared by the server and its C callbacks.
 final class HTTPServerCore: Sendable {
-    let router: HTTPRouter
+    let pipeline: any HTTPRequestPipeline
     let configuration: HTTPServer.Configuration
     let logger: Logger
     private let requestCount = Atomic<Int>(0)
@@ -255,8 +254,8 @@ final class HTTPServerCore: Sendable {
     let events: AsyncStream<Event>
     private let eventSink: AsyncStream<Event>.Continuation
 
-    init(router: HTTPRouter, configuration: HTTPServer.Configuration, logger: Logger) {
-        self.router = router
+    init(pipeline: any HTTPRequestPipeline, configuration: HTTPServer.Configuration, logger: Logger) {
+        self.pipeline = pipeline
         self.configuration = configuration
         self.logger = logger
         (events, eventSink) = AsyncStream.makeStream(of: Event.self)
@@ -281,65 +280,13 @@ final class HTTPServerCore: Sendable {
 
     func connectionResumed() { suspendedCount.subtract(1, ordering: .releasing) }
 
-    /// What to do with a complete request.
-    enum Dispatch {
-        /// Queue this response now.
-        case respond(HTTPResponse)
-        /// Suspend the connection and answer from a task.
-        case run(HTTPHandler, HTTPRequest)
-    }
-
-    /// Routes a request: immediate handlers, 404 and 405 are answered here and now.
-    func dispatch(_ request: HTTPRequest) -> Dispatch {
-        switch router.resolve(method: request.method, path: request.path) {
-        case .matched(let handler, let parameters, _):
-            var request = request
-            request.pathParameters = parameters
-            switch handler {
-            case .async(let handler):
-                return .run(handler, request)
-            case .immediate(let handler):
-                do {
-                    return .respond(finalize(request, try handler(request)))
-                } catch {
-                    return .respond(finalize(request, response(for: error, request)))
-                }
-            }
-        case .methodNotAllowed(let allowed):
-            var response = HTTPResponse.error(
-                status: 405,
-                code: "method_not_allowed",
-                message:
-                    "\(request.method) is not allowed on \(request.path); allowed: \(allowed.joined(separator: ", "))"
-            )
-            response.setHeader("Allow", allowed.joined(separator: ", "))
-            return .respond(finalize(request, response))
-        case .notFound:
-            return .respond(
-                finalize(
-                    request,
-                    .error(status: 404, code: "not_found", message: "No route for \(request.method) \(request.path)")
-                )
-            )
-        }
-    }
-
-    /// Answers `request` with `handler` in a task, then resumes the suspended connection.
+    /// Answers `request` with the pipeline in a task, then resumes the suspended connection.
     func spawnHandler(
-        _ handler: @escaping HTTPHandler,
-        for request: HTTPRequest,
+        _ answer: @escaping @Sendable () async -> HTTPResponse,
         state: MHDRequestState,
         connection: MHDConnection
     ) {
-        resume(connection, of: state) {
-            let response: HTTPResponse
-            do {
-                response = try await handler(request)
-            } catch {
-                response = self.response(for: error, request)
-            }
-            return self.finalize(request, response)
-        }
+        resume(connection, of: state, with: answer)
     }
 
     /// Sends an already finalized response, whose `delay` is set, to a suspended connection.
@@ -365,30 +312,6 @@ final class HTTPServerCore: Sendable {
                 MHD_resume_connection(connection.pointer)
             }
         )
-    }
-
-    /// The answer to a handler's error: its own status for `HTTPError`, 503 when cancelled
-    /// by a stop, 500 otherwise.
-    private func response(for error: any Error, _ request: HTTPRequest) -> HTTPResponse {
-        switch error {
-        case let error as HTTPError:
-            return error.response
-        case is CancellationError:
-            return .error(status: 503, code: "service_unavailable", message: "The server is shutting down")
-        default:
-            logger.error(
-                "handler failed",
-                metadata: ["method": "\(request.method)", "path": "\(request.path)", "error": "\(error)"]
-            )
-            return .error(status: 500, code: "internal_error", message: "Internal error: \(error)")
-        }
-    }
-
-    /// Applies the configured response hook.
-    func finalize(_ request: HTTPRequest, _ response: HTTPResponse) -> HTTPResponse {
-        var response = response
-        configuration.finalizeResponse?(request, &response)
-        return response
     }
 
     /// Cancels the handlers running, and those started from now on.

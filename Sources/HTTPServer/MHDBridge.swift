@@ -69,7 +69,10 @@ enum MHDBridge {
                 state.bodyTooLarge = true
                 if length > earlyRejectThreshold {
                     state.phase = .responded
-                    return queue(core.finalize(state.request, core.configuration.bodyTooLargeResponse), on: connection)
+                    return queue(
+                        core.pipeline.refuse(state.request, with: core.configuration.bodyTooLargeResponse),
+                        on: connection
+                    )
                 }
             }
             return .YES
@@ -96,9 +99,12 @@ enum MHDBridge {
             if state.bodyTooLarge {
                 state.phase = .responded
                 state.body = []
-                return queue(core.finalize(state.request, core.configuration.bodyTooLargeResponse), on: connection)
+                return queue(
+                    core.pipeline.refuse(state.request, with: core.configuration.bodyTooLargeResponse),
+                    on: connection
+                )
             }
-            switch core.dispatch(state.request) {
+            switch core.pipeline.dispatch(state.request) {
             case .respond(let response) where response.delay > .zero:
                 // Held without blocking the I/O thread: suspended, then resumed by a task.
                 state.phase = .handling
@@ -109,11 +115,11 @@ enum MHDBridge {
             case .respond(let response):
                 state.phase = .responded
                 return queue(response, on: connection)
-            case .run(let handler, let request):
+            case .run(let answer):
                 state.phase = .handling
                 core.connectionSuspended()
                 MHD_suspend_connection(connection)
-                core.spawnHandler(handler, for: request, state: state, connection: MHDConnection(pointer: connection))
+                core.spawnHandler(answer, state: state, connection: MHDConnection(pointer: connection))
                 return .YES
             }
         case .handling:

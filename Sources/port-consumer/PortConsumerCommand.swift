@@ -124,7 +124,7 @@ struct PortConsumerCommand: AsyncParsableCommand {
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        var router = HTTPRouter()
+        var router = HTTPRouter<BasicRequestContext>()
         router.addImmediate(.get, "/metrics") { _ in
             HTTPResponse(
                 status: 200,

@@ -122,7 +122,7 @@ struct ConsumerHandlerTests {
         try await ConsumerHarness.run { harness in
             let received = Mutex<[(body: [UInt8], timestamp: String?, signature: String?)]>([])
             let answer = Mutex(200)
-            var router = HTTPRouter()
+            var router = HTTPRouter<BasicRequestContext>()
             router.addImmediate(.post, "/hook") { request in
                 received.withLock {
                     $0.append((request.body, request.header("X-Port-Timestamp"), request.header("X-Port-Signature")))

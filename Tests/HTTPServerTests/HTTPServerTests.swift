@@ -57,9 +57,9 @@ actor Barrier {
     }
 }
 
-func makeRouter(gate: Gate = Gate(), barrier: Barrier = Barrier(count: 64)) -> HTTPRouter {
-    var router = HTTPRouter()
-    let echo: HTTPHandler = { request in
+func makeRouter(gate: Gate = Gate(), barrier: Barrier = Barrier(count: 64)) -> HTTPRouter<BasicRequestContext> {
+    var router = HTTPRouter<BasicRequestContext>()
+    let echo: @Sendable (HTTPRequest) async throws -> HTTPResponse = { request in
         var query: [String: [String]] = [:]
         for item in request.queryItems { query[item.name, default: []].append(item.value) }
         return try .json(
@@ -98,10 +98,20 @@ func makeRouter(gate: Gate = Gate(), barrier: Barrier = Barrier(count: 64)) -> H
     return router
 }
 
-func startServer(_ router: HTTPRouter = makeRouter()) throws -> HTTPServer {
-    var configuration = HTTPServer.Configuration()
-    configuration.finalizeResponse = { _, response in response.setHeader("X-Trace-Id", "trace-test") }
-    return try HTTPServer.start(configuration: configuration, router: router, logger: quietLogger).running()
+func startServer(_ router: HTTPRouter<BasicRequestContext> = makeRouter()) throws -> HTTPServer {
+    try HTTPServer.start(router: router, middlewares: [TraceHeader()], logger: quietLogger).running()
+}
+
+/// Sets `X-Trace-Id: trace-test` on every answer, the 404, 405, 413 and 500 included.
+struct TraceHeader: HTTPMiddleware {
+    func didHandle(
+        _ request: HTTPRequest,
+        context: inout BasicRequestContext,
+        response: inout HTTPResponse,
+        error: (any Error)?
+    ) {
+        response.setHeader("X-Trace-Id", "trace-test")
+    }
 }
 
 extension HTTPServer {
@@ -364,7 +374,7 @@ struct HTTPServerTests {
 
     @Test("stop cancels handlers that outlive the grace period, answering 503")
     func stopCancelsLateHandlers() async throws {
-        var router = HTTPRouter()
+        var router = HTTPRouter<BasicRequestContext>()
         router.add(.get, "/forever") { _ in
             try await Task.sleep(for: .seconds(3600))
             return .text("never")
@@ -383,11 +393,11 @@ struct HTTPServerTests {
 struct HTTPRouterTests {
     @Test("literal segments win over captures, and a later route replaces an identical one")
     func precedence() {
-        var router = HTTPRouter()
+        var router = HTTPRouter<BasicRequestContext>()
         router.add(.get, "/v1/blueprints/:id", { _ in .text("capture") })
         router.add(.get, "/v1/blueprints/special", { _ in .text("literal") })
         guard
-            case .matched(_, let parameters, let pattern) = router.resolve(
+            case .matched(let route, let parameters) = router.resolve(
                 method: "GET",
                 path: "/v1/blueprints/special"
             )
@@ -395,9 +405,9 @@ struct HTTPRouterTests {
             Issue.record("no match")
             return
         }
-        #expect(pattern == "/v1/blueprints/special")
+        #expect(route.pattern == "/v1/blueprints/special")
         #expect(parameters.isEmpty)
-        guard case .matched(_, let captured, _) = router.resolve(method: "GET", path: "/v1/blueprints/service") else {
+        guard case .matched(_, let captured) = router.resolve(method: "GET", path: "/v1/blueprints/service") else {
             Issue.record("no match")
             return
         }

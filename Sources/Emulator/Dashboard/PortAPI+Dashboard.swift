@@ -3,7 +3,7 @@ import HTTPServer
 extension PortAPI {
     /// The dashboard at `/` (one page, everything inline), an empty favicon, and the OpenAPI
     /// document of the emulated routes at `/openapi.json`.
-    func registerDashboard(on router: inout HTTPRouter) {
+    func registerDashboard(on router: inout PortRouter) {
         router.addImmediate(.get, "/") { _ in
             HTTPResponse(
                 status: 200,

@@ -5,7 +5,7 @@ import PortContract
 extension PortAPI {
     /// Port's two searches: across blueprints (`POST /v1/entities/search`, every match) and
     /// within one blueprint (`POST /v1/blueprints/{bp}/entities/search`, paged with `next`).
-    func registerSearchRoutes(on router: inout HTTPRouter) {
+    func registerSearchRoutes(on router: inout PortRouter) {
         addRoute(
             &router,
             .post,

@@ -100,7 +100,7 @@ final class SecretStore: Sendable {
 
 extension PortAPI {
     /// `/v1/organization/secrets`: create, list, show (never the value), change, delete.
-    func registerSecretRoutes(on router: inout HTTPRouter) {
+    func registerSecretRoutes(on router: inout PortRouter) {
         let path = "/v1/organization/secrets"
         addRoute(&router, .get, path, route { (_, _) throws(PortError) in ok(["secrets": .array(secrets.list)]) })
         addRoute(

@@ -62,7 +62,7 @@ final class OrganizationStore: Sendable {
 }
 
 extension PortAPI {
-    func registerOrganizationRoutes(on router: inout HTTPRouter) {
+    func registerOrganizationRoutes(on router: inout PortRouter) {
         addRoute(
             &router,
             .get,

@@ -5,7 +5,7 @@ import PortContract
 
 extension PortAPI {
     /// Blueprints, actions, and triggering a run of an action.
-    func registerCatalogRoutes(on router: inout HTTPRouter) {
+    func registerCatalogRoutes(on router: inout PortRouter) {
         registerDefinitionRoutes(
             on: &router,
             path: "/v1/blueprints",
@@ -101,7 +101,7 @@ extension PortAPI {
 extension PortAPI {
     /// `GET path` (`{ok, <key>s}`), `GET path/:id` (`{ok, <key>}`) and `POST path` (201).
     fileprivate func registerDefinitionRoutes(
-        on router: inout HTTPRouter,
+        on router: inout PortRouter,
         path: String,
         key: String,
         list: @escaping @Sendable () -> [JSONValue],

@@ -16,8 +16,12 @@ package final class FaultInjector: Sendable {
     /// What a request gets: an injected answer instead of the route's, or the route's answer
     /// with changes.
     enum Decision {
-        case answer(HTTPResponse)
-        case alter(HTTPEffect, String)
+        /// Answer with this instead of the route: an injected failure (`injected` names the
+        /// fault), or, with `injected` nil, a repeat inside a `Retry-After` window, already
+        /// recorded as a violation.
+        case answer(HTTPResponse, injected: String?)
+        /// The route answers, and its answer is held for `delay`; `description` names the fault.
+        case delay(Duration, description: String)
     }
 
     private struct State {
@@ -36,9 +40,6 @@ package final class FaultInjector: Sendable {
     /// The header test tools send on their own calls (`verify`'s triggers and approvals):
     /// faults are for the consumer under test, so requests carrying it are never faulted.
     package static let exemptionHeader = "X-Port-Emulator-Tester"
-
-    /// The annotation that names the fault behind a response, for the journal.
-    static let injectedAnnotation = "emulator.injected"
 
     private let state = Mutex(State())
     private let tokens: TokenStore
@@ -168,9 +169,7 @@ package final class FaultInjector: Sendable {
                 rule: "retry-after-respected"
             )
             recorder.record(Violation(refusing: request, with: error, clientID: clientID))
-            var response = Self.rateLimited(error, retryAfter: seconds)
-            response.annotations[Violation.recordedAnnotation] = "yes"
-            return .answer(response)
+            return .answer(Self.rateLimited(error, retryAfter: seconds), injected: nil)
         }
         guard let fault else { return nil }
         var response: HTTPResponse
@@ -185,12 +184,10 @@ package final class FaultInjector: Sendable {
         case .dropConnection:
             response = .error(status: 502, code: "connection_dropped", message: "")
             response.dropsConnection = true
-        case .latency:
-            return .alter(fault.effect, fault.effect.description)
+        case .latency(let delay):
+            return .delay(delay, description: fault.effect.description)
         }
-        response.annotations[Violation.recordedAnnotation] = "injected"
-        response.annotations[Self.injectedAnnotation] = fault.effect.description
-        return .answer(response)
+        return .answer(response, injected: fault.effect.description)
     }
 
     private static func rateLimited(_ error: PortError, retryAfter seconds: Int) -> HTTPResponse {

@@ -11,7 +11,7 @@ import PortContract
 /// `x-port-reserved-usage: true` is 403 `missing_permissions`; a second ack of one id is 409
 /// `already_acked`; an unknown one is 404.
 extension PortAPI {
-    func registerPollingRoutes(on router: inout HTTPRouter) {
+    func registerPollingRoutes(on router: inout PortRouter) {
         addRoute(
             &router,
             .post,

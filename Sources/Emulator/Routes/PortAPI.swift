@@ -15,6 +15,8 @@ struct PortAPI: Sendable {
     let catalog: Catalog
     let tokens: TokenStore
     let recorder: CallRecorder
+    /// The middlewares Port's routes run through.
+    let pipeline: PortPipeline
     let info: InfoBox
     let publisher: InvocationPublisher
     let faults: FaultInjector
@@ -34,7 +36,7 @@ struct PortAPI: Sendable {
     /// SCRAM user of the embedded Kafka's SASL_SSL listeners.
     let kafkaCredentials: (username: String, password: String)
 
-    func register(on router: inout HTTPRouter) {
+    func register(on router: inout PortRouter) {
         registerCatalogRoutes(on: &router)
         registerOrganizationRoutes(on: &router)
         registerEntityRoutes(on: &router)
@@ -63,20 +65,23 @@ struct PortAPI: Sendable {
             &router,
             .post,
             "/v1/auth/access_token",
-            route(authenticated: false) { (request, _) throws(PortError) in
-                let reader = try JSONBody(request).value.object(allowing: ["clientId", "clientSecret"])
-                guard let clientID = reader["clientId"]?.stringValue, let secret = reader["clientSecret"]?.stringValue
-                else {
-                    throw .invalidRequest("body.clientId and body.clientSecret are required strings")
+            PortRoute(authenticated: false) { request, context in
+                let grant = try PortError.typed { () throws(PortError) in
+                    let reader = try JSONBody(request).value.object(allowing: ["clientId", "clientSecret"])
+                    guard let clientID = reader["clientId"]?.stringValue,
+                        let secret = reader["clientSecret"]?.stringValue
+                    else {
+                        throw .invalidRequest("body.clientId and body.clientSecret are required strings")
+                    }
+                    let grant = try tokens.issue(clientID: clientID, clientSecret: secret)
+                    // The journal names who asked, though the request carries no token.
+                    context.clientID = clientID
+                    return grant
                 }
-                let grant = try tokens.issue(clientID: clientID, clientSecret: secret)
-                var response = ok([
+                return ok([
                     "accessToken": .string(grant.accessToken), "expiresIn": .int(Int64(grant.expiresIn)),
                     "tokenType": "Bearer",
                 ])
-                // The journal names who asked, though the request carries no token.
-                response.annotations[JournalEntry.clientAnnotation] = clientID
-                return response
             }
         )
         addRoute(
@@ -161,75 +166,72 @@ struct PortAPI: Sendable {
         )
     }
 
-    /// Registers a route of Port's API: answered on the I/O thread, or, with a latency,
-    /// from a task that waits first (holding no server thread).
-    func addRoute(
-        _ router: inout HTTPRouter,
-        _ method: HTTPMethod,
-        _ path: String,
-        _ handler: @escaping HTTPImmediateHandler
-    ) {
-        guard latency > .zero else { return router.addImmediate(method, path, handler) }
-        router.add(method, path) { [latency] request in
+    /// Registers a route of Port's API behind its middlewares (``PortPipeline/port``):
+    /// answered on the I/O thread, or, with a latency, from a task that waits first (holding
+    /// no server thread).
+    func addRoute(_ router: inout PortRouter, _ method: HTTPMethod, _ path: String, _ route: PortRoute) {
+        let middlewares = route.authenticated ? pipeline.port : pipeline.portPublic
+        let handler = route.handler
+        guard latency > .zero else { return router.addImmediate(method, path, middlewares: middlewares, handler) }
+        router.add(method, path, middlewares: middlewares) { [latency] request, context in
             try await Task.sleep(for: latency)
-            return try handler(request)
+            return try handler(request, &context)
         }
     }
 
-    /// Wraps a handler: checks the token (unless `authenticated` is false), turns refusals
-    /// into Port's envelope, and records them as violations.
+    /// A route of Port's API whose handler takes the authenticated client's id (empty when
+    /// `authenticated` is false). What it throws is Port's envelope and a violation
+    /// (``ViolationMiddleware``).
     func route(
         authenticated: Bool = true,
         _ handler: @escaping @Sendable (HTTPRequest, String) throws(PortError) -> HTTPResponse
-    ) -> HTTPImmediateHandler {
-        { [tokens, recorder, faults] request in
-            var alteration: (effect: FaultInjector.HTTPEffect, description: String)?
-            switch faults.decide(
-                request,
-                clientID: { tokens.clientID(forAuthorization: request.header("Authorization")) }
-            ) {
-            case .answer(let injected)?: return injected
-            case .alter(let effect, let description)?: alteration = (effect, description)
-            case nil: break
-            }
-            do throws(PortError) {
-                let authenticatedClient =
-                    authenticated
-                    ? try tokens.authenticate(authorization: request.header("Authorization")) : ""
-                var response = try handler(request, authenticatedClient)
-                if let alteration, case .latency(let delay) = alteration.effect {
-                    response.delay = delay
-                    response.annotations[FaultInjector.injectedAnnotation] = alteration.description
-                }
-                return response
-            } catch {
-                recorder.record(
-                    Violation(
-                        refusing: request,
-                        with: error,
-                        clientID: tokens.clientID(forAuthorization: request.header("Authorization"))
-                    )
-                )
-                var response = error.response
-                response.annotations[Violation.recordedAnnotation] = "yes"
-                return response
-            }
+    ) -> PortRoute {
+        PortRoute(authenticated: authenticated) { request, context in
+            try PortError.typed { () throws(PortError) in try handler(request, context.clientID ?? "") }
         }
     }
+}
+
+/// The emulator's router: its handlers see a ``PortRequestContext``.
+typealias PortRouter = HTTPRouter<PortRequestContext>
+
+/// One route of Port's API: whether it takes a token, and its handler.
+struct PortRoute: Sendable {
+    let authenticated: Bool
+    let handler: HTTPImmediateHandler<PortRequestContext>
 }
 
 extension PortError {
     /// This error as Port's envelope.
     var response: HTTPResponse { .error(status: status, code: code, message: message) }
 
-    /// The body's answer, or the error it threw as Port's envelope.
-    static func answer(_ body: () throws(PortError) -> HTTPResponse) -> HTTPResponse {
+    /// Runs `body`, whose `throw .invalidRequest(…)` needs the error's type, in a handler:
+    /// what it throws leaves as a ``PortRefusal``, which the server answers with Port's envelope.
+    static func typed<Value>(_ body: () throws(PortError) -> Value) throws(PortRefusal) -> Value {
         do {
             return try body()
         } catch {
-            return error.response
+            throw PortRefusal(error: error)
         }
     }
+
+    /// ``typed(_:)`` for a body that awaits.
+    static func typedAsync<Value>(_ body: () async throws(PortError) -> Value) async throws(PortRefusal) -> Value {
+        do {
+            return try await body()
+        } catch {
+            throw PortRefusal(error: error)
+        }
+    }
+}
+
+/// A ``PortError`` thrown out of a handler or middleware: the server answers with Port's
+/// envelope, and ``ViolationMiddleware`` records it with its rule. (PortContract's error
+/// cannot adopt the HTTP layer's protocol itself without Emulator exporting that layer.)
+struct PortRefusal: HTTPResponseError {
+    let error: PortError
+
+    var response: HTTPResponse { error.response }
 }
 
 /// `{"ok": true, …members}` with a status.

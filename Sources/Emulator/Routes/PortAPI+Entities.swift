@@ -6,7 +6,7 @@ import PortContract
 extension PortAPI {
     /// Entities under blueprints, with `upsert`, `merge`, `validation_only`, `run_id`,
     /// `create_missing_related_entities` and `delete_dependents`; reads take Port's read flags.
-    func registerEntityRoutes(on router: inout HTTPRouter) {
+    func registerEntityRoutes(on router: inout PortRouter) {
         addRoute(
             &router,
             .get,

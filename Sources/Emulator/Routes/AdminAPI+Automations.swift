@@ -5,10 +5,10 @@ import PortContract
 extension PortAPI {
     /// `GET/POST /_emulator/clock` (the clock timers and visibility timeouts read) and
     /// `GET /_emulator/automations` (each automation with what it fired).
-    func registerClockRoutes(on router: inout HTTPRouter) {
+    func registerClockRoutes(on router: inout PortRouter) {
         router.addImmediate(.get, "/_emulator/clock") { _ in ok(["clock": clockJSON]) }
         router.addImmediate(.post, "/_emulator/clock") { request in
-            PortError.answer { () throws(PortError) in
+            try PortError.typed { () throws(PortError) in
                 let body = try JSONBody(request).value.object(allowing: ["advance", "set"])
                 switch (body["advance"], body["set"]) {
                 case (let advance?, nil):

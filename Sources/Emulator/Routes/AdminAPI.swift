@@ -7,17 +7,17 @@ import PortContract
 extension PortAPI {
     /// The emulator's own routes under `/_emulator/` (no Port token): what tests and people
     /// use to look inside, create runs, inject faults and start over.
-    func registerAdminRoutes(on router: inout HTTPRouter) {
+    func registerAdminRoutes(on router: inout PortRouter) {
         router.addImmediate(.get, "/_emulator/health") { _ in ok([:]) }
         router.addImmediate(.get, "/_emulator/info") { _ in try .json(info.info) }
         router.addImmediate(.get, "/_emulator/runs") { _ in
             ok(["runs": .array(runs.runs.map { detail($0, withMessage: false) })])
         }
         router.addImmediate(.get, "/_emulator/runs/:id") { request in
-            PortError.answer { () throws(PortError) in ok(["run": detail(try runs.run(request.parameter("id")!))]) }
+            try PortError.typed { () throws(PortError) in ok(["run": detail(try runs.run(request.parameter("id")!))]) }
         }
         router.add(.get, "/_emulator/runs/:id/wait") { request in
-            do throws(PortError) {
+            try await PortError.typedAsync { () async throws(PortError) in
                 let wait = try WaitRequest(request)
                 let result = try await runs.wait(for: request.parameter("id")!, timeout: wait.timeout) { run in
                     if let after = wait.after, run.version > after { return true }
@@ -29,12 +29,10 @@ extension PortAPI {
                     "reached": .bool(wait.status.map { result.run.status == $0 } ?? result.reached),
                     "timedOut": .bool(!result.reached),
                 ])
-            } catch {
-                return error.response
             }
         }
         router.add(.post, "/_emulator/runs/wait") { request in
-            do throws(PortError) {
+            try await PortError.typedAsync { () async throws(PortError) in
                 let body = try JSONBody(request).value.object(allowing: ["ids", "timeout"])
                 guard let ids = body["ids"]?.arrayValue?.compactMap(\.stringValue) else {
                     throw .invalidRequest("body.ids must be an array of run ids")
@@ -51,12 +49,10 @@ extension PortAPI {
                     if !result.reached { pending.append(.string(id)) }
                 }
                 return ok(["finished": .int(Int64(ids.count - pending.count)), "pending": .array(pending)])
-            } catch {
-                return error.response
             }
         }
         router.addImmediate(.post, "/_emulator/faults") { request in
-            PortError.answer { () throws(PortError) in
+            try PortError.typed { () throws(PortError) in
                 let fault = try FaultInjector.fault(from: try JSONBody(request).value)
                 try faults.inject(fault)
                 return ok(
@@ -76,12 +72,12 @@ extension PortAPI {
             ok(["workflows": .array(catalog.workflows.keys.sorted().map(JSONValue.string))])
         }
         router.addImmediate(.get, "/_emulator/workflows/runs/:id") { request in
-            PortError.answer { () throws(PortError) in
+            try PortError.typed { () throws(PortError) in
                 ok(["workflowRun": try workflows.detail(request.parameter("id")!)])
             }
         }
         router.addImmediate(.post, "/_emulator/workflows/:workflow/runs") { request in
-            PortError.answer { () throws(PortError) in
+            try PortError.typed { () throws(PortError) in
                 let name = request.parameter("workflow")!
                 guard let workflow = catalog.workflows[name] else {
                     throw PortError(
@@ -118,7 +114,7 @@ extension PortAPI {
         }
         router.add(.post, "/_emulator/invocations/:name") { request in
             let name = request.parameter("name")!
-            do throws(PortError) {
+            return try await PortError.typedAsync { () async throws(PortError) in
                 guard let message = catalog.invocations[name] else {
                     throw PortError(
                         status: 404,
@@ -143,12 +139,10 @@ extension PortAPI {
                     runs.fail(runID, reason: "port-emulator could not publish the invocation: \(error)")
                     return .error(status: 503, code: "kafka_unavailable", message: "publishing failed: \(error)")
                 }
-            } catch {
-                return error.response
             }
         }
         router.addImmediate(.post, "/_emulator/runs") { request in
-            PortError.answer { () throws(PortError) in
+            try PortError.typed { () throws(PortError) in
                 let run = runs.create(try newRun(from: JSONBody(request)))
                 publisher.schedule(runID: run.id)
                 return ok(["run": run.json(.v2)], status: 201)

@@ -21,9 +21,6 @@ public struct JournalEntry: Sendable, Equatable {
     /// or (with method `FAULT`) a fault was injected or lifted then.
     public var injected: String?
 
-    /// The annotation a route sets to name the client of a request without a token.
-    static let clientAnnotation = "emulator.client"
-
     /// Creates an entry.
     package init(
         time: Date,
@@ -109,9 +106,6 @@ public final class CallRecorder: Sendable {
 }
 
 extension Violation {
-    /// The annotation a route sets on a response whose refusal it has already recorded.
-    static let recordedAnnotation = "emulator.violation-recorded"
-
     /// The refusal of `request` with Port's `error`.
     init(refusing request: HTTPRequest, with error: PortError, clientID: String?) {
         self.init(

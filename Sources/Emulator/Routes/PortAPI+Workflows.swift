@@ -3,7 +3,7 @@ import PortContract
 
 extension PortAPI {
     /// Workflow node runs: both PATCH paths, logs, and GET; COMPLETED locks a node run.
-    func registerWorkflowRoutes(on router: inout HTTPRouter) {
+    func registerWorkflowRoutes(on router: inout PortRouter) {
         let patch = route { (request, _) throws(PortError) in
             let body = try NodeRunPatch(body: try JSONBody(request).value)
             let nodeRun = try workflows.patch(request.parameter("nodeRun")!, of: request.parameter("run"), body)
