@@ -267,6 +267,7 @@ let package = Package(
                 "ChildProcesses",
                 "Emulator", "Kafka", "PortContract", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["Browser", "Secrets"]
         ),

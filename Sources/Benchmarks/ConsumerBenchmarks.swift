@@ -38,44 +38,55 @@ package enum ConsumerBenchmarks {
         configuration.port = 0
         configuration.orgID = "org_bench"
         configuration.tokenTTL = .seconds(3600)
-        let emulator = try await PortEmulator.start(configuration: configuration, logger: logger)
-        try emulator.catalog.add(
-            ActionDefinition(
-                definition: try JSONValue.parse(
-                    #"{"identifier":"noop","trigger":"CREATE","invocationMethod":{"type":"KAFKA"}}"#
-                )
-            ),
-            by: "bench"
-        )
-        let client = PortClient(
-            apiURL: emulator.info.apiURL,
-            clientID: emulator.info.clientID,
-            clientSecret: emulator.info.clientSecret,
-            // Longer than the token lives: every call asks for a new token.
-            refreshMargin: tokenPerCall ? .seconds(7200) : .seconds(60),
-            maxConnections: concurrency,
-            logger: logger
-        )
-        let noop: RunHandler = { context in
-            try await context.log("working")
-            try await context.log("done")
+        return try await PortEmulator.withRunning(configuration: configuration, logger: logger) { emulator in
+            try emulator.catalog.add(
+                ActionDefinition(
+                    definition: try JSONValue.parse(
+                        #"{"identifier":"noop","trigger":"CREATE","invocationMethod":{"type":"KAFKA"}}"#
+                    )
+                ),
+                by: "bench"
+            )
+            let client = PortClient(
+                apiURL: emulator.info.apiURL,
+                clientID: emulator.info.clientID,
+                clientSecret: emulator.info.clientSecret,
+                // Longer than the token lives: every call asks for a new token.
+                refreshMargin: tokenPerCall ? .seconds(7200) : .seconds(60),
+                maxConnections: concurrency,
+                logger: logger
+            )
+            let noop: RunHandler = { context in
+                try await context.log("working")
+                try await context.log("done")
+            }
+            var kafka = KafkaConsumerConfiguration(
+                bootstrapServers: [emulator.info.kafkaBootstrapServers],
+                groupID: "org_bench.consumer"
+            )
+            kafka.additionalProperties = ["fetch.wait.max.ms": "5"]
+            var settings = PortConsumer.Settings(runsTopic: emulator.info.runsTopic)
+            settings.concurrency = concurrency
+            let consumer = PortConsumer(
+                consumer: try KafkaConsumer.make(configuration: kafka, logger: logger),
+                runtime: RunRuntime(client: client, handlers: ["noop": noop], logger: logger),
+                settings: settings,
+                logger: logger
+            )
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await consumer.run() }
+                defer { group.cancelAll() }
+                let figures = try await Self.measure(emulator, burst: burst, paced: paced)
+                group.cancelAll()
+                try? await group.waitForAll()
+                await client.shutdown()
+                return figures
+            }
         }
-        var kafka = KafkaConsumerConfiguration(
-            bootstrapServers: [emulator.info.kafkaBootstrapServers],
-            groupID: "org_bench.consumer"
-        )
-        kafka.additionalProperties = ["fetch.wait.max.ms": "5"]
-        var settings = PortConsumer.Settings(runsTopic: emulator.info.runsTopic)
-        settings.concurrency = concurrency
-        let consumer = PortConsumer(
-            consumer: try KafkaConsumer.make(configuration: kafka, logger: logger),
-            runtime: RunRuntime(client: client, handlers: ["noop": noop], logger: logger),
-            settings: settings,
-            logger: logger
-        )
-        let running = Task { try await consumer.run() }
-        defer { running.cancel() }
+    }
 
+    /// Runs `paced` runs one after another (their latencies), then `burst` at once (the rate).
+    private static func measure(_ emulator: PortEmulator, burst: Int, paced: Int) async throws -> Figures {
         func trigger() async -> String {
             let run = emulator.runs.create(NewRun(action: RunActionInfo(identifier: "noop")))
             await emulator.publisher.publish(runID: run.id)
@@ -105,10 +116,6 @@ package enum ConsumerBenchmarks {
         for id in ids { _ = try await finish(id) }
         let makespan = ContinuousClock.now - started
 
-        running.cancel()
-        _ = await running.result
-        await client.shutdown()
-        await emulator.stop()
         return Figures(runs: burst, runsPerSecond: Double(burst) / makespan.seconds, latencies: latencies.sorted())
     }
 }

@@ -52,9 +52,9 @@ package enum EmulatorBenchmarks {
         configuration.port = 0
         if let fixtures { configuration.fixtures = try Fixtures.load(from: fixtures) }
         let inProcessStart = clock.now
-        let emulator = try await PortEmulator.start(configuration: configuration, logger: logger)
-        let inProcess = clock.now - inProcessStart
-        await emulator.stop()
+        let inProcess = try await PortEmulator.withRunning(configuration: configuration, logger: logger) { _ in
+            clock.now - inProcessStart
+        }
         return Startup(spawnToReady: ready - started, spawnToVerified: verified - started, inProcess: inProcess)
     }
 

@@ -18,91 +18,69 @@ package enum FrontRoute: String, Sendable, CaseIterable {
     case saslSSL = "sasl_ssl"
 
     /// Our broker behind a front (none for `direct`), with the settings clients need.
-    struct Connection {
+    struct Connection: Sendable {
         let bootstrapServers: [String]
         let security: KafkaSecurityProtocol
         let front: KafkaFront?
-        let caFile: String?
-
-        /// Creates `topics` (name and partitions) where the clients go: on `cluster` (the
-        /// mock) for `.direct`, else on a new broker of ours behind a new front.
-        static func open(
-            _ route: FrontRoute,
-            cluster: EmbeddedKafkaCluster,
-            topics: [(String, Int)],
-            logger: Logger
-        ) async throws -> Connection {
-            guard route != .direct else {
-                for (topic, partitions) in topics { try cluster.createTopic(topic, partitions: partitions) }
-                return Connection(
-                    bootstrapServers: cluster.bootstrapServerList,
-                    security: .plaintext,
-                    front: nil,
-                    caFile: nil
-                )
-            }
-            let identity = try FrontTLSIdentity.generate()
-            let caFile = NSTemporaryDirectory() + "bench-front-ca-\(UUID().uuidString).pem"
-            try identity.caPEM.write(toFile: caFile, atomically: true, encoding: .utf8)
-            // Producing needs Write, which Port's ACLs never give: the bench runs without them.
-            let broker = KafkaBroker()
-            for (topic, partitions) in topics { broker.createTopic(topic, partitions: Int32(partitions)) }
-            var configuration = KafkaFrontConfiguration(
-                broker: broker,
-                plaintextPrincipal: "bench",
-                acl: KafkaACL(enabled: false, orgID: "bench", readableTopics: [])
-            )
-            configuration.tls = identity
-            configuration.users = ["bench": [.sha512: ScramCredential(mechanism: .sha512, password: "bench-password")]]
-            let front = try await KafkaFront.start(configuration: configuration, logger: logger)
-            let kind: FrontListenerKind = route == .plaintext ? .plaintext : .saslSSL
-            let security: KafkaSecurityProtocol =
-                route == .plaintext
-                ? .plaintext
-                : .saslTLS(
-                    KafkaSASLConfiguration(mechanism: .scramSHA512, username: "bench", password: "bench-password"),
-                    KafkaTLSConfiguration(caLocation: caFile)
-                )
-            return Connection(
-                bootstrapServers: front.bootstrapServers(kind),
-                security: security,
-                front: front,
-                caFile: caFile
-            )
-        }
-
-        /// Stops the front (waiting for its connections to end) and removes the CA file.
-        func close() async {
-            if let front { await front.stop() }
-            if let caFile { try? FileManager.default.removeItem(atPath: caFile) }
-        }
     }
 
-    /// Starts librdkafka's mock cluster, opens a connection over this route with `topics`,
-    /// runs `body`, then closes the connection and stops the cluster, waiting for both,
-    /// whichever way `body` ends.
-    func withConnection<Value>(
+    /// Starts librdkafka's mock cluster, creates `topics` (name and partitions) where this
+    /// route's clients go (on the mock for `.direct`, else on a new broker of ours behind a
+    /// new front), runs `body` with the connection, then stops the front and the cluster,
+    /// waiting for both, whichever way `body` ends.
+    func withConnection<Value: Sendable>(
         topics: [(String, Int)],
         logger: Logger,
-        _ body: (Connection) async throws -> Value
+        _ body: @escaping @Sendable (Connection) async throws -> Value
     ) async throws -> Value {
         let cluster = try EmbeddedKafkaCluster.start(logger: logger)
-        let connection: Connection
-        do {
-            connection = try await Connection.open(self, cluster: cluster, topics: topics, logger: logger)
-        } catch {
-            await cluster.stop()
-            throw error
-        }
         let result: Result<Value, any Error>
         do {
-            result = .success(try await body(connection))
+            result = .success(try await withConnection(on: cluster, topics: topics, logger: logger, body))
         } catch {
             result = .failure(error)
         }
-        await connection.close()
         await cluster.stop()
         return try result.get()
+    }
+
+    private func withConnection<Value: Sendable>(
+        on cluster: EmbeddedKafkaCluster,
+        topics: [(String, Int)],
+        logger: Logger,
+        _ body: @escaping @Sendable (Connection) async throws -> Value
+    ) async throws -> Value {
+        guard self != .direct else {
+            for (topic, partitions) in topics { try cluster.createTopic(topic, partitions: partitions) }
+            return try await body(
+                Connection(bootstrapServers: cluster.bootstrapServerList, security: .plaintext, front: nil)
+            )
+        }
+        let identity = try FrontTLSIdentity.generate()
+        let caFile = NSTemporaryDirectory() + "bench-front-ca-\(UUID().uuidString).pem"
+        try identity.caPEM.write(toFile: caFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: caFile) }
+        // Producing needs Write, which Port's ACLs never give: the bench runs without them.
+        let broker = KafkaBroker()
+        for (topic, partitions) in topics { broker.createTopic(topic, partitions: Int32(partitions)) }
+        var configuration = KafkaFrontConfiguration(
+            broker: broker,
+            plaintextPrincipal: "bench",
+            acl: KafkaACL(enabled: false, orgID: "bench", readableTopics: [])
+        )
+        configuration.tls = identity
+        configuration.users = ["bench": [.sha512: ScramCredential(mechanism: .sha512, password: "bench-password")]]
+        let kind: FrontListenerKind = self == .plaintext ? .plaintext : .saslSSL
+        let security: KafkaSecurityProtocol =
+            self == .plaintext
+            ? .plaintext
+            : .saslTLS(
+                KafkaSASLConfiguration(mechanism: .scramSHA512, username: "bench", password: "bench-password"),
+                KafkaTLSConfiguration(caLocation: caFile)
+            )
+        return try await KafkaFront.withRunning(configuration: configuration, logger: logger) { front in
+            try await body(Connection(bootstrapServers: front.bootstrapServers(kind), security: security, front: front))
+        }
     }
 }
 
@@ -128,7 +106,31 @@ package enum FrontBenchmarks {
         logger: Logger
     ) async throws -> [Double] {
         let command = try programs.command(client)
-        let target = try await LatencyTarget.start(route, logger: logger)
+        return try await LatencyTarget.with(route, logger: logger) { target in
+            try await latencies(
+                of: target,
+                client: client,
+                route: route,
+                command: command,
+                defaults: defaults,
+                fetchMaxWait: fetchMaxWait,
+                runs: runs,
+                logger: logger
+            )
+        }
+    }
+
+    /// Publishes to `target` and times `client`'s reads (see `clientLatency`).
+    private static func latencies(
+        of target: LatencyTarget,
+        client: FrontClient,
+        route: FrontRoute,
+        command: [String]?,
+        defaults: Bool,
+        fetchMaxWait: Int?,
+        runs: Int,
+        logger: Logger
+    ) async throws -> [Double] {
         let group = "org_bench.latency"
         let reader: any MeasuredReader
         do {
@@ -151,9 +153,6 @@ package enum FrontBenchmarks {
                     logger: logger
                 )
             }
-        } catch {
-            await target.stop()
-            throw error
         }
         do {
             // The first message waits for the group to form; the others measure the fetch.
@@ -178,12 +177,10 @@ package enum FrontBenchmarks {
             }
         } catch {
             await reader.stop()
-            await target.stop()
             throw error
         }
         let reads = reader.reads().dropFirst()
         await reader.stop()
-        await target.stop()
         let latencies = reads.compactMap(\.latency)
         guard latencies.count == reads.count else {
             throw BenchmarkError(
@@ -212,12 +209,15 @@ struct LatencyTarget: Sendable {
     let securityArguments: [String]
     /// Publishes message number `index` and waits for its delivery report.
     let publish: @Sendable (_ index: Int) async throws -> Void
-    /// Stops what `start` started.
-    let stop: @Sendable () async -> Void
 
-    /// An emulator (our broker behind its front) for `.plaintext` and `.saslSSL`, or
-    /// librdkafka's mock cluster with a producer like the emulator's for `.direct`.
-    static func start(_ route: FrontRoute, logger: Logger) async throws -> LatencyTarget {
+    /// Runs `body` with an emulator (our broker behind its front) for `.plaintext` and
+    /// `.saslSSL`, or librdkafka's mock cluster with a producer like the emulator's for
+    /// `.direct`, and stops it whichever way `body` ends.
+    static func with<Value: Sendable>(
+        _ route: FrontRoute,
+        logger: Logger,
+        _ body: @escaping @Sendable (LatencyTarget) async throws -> Value
+    ) async throws -> Value {
         var configuration = EmulatorConfiguration()
         configuration.port = 0
         configuration.orgID = "org_bench"
@@ -235,7 +235,7 @@ struct LatencyTarget: Sendable {
                 await cluster.stop()
                 throw error
             }
-            return LatencyTarget(
+            let target = LatencyTarget(
                 bootstrap: cluster.bootstrapServers,
                 topic: topic,
                 security: .plaintext,
@@ -245,47 +245,52 @@ struct LatencyTarget: Sendable {
                     _ = try await producer.send(
                         KafkaProducerMessage(topic: topic, key: Array("r_bench\(index)".utf8), value: value)
                     )
-                },
-                stop: {
-                    await producer.close(timeout: .seconds(5))
-                    await cluster.stop()
                 }
             )
-        }
-        let emulator = try await PortEmulator.start(configuration: configuration, logger: logger)
-        let info = emulator.info
-        var bootstrap = info.kafkaBootstrapServers
-        var security = KafkaSecurityProtocol.plaintext
-        var arguments: [String] = []
-        if route == .saslSSL {
-            guard let saslSSL = info.kafkaSASLSSLBootstrapServers, let username = info.kafkaUsername,
-                let password = info.kafkaPassword, let caFile = info.kafkaCALocation
-            else {
-                await emulator.stop()
-                throw BenchmarkError(message: "the emulator has no SASL_SSL listener")
+            let result: Result<Value, any Error>
+            do {
+                result = .success(try await body(target))
+            } catch {
+                result = .failure(error)
             }
-            bootstrap = saslSSL
-            security = .saslTLS(
-                KafkaSASLConfiguration(mechanism: .scramSHA512, username: username, password: password),
-                KafkaTLSConfiguration(caLocation: caFile)
-            )
-            arguments = [
-                "--security", "SASL_SSL", "--mechanism", "SCRAM-SHA-512", "--username", username, "--password",
-                password, "--ca", caFile,
-            ]
+            await producer.close(timeout: .seconds(5))
+            await cluster.stop()
+            return try result.get()
         }
-        return LatencyTarget(
-            bootstrap: bootstrap,
-            topic: info.runsTopic,
-            security: security,
-            securityArguments: arguments,
-            publish: { index in
-                _ = try await emulator.publisher.publishRaw(
-                    .object(["n": .int(Int64(index))]),
-                    runID: "r_bench\(index)"
+        return try await PortEmulator.withRunning(configuration: configuration, logger: logger) { emulator in
+            let info = emulator.info
+            var bootstrap = info.kafkaBootstrapServers
+            var security = KafkaSecurityProtocol.plaintext
+            var arguments: [String] = []
+            if route == .saslSSL {
+                guard let saslSSL = info.kafkaSASLSSLBootstrapServers, let username = info.kafkaUsername,
+                    let password = info.kafkaPassword, let caFile = info.kafkaCALocation
+                else {
+                    throw BenchmarkError(message: "the emulator has no SASL_SSL listener")
+                }
+                bootstrap = saslSSL
+                security = .saslTLS(
+                    KafkaSASLConfiguration(mechanism: .scramSHA512, username: username, password: password),
+                    KafkaTLSConfiguration(caLocation: caFile)
                 )
-            },
-            stop: { await emulator.stop() }
-        )
+                arguments = [
+                    "--security", "SASL_SSL", "--mechanism", "SCRAM-SHA-512", "--username", username, "--password",
+                    password, "--ca", caFile,
+                ]
+            }
+            let target = LatencyTarget(
+                bootstrap: bootstrap,
+                topic: info.runsTopic,
+                security: security,
+                securityArguments: arguments,
+                publish: { index in
+                    _ = try await emulator.publisher.publishRaw(
+                        .object(["n": .int(Int64(index))]),
+                        runID: "r_bench\(index)"
+                    )
+                }
+            )
+            return try await body(target)
+        }
     }
 }

@@ -239,8 +239,10 @@ final class PortConsumerReader: MeasuredReader {
 
     func failure() -> String? { log.error }
 
+    /// Ends the reading task and waits for it, then closes the consumer.
     func stop() async {
         reading.cancel()
+        await reading.value
         await consumer.close()
     }
 }

@@ -50,43 +50,51 @@ package enum InvocationBenchmarks {
         """#
 
     /// Starts an emulator and a consumer of its runs topic, runs `body`, stops both.
-    static func withEmulator<Result>(
+    static func withEmulator<Result: Sendable>(
         fetchWait: Duration,
         direct: Bool = false,
         logger: Logger,
-        _ body: (PortEmulator, ArrivalTracker) async throws -> Result
+        _ body: @escaping @Sendable (PortEmulator, ArrivalTracker) async throws -> Result
     ) async throws -> Result {
         var configuration = EmulatorConfiguration()
         configuration.port = 0
         configuration.orgID = "org_bench"
-        let emulator = try await PortEmulator.start(configuration: configuration, logger: logger)
-        // `direct` reads the mock brokers behind the front, as clients did before it existed.
-        let bootstrap = direct ? emulator.internalKafkaBootstrapServers! : emulator.info.kafkaBootstrapServers
-        var consumerConfiguration = KafkaConsumerConfiguration(
-            bootstrapServers: [bootstrap],
-            groupID: "org_bench.reader"
-        )
-        consumerConfiguration.additionalProperties = ["fetch.wait.max.ms": String(Int(fetchWait.milliseconds))]
-        let consumer = try KafkaConsumer.make(configuration: consumerConfiguration, logger: logger)
-        try consumer.assign(
-            (0..<emulator.info.partitions).map {
-                KafkaTopicPartition(topic: emulator.info.runsTopic, partition: Int32($0))
-            }
-        )
-        let tracker = ArrivalTracker()
-        let reading = Task {
-            do {
-                for try await message in consumer.messages {
-                    if let key = message.keyString { tracker.arrived(key, at: ContinuousClock.now) }
+        return try await PortEmulator.withRunning(configuration: configuration, logger: logger) { emulator in
+            // `direct` reads the mock brokers behind the front, as clients did before it existed.
+            let bootstrap = direct ? emulator.internalKafkaBootstrapServers! : emulator.info.kafkaBootstrapServers
+            var consumerConfiguration = KafkaConsumerConfiguration(
+                bootstrapServers: [bootstrap],
+                groupID: "org_bench.reader"
+            )
+            consumerConfiguration.additionalProperties = ["fetch.wait.max.ms": String(Int(fetchWait.milliseconds))]
+            let consumer = try KafkaConsumer.make(configuration: consumerConfiguration, logger: logger)
+            try consumer.assign(
+                (0..<emulator.info.partitions).map {
+                    KafkaTopicPartition(topic: emulator.info.runsTopic, partition: Int32($0))
                 }
-            } catch {}
+            )
+            let tracker = ArrivalTracker()
+            let result = await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do {
+                        for try await message in consumer.messages {
+                            if let key = message.keyString { tracker.arrived(key, at: ContinuousClock.now) }
+                        }
+                    } catch {
+                        // The runs the body waits for then never arrive: it says which.
+                        logger.error("the benchmark's reader stopped", metadata: ["error": "\(error)"])
+                    }
+                }
+                defer { group.cancelAll() }
+                do {
+                    return Swift.Result<Result, any Error>.success(try await body(emulator, tracker))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            await consumer.close()
+            return try result.get()
         }
-        defer { reading.cancel() }
-        let result = try await body(emulator, tracker)
-        reading.cancel()
-        await consumer.close()
-        await emulator.stop()
-        return result
     }
 
     /// `runs` runs created one after another through `POST /_emulator/runs`, each timed

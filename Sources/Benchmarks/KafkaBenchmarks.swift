@@ -154,28 +154,33 @@ package enum KafkaBenchmarks {
         try consumer.subscribe(topics: ["bench.throughput"])
         let subscribed = clock.now
         let progress = ReadProgress()
-        let reader = Task {
-            for try await _ in consumer.messages {
-                if progress.recordMessage(at: clock.now) == messages + 1 { break }  // + the warm-up
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for try await _ in consumer.messages {
+                        if progress.recordMessage(at: clock.now) == messages + 1 { break }  // + the warm-up
+                    }
+                }
+                // The mock cluster keeps about 5 MiB per partition and drops older messages; a
+                // read that stops making progress fails with that explanation instead of hanging.
+                var lastCount = -1
+                while !progress.isDone(messages + 1) {
+                    try await Task.sleep(for: .seconds(10))
+                    let count = progress.count
+                    if count == lastCount {
+                        throw BenchmarkError(
+                            message: "read \(count) of \(messages) messages, then nothing for 10 s; the embedded "
+                                + "cluster keeps about 5 MiB per partition, so use fewer messages or more partitions"
+                        )
+                    }
+                    lastCount = count
+                }
+                try await group.waitForAll()
             }
+        } catch {
+            await consumer.close()
+            throw error
         }
-        // The mock cluster keeps about 5 MiB per partition and drops older messages; a read
-        // that stops making progress fails with that explanation instead of hanging.
-        var lastCount = -1
-        while !progress.isDone(messages + 1) {
-            try await Task.sleep(for: .seconds(10))
-            let count = progress.count
-            if count == lastCount {
-                reader.cancel()
-                await consumer.close()
-                throw BenchmarkError(
-                    message: "read \(count) of \(messages) messages, then nothing for 10 s; the embedded cluster "
-                        + "keeps about 5 MiB per partition, so use fewer messages or more partitions"
-                )
-            }
-            lastCount = count
-        }
-        try await reader.value
         await consumer.close()
         guard let firstMessage = progress.first, let end = progress.last else {
             throw BenchmarkError(message: "no messages were read")

@@ -107,13 +107,18 @@ public final class Verifier: Sendable {
     }
 
     func runWithOwnEmulator(_ initial: VerifyReport) async throws -> VerifyReport {
-        var report = initial
         var configuration = EmulatorConfiguration()
         configuration.port = 0
         configuration.orgID = options.orgID
         configuration.fixtures = options.fixtures
-        let emulator = try await PortEmulator.start(configuration: configuration, logger: logger)
-        let info = emulator.info
+        return try await PortEmulator.withRunning(configuration: configuration, logger: logger) { emulator in
+            try await self.verify(against: emulator.info, report: initial)
+        }
+    }
+
+    /// Starts the consumer against the emulator of `info`, runs the scenarios and stops it.
+    private func verify(against info: EmulatorInfo, report initial: VerifyReport) async throws -> VerifyReport {
+        var report = initial
         let consumer = ConsumerProcess(
             command: options.consumerCommand,
             environment: Self.consumerEnvironment(info, security: options.kafkaSecurity, polling: options.polling)
@@ -123,12 +128,7 @@ public final class Verifier: Sendable {
         report.consumer = options.consumerCommand.joined(separator: " ")
         report.consumerLog = options.consumerLogPath
         try? FileManager.default.removeItem(atPath: options.consumerLogPath)
-        do {
-            try consumer.start()
-        } catch {
-            await emulator.stop()
-            throw error
-        }
+        try consumer.start()
         let client = try EmulatorClient(url: info.apiBaseURL).asTester
         note("consumer started: \(report.consumer) (its output: \(options.consumerLogPath))")
         if let failure = await waitForReadyLine(consumer) {
@@ -146,7 +146,6 @@ public final class Verifier: Sendable {
         note(
             "consumer stopped (\(consumer.exits.last?.description ?? "not running")) in \(VerifyReport.seconds(ContinuousClock.now - stopping))"
         )
-        await emulator.stop()
         return report
     }
 

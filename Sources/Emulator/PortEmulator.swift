@@ -75,7 +75,7 @@ public final class PortEmulator: Service, Sendable {
     package let workflowRuns: WorkflowRuns
     /// The automations' evaluation, and the clock their timers expire on.
     package let automations: AutomationEngine
-    /// The faults injected: their restore timers touch the Kafka cluster, so `stop()` ends
+    /// The faults injected: their restore timers touch the Kafka cluster, so a shutdown ends
     /// them before it stops the cluster.
     package let faults: FaultInjector
     private let kafka: EmulatorKafka
@@ -83,8 +83,6 @@ public final class PortEmulator: Service, Sendable {
     /// The emulator's parts as services; a graceful shutdown stops them in reverse order:
     /// HTTP, automation timers, fault timers, publisher, Kafka.
     private let parts: ServiceGroup
-    /// The task `start()` runs `parts` in, which `stop()` awaits.
-    private let background = Mutex<Task<Void, Never>?>(nil)
 
     /// The embedded broker's internal listeners (no ACLs, never advertised): for the
     /// package's tests and benchmarks that put messages on a topic as Port would. Nil with
@@ -121,10 +119,10 @@ public final class PortEmulator: Service, Sendable {
         self.kafka = kafka
         self.server = server
         let parts: [any Service] = [
-            EmulatorPart { await kafka.run() },
-            EmulatorPart { await publisher.run() },
-            EmulatorPart { await faults.run() },
-            EmulatorPart {
+            ClosureService { await kafka.run() },
+            ClosureService { await publisher.run() },
+            ClosureService { await faults.run() },
+            ClosureService {
                 // Timer properties are checked once a second of real time (the clock's moves check at once).
                 try? await cancelWhenGracefulShutdown {
                     while true {
@@ -133,7 +131,7 @@ public final class PortEmulator: Service, Sendable {
                     }
                 }
             },
-            EmulatorPart { [runs] in
+            ClosureService { [runs] in
                 try await withGracefulShutdownHandler {
                     try await server.run()
                 } onGracefulShutdown: {
@@ -203,36 +201,19 @@ public final class PortEmulator: Service, Sendable {
         return try outcome.get()
     }
 
-    /// Starts the emulator and runs its parts in a task of its own until `stop()`, for tools
-    /// and tests that hold an emulator across calls; `withRunning` is the scoped form. A part
-    /// that fails is logged, and leaves the emulator stopped.
-    public static func start(
-        configuration: EmulatorConfiguration,
-        logger: Logger = Logger(label: "port-emulator")
-    ) async throws -> PortEmulator {
-        let emulator = try await make(configuration: configuration, logger: logger)
-        emulator.background.withLock { task in
-            task = Task {
-                do {
-                    try await emulator.parts.run()
-                } catch {
-                    logger.error("the emulator stopped: a part failed", metadata: ["error": "\(error)"])
-                }
-            }
-        }
-        return emulator
-    }
-
-    /// Runs the emulator's parts until a graceful shutdown (or `stop()`), then stops them:
-    /// a `PortEmulator` is a `Service`, for a caller's own `ServiceGroup`.
+    /// Runs the emulator's parts until a graceful shutdown, then stops them: a
+    /// `PortEmulator` from ``make(configuration:logger:)`` is a `Service` for a caller's own
+    /// `ServiceGroup`. Run it once.
     public func run() async throws {
         // A service group run inside another's service shuts down with its parent.
         try await parts.run()
     }
 
     /// Starts the embedded Kafka (or connects to the external one), makes sure the org's
-    /// topics exist, and binds the HTTP server; `run()` then serves.
-    static func make(
+    /// topics exist, and binds the HTTP server; `run()` then serves, in a `ServiceGroup` of
+    /// the caller's. ``withRunning(configuration:logger:_:)`` does both in one scope, and is
+    /// what a test or a tool wants.
+    public static func make(
         configuration: EmulatorConfiguration,
         logger: Logger
     ) async throws -> PortEmulator {
@@ -366,14 +347,9 @@ public final class PortEmulator: Service, Sendable {
         )
     }
 
-    /// Stops serving (letting requests in progress finish), then the timers, the publisher
-    /// (once what it was given is out) and Kafka, and returns when all have stopped.
-    public func stop() async {
-        await shutDown()
-        await background.withLock { $0 }?.value
-    }
-
-    /// Ends long polls and asks the parts to shut down gracefully.
+    /// Ends long polls and asks the parts to shut down gracefully: HTTP first (letting
+    /// requests in progress finish), then the timers, the publisher (once what it was given
+    /// is out) and Kafka.
     private func shutDown() async {
         runs.endWaits()
         await parts.triggerGracefulShutdown()
@@ -389,17 +365,6 @@ private enum ScopedOutcome<Value: Sendable>: Sendable {
         if case .partsEnded(let error) = self { return error }
         return nil
     }
-}
-
-/// One part of the emulator as a service of its group.
-private struct EmulatorPart: Service {
-    let body: @Sendable () async throws -> Void
-
-    init(_ body: @escaping @Sendable () async throws -> Void) {
-        self.body = body
-    }
-
-    func run() async throws { try await body() }
 }
 
 /// Runs a `PortEmulator` under swift-service-lifecycle until a graceful shutdown (SIGINT/SIGTERM).
@@ -426,15 +391,9 @@ public struct EmulatorService: Service {
     /// Starts the emulator, waits for a graceful shutdown, then stops it.
     public func run() async throws {
         if let envFile { try EnvFile.removeStale(at: envFile) }
-        let emulator = try await PortEmulator.make(configuration: configuration, logger: logger)
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await emulator.run() }
-            do {
-                if let envFile { try EnvFile.write(emulator.info, to: envFile) }
-            } catch {
-                await emulator.stop()
-                throw error
-            }
+        try await PortEmulator.withRunning(configuration: configuration, logger: logger) {
+            [envFile, onReady, logger] emulator in
+            if let envFile { try EnvFile.write(emulator.info, to: envFile) }
             onReady(emulator.info)
             try? await gracefulShutdown()
             logger.info("shutting down")

@@ -77,7 +77,6 @@ package final class KafkaFront: Sendable {
     /// Open connections by node, so that a node taken down drops them.
     let connections = Mutex<[Int32: [ObjectIdentifier: any Channel]]>([:])
     private let sslContext: NIOSSLContext?
-    private let running = Mutex<Task<Void, Never>?>(nil)
     /// Whether `run()` was called: a front stopped without it must still drain its listeners.
     private let ran = Mutex(false)
 
@@ -141,21 +140,6 @@ package final class KafkaFront: Sendable {
             return result
         }
         return try result.get()
-    }
-
-    /// Binds the listeners and serves them in a task of the front's own until `stop()`, for
-    /// callers that keep a front across calls; `withRunning` is the scoped form. A service
-    /// runs `bind` and then `run()`.
-    package static func start(
-        configuration: KafkaFrontConfiguration,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger
-    ) async throws -> KafkaFront {
-        let front = try await bind(configuration: configuration, group: group, logger: logger)
-        front.running.withLock {
-            $0 = Task(executorPreference: EventLoopTaskExecutor(group.next())) { await front.run() }
-        }
-        return front
     }
 
     /// Binds the listeners, a plaintext one (and a SASL_SSL one with a TLS identity, and an
@@ -330,15 +314,9 @@ package final class KafkaFront: Sendable {
         _ = connections.withLock { $0[node]?.removeValue(forKey: ObjectIdentifier(channel)) }
     }
 
-    /// Closes the listeners, which makes `run()` end every connection and return; waits for
-    /// that when `start` runs it.
+    /// Closes the listeners, which makes `run()` end every connection and return.
     package func stop() async {
-        let task = running.withLock { task in
-            defer { task = nil }
-            return task
-        }
         for listener in listeners { listener.channel.channel.close(promise: nil) }
-        await task?.value
         // Connections accepted by a front that never ran are handed out (and closed at
         // once) by a run over the closed listeners: dropped, NIO would trap on them.
         if !ran.withLock({ $0 }) { await run() }

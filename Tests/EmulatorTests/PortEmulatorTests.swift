@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import Logging
 import PortContract
+import ServiceLifecycle
 import Synchronization
 import TestSupport
 import Testing
@@ -67,6 +68,23 @@ struct PortEmulatorTests {
         }
         await producer.close()
         return port
+    }
+
+    @Test("as a service of the caller's group: serves until the group shuts down gracefully, then stops")
+    func asService() async throws {
+        var configuration = EmulatorConfiguration()
+        configuration.port = 0
+        let emulator = try await PortEmulator.make(configuration: configuration, logger: quietLogger)
+        let port = try #require(Int(emulator.info.apiBaseURL.split(separator: ":").last ?? ""))
+        let group = ServiceGroup(services: [emulator], logger: quietLogger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let health = try await RawHTTPClient.send(port: port, method: "GET", path: "/_emulator/health")
+            #expect(health.status == 200)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(!RawHTTPClient.canConnect(port: port))
     }
 
     @Test("withRunning rethrows what its body throws, after stopping the emulator")
