@@ -149,19 +149,22 @@ public struct CommandHandler: Sendable {
         writeInput(input, to: stdin.write)
         let errorTail = StderrTail(stderrHandle)
         let timedOut = TimeoutFlag()
-        let killer = Task {
-            try await Task.sleep(for: timeout)
-            timedOut.set()
-            // The command leads its own process group: signal the whole group, since what
-            // it started (a shell's children) keeps the pipes open.
-            child.signal(SIGTERM)
-            try await Task.sleep(for: .seconds(5))
-            child.signal(SIGKILL)
-        }
-        defer { killer.cancel() }
         let termination = try await withTaskCancellationHandler {
-            try await follow(lines(of: stdoutHandle))
-            return await child.wait()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    // The timeout: cancelled once the command has ended.
+                    try await Task.sleep(for: timeout)
+                    timedOut.set()
+                    // The command leads its own process group: signal the whole group, since
+                    // what it started (a shell's children) keeps the pipes open.
+                    child.signal(SIGTERM)
+                    try await Task.sleep(for: .seconds(5))
+                    child.signal(SIGKILL)
+                }
+                defer { group.cancelAll() }
+                try await follow(lines(of: stdoutHandle))
+                return await child.wait()
+            }
         } onCancel: {
             // The run is cut off (a shutdown past its grace period): stop the command's
             // process group as a timeout would, SIGKILL five seconds after SIGTERM.
@@ -293,6 +296,11 @@ private final class TimeoutFlag: Sendable {
 }
 
 /// Keeps the last lines a process wrote to stderr, read on a thread of its own (as stdout).
+///
+/// An unstructured task on purpose: the read blocks a thread until every writer of the pipe
+/// has gone (a daemon the command started may keep it open), and no cancellation reaches a
+/// blocking read, so a task group that owned it could wait on it forever. Only a failure
+/// awaits it.
 private final class StderrTail: Sendable {
     private let done: Task<[String], Never>
 

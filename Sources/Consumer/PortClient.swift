@@ -82,6 +82,9 @@ public actor PortClient {
     public func accessToken() async throws -> String {
         if let token, token.expiresAt.timeIntervalSince(now()) > refreshMargin.secondsDouble { return token.value }
         if let tokenRequest { return try await tokenRequest.value.0 }
+        // One request shared by every caller that arrives while it is in flight (the actor
+        // lets them in at the await). A task of its own, not a child of the first caller:
+        // that caller's cancellation must not fail the others' shared request.
         let request = Task { try await self.fetchToken() }
         tokenRequest = request
         defer { tokenRequest = nil }
