@@ -1,7 +1,4 @@
-import CRdKafka
-import Dispatch
 public import Logging
-import Synchronization
 
 /// A Kafka protocol request type, for targeting injected faults.
 public struct KafkaAPIKey: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
@@ -64,7 +61,7 @@ public struct KafkaResponseCode: RawRepresentable, Sendable, Hashable, CustomStr
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
     /// The broker drops the connection instead of answering.
-    public static let disconnect = KafkaResponseCode(rawValue: RD_KAFKA_RESP_ERR__TRANSPORT.rawValue)
+    public static let disconnect = KafkaResponseCode(rawValue: RDKafkaError.transportCode)
     /// UNKNOWN_TOPIC_OR_PARTITION (3).
     public static let unknownTopicOrPartition = KafkaResponseCode(rawValue: 3)
     /// NOT_LEADER_FOR_PARTITION (6).
@@ -83,21 +80,12 @@ public struct KafkaResponseCode: RawRepresentable, Sendable, Hashable, CustomStr
     /// The code librdkafka names so (`NOT_LEADER_FOR_PARTITION`, `REQUEST_TIMED_OUT`,
     /// `_TRANSPORT`…), matched without regard to case; nil for a name it does not know.
     public init?(name: String) {
-        var descriptions: UnsafePointer<rd_kafka_err_desc>?
-        var count = 0
-        rd_kafka_get_err_descs(&descriptions, &count)
-        guard let descriptions else { return nil }
-        let wanted = name.uppercased()
-        for index in 0..<count {
-            guard let cName = descriptions[index].name, String(cString: cName) == wanted else { continue }
-            rawValue = descriptions[index].code.rawValue
-            return
-        }
-        return nil
+        guard let code = RDKafkaError.code(named: name) else { return nil }
+        rawValue = code
     }
 
     /// librdkafka's name for the code.
-    public var description: String { String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(rawValue: rawValue))) }
+    public var description: String { RDKafkaError.name(of: rawValue) }
 }
 
 /// An in-process Kafka cluster: librdkafka's mock cluster, speaking the real wire protocol
@@ -118,7 +106,7 @@ public final class EmbeddedKafkaCluster: Sendable {
     private init(cluster: RDKafkaMockCluster, brokerCount: Int) {
         self.cluster = cluster
         self.brokerCount = brokerCount
-        bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster.pointer))
+        bootstrapServers = cluster.bootstrapServers
     }
 
     /// Starts a cluster with `brokers` brokers listening on 127.0.0.1.
@@ -129,16 +117,10 @@ public final class EmbeddedKafkaCluster: Sendable {
         guard brokers >= 1 else {
             throw KafkaError(code: .invalidConfiguration, reason: "an embedded cluster needs at least one broker")
         }
-        // The mock cluster is book-kept by a client handle that never connects anywhere.
-        let owner = try RDKafkaFactory.makeHandle(
-            type: RD_KAFKA_PRODUCER,
-            properties: ["client.id": "embedded-kafka-owner", "log.connection.close": "false", "log_level": "3"],
-            logger: logger
+        return EmbeddedKafkaCluster(
+            cluster: try RDKafkaMockCluster(brokers: brokers, logger: logger),
+            brokerCount: brokers
         )
-        guard let pointer = rd_kafka_mock_cluster_new(owner.pointer, Int32(brokers)) else {
-            throw KafkaError(code: .mockCluster, reason: "rd_kafka_mock_cluster_new failed to start \(brokers) brokers")
-        }
-        return EmbeddedKafkaCluster(cluster: RDKafkaMockCluster(pointer: pointer, owner: owner), brokerCount: brokers)
     }
 
     /// The bootstrap servers as a list, one `host:port` per broker.
@@ -152,45 +134,32 @@ public final class EmbeddedKafkaCluster: Sendable {
                 reason: "topic '\(name)' needs partitions >= 1 and 1 <= replication factor <= \(brokerCount)"
             )
         }
-        try cluster.call("creating topic '\(name)'") {
-            rd_kafka_mock_topic_create($0, name, Int32(partitions), Int32(replicationFactor))
-        }
+        try cluster.createTopic(name, partitions: partitions, replicationFactor: replicationFactor)
     }
 
     /// Makes the next `errors.count` requests of `api` fail with these codes, in order.
     public func pushRequestErrors(_ api: KafkaAPIKey, _ errors: [KafkaResponseCode]) {
-        let codes = errors.map { rd_kafka_resp_err_t(rawValue: $0.rawValue) }
-        try? cluster.call("injecting request errors") { pointer in
-            codes.withUnsafeBufferPointer {
-                rd_kafka_mock_push_request_errors_array(pointer, api.rawValue, $0.count, $0.baseAddress)
-            }
-            return RD_KAFKA_RESP_ERR_NO_ERROR
-        }
+        try? cluster.pushRequestErrors(api.rawValue, errors.map(\.rawValue))
     }
 
     /// Removes every injected request error for `api`.
     public func clearRequestErrors(_ api: KafkaAPIKey) {
-        try? cluster.call("clearing request errors") { pointer in
-            rd_kafka_mock_clear_request_errors(pointer, api.rawValue)
-            return RD_KAFKA_RESP_ERR_NO_ERROR
-        }
+        try? cluster.clearRequestErrors(api.rawValue)
     }
 
     /// Disconnects broker `id` and refuses new connections to it until `setBrokerUp`.
     public func setBrokerDown(_ id: Int32) throws {
-        try cluster.call("taking broker \(id) down") { rd_kafka_mock_broker_set_down($0, id) }
+        try cluster.setBrokerDown(id)
     }
 
     /// Lets broker `id` accept connections again; after `stop()` it throws instead.
     public func setBrokerUp(_ id: Int32) throws {
-        try cluster.call("bringing broker \(id) up") { rd_kafka_mock_broker_set_up($0, id) }
+        try cluster.setBrokerUp(id)
     }
 
     /// Delays every response of broker `id` by `delay` (zero removes the delay).
     public func setRoundTripTime(broker id: Int32, _ delay: Duration) throws {
-        try cluster.call("setting the round-trip time of broker \(id)") {
-            rd_kafka_mock_broker_set_rtt($0, id, Int32(clamping: delay.wholeMilliseconds))
-        }
+        try cluster.setRoundTripTime(broker: id, delay)
     }
 
     /// Stops the brokers from a task, on a thread outside Swift's cooperative pool.
@@ -203,51 +172,5 @@ public final class EmbeddedKafkaCluster: Sendable {
     /// calls already inside the cluster finish first.
     public func shutdown() {
         cluster.destroy()
-    }
-}
-
-/// The one owner of a mock cluster and of the client handle that keeps its books.
-///
-/// A locked lifecycle guards every call: `destroy()` lets the calls already inside leave
-/// before it destroys the cluster, and refuses any later one, so a call racing a stop (a
-/// fault's restore timer, say) gets an error, never a freed cluster. Dropping the last
-/// reference without a stop destroys it on a queue of its own, never blocking the releaser.
-final class RDKafkaMockCluster: @unchecked Sendable {
-    let pointer: OpaquePointer
-    private let owner: RDKafkaHandle
-    private let lifecycle = RDKafkaLifecycle()
-
-    init(pointer: OpaquePointer, owner: RDKafkaHandle) {
-        self.pointer = pointer
-        self.owner = owner
-    }
-
-    /// Calls into the cluster unless it is stopped; librdkafka's error codes become `KafkaError`s.
-    func call(_ what: String, _ body: (OpaquePointer) -> rd_kafka_resp_err_t) throws {
-        guard let error = lifecycle.whileRunning({ body(pointer) }) else {
-            throw KafkaError(code: .mockCluster, reason: "\(what) failed: the embedded cluster is stopped")
-        }
-        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            let detail = KafkaError.fromResponse(error, context: "\(what) failed")
-            throw KafkaError(code: .mockCluster, reason: detail.reason, librdkafkaCode: detail.librdkafkaCode)
-        }
-    }
-
-    /// Destroys the cluster once; blocks until the calls inside have left and librdkafka is done.
-    func destroy() {
-        guard lifecycle.beginClosing() else { return }
-        lifecycle.waitForCallsToLeave()
-        rd_kafka_mock_cluster_destroy(pointer)
-        lifecycle.markClosed()
-    }
-
-    deinit {
-        guard lifecycle.beginClosing() else { return }
-        nonisolated(unsafe) let pointer = pointer  // nothing else holds it any more
-        let owner = owner
-        DispatchQueue(label: "kafka.embedded.destroy").async {
-            rd_kafka_mock_cluster_destroy(pointer)
-            withExtendedLifetime(owner) {}
-        }
     }
 }

@@ -1,99 +1,14 @@
-import CRdKafka
-
 extension KafkaProducer {
     /// The partition count of every topic the brokers report (and the client may see).
     ///
     /// Throws a retriable `.transport` error when no broker answers within `timeout`.
     public func topicPartitionCounts(timeout: Duration = .seconds(10)) async throws -> [String: Int] {
-        let handle = client.handle
-        return try await client.blocking.run {
-            var metadata: UnsafePointer<rd_kafka_metadata>?
-            let result = rd_kafka_metadata(
-                handle.pointer,
-                1,
-                nil,
-                &metadata,
-                Int32(clamping: timeout.wholeMilliseconds)
-            )
-            guard result == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
-                throw KafkaError.fromResponse(result, context: "reading the cluster's topics")
-            }
-            defer { rd_kafka_metadata_destroy(metadata) }
-            var counts: [String: Int] = [:]
-            for index in 0..<Int(metadata.pointee.topic_cnt) {
-                let topic = metadata.pointee.topics[index]
-                guard topic.err == RD_KAFKA_RESP_ERR_NO_ERROR, let name = topic.topic else { continue }
-                counts[String(cString: name)] = Int(topic.partition_cnt)
-            }
-            return counts
-        }
+        try await client.topicPartitionCounts(timeout: timeout)
     }
 
     /// Creates topics with the brokers' default replication; a topic that already exists is
     /// not an error. Needs the `CreateTopics` permission (the embedded cluster lacks the API).
     public func createTopics(_ names: [String], partitions: Int, timeout: Duration = .seconds(10)) async throws {
-        let handle = client.handle
-        try await client.blocking.run {
-            try Self.createTopics(names, partitions: partitions, timeout: timeout, on: handle.pointer)
-        }
-    }
-
-    private static func createTopics(
-        _ names: [String],
-        partitions: Int,
-        timeout: Duration,
-        on handle: OpaquePointer
-    ) throws {
-        var errorText = [CChar](repeating: 0, count: 512)
-        var newTopics: [OpaquePointer?] = []
-        defer { for topic in newTopics { rd_kafka_NewTopic_destroy(topic) } }
-        for name in names {
-            guard let topic = rd_kafka_NewTopic_new(name, Int32(partitions), -1, &errorText, errorText.count) else {
-                throw KafkaError(
-                    code: .invalidConfiguration,
-                    reason: "topic \(name): \(String(errorBuffer: errorText))"
-                )
-            }
-            newTopics.append(topic)
-        }
-        guard let queue = rd_kafka_queue_new(handle) else {
-            throw KafkaError(code: .clientCreation, reason: "librdkafka could not create an admin result queue")
-        }
-        defer { rd_kafka_queue_destroy(queue) }
-        let options = rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_CREATETOPICS)
-        defer { rd_kafka_AdminOptions_destroy(options) }
-        _ = rd_kafka_AdminOptions_set_request_timeout(
-            options,
-            Int32(clamping: timeout.wholeMilliseconds),
-            &errorText,
-            errorText.count
-        )
-        newTopics.withUnsafeMutableBufferPointer { buffer in
-            rd_kafka_CreateTopics(handle, buffer.baseAddress, buffer.count, options, queue)
-        }
-        guard let event = rd_kafka_queue_poll(queue, Int32(clamping: timeout.wholeMilliseconds) + 1000) else {
-            throw KafkaError(code: .transport, reason: "no answer to CreateTopics within \(timeout)", isRetriable: true)
-        }
-        defer { rd_kafka_event_destroy(event) }
-        let eventError = rd_kafka_event_error(event)
-        guard eventError == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            let reason = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? ""
-            throw KafkaError.fromResponse(
-                eventError,
-                context: "creating topics \(names.joined(separator: ", ")): \(reason)"
-            )
-        }
-        guard let result = rd_kafka_event_CreateTopics_result(event) else { return }
-        var count = 0
-        guard let topics = rd_kafka_CreateTopics_result_topics(result, &count) else { return }
-        for index in 0..<count {
-            let topicError = rd_kafka_topic_result_error(topics[index])
-            guard topicError != RD_KAFKA_RESP_ERR_NO_ERROR, topicError != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS else {
-                continue
-            }
-            let name = rd_kafka_topic_result_name(topics[index]).map { String(cString: $0) } ?? "?"
-            let reason = rd_kafka_topic_result_error_string(topics[index]).map { String(cString: $0) } ?? ""
-            throw KafkaError.fromResponse(topicError, context: "creating topic \(name): \(reason)")
-        }
+        try await client.createTopics(names, partitions: partitions, timeout: timeout)
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Synchronization
 
@@ -58,4 +59,39 @@ final class RDKafkaLifecycle: Sendable {
     func markClosed() {
         state.withLock { $0.phase = .closed }
     }
+}
+
+/// Runs blocking librdkafka calls on a dedicated serial queue, off Swift's cooperative thread pool.
+struct RDKafkaBlockingQueue: Sendable {
+    /// The serial queue the calls run on.
+    private let queue: DispatchQueue
+
+    /// Creates a queue of its own, labelled for debugging.
+    init(label: String) {
+        queue = DispatchQueue(label: label)
+    }
+
+    /// Runs `body` on the queue and returns its result to the awaiting task.
+    func run<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Swift.Result { try body() }) }
+        }
+    }
+
+    /// Runs `body` on the queue and blocks the calling thread until it finishes.
+    func runAndWait<Result>(_ body: () throws -> Result) rethrows -> Result {
+        try queue.sync(execute: body)
+    }
+}
+
+/// A flag one thread sets and another polls.
+final class StopFlag: Sendable {
+    /// Whether the flag was raised.
+    private let flag = Atomic<Bool>(false)
+
+    /// Raises the flag.
+    func set() { flag.store(true, ordering: .releasing) }
+
+    /// Whether the flag was raised.
+    var isSet: Bool { flag.load(ordering: .acquiring) }
 }
