@@ -2,6 +2,7 @@ import Conformance
 import Emulator
 import Foundation
 import PortContract
+import TestSupport
 import Testing
 
 /// A Python consumer (confluent-kafka) that works with Port's catalog, driven end to end by
@@ -9,6 +10,7 @@ import Testing
 /// records a deployment related to both (`CatalogFixtures/`, `Consumers/catalog_consumer.py`).
 @Suite(
     "verify drives a Python consumer that searches the catalog and writes related entities",
+    .heavy,
     .timeLimit(.minutes(10))
 )
 struct CatalogVerifyTests {

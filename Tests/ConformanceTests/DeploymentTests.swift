@@ -9,7 +9,7 @@ import Testing
 /// engine or a real Kafka allows: the compose file is valid, and both executables reach a TLS
 /// listener that presents the certificate the compose file's one-shot job makes, verifying it
 /// against that CA (and refusing it against another) before their Kafka handshake.
-@Suite("docker-compose.yml and the SASL_SSL path", .timeLimit(.minutes(10)))
+@Suite("docker-compose.yml and the SASL_SSL path", .heavy, .timeLimit(.minutes(10)))
 struct DeploymentTests {
     @Test("docker-compose config accepts the compose file, with the services wired as documented")
     func composeFileIsValid() async throws {

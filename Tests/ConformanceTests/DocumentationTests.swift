@@ -7,7 +7,7 @@ import Testing
 
 /// The README's configuration reference must list what the executables accept: every option
 /// their `--help` prints and every variable they read or write.
-@Suite("The README's configuration reference", .timeLimit(.minutes(10)))
+@Suite("The README's configuration reference", .heavy, .timeLimit(.minutes(10)))
 struct DocumentationTests {
     static func readme() throws -> String {
         try String(contentsOf: Repository.root.appendingPathComponent("README.md"), encoding: .utf8)

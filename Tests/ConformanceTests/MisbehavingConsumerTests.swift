@@ -2,11 +2,16 @@ import Conformance
 import Emulator
 import Foundation
 import PortContract
+import TestSupport
 import Testing
 
 /// Small Python consumers (confluent-kafka, the librdkafka Python binding), each with one
 /// deliberate bug: `verify` must fail each on the right scenario with the right explanation.
-@Suite("verify catches a misbehaving consumer in another language, on the right scenario", .timeLimit(.minutes(10)))
+@Suite(
+    "verify catches a misbehaving consumer in another language, on the right scenario",
+    .heavy,
+    .timeLimit(.minutes(10))
+)
 struct MisbehavingConsumerTests {
     /// Three plain scenarios: two runs, then one whose first status report meets a 429.
     static func scenarios() throws -> [Scenario] {

@@ -6,7 +6,7 @@ import PortContract
 import TestSupport
 import Testing
 
-@Suite("The emulator's OpenAPI document at /openapi.json", .timeLimit(.minutes(10)))
+@Suite("The emulator's OpenAPI document at /openapi.json", .heavy, .timeLimit(.minutes(10)))
 struct OpenAPITests {
     /// `GET /v1/actions/runs/{run_id}` and `GET /v1/actions/runs/:id` both become `GET /v1/actions/runs/{}`.
     static func shape(_ method: String, _ path: String) -> String {

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// `verify --polling`: the consumer under test claims its work over HTTP (contract §9).
-@Suite("verify --polling", .timeLimit(.minutes(10)))
+@Suite("verify --polling", .heavy, .timeLimit(.minutes(10)))
 struct PollingVerifyTests {
     static let consumer = [
         "python3", Repository.root.appendingPathComponent("Tests/ConformanceTests/Consumers/polling_consumer.py").path,

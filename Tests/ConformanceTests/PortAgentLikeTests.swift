@@ -8,7 +8,7 @@ import Testing
 
 /// A consumer doing what port-agent does (Consumers/port_agent_like.py) against the emulator:
 /// if the emulator stopped taking one of port-agent's steps, agent runs would never end.
-@Suite("port-agent's steps for agent runs, through a consumer that takes them", .timeLimit(.minutes(10)))
+@Suite("port-agent's steps for agent runs, through a consumer that takes them", .heavy, .timeLimit(.minutes(10)))
 struct PortAgentLikeTests {
     @Test(
         "the streamer setting at start-up; a synchronized agent run ends with the response and SUCCESS; an asynchronous one stays IN_PROGRESS"

@@ -4,7 +4,7 @@ import Testing
 
 /// A consumer that does not trust the SASL_SSL listener's CA only times out on its own side;
 /// verify must say why, and what to do.
-@Suite("verify names an untrusted CA", .timeLimit(.minutes(10)))
+@Suite("verify names an untrusted CA", .heavy, .timeLimit(.minutes(10)))
 struct UntrustedCATests {
     @Test("a consumer given the system's CAs instead of the emulator's: verify's explanation names the CA and the fix")
     func untrustedCA() async throws {

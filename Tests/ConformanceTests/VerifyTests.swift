@@ -10,7 +10,7 @@ import FoundationXML
 import Conformance
 #endif
 
-@Suite("port-emulator verify", .timeLimit(.minutes(10)))
+@Suite("port-emulator verify", .heavy, .timeLimit(.minutes(10)))
 struct VerifyTests {
     @Test("port-consumer passes every shipped scenario, through the real executables, with JUnit and JSON reports")
     func portConsumerPassesEveryScenario() async throws {

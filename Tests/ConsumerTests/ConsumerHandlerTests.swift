@@ -7,7 +7,7 @@ import Synchronization
 import TestSupport
 import Testing
 
-@Suite("Handler files, the token cache and the webhook handler", .serialized, .timeLimit(.minutes(10)))
+@Suite("Handler files, the token cache and the webhook handler", .serialized, .heavy, .timeLimit(.minutes(10)))
 struct ConsumerHandlerTests {
     @Test("a YAML handler file reads like its JSON twin; a broken one is an error naming the file")
     func yamlHandlerFile() throws {

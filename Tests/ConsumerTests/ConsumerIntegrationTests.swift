@@ -154,7 +154,7 @@ final class Running: Sendable {
     }
 }
 
-@Suite("port-consumer against the emulator and its embedded Kafka", .serialized, .timeLimit(.minutes(10)))
+@Suite("port-consumer against the emulator and its embedded Kafka", .serialized, .heavy, .timeLimit(.minutes(10)))
 struct ConsumerIntegrationTests {
     @Test(
         "fixture scripts run to SUCCESS with logs, links and an entity; failures and unknown actions end as FAILURE; poison is skipped"
@@ -249,7 +249,7 @@ struct ConsumerIntegrationTests {
     }
 }
 
-@Suite("port-consumer's resilience", .serialized, .timeLimit(.minutes(10)))
+@Suite("port-consumer's resilience", .serialized, .heavy, .timeLimit(.minutes(10)))
 struct ConsumerResilienceTests {
     @Test("an expired token is fetched again once; injected 429 and 5xx answers are retried to SUCCESS")
     func retries() async throws {
@@ -361,7 +361,7 @@ final class Attempts: Sendable {
     var count: Int { state.withLock { $0 } }
 }
 
-@Suite("port-consumer's edges", .serialized, .timeLimit(.minutes(10)))
+@Suite("port-consumer's edges", .serialized, .heavy, .timeLimit(.minutes(10)))
 struct ConsumerEdgeTests {
     @Test("a command past its timeout is killed and fails the run; poison is copied to the dead-letter topic")
     func timeoutAndDeadLetters() async throws {
@@ -427,7 +427,7 @@ struct ConsumerEdgeTests {
     }
 }
 
-@Suite("port-consumer and the change log", .serialized, .timeLimit(.minutes(10)))
+@Suite("port-consumer and the change log", .serialized, .heavy, .timeLimit(.minutes(10)))
 struct ChangeLogConsumerTests {
     @Test("entity changes reach the command handler of their blueprint, with the run that made them")
     func changeHandlers() async throws {
@@ -471,7 +471,7 @@ struct ChangeLogConsumerTests {
     }
 }
 
-@Suite("port-consumer and workflow nodes", .serialized, .timeLimit(.minutes(10)))
+@Suite("port-consumer and workflow nodes", .serialized, .heavy, .timeLimit(.minutes(10)))
 struct WorkflowNodeConsumerTests {
     @Test("a workflow's KAFKA node is handled by its node handler and completed through the node-run routes")
     func workflowNode() async throws {

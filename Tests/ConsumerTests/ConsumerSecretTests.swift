@@ -7,7 +7,7 @@ import Synchronization
 import TestSupport
 import Testing
 
-@Suite("Secret inputs in the consumer", .serialized, .timeLimit(.minutes(10)))
+@Suite("Secret inputs in the consumer", .serialized, .heavy, .timeLimit(.minutes(10)))
 struct ConsumerSecretTests {
     @Test("a handler gets the plaintext of string and object secrets, and is told which inputs were secret")
     func decrypted() async throws {

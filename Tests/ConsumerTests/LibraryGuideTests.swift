@@ -51,7 +51,7 @@ struct Backend {
 }
 // --- end ---
 
-@Suite("The README's Swift guide", .timeLimit(.minutes(10)))
+@Suite("The README's Swift guide", .heavy, .timeLimit(.minutes(10)))
 struct LibraryGuideTests {
     static let readme = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -7,7 +7,7 @@ import Testing
 
 /// Automations (contract §7): definitions, events, jq conditions, the message's context,
 /// loops, timers on the emulator's clock, and bad input.
-@Suite("Automations", .timeLimit(.minutes(10)))
+@Suite("Automations", .heavy, .timeLimit(.minutes(10)))
 struct AutomationTests {
     /// An automation on `event`, whose payload is its whole jq context (so the test sees
     /// exactly what §7 says templates see), with an optional condition.

@@ -1,11 +1,12 @@
 import Emulator
 import Foundation
 import PortContract
+import TestSupport
 import Testing
 
 /// `PUT` and `PATCH /v1/blueprints/{identifier}`: how a blueprint changes after it is
 /// created (a relation or an aggregation towards a blueprint created later).
-@Suite("Blueprint updates", .timeLimit(.minutes(10)))
+@Suite("Blueprint updates", .heavy, .timeLimit(.minutes(10)))
 struct BlueprintUpdateTests {
     @Test("PATCH merges relations and computed properties key by key; PUT replaces; both keep who created it")
     func patchAndPut() async throws {

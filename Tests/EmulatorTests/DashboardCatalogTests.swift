@@ -7,7 +7,7 @@ import Testing
 
 /// The dashboard's catalog section (`#/catalog`), driven in headless Chromium by
 /// `Browser/catalog_check.py` over entities created through Port's API.
-@Suite("The dashboard's catalog section", .timeLimit(.minutes(10)))
+@Suite("The dashboard's catalog section", .heavy, .timeLimit(.minutes(10)))
 struct DashboardCatalogTests {
     /// Creates `dash_service` (with a relation to itself) and two entities, one related to
     /// the other, then checks the count, the relation's title, a search and a 422 in Chromium.

@@ -5,7 +5,7 @@ import PortContract
 import TestSupport
 import Testing
 
-@Suite("The run dashboard at /", .timeLimit(.minutes(10)))
+@Suite("The run dashboard at /", .heavy, .timeLimit(.minutes(10)))
 struct DashboardTests {
     @Test("the page is served by the binary itself: no external script, style or font")
     func selfContained() async throws {

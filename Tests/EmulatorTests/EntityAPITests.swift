@@ -157,7 +157,7 @@ let entityCases: [EntityCase] = [
     ),
 ]
 
-@Suite("Entities under blueprints", .timeLimit(.minutes(10)))
+@Suite("Entities under blueprints", .heavy, .timeLimit(.minutes(10)))
 struct EntityAPITests {
     @Test("each entity rule of the contract", arguments: entityCases)
     func entityRule(_ entityCase: EntityCase) async throws {
@@ -298,7 +298,7 @@ struct EntityAPITests {
     }
 }
 
-@Suite("Run inputs against the action's userInputs", .timeLimit(.minutes(10)))
+@Suite("Run inputs against the action's userInputs", .heavy, .timeLimit(.minutes(10)))
 struct UserInputTests {
     @Test(
         "inputs that break userInputs are 422 user_inputs_schema_invalid, naming the input",

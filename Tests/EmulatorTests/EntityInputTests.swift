@@ -1,11 +1,12 @@
 import Emulator
 import Foundation
 import PortContract
+import TestSupport
 import Testing
 
 /// Entity inputs of actions (`format: entity`, alone or as an array's items): the chosen
 /// entity must exist in the input's blueprint and match its `dataset`, as Port's form offers it.
-@Suite("Entity inputs and their datasets", .timeLimit(.minutes(10)))
+@Suite("Entity inputs and their datasets", .heavy, .timeLimit(.minutes(10)))
 struct EntityInputTests {
     static let action = #"""
         {"identifier": "pick_environment", "title": "Pick an environment",

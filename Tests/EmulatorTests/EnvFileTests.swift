@@ -4,7 +4,7 @@ import PortContract
 import TestSupport
 import Testing
 
-@Suite("The consumer's settings: env file and kafka-credentials", .timeLimit(.minutes(10)))
+@Suite("The consumer's settings: env file and kafka-credentials", .heavy, .timeLimit(.minutes(10)))
 struct EnvFileTests {
     @Test("the env file holds every setting a consumer sources, written atomically and quoted for shells")
     func envFile() async throws {
@@ -70,7 +70,7 @@ struct EnvFileTests {
     }
 }
 
-@Suite("--secrets-file", .timeLimit(.minutes(10)))
+@Suite("--secrets-file", .heavy, .timeLimit(.minutes(10)))
 struct SecretsFileTests {
     func write(_ text: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UUID().uuidString)").path

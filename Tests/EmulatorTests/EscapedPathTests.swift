@@ -7,7 +7,7 @@ import Testing
 /// Port's entity identifiers may hold "/" (its OpenAPI document's pattern allows it), so a
 /// client writes it as %2F in a path: the emulator must read it as part of the identifier,
 /// not as a separator (libmicrohttpd's own unescaping did, before the path was routed).
-@Suite("Escaped slashes in Port's paths", .timeLimit(.minutes(10)))
+@Suite("Escaped slashes in Port's paths", .heavy, .timeLimit(.minutes(10)))
 struct EscapedPathTests {
     @Test("an entity whose identifier holds a slash is read and deleted through %2F; /v1/blueprints/%2F is no list")
     func entityWithSlash() async throws {

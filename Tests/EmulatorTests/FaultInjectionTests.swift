@@ -6,6 +6,7 @@ import Testing
 
 @Suite(
     "Fault injection: HTTP faults, Retry-After, token expiry and Kafka faults, all journaled",
+    .heavy,
     .timeLimit(.minutes(10))
 )
 struct FaultInjectionTests {

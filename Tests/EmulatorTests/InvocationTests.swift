@@ -23,7 +23,7 @@ let templatedAction = #"""
        "fixed":[1,"two",{"three":3}]}}}
     """#
 
-@Suite("Invocations on Kafka", .timeLimit(.minutes(10)))
+@Suite("Invocations on Kafka", .heavy, .timeLimit(.minutes(10)))
 struct InvocationTests {
     @Test("the legacy message of a DAY-2 run: key, topic and every field of contract §5")
     func legacyMessage() async throws {
@@ -292,7 +292,7 @@ enum PythonCheck {
     }
 }
 
-@Suite("Raw invocations and publish failures", .timeLimit(.minutes(10)))
+@Suite("Raw invocations and publish failures", .heavy, .timeLimit(.minutes(10)))
 struct RawInvocationTests {
     @Test(
         "a seed message is published as it is, keyed by its run id, and its run accepts reports",

@@ -54,6 +54,7 @@ struct CASandbox {
 
 @Suite(
     "port-emulator ca: a lasting CA in a store, and serve's SASL_SSL certificate signed by it",
+    .heavy,
     .timeLimit(.minutes(10))
 )
 struct LocalCATests {

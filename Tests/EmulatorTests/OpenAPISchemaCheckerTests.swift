@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// The checker behind the response-schema tests must be able to fail, or those tests prove nothing.
-@Suite("The OpenAPI response-schema checker", .timeLimit(.minutes(10)))
+@Suite("The OpenAPI response-schema checker", .heavy, .timeLimit(.minutes(10)))
 struct OpenAPISchemaCheckerTests {
     static let runOperation = "GET /v1/actions/runs/{run_id} 200"
     static let tokenOperation = "POST /v1/auth/access_token 200"

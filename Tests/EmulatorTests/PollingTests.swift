@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// HTTP polling (contract §9): claims, visibility timeouts on the emulator's clock, acks.
-@Suite("HTTP polling", .timeLimit(.minutes(10)))
+@Suite("HTTP polling", .heavy, .timeLimit(.minutes(10)))
 struct PollingTests {
     /// Runs `body` with a harness whose organization polls, as port-agent's start-up PATCH
     /// makes it, and a token; the emulator stops however `body` ends.

@@ -60,7 +60,7 @@ struct EmulatorHarness {
     }
 }
 
-@Suite("Port API emulation over HTTP", .timeLimit(.minutes(10)))
+@Suite("Port API emulation over HTTP", .heavy, .timeLimit(.minutes(10)))
 struct PortAPITests {
     @Test(
         "a synchronized webhook run refuses a manual status; an agent's synchronized run takes port-agent's response, then its status"
@@ -438,7 +438,7 @@ struct PortAPITests {
     }
 }
 
-@Suite("Port API under concurrent requests", .timeLimit(.minutes(10)))
+@Suite("Port API under concurrent requests", .heavy, .timeLimit(.minutes(10)))
 struct ConcurrentAPITests {
     @Test("200 concurrent PATCH and log requests over HTTP leave one terminal status and every accepted log")
     func concurrentReports() async throws {

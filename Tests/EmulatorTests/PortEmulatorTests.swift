@@ -17,7 +17,7 @@ private final class PortBox: Sendable {
     var value: Int { port.withLock { $0 } }
 }
 
-@Suite("port-emulator foundation", .timeLimit(.minutes(10)))
+@Suite("port-emulator foundation", .heavy, .timeLimit(.minutes(10)))
 struct PortEmulatorTests {
     @Test("serve creates the org's topics with the configured partitions and reports where everything is")
     func startsKafkaAndHTTP() async throws {
@@ -145,7 +145,7 @@ struct PortEmulatorTests {
     }
 }
 
-@Suite("Command-line durations", .timeLimit(.minutes(10)))
+@Suite("Command-line durations", .heavy, .timeLimit(.minutes(10)))
 struct DurationTextTests {
     @Test(
         "durations are read as people write them",
@@ -165,7 +165,7 @@ struct DurationTextTests {
 
 }
 
-@Suite("External Kafka (--kafka-bootstrap)", .timeLimit(.minutes(10)))
+@Suite("External Kafka (--kafka-bootstrap)", .heavy, .timeLimit(.minutes(10)))
 struct ExternalKafkaTests {
     @Test("an external cluster that has the topics is used as it is")
     func externalKafka() async throws {

@@ -9,7 +9,7 @@ import Testing
 /// (seeds/004) carry them, so the emulator does too and the check allows exactly these.
 private let contractEntityFields = ["blueprint", "createdAt", "createdBy", "updatedAt", "updatedBy"]
 
-@Suite("Response bodies follow Port's OpenAPI schemas", .timeLimit(.minutes(10)))
+@Suite("Response bodies follow Port's OpenAPI schemas", .heavy, .timeLimit(.minutes(10)))
 struct ResponseSchemaTests {
     /// Every success and error body the consumer-facing routes answer, checked against the
     /// schema Port documents for that operation and status.

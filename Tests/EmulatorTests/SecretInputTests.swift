@@ -7,7 +7,7 @@ import Testing
 
 /// Secret inputs (contract §8), checked with port-agent's own algorithm in Python
 /// (pycryptodome), never with the project's decryption.
-@Suite("Secret inputs", .timeLimit(.minutes(10)))
+@Suite("Secret inputs", .heavy, .timeLimit(.minutes(10)))
 struct SecretInputTests {
     static let token = "tok-0123456789abcdef"
     static let credentials: JSONValue = ["user": "deployer", "password": "hunter2-but-longer"]

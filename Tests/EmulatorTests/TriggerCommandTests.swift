@@ -27,7 +27,7 @@ struct MissingExecutable: Error, CustomStringConvertible {
     var description: String { "\(path) is missing: build it with `swift build` first" }
 }
 
-@Suite("port-emulator trigger, through the real executable", .timeLimit(.minutes(10)))
+@Suite("port-emulator trigger, through the real executable", .heavy, .timeLimit(.minutes(10)))
 struct TriggerCommandTests {
     /// Plays the consumer: once the triggered run exists, reports `terminationStatus`.
     func finishNextRun(of harness: EmulatorHarness, as status: String) async throws {

@@ -4,7 +4,7 @@ import PortContract
 import TestSupport
 import Testing
 
-@Suite("GET /_emulator/runs/{id}/wait", .timeLimit(.minutes(10)))
+@Suite("GET /_emulator/runs/{id}/wait", .heavy, .timeLimit(.minutes(10)))
 struct WaitTests {
     @Test("a wait returns when the run finishes, with its logs, and at once when it already has")
     func waitsForTheEnd() async throws {

@@ -4,7 +4,7 @@ import PortContract
 import TestSupport
 import Testing
 
-@Suite("Workflow node runs", .timeLimit(.minutes(10)))
+@Suite("Workflow node runs", .heavy, .timeLimit(.minutes(10)))
 struct WorkflowTests {
     @Test("a KAFKA node publishes its wrapped message; PATCH and logs report it; COMPLETED locks it")
     func nodeRun() async throws {

@@ -36,7 +36,7 @@ enum KafkaClient: String, CaseIterable, CustomStringConvertible, Sendable {
     }
 }
 
-@Suite("Independent Kafka clients through the front, plaintext and SASL_SSL", .timeLimit(.minutes(10)))
+@Suite("Independent Kafka clients through the front, plaintext and SASL_SSL", .heavy, .timeLimit(.minutes(10)))
 struct ClientMatrixTests {
     /// Consumes `count` messages with `group` and commits each, as `client` does it.
     static func consume(

@@ -38,6 +38,7 @@ struct StreamingClient {
 
 @Suite(
     "Fetch is long-polled: a message reaches a waiting consumer when it arrives, not at MaxWaitMs",
+    .heavy,
     .timeLimit(.minutes(10))
 )
 struct FetchLatencyTests {

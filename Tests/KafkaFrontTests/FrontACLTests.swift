@@ -5,7 +5,7 @@ import PortContract
 import TestSupport
 import Testing
 
-@Suite("Port's ACLs on the front: group prefix, read-only topics, --kafka-acls off", .timeLimit(.minutes(10)))
+@Suite("Port's ACLs on the front: group prefix, read-only topics, --kafka-acls off", .heavy, .timeLimit(.minutes(10)))
 struct FrontACLTests {
     /// The error each client reports for a Kafka error code, in its own words.
     static func clientError(_ client: KafkaClient, code: Int) -> [String] {
@@ -144,7 +144,7 @@ struct FrontACLTests {
     }
 }
 
-@Suite("The front's listeners and settings", .timeLimit(.minutes(10)))
+@Suite("The front's listeners and settings", .heavy, .timeLimit(.minutes(10)))
 struct FrontListenerTests {
     /// A port with the next one free too, found by binding both (another process may still
     /// take them before the test does: it retries with others).

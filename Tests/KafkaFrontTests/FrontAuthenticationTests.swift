@@ -8,7 +8,7 @@ import PortContract
 import TestSupport
 import Testing
 
-@Suite("SASL_SSL on the front: SCRAM users, passwords, mechanisms and the CA", .timeLimit(.minutes(10)))
+@Suite("SASL_SSL on the front: SCRAM users, passwords, mechanisms and the CA", .heavy, .timeLimit(.minutes(10)))
 struct FrontAuthenticationTests {
     static let confluentAuthFailure =
         "Authentication failed during authentication due to invalid credentials with SASL mechanism"

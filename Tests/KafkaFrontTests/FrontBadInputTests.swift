@@ -79,7 +79,11 @@ struct RawConnection {
     }
 }
 
-@Suite("Bad input on the front's listeners: closed, logged once, never a crash or a stall", .timeLimit(.minutes(10)))
+@Suite(
+    "Bad input on the front's listeners: closed, logged once, never a crash or a stall",
+    .heavy,
+    .timeLimit(.minutes(10))
+)
 struct FrontBadInputTests {
     static func frame(_ body: [UInt8]) -> [UInt8] {
         withUnsafeBytes(of: Int32(body.count).bigEndian, Array.init) + body

@@ -98,6 +98,7 @@ struct WatchedClient: Sendable {
 /// timing: the restart the old broker made wait 44 s, and KIP-345's fencing.
 @Suite(
     "Group timing through the front: restarts within seconds, a duplicate static member fenced",
+    .heavy,
     .timeLimit(.minutes(10))
 )
 struct GroupTimingTests {

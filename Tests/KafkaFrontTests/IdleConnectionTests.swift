@@ -47,6 +47,7 @@ final class FrameCounter: ChannelInboundHandler, Sendable {
 /// Kafka's `connections.max.idle.ms` on the front, shortened to 5 seconds.
 @Suite(
     "Idle connections: the front closes a silent one after its idle timeout, not a busy one",
+    .heavy,
     .timeLimit(.minutes(10))
 )
 struct IdleConnectionTests {

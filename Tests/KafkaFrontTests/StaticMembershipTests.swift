@@ -8,6 +8,7 @@ import Testing
 /// KIP-345 through the front: librdkafka's mock ignores group.instance.id, the front does not.
 @Suite(
     "Static membership: a restarted member with its group.instance.id gets its place back at once",
+    .heavy,
     .timeLimit(.minutes(10))
 )
 struct StaticMembershipTests {

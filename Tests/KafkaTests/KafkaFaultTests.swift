@@ -3,7 +3,7 @@ import Kafka
 import TestSupport
 import Testing
 
-@Suite("Kafka faults through the embedded cluster's hooks", .timeLimit(.minutes(10)))
+@Suite("Kafka faults through the embedded cluster's hooks", .heavy, .timeLimit(.minutes(10)))
 struct KafkaFaultTests {
     @Test("with the broker down, sends fail with a retriable timeout or wait; once it is up, nothing is lost")
     func brokerOutage() async throws {

@@ -2,7 +2,7 @@ import Kafka
 import TestSupport
 import Testing
 
-@Suite("Kafka through the embedded cluster", .timeLimit(.minutes(10)))
+@Suite("Kafka through the embedded cluster", .heavy, .timeLimit(.minutes(10)))
 struct KafkaRoundTripTests {
     @Test("produced messages reach a group consumer from all three partitions with keys and headers intact")
     func roundTripAcrossThreePartitions() async throws {
