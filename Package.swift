@@ -7,9 +7,7 @@ let package = Package(
     products: [
         .executable(name: "port-emulator", targets: ["port-emulator"]),
         .executable(name: "port-bench", targets: ["port-bench"]),
-        .library(name: "Kafka", targets: ["Kafka"]),
-        .library(name: "HTTPServer", targets: ["HTTPServer"]),
-        .library(name: "JQ", targets: ["JQ"]),
+        .library(name: "PortKafka", targets: ["PortKafka"]),
         .library(name: "PortContract", targets: ["PortContract"]),
         .library(name: "PortCatalog", targets: ["PortCatalog"]),
         .library(name: "Emulator", targets: ["Emulator"]),
@@ -53,7 +51,7 @@ let package = Package(
 
         // One Swift wrapper per C library.
         .target(
-            name: "Kafka",
+            name: "PortKafka",
             dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
@@ -118,7 +116,7 @@ let package = Package(
         .target(
             name: "Emulator",
             dependencies: [
-                "Kafka", "KafkaFront", "KafkaBroker", "KafkaProtocol", "HTTPServer", "JQ", "PortContract",
+                "PortKafka", "KafkaFront", "KafkaBroker", "KafkaProtocol", "HTTPServer", "JQ", "PortContract",
                 "PortCatalog",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -132,7 +130,7 @@ let package = Package(
         .target(
             name: "EmulatorCLI",
             dependencies: [
-                "Emulator", "Kafka", "PortContract",
+                "Emulator", "PortKafka", "PortContract",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -142,7 +140,7 @@ let package = Package(
         .target(
             name: "Conformance",
             dependencies: [
-                "Emulator", "Kafka", "PortContract", "ChildProcesses",
+                "Emulator", "PortKafka", "PortContract", "ChildProcesses",
                 // EmulatorClient's HTTP client, and the NIO types its requests are made of.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -154,7 +152,7 @@ let package = Package(
         .target(
             name: "Consumer",
             dependencies: [
-                "Kafka", "PortContract", "ChildProcesses",
+                "PortKafka", "PortContract", "ChildProcesses",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 // Imported for AsyncHTTPClient's request and body types; none is in the API.
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -168,7 +166,7 @@ let package = Package(
         .target(
             name: "Benchmarks",
             dependencies: [
-                "Kafka", "KafkaFront", "KafkaBroker", "HTTPServer", "Emulator", "Consumer", "PortContract",
+                "PortKafka", "KafkaFront", "KafkaBroker", "HTTPServer", "Emulator", "Consumer", "PortContract",
                 "PortCatalog",
                 "ChildProcesses",
                 .product(name: "Logging", package: "swift-log"),
@@ -181,7 +179,7 @@ let package = Package(
             name: "port-emulator",
             dependencies: [
                 "Emulator", "EmulatorCLI", "Conformance",
-                "Kafka",
+                "PortKafka",
                 "PortContract",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -191,7 +189,7 @@ let package = Package(
         .executableTarget(
             name: "port-consumer",
             dependencies: [
-                "Consumer", "Kafka", "HTTPServer", "PortContract",
+                "Consumer", "PortKafka", "HTTPServer", "PortContract",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -218,8 +216,8 @@ let package = Package(
             exclude: ["Resources"]
         ),
         .testTarget(
-            name: "KafkaTests",
-            dependencies: ["Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")]
+            name: "PortKafkaTests",
+            dependencies: ["PortKafka", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "HTTPServerTests",
@@ -249,7 +247,7 @@ let package = Package(
             name: "KafkaFrontTests",
             dependencies: [
                 "ChildProcesses",
-                "KafkaFront", "KafkaProtocol", "Kafka", "Emulator", "PortContract", "TestSupport",
+                "KafkaFront", "KafkaProtocol", "PortKafka", "Emulator", "PortContract", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -265,7 +263,7 @@ let package = Package(
             name: "EmulatorTests",
             dependencies: [
                 "ChildProcesses",
-                "Emulator", "Kafka", "PortContract", "TestSupport",
+                "Emulator", "PortKafka", "PortContract", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -283,7 +281,7 @@ let package = Package(
         .testTarget(
             name: "ConsumerTests",
             dependencies: [
-                "Consumer", "Emulator", "Conformance", "HTTPServer", "Kafka", "PortCatalog", "PortContract",
+                "Consumer", "Emulator", "Conformance", "HTTPServer", "PortKafka", "PortCatalog", "PortContract",
                 "TestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),

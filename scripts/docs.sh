@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 mkdir -p .build/docs
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-for target in Consumer Emulator Conformance PortContract PortCatalog Kafka HTTPServer JQ; do
+for target in Consumer Emulator Conformance PortContract PortCatalog PortKafka HTTPServer JQ; do
     rm -rf ".build/docs/$target"
     if ! swift package --disable-sandbox generate-documentation --target "$target" --warnings-as-errors \
         --transform-for-static-hosting --output-path ".build/docs/$target" >"$log" 2>&1; then

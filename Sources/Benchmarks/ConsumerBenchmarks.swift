@@ -1,9 +1,9 @@
 import Consumer
 import Emulator
 import Foundation
-import Kafka
 package import Logging
 import PortContract
+import PortKafka
 
 /// port-consumer against a minimal sequential consumer (one run at a time, a new token
 /// for every call, the way port-agent works), both with a no-op handler that logs twice.

@@ -1,9 +1,9 @@
 import ChildProcesses
 import Emulator
 import Foundation
-import Kafka
 package import Logging
 import PortContract
+import PortKafka
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -1,7 +1,7 @@
 import ChildProcesses
 import Foundation
-import Kafka
 package import Logging
+import PortKafka
 
 extension FrontBenchmarks {
     /// A client of the restart figure: one that says when it has been given its partitions.

@@ -1,11 +1,11 @@
 import ChildProcesses
 import Emulator
 import Foundation
-import Kafka
 import KafkaBroker
 import KafkaFront
 package import Logging
 import PortContract
+import PortKafka
 
 /// How a benchmark's clients reach Kafka: our broker through the front, or librdkafka's
 /// mock cluster (a broker written in C, the embedded Kafka before ours) as the baseline.

@@ -1,8 +1,8 @@
 import ChildProcesses
 import Foundation
-import Kafka
 import Logging
 import PortContract
+import PortKafka
 import Synchronization
 
 /// A Kafka client of the front's matrix (Tests/KafkaFrontTests/ClientMatrixTests.swift):

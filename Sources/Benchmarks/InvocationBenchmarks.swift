@@ -1,8 +1,8 @@
 import Emulator
 import Foundation
-import Kafka
 package import Logging
 import PortContract
+import PortKafka
 import Synchronization
 
 #if canImport(FoundationNetworking)

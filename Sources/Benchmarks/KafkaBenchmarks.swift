@@ -1,6 +1,6 @@
 import Foundation
-import Kafka
 package import Logging
+import PortKafka
 import Synchronization
 
 /// Measurements of the Kafka layer through the embedded cluster.

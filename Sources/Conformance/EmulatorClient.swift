@@ -1,10 +1,10 @@
 import AsyncHTTPClient
 import Emulator
 import Foundation
-import Kafka
 import NIOCore
 import NIOHTTP1
 public import PortContract
+import PortKafka
 
 /// A client of a running emulator, as a user or a script drives it: triggers a run through
 /// Port's API and follows it through the admin API's long-poll.

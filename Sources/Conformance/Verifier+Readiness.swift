@@ -1,8 +1,8 @@
 import Emulator
 import Foundation
-import Kafka
 import Logging
 import PortContract
+import PortKafka
 import Synchronization
 
 /// Readiness: when the consumer under test counts as ready, from its output or its first call.

@@ -1,8 +1,8 @@
 import Emulator
 import Foundation
-import Kafka
 import Logging
 import PortContract
+import PortKafka
 import Synchronization
 
 /// One scenario's steps: set up, trigger, approve, wait, gather the evidence and judge it.

@@ -1,8 +1,8 @@
 public import Emulator
 import Foundation
-import Kafka
 public import Logging
 import PortContract
+import PortKafka
 import Synchronization
 
 /// `port-emulator verify`: runs scenarios against a consumer through an emulator and judges

@@ -1,8 +1,8 @@
 import Emulator
 import Foundation
-import Kafka
 import Logging
 package import PortContract
+import PortKafka
 import Synchronization
 
 /// The tester's authenticated calls, fetching a token again when one expires (chaos may

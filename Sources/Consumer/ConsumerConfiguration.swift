@@ -1,5 +1,5 @@
 import Foundation
-public import Kafka
+public import PortKafka
 
 /// The consumer's settings, from the environment and an optional `.env` file (the
 /// environment wins). Port's production values are the defaults.

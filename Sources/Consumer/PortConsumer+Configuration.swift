@@ -1,5 +1,5 @@
-import Kafka
 public import Logging
+import PortKafka
 
 extension PortConsumer {
     /// A consumer built from `configuration` the way the `port-consumer` executable builds

@@ -1,7 +1,7 @@
 import Foundation
-package import Kafka
 package import Logging
 import PortContract
+package import PortKafka
 public import ServiceLifecycle
 import Synchronization
 

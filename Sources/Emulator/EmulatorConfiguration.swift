@@ -1,5 +1,5 @@
-import Kafka
 import PortContract
+import PortKafka
 
 /// How a `PortEmulator` is set up.
 public struct EmulatorConfiguration: Sendable {

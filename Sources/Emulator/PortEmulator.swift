@@ -1,9 +1,9 @@
 import Foundation
 import HTTPServer
-import Kafka
 import KafkaBroker
 public import Logging
 import PortContract
+import PortKafka
 public import ServiceLifecycle
 import Synchronization
 

@@ -1,8 +1,8 @@
 package import ArgumentParser
 package import Emulator
 import Foundation
-import Kafka
 import PortContract
+import PortKafka
 
 /// `port-emulator serve`'s options, each declared once with its help: the command line
 /// (`@OptionGroup` in `serve`), `validate()` for what no single flag can check, and the

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Emulator
 import Foundation
-import Kafka
 import Logging
 import PortContract
+import PortKafka
 import ServiceLifecycle
 
 @main

@@ -2,9 +2,9 @@ import ArgumentParser
 import Emulator
 import EmulatorCLI
 import Foundation
-import Kafka
 import Logging
 import PortContract
+import PortKafka
 import ServiceLifecycle
 import UnixSignals
 

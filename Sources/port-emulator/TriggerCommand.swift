@@ -2,9 +2,9 @@ import ArgumentParser
 import Conformance
 import Emulator
 import Foundation
-import Kafka
 import Logging
 import PortContract
+import PortKafka
 import ServiceLifecycle
 
 extension PortEmulatorCommand {

@@ -1,10 +1,10 @@
 import Consumer
 import Emulator
 import Foundation
-import Kafka
 import Logging
 import PortCatalog
 import PortContract
+import PortKafka
 import Prometheus
 import ServiceLifecycle
 import Synchronization

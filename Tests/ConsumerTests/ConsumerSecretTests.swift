@@ -1,8 +1,8 @@
 import Consumer
 import Emulator
 import Foundation
-import Kafka
 import PortContract
+import PortKafka
 import Synchronization
 import TestSupport
 import Testing

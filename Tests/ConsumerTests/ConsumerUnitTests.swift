@@ -1,7 +1,7 @@
 import Consumer
 import Foundation
-import Kafka
 import PortContract
+import PortKafka
 import Testing
 
 /// The repository's fixtures directory.

@@ -1,8 +1,8 @@
 import ChildProcesses
 import Emulator
 import Foundation
-import Kafka
 import PortContract
+import PortKafka
 import TestSupport
 import Testing
 

@@ -1,8 +1,8 @@
 import Emulator
 import Foundation
-import Kafka
 import Logging
 import PortContract
+import PortKafka
 import ServiceLifecycle
 import Synchronization
 import TestSupport

@@ -1,7 +1,7 @@
 import Emulator
 import Foundation
-import Kafka
 import PortContract
+import PortKafka
 import Synchronization
 import TestSupport
 import Testing

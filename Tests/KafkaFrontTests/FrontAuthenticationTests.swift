@@ -1,10 +1,10 @@
 import Emulator
 import Foundation
-import Kafka
 import KafkaBroker
 import KafkaFront
 import KafkaProtocol
 import PortContract
+import PortKafka
 import TestSupport
 import Testing
 

@@ -1,6 +1,6 @@
 import Foundation
-import Kafka
 package import PortContract
+import PortKafka
 
 extension FaultInjector {
     /// Reads a fault from the admin API's JSON (any kind may carry a `tag`):

@@ -1,7 +1,7 @@
 package import Foundation
 import HTTPServer
-package import Kafka
 import PortContract
+package import PortKafka
 
 /// The faults: what can be injected, and what an HTTP fault does.
 extension FaultInjector {

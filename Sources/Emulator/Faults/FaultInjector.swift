@@ -1,10 +1,10 @@
 import Foundation
 import HTTPServer
-import Kafka
 import KafkaBroker
 import KafkaFront
 import KafkaProtocol
 package import PortContract
+import PortKafka
 import ServiceLifecycle
 import Synchronization
 

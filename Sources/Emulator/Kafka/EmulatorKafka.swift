@@ -1,7 +1,7 @@
 import Foundation
-public import Kafka
 import KafkaFront
 import Logging
+public import PortKafka
 import ServiceLifecycle
 
 /// An existing Kafka cluster the emulator publishes to instead of its embedded one.

@@ -1,8 +1,8 @@
 import Foundation
-package import Kafka
 import Logging
 import PortCatalog
 package import PortContract
+package import PortKafka
 import ServiceLifecycle
 
 /// Publishes what Port publishes: run invocations to `ORG_ID.runs` (keyed by run id) and

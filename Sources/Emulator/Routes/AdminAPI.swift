@@ -1,8 +1,8 @@
 import Foundation
 import HTTPServer
-import Kafka
 import PortCatalog
 import PortContract
+import PortKafka
 
 extension PortAPI {
     /// The emulator's own routes under `/_emulator/` (no Port token): what tests and people

@@ -1,5 +1,5 @@
-import Kafka
 import Logging
+import PortKafka
 import TestSupport
 
 /// A logger that drops everything, so librdkafka's expected connection errors stay out of test output.

@@ -1,4 +1,4 @@
-import Kafka
+import PortKafka
 import TestSupport
 import Testing
 

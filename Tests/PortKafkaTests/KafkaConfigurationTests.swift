@@ -1,4 +1,4 @@
-import Kafka
+import PortKafka
 import Testing
 
 @Suite("Kafka configuration", .timeLimit(.minutes(10)))

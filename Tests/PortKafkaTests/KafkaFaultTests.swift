@@ -1,5 +1,5 @@
 import Dispatch
-import Kafka
+import PortKafka
 import TestSupport
 import Testing
 
