@@ -29,7 +29,7 @@ struct HTTPPipeline<Context: HTTPRequestContext>: HTTPRequestPipeline {
         case .matched(let route, let parameters):
             var request = request
             request.pathParameters = parameters
-            let chain = route.middlewares.isEmpty ? middlewares : middlewares + route.middlewares
+            let chain = Chain(server: middlewares, route: route.middlewares)
             switch route.handler {
             case .immediate(let handler):
                 return .respond(answer(request, chain) { request, context in try handler(request, &context) })
@@ -56,17 +56,17 @@ struct HTTPPipeline<Context: HTTPRequestContext>: HTTPRequestPipeline {
     }
 
     func refuse(_ request: HTTPRequest, with response: HTTPResponse) -> HTTPResponse {
-        answer(request, middlewares) { _, _ in response }
+        answer(request, Chain(server: middlewares, route: [])) { _, _ in response }
     }
 
     /// The synchronous pipeline, on the calling thread.
     private func answer(
         _ request: HTTPRequest,
-        _ chain: [any HTTPMiddleware<Context>],
+        _ chain: Chain,
         _ handler: (HTTPRequest, inout Context) throws -> HTTPResponse
     ) -> HTTPResponse {
         var context = Context()
-        var (entered, outcome) = enter(chain, request, &context)
+        var (entered, outcome) = chain.enter(request, &context, answering: response(for:_:))
         if outcome == nil {
             do {
                 outcome = (try handler(request, &context), nil)
@@ -74,17 +74,17 @@ struct HTTPPipeline<Context: HTTPRequestContext>: HTTPRequestPipeline {
                 outcome = (response(for: error, request), error)
             }
         }
-        return leave(chain.prefix(entered), request, &context, outcome!)
+        return chain.leave(entered, request, &context, outcome!)
     }
 
     /// The pipeline with an async handler, in the caller's task.
     private func answer(
         _ request: HTTPRequest,
-        _ chain: [any HTTPMiddleware<Context>],
+        _ chain: Chain,
         _ handler: HTTPHandler<Context>
     ) async -> HTTPResponse {
         var context = Context()
-        var (entered, outcome) = enter(chain, request, &context)
+        var (entered, outcome) = chain.enter(request, &context, answering: response(for:_:))
         if outcome == nil {
             do {
                 outcome = (try await handler(request, &context), nil)
@@ -92,40 +92,7 @@ struct HTTPPipeline<Context: HTTPRequestContext>: HTTPRequestPipeline {
                 outcome = (response(for: error, request), error)
             }
         }
-        return leave(chain.prefix(entered), request, &context, outcome!)
-    }
-
-    /// Runs `willHandle` in order until one answers or throws; returns how many ran and the
-    /// answer, if one was given.
-    private func enter(
-        _ chain: [any HTTPMiddleware<Context>],
-        _ request: HTTPRequest,
-        _ context: inout Context
-    ) -> (entered: Int, outcome: (HTTPResponse, (any Error)?)?) {
-        for (index, middleware) in chain.enumerated() {
-            do {
-                if let response = try middleware.willHandle(request, context: &context) {
-                    return (index + 1, (response, nil))
-                }
-            } catch {
-                return (index + 1, (response(for: error, request), error))
-            }
-        }
-        return (chain.count, nil)
-    }
-
-    /// Runs `didHandle` in reverse order over the middlewares that were entered.
-    private func leave(
-        _ entered: ArraySlice<any HTTPMiddleware<Context>>,
-        _ request: HTTPRequest,
-        _ context: inout Context,
-        _ outcome: (HTTPResponse, (any Error)?)
-    ) -> HTTPResponse {
-        var (response, error) = outcome
-        for middleware in entered.reversed() {
-            middleware.didHandle(request, context: &context, response: &response, error: error)
-        }
-        return response
+        return chain.leave(entered, request, &context, outcome!)
     }
 
     /// The answer to an error: its own for an ``HTTPResponseError``, 503 when cancelled by a
@@ -142,6 +109,52 @@ struct HTTPPipeline<Context: HTTPRequestContext>: HTTPRequestPipeline {
                 metadata: ["method": "\(request.method)", "path": "\(request.path)", "error": "\(error)"]
             )
             return .error(status: 500, code: "internal_error", message: "Internal error: \(error)")
+        }
+    }
+
+    /// The server's middlewares, then the route's, without joining them into a new array
+    /// for every request.
+    struct Chain {
+        let server: [any HTTPMiddleware<Context>]
+        let route: [any HTTPMiddleware<Context>]
+
+        private var count: Int { server.count + route.count }
+
+        private func middleware(_ index: Int) -> any HTTPMiddleware<Context> {
+            index < server.count ? server[index] : route[index - server.count]
+        }
+
+        /// Runs `willHandle` in order until one answers or throws; returns how many ran and
+        /// the answer, if one was given.
+        func enter(
+            _ request: HTTPRequest,
+            _ context: inout Context,
+            answering: (any Error, HTTPRequest) -> HTTPResponse
+        ) -> (entered: Int, outcome: (HTTPResponse, (any Error)?)?) {
+            for index in 0..<count {
+                do {
+                    if let response = try middleware(index).willHandle(request, context: &context) {
+                        return (index + 1, (response, nil))
+                    }
+                } catch {
+                    return (index + 1, (answering(error, request), error))
+                }
+            }
+            return (count, nil)
+        }
+
+        /// Runs `didHandle` in reverse order over the first `entered` middlewares.
+        func leave(
+            _ entered: Int,
+            _ request: HTTPRequest,
+            _ context: inout Context,
+            _ outcome: (HTTPResponse, (any Error)?)
+        ) -> HTTPResponse {
+            var (response, error) = outcome
+            for index in stride(from: entered - 1, through: 0, by: -1) {
+                middleware(index).didHandle(request, context: &context, response: &response, error: error)
+            }
+            return response
         }
     }
 }

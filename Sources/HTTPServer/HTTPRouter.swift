@@ -36,18 +36,15 @@ public struct HTTPRouter<Context: HTTPRequestContext>: Sendable {
         public let method: String
         /// The pattern it was registered with, such as `/v1/actions/runs/:id`.
         public let pattern: String
-        fileprivate let segments: [Segment]
         /// The handler.
         public let handler: HTTPRouteHandler<Context>
         /// The route's own middlewares, run inside the server's, in order.
         public let middlewares: [any HTTPMiddleware<Context>]
     }
 
-    fileprivate enum Segment: Sendable, Equatable {
-        case literal(String)
-        case capture(String)
-    }
-
+    /// The patterns, matched without generics (this runs for every request); `routes` holds
+    /// what each one leads to, at the same index.
+    private var table = RouteTable()
     private var routes: [Route] = []
 
     /// Creates an empty router.
@@ -103,40 +100,73 @@ public struct HTTPRouter<Context: HTTPRequestContext>: Sendable {
         handler: HTTPRouteHandler<Context>,
         middlewares: [any HTTPMiddleware<Context>]
     ) {
-        let segments = Self.split(pattern).map {
-            $0.hasPrefix(":") ? Segment.capture(String($0.dropFirst())) : .literal($0)
+        let route = Route(method: method.rawValue, pattern: pattern, handler: handler, middlewares: middlewares)
+        if let replaced = table.add(method: method.rawValue, pattern: pattern) {
+            routes[replaced] = route
+        } else {
+            routes.append(route)
         }
-        routes.removeAll { $0.method == method.rawValue && $0.segments == segments }
-        routes.append(
-            Route(
-                method: method.rawValue,
-                pattern: pattern,
-                segments: segments,
-                handler: handler,
-                middlewares: middlewares
-            )
-        )
     }
 
     /// Finds the route for a method and path.
     public func resolve(method: String, path: String) -> Resolution {
+        switch table.resolve(method: method, path: path) {
+        case .matched(let index, let parameters): .matched(routes[index], parameters: parameters)
+        case .methodNotAllowed(let allowed): .methodNotAllowed(allowed: allowed)
+        case .notFound: .notFound
+        }
+    }
+}
+
+/// Method and pattern of every route, in registration order, and the matching of a path
+/// against them: literal segments win over captures.
+struct RouteTable: Sendable {
+    enum Segment: Sendable, Equatable {
+        case literal(String)
+        case capture(String)
+    }
+
+    enum Match {
+        case matched(Int, parameters: [String: String])
+        case methodNotAllowed(allowed: [String])
+        case notFound
+    }
+
+    private var methods: [String] = []
+    private var segments: [[Segment]] = []
+    /// The literal segments of each pattern: the more, the more specific.
+    private var literals: [Int] = []
+
+    /// Adds a pattern; returns the index it replaced when the same method and segments were
+    /// there already, nil when it is appended.
+    mutating func add(method: String, pattern: String) -> Int? {
+        let parsed = Self.split(pattern).map {
+            $0.hasPrefix(":") ? Segment.capture(String($0.dropFirst())) : .literal($0)
+        }
+        if let index = methods.indices.first(where: { methods[$0] == method && segments[$0] == parsed }) {
+            return index
+        }
+        methods.append(method)
+        segments.append(parsed)
+        literals.append(parsed.filter { if case .literal = $0 { true } else { false } }.count)
+        return nil
+    }
+
+    func resolve(method: String, path: String) -> Match {
         let parts = Self.split(path)
-        var best: (route: Route, parameters: [String: String], literals: Int)?
+        var best: (index: Int, parameters: [String: String])?
         var allowed: Set<String> = []
-        for route in routes {
-            guard let parameters = Self.match(route.segments, parts) else { continue }
-            guard route.method == method else {
-                allowed.insert(route.method)
+        for index in methods.indices {
+            guard let parameters = Self.match(segments[index], parts) else { continue }
+            guard methods[index] == method else {
+                allowed.insert(methods[index])
                 continue
             }
-            let literals = route.segments.filter { if case .literal = $0 { true } else { false } }.count
-            if best == nil || literals > best!.literals {
-                best = (route, parameters, literals)
+            if best.map({ literals[index] > literals[$0.index] }) ?? true {
+                best = (index, parameters)
             }
         }
-        if let best {
-            return .matched(best.route, parameters: best.parameters)
-        }
+        if let best { return .matched(best.index, parameters: best.parameters) }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed.sorted())
     }
 
