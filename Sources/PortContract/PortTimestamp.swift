@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 /// Port's timestamps: ISO 8601 in UTC with milliseconds.
 package enum PortTimestamp {
