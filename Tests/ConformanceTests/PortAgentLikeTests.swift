@@ -58,8 +58,16 @@ struct PortAgentLikeTests {
             #expect(finished.run.status == .success, "\(printed())")
             #expect(finished.run.response == ["deployed": true])
             // 90 s: under AddressSanitizer on two loaded cores the Python agent is slow to get to it.
-            try await waitUntil("the agent to handle the asynchronous run", within: .seconds(90)) {
-                printed().contains("handled \(async)")
+            do {
+                try await waitUntil("the agent to handle the asynchronous run", within: .seconds(90)) {
+                    printed().contains("handled \(async)")
+                }
+            } catch {
+                let journal = emulator.recorder.journal.suffix(12).map { "\($0.method) \($0.path) \($0.status)" }
+                Issue.record(
+                    "\(error); the agent printed:\n\(printed())\nthe journal's last calls:\n\(journal.joined(separator: "\n"))"
+                )
+                return
             }
             #expect(try emulator.runs.run(async).status == .inProgress, "no status for an asynchronous agent run")
             #expect(try emulator.runs.logs(async).map(\.message).contains("Sending the request"))

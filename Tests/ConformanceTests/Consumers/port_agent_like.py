@@ -35,12 +35,12 @@ def call(method, path, body=None):
     token_request = urllib.request.Request(API + "/auth/access_token", method="POST", data=json.dumps({
         "clientId": os.environ["PORT_CLIENT_ID"], "clientSecret": SECRET}).encode(),
         headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(token_request, timeout=10) as response:
+    with urllib.request.urlopen(token_request, timeout=60) as response:
         token = json.loads(response.read())["accessToken"]
     request = urllib.request.Request(API + path, method=method, data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json", "Authorization": "Bearer " + token})
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
@@ -81,7 +81,7 @@ def invoke(message):
     request = urllib.request.Request(method["url"], method="POST", data=json.dumps(message).encode(),
                                      headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:
             status, text = response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         status, text = error.code, error.read().decode()
