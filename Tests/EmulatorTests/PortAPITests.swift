@@ -130,6 +130,7 @@ struct PortAPITests {
             #expect(initial.status == 200)
             #expect(initial.json["organization"]?["id"] == "org_api")
             #expect(initial.json["organization"]?["settings"] == .object([:]))
+            #expect(initial.json["organization"]?["featureFlags"] == .array([]))
 
             // What port-agent sends at start-up (app/port_client.py): settings only, no name.
             let agent = try await harness.call(
@@ -178,7 +179,15 @@ struct PortAPITests {
             #expect(grant.json["tokenType"] == "Bearer")
             #expect(grant.json["expiresIn"]?.intValue == 10_800)
             let token = try #require(grant.json["accessToken"]?.stringValue)
-            #expect(token.split(separator: ".").count == 3)
+            let parts = token.split(separator: ".").map(String.init)
+            #expect(parts.count == 3)
+            // A machine's token, as Port issues for client credentials (Ocean checks isMachine).
+            var payload = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            payload += String(repeating: "=", count: (4 - payload.count % 4) % 4)
+            let claims = try JSONValue.parse(Array(try #require(Data(base64Encoded: payload))))
+            #expect(claims["isMachine"] == true)
+            #expect(claims["personalToken"] == false)
+            #expect(claims["clientId"] == "emulator-client-id")
             #expect(try await harness.token() == token)
 
             let runID = try await harness.createRun()

@@ -116,12 +116,14 @@ package final class TokenStore: Sendable {
     }
 
     /// A JWT-shaped token (header.payload.signature, base64url) naming the client and org.
+    /// Client credentials are a machine's, as in Port's tokens: `isMachine: true` and
+    /// `personalToken: false` (Ocean's actions processor polls only for a machine token).
     private func makeToken(clientID: String, issuedAt: Date, expiresAt: Date) -> String {
         let header: JSONValue = ["alg": "HS256", "typ": "JWT"]
         let payload: JSONValue = [
             "clientId": .string(clientID), "orgId": .string(orgID),
             "iat": .int(Int64(issuedAt.timeIntervalSince1970)), "exp": .int(Int64(expiresAt.timeIntervalSince1970)),
-            "jti": .string(PortIdentifier.make(prefix: "")),
+            "jti": .string(PortIdentifier.make(prefix: "")), "isMachine": true, "personalToken": false,
         ]
         let signature = (0..<32).map { _ in UInt8.random(in: 0...255) }
         return [header.compactBytes, payload.compactBytes, signature].map(Self.base64URL).joined(separator: ".")

@@ -3,8 +3,8 @@ import HTTPServer
 import PortContract
 import Synchronization
 
-/// The organization as Port's API shows it (`GET /v1/organization`): its id, name and
-/// settings, which `PATCH /v1/organization` changes. port-agent writes
+/// The organization as Port's API shows it (`GET /v1/organization`): its id, name,
+/// settings (which `PATCH /v1/organization` changes) and no feature flags. port-agent writes
 /// `settings.portAgentStreamerName` there at start-up (contract §6).
 final class OrganizationStore: Sendable {
     private struct State {
@@ -30,6 +30,9 @@ final class OrganizationStore: Sendable {
             var organization: JSONObject = [
                 "id": .string(id), "name": .string(state.name), "settings": .object(state.settings),
                 "createdAt": PortTimestamp.format(createdAt), "updatedAt": PortTimestamp.format(state.updatedAt),
+                // None of Port's feature flags: Ocean reads the list, and two of them
+                // (LAKEHOUSE_ELIGIBLE, DATA_SOURCE_PROCESSOR_ENABLED) would make it skip upserts.
+                "featureFlags": [],
             ]
             for (key, value) in state.others where organization[key] == nil { organization[key] = value }
             return .object(organization)
