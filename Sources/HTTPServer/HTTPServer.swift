@@ -280,23 +280,10 @@ final class HTTPServerCore: Sendable {
 
     func connectionResumed() { suspendedCount.subtract(1, ordering: .releasing) }
 
-    /// Answers `request` with the pipeline in a task, then resumes the suspended connection.
-    func spawnHandler(
-        _ answer: @escaping @Sendable () async -> HTTPResponse,
-        state: MHDRequestState,
-        connection: MHDConnection
-    ) {
-        resume(connection, of: state, with: answer)
-    }
-
-    /// Sends an already finalized response, whose `delay` is set, to a suspended connection.
-    func deliver(_ response: HTTPResponse, state: MHDRequestState, connection: MHDConnection) {
-        resume(connection, of: state) { response }
-    }
-
-    /// In a task: takes the finalized response, holds it for its `delay` (a stop cancels the
-    /// wait and it goes out at once), hands it to the connection and resumes it.
-    private func resume(
+    /// In a task: takes the answer (the pipeline's, or a response held for its `delay`),
+    /// holds it for its `delay` (a stop cancels the wait and it goes out at once), hands it to
+    /// the suspended connection and resumes it.
+    func resume(
         _ connection: MHDConnection,
         of state: MHDRequestState,
         with answer: @escaping @Sendable () async -> HTTPResponse

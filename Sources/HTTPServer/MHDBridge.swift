@@ -104,24 +104,22 @@ enum MHDBridge {
                     on: connection
                 )
             }
+            let answer: @Sendable () async -> HTTPResponse
             switch core.pipeline.dispatch(state.request) {
-            case .respond(let response) where response.delay > .zero:
-                // Held without blocking the I/O thread: suspended, then resumed by a task.
-                state.phase = .handling
-                core.connectionSuspended()
-                MHD_suspend_connection(connection)
-                core.deliver(response, state: state, connection: MHDConnection(pointer: connection))
-                return .YES
-            case .respond(let response):
+            case .respond(let response) where response.delay == .zero:
                 state.phase = .responded
                 return queue(response, on: connection)
-            case .run(let answer):
-                state.phase = .handling
-                core.connectionSuspended()
-                MHD_suspend_connection(connection)
-                core.spawnHandler(answer, state: state, connection: MHDConnection(pointer: connection))
-                return .YES
+            case .respond(let response):
+                answer = { response }  // held without blocking the I/O thread
+            case .run(let run):
+                answer = run
             }
+            // Suspended, then resumed by a task with the answer.
+            state.phase = .handling
+            core.connectionSuspended()
+            MHD_suspend_connection(connection)
+            core.resume(MHDConnection(pointer: connection), of: state, with: answer)
+            return .YES
         case .handling:
             guard let response = state.takeResponse() else { return .YES }
             core.connectionResumed()

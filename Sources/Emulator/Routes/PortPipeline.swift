@@ -53,6 +53,11 @@ private func isPortCall(_ request: HTTPRequest) -> Bool {
     !request.path.hasPrefix("/_emulator/") && !DashboardPage.paths.contains(request.path)
 }
 
+/// Who a call is for: the client a step named, else the one its token names (if any).
+private func client(of request: HTTPRequest, _ context: PortRequestContext, _ tokens: TokenStore) -> String? {
+    context.clientID ?? tokens.clientID(forAuthorization: request.header("Authorization"))
+}
+
 /// Port's `X-Trace-Id` on every answer: a random 32-hex-digit id.
 struct TraceIDMiddleware: HTTPMiddleware {
     func didHandle(
@@ -87,7 +92,7 @@ struct JournalMiddleware: HTTPMiddleware {
         recorder.record(
             JournalEntry(
                 time: Date(),
-                clientID: context.clientID ?? tokens.clientID(forAuthorization: request.header("Authorization")),
+                clientID: client(of: request, context, tokens),
                 method: request.method,
                 path: request.path,
                 status: response.status,
@@ -111,14 +116,12 @@ struct ViolationMiddleware: HTTPMiddleware {
         response: inout HTTPResponse,
         error: (any Error)?
     ) {
-        guard isPortCall(request), !context.violationHandled else { return }
-        let tokenClient = { tokens.clientID(forAuthorization: request.header("Authorization")) }
+        guard isPortCall(request), !context.violationHandled, response.status >= 400 || error != nil else { return }
+        let clientID = client(of: request, context, tokens)
         if let refusal = error as? PortRefusal {
-            recorder.record(Violation(refusing: request, with: refusal.error, clientID: tokenClient()))
+            recorder.record(Violation(refusing: request, with: refusal.error, clientID: clientID))
         } else if response.status >= 400 {
-            recorder.record(
-                Violation(refusedByServer: request, response: response, clientID: context.clientID ?? tokenClient())
-            )
+            recorder.record(Violation(refusedByServer: request, response: response, clientID: clientID))
         }
     }
 }
