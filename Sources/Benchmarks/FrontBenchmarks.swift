@@ -34,14 +34,11 @@ package enum FrontRoute: String, Sendable, CaseIterable {
         _ body: @escaping @Sendable (Connection) async throws -> Value
     ) async throws -> Value {
         let cluster = try EmbeddedKafkaCluster.start(logger: logger)
-        let result: Result<Value, any Error>
-        do {
-            result = .success(try await withConnection(on: cluster, topics: topics, logger: logger, body))
-        } catch {
-            result = .failure(error)
+        return try await withCleanup {
+            try await withConnection(on: cluster, topics: topics, logger: logger, body)
+        } cleanup: {
+            await cluster.stop()
         }
-        await cluster.stop()
-        return try result.get()
     }
 
     private func withConnection<Value: Sendable>(
@@ -224,38 +221,32 @@ struct LatencyTarget: Sendable {
         guard route != .direct else {
             let cluster = try EmbeddedKafkaCluster.start(logger: logger)
             let topic = configuration.runsTopic
-            let producer: KafkaProducer
-            do {
+            return try await withCleanup {
                 try cluster.createTopic(topic, partitions: configuration.partitions)
                 // As the emulator's publisher sends: acknowledged by all replicas, 1 ms linger.
                 var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServerList)
                 producerConfiguration.linger = .milliseconds(1)
-                producer = try KafkaProducer.make(configuration: producerConfiguration, logger: logger)
-            } catch {
-                await cluster.stop()
-                throw error
-            }
-            let target = LatencyTarget(
-                bootstrap: cluster.bootstrapServers,
-                topic: topic,
-                security: .plaintext,
-                securityArguments: [],
-                publish: { index in
-                    let value = JSONValue.object(["n": .int(Int64(index))]).compactBytes
-                    _ = try await producer.send(
-                        KafkaProducerMessage(topic: topic, key: Array("r_bench\(index)".utf8), value: value)
-                    )
+                let producer = try KafkaProducer.make(configuration: producerConfiguration, logger: logger)
+                let target = LatencyTarget(
+                    bootstrap: cluster.bootstrapServers,
+                    topic: topic,
+                    security: .plaintext,
+                    securityArguments: [],
+                    publish: { index in
+                        let value = JSONValue.object(["n": .int(Int64(index))]).compactBytes
+                        _ = try await producer.send(
+                            KafkaProducerMessage(topic: topic, key: Array("r_bench\(index)".utf8), value: value)
+                        )
+                    }
+                )
+                return try await withCleanup {
+                    try await body(target)
+                } cleanup: {
+                    await producer.close(timeout: .seconds(5))
                 }
-            )
-            let result: Result<Value, any Error>
-            do {
-                result = .success(try await body(target))
-            } catch {
-                result = .failure(error)
+            } cleanup: {
+                await cluster.stop()
             }
-            await producer.close(timeout: .seconds(5))
-            await cluster.stop()
-            return try result.get()
         }
         return try await PortEmulator.withRunning(configuration: configuration, logger: logger) { emulator in
             let info = emulator.info

@@ -74,26 +74,24 @@ package enum InvocationBenchmarks {
                 }
             )
             let tracker = ArrivalTracker()
-            let result = await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    do {
-                        for try await message in consumer.messages {
-                            if let key = message.keyString { tracker.arrived(key, at: ContinuousClock.now) }
+            return try await withCleanup {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        do {
+                            for try await message in consumer.messages {
+                                if let key = message.keyString { tracker.arrived(key, at: ContinuousClock.now) }
+                            }
+                        } catch {
+                            // The runs the body waits for then never arrive: it says which.
+                            logger.error("the benchmark's reader stopped", metadata: ["error": "\(error)"])
                         }
-                    } catch {
-                        // The runs the body waits for then never arrive: it says which.
-                        logger.error("the benchmark's reader stopped", metadata: ["error": "\(error)"])
                     }
+                    defer { group.cancelAll() }
+                    return try await body(emulator, tracker)
                 }
-                defer { group.cancelAll() }
-                do {
-                    return Swift.Result<Result, any Error>.success(try await body(emulator, tracker))
-                } catch {
-                    return .failure(error)
-                }
+            } cleanup: {
+                await consumer.close()
             }
-            await consumer.close()
-            return try result.get()
         }
     }
 

@@ -154,7 +154,7 @@ package enum KafkaBenchmarks {
         try consumer.subscribe(topics: ["bench.throughput"])
         let subscribed = clock.now
         let progress = ReadProgress()
-        do {
+        try await withCleanup {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for try await _ in consumer.messages {
@@ -177,11 +177,9 @@ package enum KafkaBenchmarks {
                 }
                 try await group.waitForAll()
             }
-        } catch {
+        } cleanup: {
             await consumer.close()
-            throw error
         }
-        await consumer.close()
         guard let firstMessage = progress.first, let end = progress.last else {
             throw BenchmarkError(message: "no messages were read")
         }
