@@ -12,7 +12,7 @@ if [ -z "${BENCH_SKIP_BUILD:-}" ] && [ "$BIN" = .build/release ]; then
 fi
 RUNS=${BENCH_AUTOMATION_RUNS:-3}
 WRITES=${BENCH_AUTOMATION_WRITES:-5000}
-median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
+. bench/lib.sh  # median, spread, ratio, wait_for_port
 echo "## 12. automation fan-out: $WRITES entity writes, 16 in flight, 10 automations; $RUNS runs of each setup, interleaved"
 declare -A rates
 p50s=(); p99s=()

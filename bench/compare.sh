@@ -50,20 +50,7 @@ PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
-spread() {
-    sorted=$(printf '%s\n' "$@" | sort -g)
-    echo "min=$(echo "$sorted" | head -1) median=$(median "$@") max=$(echo "$sorted" | tail -1)"
-}
-ratio() { python3 -c "print(f'{float(\"$1\") / float(\"$2\"):.3f}')"; }
-wait_for_port() {
-    for _ in $(seq 200); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.05
-    done
-    echo "bench: nothing listens on port $1" >&2
-    return 1
-}
+. bench/lib.sh  # median, spread, ratio, wait_for_port
 
 startup() {  # dir [port] -> spawn_to_ready_ms
     "$BIN/port-bench" emulator-startup --executable "$1/port-emulator" --fixtures fixtures \

@@ -24,10 +24,9 @@ PARTITIONS=${BENCH_FRONT_PARTITIONS:-12}
 
 # field NAME LINE: the value of NAME=… in LINE
 field() { echo "$2" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
-ratio() { awk "BEGIN{printf \"%.3f\", $1/$2}"; }
+. bench/lib.sh  # median, spread, ratio, wait_for_port
 # latency ratios can be tiny (2 ms against 5 s): two significant digits
 small_ratio() { awk "BEGIN{printf \"%.2g\", $1/$2}"; }
-median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 load() { echo "(load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores)"; }
 
 echo "## 10. the embedded Kafka with independent clients: our broker through the front beside librdkafka's mock"

@@ -53,11 +53,7 @@ cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 now_ns() { date +%s%N; }
-# min, median and max of the numbers given, as "min=… median=… max=…"
-spread() {
-    sorted=$(printf '%s\n' "$@" | sort -n)
-    echo "min=$(echo "$sorted" | head -1) median=$(echo "$sorted" | sed -n "$(( ($# + 1) / 2 ))p") max=$(echo "$sorted" | tail -1)"
-}
+. bench/lib.sh  # median, spread, ratio, wait_for_port
 
 {
     echo "# port-kafka-harness foundation benchmarks"
@@ -100,14 +96,6 @@ spread() {
     echo "## 3. HTTP GET {\"ok\":true}: wrk -t2 -c$CONNECTIONS -d$DURATION (client and server share the $(nproc) cores)"
 } | tee "$OUT/summary.txt"
 
-wait_for_port() {
-    for _ in $(seq 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.05
-    done
-    echo "bench: nothing listens on port $1" >&2
-    return 1
-}
 
 run_wrk() {  # name port [path [lua-script]]
     path=${3:-/bench}
