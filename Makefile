@@ -22,13 +22,14 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # two hundred starting at once on 2 cores starve each other (and a second copy of the suite).
 SWIFT_TEST_FLAGS ?= --experimental-maximum-parallelization-width 8
 
-.PHONY: help deps dist-deps bench-deps build run serve test test-python test-asan test-tsan dist dist-test fuzz docs bench bench-front bench-automations bench-reliability bench-dist bench-catalog bench-compare format lint clean
+.PHONY: help deps dist-deps bench-deps build run serve test test-python ocean-venv test-asan test-tsan dist dist-test fuzz docs bench bench-front bench-automations bench-reliability bench-dist bench-catalog bench-compare format lint clean
 
 help:
 	@echo "make run     install system packages, build, run the emulator and port-consumer through every fixture action"
 	@echo "make serve   install system packages, build, start port-emulator serve (embedded Kafka + Port's API), settings in emulator.env"
 	@echo "make test    install system packages, build and run every test"
-	@echo "make test-python the Python package, examples/python-consumer and Tests/CatalogHTTP (mypy --strict, pytest), on the debug build"
+	@echo "make test-python the Python package, examples/python-consumer, Tests/CatalogHTTP and Tests/Ocean (mypy --strict, pytest), on the debug build"
+	@echo "make ocean-venv  Port Ocean $(OCEAN_VERSION) (Python 3.12) in $(OCEAN_VENV), for Tests/Ocean; nothing without a Python 3.12"
 	@echo "make dist    release binaries (static Swift runtime) as a tarball, a .deb and a Python wheel in dist/"
 	@echo "make dist-test   make dist, then check what it made: ldd, contents, a clean Debian root, fresh venvs, action.yml"
 	@echo "make test-asan   the whole suite built with AddressSanitizer (in .build-asan), executables included"
@@ -93,17 +94,36 @@ test: deps
 # run is in make dist-test).
 PYTHON_SOURCE_ENV := PORT_EMULATOR_BIN=$(CURDIR)/.build/debug/port-emulator PORT_EMULATOR_FIXTURES=$(CURDIR)/fixtures \
 	PYTHONPATH=$(CURDIR)/python/src
-test-python: deps
+test-python: deps ocean-venv
 	@test -x .build/debug/port-emulator || swift build --product port-emulator
 	python3 -m mypy --strict python/src examples/python-consumer
 	MYPYPATH=python/src python3 -m mypy --strict python/tests
 	MYPYPATH=python/src python3 -m mypy --strict --ignore-missing-imports packaging/tests
 	MYPYPATH=python/src python3 -m mypy --strict Tests/CatalogHTTP
+	MYPYPATH=python/src python3 -m mypy --strict --exclude demo-integration Tests/Ocean
 	$(PYTHON_SOURCE_ENV) python3 -m pytest -q -p no:cacheprovider python/tests
 	$(PYTHON_SOURCE_ENV) python3 -m pytest -q -p no:cacheprovider Tests/CatalogHTTP
+	@# -rs: the reason is printed when Tests/Ocean skips (no Python 3.12, so no $(OCEAN_VENV)).
+	PORT_OCEAN_VENV=$(OCEAN_VENV) $(PYTHON_SOURCE_ENV) python3 -m pytest -q -rs -p no:cacheprovider Tests/Ocean
 	@# -p only when no installed wheel registers the plugin already (pytest refuses it twice).
 	cd examples/python-consumer && $(PYTHON_SOURCE_ENV) python3 -m pytest -q -p no:cacheprovider \
 		$$(python3 -c 'import importlib.metadata as m; m.distribution("port-kafka-harness")' 2>/dev/null || echo -p port_kafka_harness.pytest_plugin)
+
+# Port Ocean, unmodified, for Tests/Ocean: PyPI's port-ocean[cli] in a venv of its own. Its
+# current versions need Python 3.12 (a 3.11 pip silently gets 0.12.9), found as python3.12 on
+# PATH or under $(pyenv root)/versions/3.12* by Tests/Ocean/find-python3.12.sh. Without one this
+# says so and does nothing, and Tests/Ocean skips. Nothing is installed when the venv has it.
+OCEAN_VENV := $(CURDIR)/.build/ocean-venv
+OCEAN_VERSION := 0.56.2
+ocean-venv:
+	@$(OCEAN_VENV)/bin/python -c 'import sys, importlib.metadata as m; sys.exit(sys.version_info[:2] != (3, 12) or m.version("port-ocean") != "$(OCEAN_VERSION)")' 2>/dev/null \
+		&& test -x $(OCEAN_VENV)/bin/ocean && exit 0; \
+	if ! python=$$(sh Tests/Ocean/find-python3.12.sh); then \
+		echo "ocean-venv: no Python 3.12 (python3.12 on PATH, or \$$(pyenv root)/versions/3.12*): no Port Ocean venv, Tests/Ocean will skip"; \
+		exit 0; \
+	fi; \
+	echo "ocean-venv: port-ocean[cli]==$(OCEAN_VERSION) into $(OCEAN_VENV) with $$python"; \
+	$$python -m venv --clear $(OCEAN_VENV) && $(OCEAN_VENV)/bin/pip install -q "port-ocean[cli]==$(OCEAN_VERSION)"
 
 dist-deps: deps
 	@$(call apt-install-missing,$(DIST_PACKAGES))

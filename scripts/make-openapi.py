@@ -42,6 +42,21 @@ ROUTES = [
     ("get", "/v1/organization/secrets"), ("post", "/v1/organization/secrets"),
     ("get", "/v1/organization/secrets/{secret_name}"), ("patch", "/v1/organization/secrets/{secret_name}"),
     ("delete", "/v1/organization/secrets/{secret_name}"),
+    # Part II of the catalog (issue #25): bulk writes and counts, blueprint deletion.
+    ("post", "/v1/blueprints/{blueprint_identifier}/entities/bulk"),
+    ("post", "/v1/blueprints/{blueprint_identifier}/bulk/entities/delete"),
+    ("delete", "/v1/blueprints/{blueprint_identifier}/all-entities"),
+    ("get", "/v1/blueprints/{blueprint_identifier}/entities-count"),
+    ("delete", "/v1/blueprints/{identifier}"),
+    # Ocean's stale-entity query (contract §11): not in Port's document.
+    ("post", "/v1/blueprints/entities/datasource-entities"),
+    # Integrations, as Ocean calls them (contract §11); the last five are not in Port's document.
+    ("get", "/v1/integration"), ("get", "/v1/integration/metadata"), ("get", "/v1/integration/{identifier}"),
+    ("patch", "/v1/integration/{identifier}"), ("delete", "/v1/integration/{identifier}"),
+    ("get", "/v1/integration/{identifier}/logs"), ("patch", "/v1/integration/{identifier}/config"),
+    ("get", "/v1/integration/provision-enabled"), ("post", "/v1/integration"),
+    ("patch", "/v1/integration/{identifier}/resync-state"), ("get", "/v1/integration/{identifier}/resync-request"),
+    ("post", "/v1/integration/{identifier}/kinds/{kind}/examples"),
     # HTTP polling (contract §9): reserved routes, not in Port's published document.
     ("post", "/v1/actions/runs/claim-pending"), ("patch", "/v1/actions/runs/ack"),
     ("post", "/v1/workflows/runs/claim-pending"), ("patch", "/v1/workflows/runs/ack"),
@@ -200,6 +215,9 @@ def correct(method, path, operation):
         if not isinstance(schema, dict):
             continue
         members = schema.get("properties", {})
+        # Port's bulk answers list "ok" twice in `required`, which JSON Schema 2020-12 forbids.
+        if isinstance(schema.get("required"), list):
+            schema["required"] = list(dict.fromkeys(schema["required"]))
         if path.startswith("/v1/actions/runs") and not path.endswith("/logs"):
             if "run" in members:
                 members["run"] = {"anyOf": [members["run"], V1_RUN]}

@@ -56,8 +56,7 @@ extension CatalogBenchmarks {
                     EntityBody(identifier: "env-\(index)", properties: ["region": .string("r\(index)")]),
                     of: models["environment"]!,
                     models: models,
-                    mode: .create(upsert: true, merge: false),
-                    by: "bench"
+                    options: EntityWriteOptions(mode: .create(upsert: true, merge: false), client: "bench")
                 )
             }
             for index in 0..<count {
@@ -65,8 +64,7 @@ extension CatalogBenchmarks {
                     service(index),
                     of: models["service"]!,
                     models: models,
-                    mode: .create(upsert: true, merge: false),
-                    by: "bench"
+                    options: EntityWriteOptions(mode: .create(upsert: true, merge: false), client: "bench")
                 )
             }
             let token = try await AutomationBenchmarks.accessToken(emulator)

@@ -281,6 +281,7 @@ public final class PortEmulator: Service, Sendable {
             clientSecret: configuration.clientSecret,
             automations: automations,
             organization: organization,
+            integrations: IntegrationStore(),
             latency: configuration.apiLatency,
             kafkaCredentials: configuration.kafkaCredentials
         )

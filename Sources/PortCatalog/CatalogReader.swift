@@ -49,6 +49,7 @@ public struct CatalogReader: Sendable {
         case "$updatedAt": PortTimestamp.format(entity.updatedAt)
         case "$createdBy": .string(entity.createdBy)
         case "$updatedBy": .string(entity.updatedBy)
+        case "$datasource": .array(entity.datasources.map(JSONValue.string))
         default: nil
         }
     }

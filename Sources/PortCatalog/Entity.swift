@@ -25,6 +25,9 @@ public struct Entity: Sendable, Equatable {
     public var updatedAt: Date
     /// Who changed it last.
     public var updatedBy: String
+    /// Where its writes came from (`$datasource`): each distinct `User-Agent` that wrote it,
+    /// oldest first. Ocean finds its stale entities by these.
+    public var datasources: [String]
 
     /// Creates an entity as stored.
     public init(
@@ -38,7 +41,8 @@ public struct Entity: Sendable, Equatable {
         createdAt: Date,
         createdBy: String,
         updatedAt: Date,
-        updatedBy: String
+        updatedBy: String,
+        datasources: [String] = []
     ) {
         self.identifier = identifier
         self.blueprint = blueprint
@@ -51,6 +55,7 @@ public struct Entity: Sendable, Equatable {
         self.createdBy = createdBy
         self.updatedAt = updatedAt
         self.updatedBy = updatedBy
+        self.datasources = datasources
     }
 
     /// The entity as Port's API returns it (no `icon` when it has none: the OpenAPI

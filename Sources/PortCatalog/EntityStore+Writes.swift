@@ -21,6 +21,8 @@ public struct EntityWrite: Sendable {
     public var at: Date
     /// The client id.
     public var by: String
+    /// Where the write came from (the request's `User-Agent`), added to `datasources`.
+    public var datasource: String?
 
     /// Creates a write.
     public init(
@@ -30,7 +32,8 @@ public struct EntityWrite: Sendable {
         createMissingRelated: Bool = false,
         runID: String? = nil,
         at: Date,
-        by: String
+        by: String,
+        datasource: String? = nil
     ) {
         self.body = body
         self.identifier = identifier
@@ -39,6 +42,7 @@ public struct EntityWrite: Sendable {
         self.runID = runID
         self.at = at
         self.by = by
+        self.datasource = datasource
     }
 }
 
@@ -67,7 +71,7 @@ extension EntityStore {
             updatedAt: write.at,
             updatedBy: write.by
         )
-        let next: Entity
+        var next: Entity
         switch (write.mode, existing) {
         case (.create, nil): next = fresh
         case (.create(upsert: false, _), _?): throw .identifierTaken(write.identifier, blueprint: blueprint)
@@ -76,6 +80,8 @@ extension EntityStore {
             next = current.merged(with: write.body, at: write.at, by: write.by)
         case (.replace, nil), (.merge, nil): throw .entityNotFound(write.identifier, blueprint: blueprint)
         }
+        next.datasources = existing?.datasources ?? []
+        if let source = write.datasource, !next.datasources.contains(source) { next.datasources.append(source) }
         let problems =
             model.blueprint.schema.violations(of: next.properties)
             + next.relations.keys.filter { model.relations[$0] == nil }.map {
@@ -98,7 +104,8 @@ extension EntityStore {
                     createdAt: write.at,
                     createdBy: write.by,
                     updatedAt: write.at,
-                    updatedBy: write.by
+                    updatedBy: write.by,
+                    datasources: write.datasource.map { [$0] } ?? []
                 ),
                 runID: write.runID
             )

@@ -199,8 +199,7 @@ struct ConsumerIntegrationTests {
                 EntityBody(identifier: "api"),
                 of: try harness.emulator.catalog.model("service"),
                 models: harness.emulator.catalog.models,
-                mode: .create(upsert: false, merge: false),
-                by: "test"
+                options: EntityWriteOptions(mode: .create(upsert: false, merge: false), client: "test")
             )
             let rollback = try await harness.trigger("rollback_service", [:], entity: "api")
             let failed = try await harness.finished(rollback)

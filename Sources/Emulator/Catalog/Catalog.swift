@@ -106,6 +106,34 @@ public final class Catalog: Sendable {
         return model.blueprint
     }
 
+    /// Removes a blueprint and the actions (and automations) bound to it. Refused with 403
+    /// `has_dependents` while another blueprint's relation or aggregation names it; whether
+    /// it still has entities is the caller's to check. Returns the actions removed.
+    @discardableResult
+    public func remove(blueprint identifier: String) throws(PortError) -> [ActionDefinition] {
+        try state.withLock { (state) throws(PortError) -> [ActionDefinition] in
+            guard state.models[identifier] != nil else { throw .blueprintNotFound(identifier) }
+            let referring = state.models.values.filter { model in
+                model.identifier != identifier && !model.unknownTargets { $0 != identifier }.isEmpty
+            }
+            if let first = referring.map(\.identifier).sorted().first {
+                throw PortError(
+                    status: 403,
+                    code: "has_dependents",
+                    message:
+                        "Blueprint \"\(identifier)\" is the target of blueprint \"\(first)\"'s relations or aggregations; remove them first",
+                    rule: "blueprint-no-dependents"
+                )
+            }
+            state.models[identifier] = nil
+            state.blueprintOrder.removeAll { $0 == identifier }
+            let removed = state.actions.values.filter { $0.blueprintIdentifier == identifier }
+            for action in removed { state.actions[action.identifier] = nil }
+            state.actionOrder.removeAll { state.actions[$0] == nil }
+            return removed
+        }
+    }
+
     /// `patch` merged into `definition`: fields replaced, named maps merged key by key.
     private static func merging(_ patch: JSONObject, into definition: JSONObject) -> JSONObject {
         var merged = definition

@@ -33,6 +33,8 @@ final class PollingQueue: Sendable {
         let invocationType: String
         /// What `claim-pending` hands out besides the claim's fields.
         let payload: JSONObject
+        /// The only installation that may claim it (an integration action's `installationId`).
+        var installation: String? = nil
         let queuedAt: Date
         var claims: [Claim] = []
         var acked: (client: String, at: Date)?
@@ -76,11 +78,26 @@ final class PollingQueue: Sendable {
 
     private let state = Mutex(State())
 
-    /// Queues an item (again: a re-queued id keeps its claims and acks).
-    func enqueue(_ id: String, kind: Kind, invocationType: String, payload: JSONObject, at time: Date) {
+    /// Queues an item (again: a re-queued id keeps its claims and acks); with an
+    /// `installation`, only claims naming it get the item.
+    func enqueue(
+        _ id: String,
+        kind: Kind,
+        invocationType: String,
+        payload: JSONObject,
+        installation: String? = nil,
+        at time: Date
+    ) {
         state.withLock { state in
             guard state.items[id] == nil else { return }
-            state.items[id] = Item(id: id, kind: kind, invocationType: invocationType, payload: payload, queuedAt: time)
+            state.items[id] = Item(
+                id: id,
+                kind: kind,
+                invocationType: invocationType,
+                payload: payload,
+                installation: installation,
+                queuedAt: time
+            )
             state.order.append(id)
         }
     }
@@ -89,7 +106,8 @@ final class PollingQueue: Sendable {
     func item(_ id: String) -> Item? { state.withLock { $0.items[id] } }
 
     /// Claims up to `limit` pending items of `kind`, oldest first: not acked, not claimed
-    /// or with an expired claim, not in `exclude`, of the `invocationType` when given, and
+    /// or with an expired claim, not in `exclude`, of the `invocationType` when given, for
+    /// this installation when the item names one, and
     /// still `isOpen` (their run not finished). Returns them with their new claim.
     func claim(
         _ kind: Kind,
@@ -110,6 +128,7 @@ final class PollingQueue: Sendable {
             for id in state.order where claimed.count < limit {
                 guard var item = state.items[id], item.kind == kind, item.acked == nil, !exclude.contains(id),
                     invocationType.map({ $0 == item.invocationType }) ?? true,
+                    item.installation.map({ $0 == installationID }) ?? true,
                     item.claims.last.map({ $0.until <= now }) ?? true, isOpen(id)
                 else { continue }
                 item.claims.append(Claim(installationID: installationID, client: client, at: now, until: until))

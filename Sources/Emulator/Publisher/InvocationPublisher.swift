@@ -126,6 +126,10 @@ package final class InvocationPublisher: Sendable {
     /// when it was queued for polling instead.
     private func prepare(runID: String, byPolling: Bool) -> JSONValue? {
         guard let run = try? runs.run(runID), run.status == .inProgress else { return nil }
+        if let action = definition(for: run), action.invocation.type == "INTEGRATION_ACTION" {
+            queueForIntegration(run, action: action)
+            return nil
+        }
         guard let action = definition(for: run), action.invocation.isDeliveredThroughKafka else {
             logger.debug("not a Kafka action; nothing published", metadata: ["run": "\(runID)"])
             return nil
@@ -149,6 +153,41 @@ package final class InvocationPublisher: Sendable {
             at: Date()
         )
         return nil
+    }
+
+    /// Queues an integration action's run for its integration's `claim-pending` (Ocean's
+    /// actions processor), whatever the organization's streamer: its `payload` is the
+    /// invocation method with `integrationActionExecutionProperties` rendered as a payload
+    /// template is. A template that fails makes the run FAILURE.
+    private func queueForIntegration(_ run: ActionRun, action: ActionDefinition) {
+        var method = action.definition["invocationMethod"]?.objectValue ?? [:]
+        let entity = run.request.entityIdentifier.flatMap { identifier in
+            run.request.blueprintIdentifier.flatMap { try? runs.entity(identifier, of: $0) }
+        }
+        let context = InvocationMessages.templateContext(
+            run: run,
+            action: action,
+            entity: entity,
+            orgID: settings.orgID,
+            secrets: settings.secrets.values
+        )
+        do {
+            method["integrationActionExecutionProperties"] = try renderer.render(
+                method["integrationActionExecutionProperties"] ?? [:],
+                context: context
+            )
+        } catch {
+            runs.fail(run.id, reason: "port-emulator could not render integrationActionExecutionProperties: \(error)")
+            return
+        }
+        polling.enqueue(
+            run.id,
+            kind: .run,
+            invocationType: "INTEGRATION_ACTION",
+            payload: ["payload": .object(method)],
+            installation: method["installationId"]?.stringValue,
+            at: Date()
+        )
     }
 
     /// The message Port publishes for the run: its payload template rendered, or the legacy

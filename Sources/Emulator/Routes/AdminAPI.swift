@@ -171,6 +171,7 @@ extension PortAPI {
             faults.clear()
             catalog.reset()
             organization.reset()
+            integrations.reset()
             recorder.reset()
             return ok([:])
         }

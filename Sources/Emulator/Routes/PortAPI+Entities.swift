@@ -109,19 +109,9 @@ extension PortAPI {
             throw .blueprintNotFound(request.parameter("blueprint")!)
         }
         let body = try EntityBody(body: try JSONBody(request).value)
-        let validationOnly = try booleanQuery(request, "validation_only")
-        let changes = try runs.writeEntity(
-            body,
-            identifier: identifier,
-            of: model,
-            models: models,
-            mode: mode,
-            createMissingRelated: try booleanQuery(request, "create_missing_related_entities"),
-            runID: runIDQuery(request),
-            validationOnly: validationOnly,
-            by: client
-        )
-        if !validationOnly { entitiesChanged(changes, by: client) }
+        let options = try writeOptions(request, mode: mode, by: client)
+        let changes = try runs.writeEntity(body, identifier: identifier, of: model, models: models, options: options)
+        if !options.validationOnly { entitiesChanged(changes, by: client) }
         return changes[changes.count - 1]
     }
 
@@ -143,6 +133,25 @@ extension PortAPI {
             automations.entityChanged(change, by: client)
         }
     }
+}
+
+/// How a write request applies: `mode`, and the query's `create_missing_related_entities`,
+/// `run_id` and `validation_only`; the `User-Agent` is the entity's `$datasource`.
+func writeOptions(
+    _ request: HTTPRequest,
+    mode: EntityWriteMode,
+    by client: String
+) throws(PortError)
+    -> EntityWriteOptions
+{
+    EntityWriteOptions(
+        mode: mode,
+        createMissingRelated: try booleanQuery(request, "create_missing_related_entities"),
+        runID: runIDQuery(request),
+        validationOnly: try booleanQuery(request, "validation_only"),
+        client: client,
+        datasource: request.header("user-agent")
+    )
 }
 
 /// `run_id`: the run an entity write is made for. Empty (`run_id=`, as Port's Terraform

@@ -28,6 +28,8 @@ struct PortAPI: Sendable {
     let automations: AutomationEngine
     /// The organization's name and settings (`/v1/organization`).
     let organization: OrganizationStore
+    /// The organization's integrations (`/v1/integration`).
+    let integrations: IntegrationStore
     /// Added to every answer of Port's API (`--api-latency`), to measure consumers as
     /// they would run against Port's real API over a network; zero answers at once.
     let latency: Duration
@@ -40,6 +42,8 @@ struct PortAPI: Sendable {
         registerCatalogRoutes(on: &router)
         registerOrganizationRoutes(on: &router)
         registerEntityRoutes(on: &router)
+        registerBulkRoutes(on: &router)
+        registerIntegrationRoutes(on: &router)
         registerWorkflowRoutes(on: &router)
         registerPollingRoutes(on: &router)
         registerSecretRoutes(on: &router)

@@ -9,6 +9,20 @@ extension RunStore.State {
         if run.isLocked { throw .entityRunExhausted }
     }
 
+    /// Checks and (unless `validationOnly`) stores one write, tying its changes to its run.
+    mutating func apply(
+        _ write: EntityWrite,
+        model: BlueprintModel,
+        models: BlueprintModels,
+        validationOnly: Bool
+    ) throws(PortError) -> [EntityChange] {
+        let changes = try entities.write(write, model: model, models: models, validationOnly: validationOnly)
+        if !validationOnly {
+            for change in changes { recordAffected(change, at: write.at) }
+        }
+        return changes
+    }
+
     /// Ties a change to its run, when it was made with `run_id`.
     mutating func recordAffected(_ change: EntityChange, at time: Date) {
         guard let runID = change.runID, let entity = change.after ?? change.before else { return }
@@ -61,44 +75,39 @@ extension RunStore {
     ///   - pathIdentifier: the path's identifier (PUT and PATCH); POST takes the body's, or makes one.
     ///   - model: the blueprint, with its relations.
     ///   - models: every blueprint, for relation targets.
-    ///   - mode: create, replace or merge (Port's POST, `upsert`, PUT and PATCH).
-    ///   - createMissingRelated: Port's `create_missing_related_entities`.
-    ///   - runID: the run the change is made for: it must exist and not be finished.
-    ///   - validationOnly: check everything but store nothing (Port's `validation_only`).
-    ///   - client: the client id that makes the change (`createdBy`/`updatedBy`).
+    ///   - options: how the write applies (mode, Port's query flags, who and from where).
     /// - Returns: the changes: related entities created for it, then the entity itself (last).
     package func writeEntity(
         _ body: EntityBody,
         identifier pathIdentifier: String? = nil,
         of model: BlueprintModel,
         models: BlueprintModels,
-        mode: EntityWriteMode,
-        createMissingRelated: Bool = false,
-        runID: String? = nil,
-        validationOnly: Bool = false,
-        by client: String
+        options: EntityWriteOptions
     ) throws(PortError) -> [EntityChange] {
-        if let pathIdentifier, let bodyIdentifier = body.identifier, bodyIdentifier != pathIdentifier {
-            throw .invalidRequest(
-                "body.identifier \"\(bodyIdentifier)\" differs from the path's \"\(pathIdentifier)\"; an identifier cannot change"
-            )
-        }
-        let write = EntityWrite(
-            body,
-            identifier: pathIdentifier ?? body.identifier ?? PortIdentifier.make(prefix: "e_"),
-            mode: mode,
-            createMissingRelated: createMissingRelated,
-            runID: runID,
-            at: now(),
-            by: client
-        )
+        let write = try options.write(body, pathIdentifier: pathIdentifier, at: now())
         return try withState { (state) throws(PortError) -> [EntityChange] in
-            if let runID { try state.checkAcceptsEntityWrites(runID) }
-            let changes = try state.entities.write(write, model: model, models: models, validationOnly: validationOnly)
-            if !validationOnly {
-                for change in changes { state.recordAffected(change, at: write.at) }
+            if let runID = options.runID { try state.checkAcceptsEntityWrites(runID) }
+            return try state.apply(write, model: model, models: models, validationOnly: options.validationOnly)
+        }
+    }
+
+    /// Writes several entities of one blueprint under one lock, each on its own: one that
+    /// fails leaves the others written (Port's bulk upsert). Returns each body's outcome, in order.
+    package func writeEntities(
+        _ bodies: [EntityBody],
+        of model: BlueprintModel,
+        models: BlueprintModels,
+        options: EntityWriteOptions
+    ) throws(PortError) -> [Result<[EntityChange], PortError>] {
+        let time = now()
+        return try withState { (state) throws(PortError) -> [Result<[EntityChange], PortError>] in
+            if let runID = options.runID { try state.checkAcceptsEntityWrites(runID) }
+            return bodies.map { body in
+                Result { () throws(PortError) -> [EntityChange] in
+                    let write = try options.write(body, pathIdentifier: nil, at: time)
+                    return try state.apply(write, model: model, models: models, validationOnly: options.validationOnly)
+                }
             }
-            return changes
         }
     }
 
@@ -122,6 +131,119 @@ extension RunStore {
                 deleteDependents: deleteDependents,
                 runID: runID
             )
+            for change in changes { state.recordAffected(change, at: timestamp) }
+            return changes
+        }
+    }
+}
+
+/// How an entity write applies: Port's mode and query flags, who makes it and from where.
+package struct EntityWriteOptions: Sendable {
+    /// Create, replace or merge (Port's POST, `upsert`, PUT and PATCH).
+    var mode: EntityWriteMode
+    /// Port's `create_missing_related_entities`.
+    var createMissingRelated = false
+    /// The run the change is made for (`run_id`): it must exist and not be finished.
+    var runID: String?
+    /// Check everything but store nothing (Port's `validation_only`).
+    var validationOnly = false
+    /// The client id that makes the change (`createdBy`/`updatedBy`).
+    var client: String
+    /// The request's `User-Agent`: the entity's `$datasource`.
+    var datasource: String?
+
+    package init(
+        mode: EntityWriteMode,
+        createMissingRelated: Bool = false,
+        runID: String? = nil,
+        validationOnly: Bool = false,
+        client: String,
+        datasource: String? = nil
+    ) {
+        self.mode = mode
+        self.createMissingRelated = createMissingRelated
+        self.runID = runID
+        self.validationOnly = validationOnly
+        self.client = client
+        self.datasource = datasource
+    }
+
+    /// The write of `body`: its identifier is the path's (which the body's must equal), the
+    /// body's, or one made up.
+    func write(_ body: EntityBody, pathIdentifier: String?, at time: Date) throws(PortError) -> EntityWrite {
+        if let pathIdentifier, let bodyIdentifier = body.identifier, bodyIdentifier != pathIdentifier {
+            throw .invalidRequest(
+                "body.identifier \"\(bodyIdentifier)\" differs from the path's \"\(pathIdentifier)\"; an identifier cannot change"
+            )
+        }
+        return EntityWrite(
+            body,
+            identifier: pathIdentifier ?? body.identifier ?? PortIdentifier.make(prefix: "e_"),
+            mode: mode,
+            createMissingRelated: createMissingRelated,
+            runID: runID,
+            at: time,
+            by: client,
+            datasource: datasource
+        )
+    }
+}
+
+extension RunStore {
+    /// Deletes the named entities of one blueprint, in order, all or none: a name with no
+    /// entity is skipped; one whose dependents stay (without `deleteDependents`) is 403
+    /// `has_dependents` and nothing is deleted. Returns the deletions, dependents included.
+    package func deleteEntities(
+        _ identifiers: [String],
+        of blueprint: String,
+        models: BlueprintModels,
+        deleteDependents: Bool,
+        runID: String?
+    ) throws(PortError) -> [EntityChange] {
+        let timestamp = now()
+        return try withState { (state) throws(PortError) -> [EntityChange] in
+            if let runID { try state.checkAcceptsEntityWrites(runID) }
+            var entities = state.entities
+            var changes: [EntityChange] = []
+            for identifier in identifiers {
+                let key = EntityKey(blueprint: blueprint, identifier: identifier)
+                guard entities.entity(key) != nil else { continue }
+                changes += try entities.delete(key, models: models, deleteDependents: deleteDependents, runID: runID)
+            }
+            state.entities = entities
+            for change in changes { state.recordAffected(change, at: timestamp) }
+            return changes
+        }
+    }
+
+    /// Deletes every entity of the blueprint, all or none: entities of other blueprints
+    /// that require one of them make it 403 `has_dependents`. Returns the deletions.
+    package func deleteAllEntities(
+        of blueprint: String,
+        models: BlueprintModels,
+        runID: String?
+    ) throws(PortError) -> [EntityChange] {
+        let timestamp = now()
+        return try withState { (state) throws(PortError) -> [EntityChange] in
+            if let runID { try state.checkAcceptsEntityWrites(runID) }
+            var entities = state.entities
+            var changes: [EntityChange] = []
+            for identifier in entities.entities(of: blueprint).map(\.identifier).reversed() {
+                let key = EntityKey(blueprint: blueprint, identifier: identifier)
+                guard entities.entity(key) != nil else { continue }
+                changes += try entities.delete(key, models: models, deleteDependents: true, runID: runID)
+            }
+            let outside = changes.compactMap(\.before).filter { $0.blueprint != blueprint }
+            guard outside.isEmpty else {
+                throw PortError(
+                    status: 403,
+                    code: "has_dependents",
+                    message: "Entities of other blueprints require entities of \"\(blueprint)\": "
+                        + outside.map { "\($0.blueprint)/\($0.identifier)" }.sorted().joined(separator: ", "),
+                    rule: "no-dependents-on-delete"
+                )
+            }
+            state.entities = entities
             for change in changes { state.recordAffected(change, at: timestamp) }
             return changes
         }
