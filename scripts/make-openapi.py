@@ -48,12 +48,34 @@ ROUTES = [
     ("delete", "/v1/blueprints/{blueprint_identifier}/all-entities"),
     ("get", "/v1/blueprints/{blueprint_identifier}/entities-count"),
     ("delete", "/v1/blueprints/{identifier}"),
+    ("post", "/v1/entities/aggregate"),
+    ("patch", "/v1/blueprints/{blueprint_identifier}/properties/{property_identifier}/rename"),
+    ("patch", "/v1/blueprints/{blueprint_identifier}/mirror/{property_identifier}/rename"),
+    ("patch", "/v1/blueprints/{blueprint_identifier}/relations/{relation_identifier}/rename"),
+    ("get", "/v1/blueprints/{blueprint_identifier}/permissions"),
+    ("patch", "/v1/blueprints/{blueprint_identifier}/permissions"),
+    ("put", "/v1/actions/{action_identifier}"), ("delete", "/v1/actions/{action_identifier}"),
+    ("get", "/v1/actions/{action_identifier}/permissions"), ("patch", "/v1/actions/{action_identifier}/permissions"),
+    ("get", "/v1/actions/runs/{run_id}/approvers"),
+    ("get", "/v1/teams"), ("post", "/v1/teams"), ("get", "/v1/teams/{name}"), ("patch", "/v1/teams/{name}"),
+    ("put", "/v1/teams/{name}"), ("delete", "/v1/teams/{name}"),
+    ("get", "/v1/users"), ("post", "/v1/users/invite"), ("get", "/v1/users/{user_email}"),
+    ("patch", "/v1/users/{user_email}"), ("delete", "/v1/users/{user_email}"),
+    ("get", "/v1/scorecards"), ("get", "/v1/blueprints/{blueprint_identifier}/scorecards"),
+    ("post", "/v1/blueprints/{blueprint_identifier}/scorecards"),
+    ("put", "/v1/blueprints/{blueprint_identifier}/scorecards"),
+    ("get", "/v1/blueprints/{blueprint_identifier}/scorecards/{scorecard_identifier}"),
+    ("put", "/v1/blueprints/{blueprint_identifier}/scorecards/{scorecard_identifier}"),
+    ("delete", "/v1/blueprints/{blueprint_identifier}/scorecards/{scorecard_identifier}"),
+    ("get", "/v1/audit-log"),
     # Ocean's stale-entity query (contract §11): not in Port's document.
     ("post", "/v1/blueprints/entities/datasource-entities"),
     # Integrations, as Ocean calls them (contract §11); the last five are not in Port's document.
     ("get", "/v1/integration"), ("get", "/v1/integration/metadata"), ("get", "/v1/integration/{identifier}"),
     ("patch", "/v1/integration/{identifier}"), ("delete", "/v1/integration/{identifier}"),
     ("get", "/v1/integration/{identifier}/logs"), ("patch", "/v1/integration/{identifier}/config"),
+    ("get", "/v1/integration/{integrationInternalId}/syncMetrics"),
+    ("get", "/v1/integration/{integrationInternalId}/syncsMetadata"),
     ("get", "/v1/integration/provision-enabled"), ("post", "/v1/integration"),
     ("patch", "/v1/integration/{identifier}/resync-state"), ("get", "/v1/integration/{identifier}/resync-request"),
     ("post", "/v1/integration/{identifier}/kinds/{kind}/examples"),
@@ -206,10 +228,25 @@ def correct_organization(method, operation):
         }
 
 
+# Port's document gives POST /v1/entities/aggregate the search's answer, which has no field
+# for the aggregate; the emulator answers {ok, result}, as aggregate-over-time does.
+AGGREGATE_ANSWER = {
+    "description": "The aggregate: a number, null, or counts by value (countValues).",
+    "content": {"application/json": {"schema": {
+        "type": "object", "required": ["ok", "result"], "additionalProperties": False,
+        "properties": {"ok": {"enum": [True]}, "result": {
+            "anyOf": [{"type": "number"}, {"type": "null"}, {"type": "object", "additionalProperties": {"type": "number"}}]
+        }},
+    }}},
+}
+
+
 def correct(method, path, operation):
     """Applies the corrections above to one of Port's operations, in place."""
     if path == "/v1/organization":
         correct_organization(method, operation)
+    if path == "/v1/entities/aggregate":
+        operation["responses"]["200"] = AGGREGATE_ANSWER
     for response in operation.get("responses", {}).values():
         schema = response.get("content", {}).get("application/json", {}).get("schema")
         if not isinstance(schema, dict):

@@ -221,15 +221,23 @@ public final class PortEmulator: Service, Sendable {
         guard problems.isEmpty else { throw EmulatorError(message: problems.joined(separator: "; ")) }
 
         let catalog: Catalog
+        let directory: Directory
         do {
             catalog = try Catalog(fixtures: configuration.fixtures)
+            directory = try Directory(teams: configuration.fixtures.teams, users: configuration.fixtures.users)
         } catch {
             throw EmulatorError(message: "fixtures: \(error.message)")
         }
+        let runs = RunStore()
+        do {
+            try runs.seed(configuration.fixtures.entities, models: catalog.models, teams: directory.teamNames)
+        } catch {
+            throw EmulatorError(message: "fixtures: \(error)")
+        }
         let recorder = CallRecorder()
+        let audit = AuditLog()
         let kafka = try await EmulatorKafka.start(configuration, recorder: recorder, logger: logger)
         let infoBox = InfoBox()
-        let runs = RunStore()
         let tokens = TokenStore(
             credentials: [
                 configuration.clientID: configuration.clientSecret,
@@ -262,11 +270,20 @@ public final class PortEmulator: Service, Sendable {
             clock: EmulatorClock(),
             orgID: configuration.orgID
         )
-        runs.observeRuns { before, after in automations.runChanged(before: before, after: after) }
+        runs.observeRuns { [orgID = configuration.orgID] before, after in
+            audit.record(AuditLog.run(before: before, after: after, orgID: orgID))
+            automations.runChanged(before: before, after: after)
+        }
         var router = PortRouter()
         let workflows = WorkflowRuns()
         let faults = FaultInjector(tokens: tokens, recorder: recorder, kafka: kafka.front)
-        let pipeline = PortPipeline(tokens: tokens, recorder: recorder, faults: faults)
+        let pipeline = PortPipeline(
+            tokens: tokens,
+            recorder: recorder,
+            faults: faults,
+            audit: audit,
+            orgID: configuration.orgID
+        )
         let api = PortAPI(
             runs: runs,
             workflows: workflows,
@@ -282,6 +299,8 @@ public final class PortEmulator: Service, Sendable {
             automations: automations,
             organization: organization,
             integrations: IntegrationStore(),
+            directory: directory,
+            audit: audit,
             latency: configuration.apiLatency,
             kafkaCredentials: configuration.kafkaCredentials
         )

@@ -73,6 +73,8 @@ public struct BlueprintModel: Sendable {
 
     /// The blueprint's identifier.
     public var identifier: String { blueprint.identifier }
+    /// The blueprint's scorecards, in the order added (kept by the catalog, which owns them).
+    public var scorecards: [Scorecard] = []
 
     /// Whether it has any computed property.
     public var hasComputedProperties: Bool { !(mirrors.isEmpty && calculations.isEmpty && aggregations.isEmpty) }

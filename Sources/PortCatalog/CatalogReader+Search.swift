@@ -119,6 +119,7 @@ extension CatalogReader {
             }
             object["properties"] = .object(properties)
         }
+        if let scorecards = scorecards(of: entity) { object["scorecards"] = scorecards }
         if options.attachTitleToRelation {
             var relations = JSONObject()
             for (relation, value) in entity.relations {

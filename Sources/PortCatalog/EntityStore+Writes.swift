@@ -23,6 +23,8 @@ public struct EntityWrite: Sendable {
     public var by: String
     /// Where the write came from (the request's `User-Agent`), added to `datasources`.
     public var datasource: String?
+    /// The organization's teams, when it has any: then `team` must name them (404).
+    public var knownTeams: Set<String>?
 
     /// Creates a write.
     public init(
@@ -88,6 +90,17 @@ extension EntityStore {
                 "relations.\($0) is not a relation of the blueprint"
             }
         guard problems.isEmpty else { throw .blueprintSchemaMismatch(problems, blueprint: blueprint) }
+        if let teams = write.knownTeams {
+            let named = next.team.arrayValue?.compactMap(\.stringValue) ?? next.team.stringValue.map { [$0] } ?? []
+            if let unknown = named.first(where: { !teams.contains($0) }) {
+                throw PortError(
+                    status: 404,
+                    code: "not_found",
+                    message: "Team \"\(unknown)\" of entity \"\(write.identifier)\" was not found",
+                    rule: "team-exists"
+                )
+            }
+        }
         let missing = try missingTargets(of: next, model: model, models: models)
         guard missing.isEmpty || write.createMissingRelated else {
             let (relation, key) = missing[0]

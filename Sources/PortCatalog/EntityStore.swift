@@ -97,6 +97,20 @@ public struct EntityStore: Sendable {
             nextSequence += 1
         }
         byBlueprint[entity.blueprint, default: [:]][entity.identifier] = entity
+        link(entity, key: key, model: model)
+    }
+
+    /// Replaces a stored entity in place after its blueprint changed from `old` to `new`
+    /// (a renamed relation): its links are dropped as `old` read them and made as `new` does.
+    public mutating func replace(_ entity: Entity, from old: BlueprintModel?, to new: BlueprintModel?) {
+        let key = EntityKey(blueprint: entity.blueprint, identifier: entity.identifier)
+        guard let previous = byBlueprint[entity.blueprint]?[entity.identifier] else { return }
+        unlink(previous, key: key, model: old)
+        byBlueprint[entity.blueprint]?[entity.identifier] = entity
+        link(entity, key: key, model: new)
+    }
+
+    private mutating func link(_ entity: Entity, key: EntityKey, model: BlueprintModel?) {
         for relation in entity.relations.keys {
             for target in Self.targets(of: entity, through: relation, in: model) {
                 incoming[target, default: []].insert(EntityLink(source: key, relation: relation))

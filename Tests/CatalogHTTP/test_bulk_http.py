@@ -223,6 +223,15 @@ def test_the_integration_routes_ocean_calls(port: PortHTTP) -> None:
     assert ingest.status_code == 200, ingest.text
     logs = port.expect(200, "GET", "/integration/demo-integ/logs")["data"]["logs"]
     assert logs == [{"message": "hello", "level": "INFO"}]
+    # Sync metrics Ocean sends to its metrics ingest URL are served back.
+    metrics_url = created["metricAttributes"]["ingestUrl"]
+    kind: JSON = {"eventId": "e1", "kindIndex": 0, "kind": "item", "syncState": "completed", "metrics": {}}
+    sent = port.session.post(metrics_url + "/syncMetrics", json={"syncKindsMetrics": [kind]}, timeout=30)
+    assert sent.status_code == 200, sent.text
+    metrics = port.expect(200, "GET", "/integration/demo-integ/syncMetrics", params={"resyncId": "e1"})
+    assert metrics["count"] == 1 and metrics["data"] == [kind]
+    syncs = port.expect(200, "GET", "/integration/demo-integ/syncsMetadata")["data"]
+    assert [(s["eventId"], s["syncState"]) for s in syncs] == [("e1", "completed")]
     listed = port.expect(200, "GET", "/integration", params={"actionsProcessingEnabled": "true"})
     assert [i["identifier"] for i in listed["integrations"]] == ["demo-integ"]
     port.expect(200, "DELETE", "/integration/demo-integ")

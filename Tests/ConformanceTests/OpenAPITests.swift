@@ -93,6 +93,16 @@ struct OpenAPITests {
                 body: ["identifier": "fuzz_scratch", "title": "Scratch", "schema": ["properties": [:]]],
                 token: token
             )
+            _ = try await client.send(
+                "POST",
+                "/v1/actions",
+                body: [
+                    "identifier": "fuzz_scratch_action", "title": "Scratch",
+                    "trigger": ["type": "self-service", "operation": "CREATE", "userInputs": ["properties": [:]]],
+                    "invocationMethod": ["type": "KAFKA"],
+                ],
+                token: token
+            )
             return try await body(emulator, client, running, finished)
         }
     }
@@ -151,8 +161,12 @@ struct OpenAPITests {
             identifier = "fuzz_scratch"
 
             [[operations]]
-            include-path-regex = "/(all-entities|bulk/entities/delete)$"
+            include-path-regex = "/(all-entities|bulk/entities/delete|rename)$"
             parameters = { blueprint_identifier = "fuzz_scratch" }
+
+            [[operations]]
+            include-name-regex = '^(PUT|DELETE) /v1/actions/[{]action_identifier[}]$'
+            parameters = { action_identifier = "fuzz_scratch_action" }
             """.write(toFile: configuration, atomically: true, encoding: .utf8)
             let output = directory + "/schemathesis.log"
             let child = try ChildProcess.spawn(
@@ -170,7 +184,7 @@ struct OpenAPITests {
             let termination = try await withDeadline(.seconds(150), "schemathesis") { await child.wait() }
             let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
             #expect(!termination.bySignal && termination.status == 0, "\(text.suffix(3000))")
-            #expect(text.contains("Tested: 59"), "not every operation was fuzzed:\n\(text.suffix(1500))")
+            #expect(text.contains("Tested: 91"), "not every operation was fuzzed:\n\(text.suffix(1500))")
             #expect(!text.contains("FAILURES"), "\(text.suffix(3000))")
         }
     }

@@ -14,6 +14,8 @@ public final class Catalog: Sendable {
         var blueprintOrder: [String] = []
         var actions: [String: ActionDefinition] = [:]
         var actionOrder: [String] = []
+        /// Permissions patched through the API, by `blueprint:ID` or `action:ID`.
+        var permissions: [String: JSONValue] = [:]
     }
 
     private let state: Mutex<State>
@@ -38,6 +40,17 @@ public final class Catalog: Sendable {
         }
         for action in fixtures.actions {
             try Self.add(action.stamped(at: loaded, by: Self.fixtureAuthor), to: &initial)
+        }
+        for (index, body) in fixtures.scorecards.enumerated() {
+            let blueprint = body["blueprint"]?.stringValue ?? ""
+            guard var model = initial.models[blueprint] else { throw .blueprintNotFound(blueprint) }
+            var scorecard = try Scorecard(body: body, blueprint: blueprint, at: "scorecards[\(index)]")
+            guard !model.scorecards.contains(where: { $0.identifier == scorecard.identifier }) else {
+                throw .identifierTaken(scorecard.identifier, blueprint: blueprint)
+            }
+            scorecard.stamp(at: loaded, by: Self.fixtureAuthor)
+            model.scorecards.append(scorecard)
+            initial.models[blueprint] = model
         }
         self.initial = initial
         state = Mutex(initial)
@@ -97,13 +110,103 @@ public final class Catalog: Sendable {
         for key in ["createdAt", "createdBy"] { updated.definition[key] = current.definition[key] }
         updated.definition["updatedAt"] = PortTimestamp.format(Date())
         updated.definition["updatedBy"] = .string(author)
-        let model = try BlueprintModel(updated)
+        var model = try BlueprintModel(updated)
         try state.withLock { (state) throws(PortError) in
-            guard state.models[identifier] != nil else { throw .blueprintNotFound(identifier) }
+            guard let current = state.models[identifier] else { throw .blueprintNotFound(identifier) }
             try Self.checkTargets(of: model, in: state)
+            model.scorecards = current.scorecards
             state.models[identifier] = model
         }
         return model.blueprint
+    }
+
+    /// Replaces an action (`PUT /v1/actions/{id}`), keeping its id and who created it when;
+    /// checked as a new action is. 404 when there is none.
+    @discardableResult
+    public func replace(_ action: ActionDefinition, by author: String) throws(PortError) -> ActionDefinition {
+        try state.withLock { (state) throws(PortError) -> ActionDefinition in
+            guard let current = state.actions[action.identifier] else { throw .actionNotFound(action.identifier) }
+            if let blueprint = action.blueprintIdentifier, state.models[blueprint] == nil {
+                throw .blueprintNotFound(blueprint)
+            }
+            if let trigger = action.automation {
+                try Self.check(trigger, of: state.models[action.blueprintIdentifier ?? ""]?.blueprint)
+            }
+            var stamped = action
+            var definition: JSONObject = ["id": current.definition["id"] ?? .null]
+            for (key, value) in action.definition where key != "id" { definition[key] = value }
+            for key in ["createdAt", "createdBy"] { definition[key] = current.definition[key] }
+            definition["updatedAt"] = PortTimestamp.format(Date())
+            definition["updatedBy"] = .string(author)
+            stamped.definition = definition
+            state.actions[action.identifier] = stamped
+            return stamped
+        }
+    }
+
+    /// Deletes an action or automation (404 when there is none); its runs stay.
+    public func remove(action identifier: String) throws(PortError) {
+        try state.withLock { (state) throws(PortError) in
+            guard state.actions.removeValue(forKey: identifier) != nil else { throw .actionNotFound(identifier) }
+            state.actionOrder.removeAll { $0 == identifier }
+            state.permissions["action:\(identifier)"] = nil
+        }
+    }
+
+    /// The permissions of a blueprint or an action (`kind` `blueprint` or `action`): as
+    /// last patched, over Port's defaults. Stored and shown; not enforced (every caller is
+    /// the organization's machine client).
+    public func permissions(of kind: String, _ identifier: String) throws(PortError) -> JSONValue {
+        try state.withLock { (state) throws(PortError) -> JSONValue in
+            try Self.checkExists(kind, identifier, in: state)
+            return state.permissions["\(kind):\(identifier)"] ?? Self.defaultPermissions(kind)
+        }
+    }
+
+    /// Merges a permissions body into the stored ones, member by member.
+    public func patchPermissions(
+        of kind: String,
+        _ identifier: String,
+        _ body: JSONObject
+    ) throws(PortError)
+        -> JSONValue
+    {
+        try state.withLock { (state) throws(PortError) -> JSONValue in
+            try Self.checkExists(kind, identifier, in: state)
+            let current = state.permissions["\(kind):\(identifier)"] ?? Self.defaultPermissions(kind)
+            let merged = Self.deepMerge(.object(body), into: current)
+            state.permissions["\(kind):\(identifier)"] = merged
+            return merged
+        }
+    }
+
+    /// `patch` merged into `value`: objects member by member, at every depth; anything else replaces.
+    private static func deepMerge(_ patch: JSONValue, into value: JSONValue) -> JSONValue {
+        guard case .object(let members) = patch, case .object(var merged) = value else { return patch }
+        for (key, member) in members { merged[key] = deepMerge(member, into: merged[key] ?? .null) }
+        return .object(merged)
+    }
+
+    private static func checkExists(_ kind: String, _ identifier: String, in state: State) throws(PortError) {
+        if kind == "action" {
+            guard state.actions[identifier] != nil else { throw .actionNotFound(identifier) }
+        } else {
+            guard state.models[identifier] != nil else { throw .blueprintNotFound(identifier) }
+        }
+    }
+
+    private static func defaultPermissions(_ kind: String) -> JSONValue {
+        let anyone: JSONValue = ["users": [], "roles": ["Admin", "Member"], "teams": [], "ownedByTeam": false]
+        let admins: JSONValue = ["users": [], "roles": ["Admin"], "teams": [], "ownedByTeam": false]
+        if kind == "action" {
+            return ["execute": anyone, "approve": ["users": [], "roles": ["Admin"], "teams": [], "policy": .null]]
+        }
+        return [
+            "entities": [
+                "read": anyone, "register": admins, "update": admins, "unregister": admins,
+                "updateProperties": [:], "updateRelations": [:],
+            ]
+        ]
     }
 
     /// Removes a blueprint and the actions (and automations) bound to it. Refused with 403
@@ -127,10 +230,24 @@ public final class Catalog: Sendable {
             }
             state.models[identifier] = nil
             state.blueprintOrder.removeAll { $0 == identifier }
+            state.permissions["blueprint:\(identifier)"] = nil
             let removed = state.actions.values.filter { $0.blueprintIdentifier == identifier }
             for action in removed { state.actions[action.identifier] = nil }
             state.actionOrder.removeAll { state.actions[$0] == nil }
             return removed
+        }
+    }
+
+    /// Runs `change` on a blueprint's model under the lock (404 for an unknown blueprint).
+    func updateModel<Result>(
+        _ blueprint: String,
+        _ change: (inout BlueprintModel) throws(PortError) -> Result
+    ) throws(PortError) -> Result {
+        try state.withLock { (state) throws(PortError) -> Result in
+            guard var model = state.models[blueprint] else { throw .blueprintNotFound(blueprint) }
+            let result = try change(&model)
+            state.models[blueprint] = model
+            return result
         }
     }
 

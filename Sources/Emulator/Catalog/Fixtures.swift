@@ -2,8 +2,11 @@ import Foundation
 public import PortContract
 
 /// Definitions read from a fixtures directory: `DIR/blueprints/*.json`,
-/// `DIR/actions/*.json` and `DIR/workflows/*.json` (each file one definition or a list),
-/// and `DIR/invocations/*.json` (each file one message, published as it is on request).
+/// `DIR/actions/*.json`, `DIR/workflows/*.json`, `DIR/teams/*.json`, `DIR/users/*.json` and
+/// `DIR/scorecards/*.json` (each file one definition or a list), `DIR/entities/*.json` (each
+/// file a list of entities, each naming its `blueprint`, or of the blueprint the file is
+/// named after), and `DIR/invocations/*.json` (each file one message, published as it is on
+/// request). `port-emulator import` writes this layout.
 public struct Fixtures: Sendable {
     /// The blueprints, in file-name order.
     public var blueprints: [Blueprint] = []
@@ -13,6 +16,15 @@ public struct Fixtures: Sendable {
     public var invocations: [String: JSONValue] = [:]
     /// Workflows (`DIR/workflows/*.json`), in file-name order.
     public var workflows: [WorkflowDefinition] = []
+    /// Teams (`DIR/teams/*.json`) as Port's `POST /v1/teams` takes them, in file-name order.
+    public var teams: [JSONValue] = []
+    /// Users (`DIR/users/*.json`) as Port's invite takes them (`email`, `roles`, `teams`,
+    /// `firstName`, `lastName`), in file-name order.
+    public var users: [JSONValue] = []
+    /// Scorecards (`DIR/scorecards/*.json`), each with its `blueprint`, in file-name order.
+    public var scorecards: [JSONValue] = []
+    /// Entities (`DIR/entities/*.json`), each with its `blueprint`, in file-name order.
+    public var entities: [JSONValue] = []
 
     /// No fixtures.
     public init() {}
@@ -33,6 +45,18 @@ public struct Fixtures: Sendable {
         }
         fixtures.workflows = try definitions(in: directory + "/workflows") { (value) throws(PortError) in
             try WorkflowDefinition(definition: value)
+        }
+        fixtures.teams = try definitions(in: directory + "/teams") { (value) throws(PortError) in value }
+        fixtures.users = try definitions(in: directory + "/users") { (value) throws(PortError) in value }
+        fixtures.scorecards = try definitions(in: directory + "/scorecards") { (value) throws(PortError) in value }
+        for (name, document) in try documents(in: directory + "/entities") {
+            for value in document.arrayValue ?? [document] {
+                guard var entity = value.objectValue else {
+                    throw FixtureError(file: "\(directory)/entities/\(name).json", reason: "an entity is not an object")
+                }
+                if entity["blueprint"] == nil { entity["blueprint"] = .string(name) }
+                fixtures.entities.append(.object(entity))
+            }
         }
         for (name, message) in try documents(in: directory + "/invocations") {
             guard RawInvocation.runID(of: message) != nil else {

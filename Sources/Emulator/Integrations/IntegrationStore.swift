@@ -9,7 +9,7 @@ import Synchronization
 /// **Emulator choices** (`fixtures/README.md`): an integration's identifier is its
 /// `installationId`; it is `installationType: "OnPrem"`; its log and metric ingest URLs are
 /// the emulator's own (`/_emulator/integrations/{id}/logs` and `…/metrics`), where the last
-/// 1,000 log lines are kept and metrics are accepted and dropped; a `PATCH` with an empty
+/// 1,000 log lines and sync metrics are kept and served back; a `PATCH` with an empty
 /// body is a resync request (Port's "triggers a resync"), which Ocean's polling listener reads.
 final class IntegrationStore: Sendable {
     private struct State {
@@ -18,6 +18,8 @@ final class IntegrationStore: Sendable {
         var logs: [String: [JSONValue]] = [:]
         var resyncRequests: [String: Date] = [:]
         var examples: [String: JSONObject] = [:]
+        /// Ocean's sync metrics by integration, then by `eventId/kindIndex` (in arrival order).
+        var metrics: [String: [(key: String, value: JSONValue)]] = [:]
     }
 
     /// How many ingested log lines are kept per integration.
@@ -97,6 +99,7 @@ final class IntegrationStore: Sendable {
             state.logs[identifier] = nil
             state.resyncRequests[identifier] = nil
             state.examples[identifier] = nil
+            state.metrics[identifier] = nil
         }
     }
 
@@ -115,6 +118,32 @@ final class IntegrationStore: Sendable {
             var logs = state.logs[identifier, default: []]
             logs.append(contentsOf: lines)
             state.logs[identifier] = Array(logs.suffix(Self.keptLogLines))
+        }
+    }
+
+    /// Keeps the per-kind sync metrics Ocean sends (each item is keyed by its `eventId` and
+    /// `kindIndex`; a later one replaces an earlier one).
+    func recordMetrics(_ identifier: String, _ items: [JSONValue]) throws(PortError) {
+        try state.withLock { (state) throws(PortError) in
+            guard state.records[identifier] != nil else { throw Self.notFound(identifier) }
+            var kept = state.metrics[identifier, default: []]
+            for item in items where item.objectValue != nil {
+                let key = "\(item["eventId"]?.compactText ?? "")/\(item["kindIndex"]?.compactText ?? "")"
+                if let index = kept.firstIndex(where: { $0.key == key }) {
+                    kept[index].value = item
+                } else {
+                    kept.append((key, item))
+                }
+            }
+            state.metrics[identifier] = Array(kept.suffix(Self.keptLogLines))
+        }
+    }
+
+    /// The sync metrics kept, of one resync when `resyncID` is given.
+    func metrics(_ identifier: String, resyncID: String?) throws(PortError) -> [JSONValue] {
+        _ = try integration(identifier)
+        return state.withLock { $0.metrics[identifier] ?? [] }.map(\.value).filter { item in
+            resyncID.map { item["eventId"]?.stringValue == $0 } ?? true
         }
     }
 

@@ -5,7 +5,10 @@ import PortContract
 /// The messages Port publishes, built from a run and what it refers to (contract §5).
 enum InvocationMessages {
     /// `trigger.by`: the organization and the user who triggered the run.
-    static func triggeredBy(_ user: String, orgID: String) -> JSONValue {
+    static func triggeredBy(_ user: String, orgID: String, record: JSONObject? = nil) -> JSONValue {
+        if let record {
+            return ["orgId": .string(orgID), "userId": record["id"] ?? .string(user), "user": .object(record)]
+        }
         let isEmail = user.contains("@")
         let userID = isEmail ? "emulator|\(user)" : user
         return [
@@ -41,7 +44,7 @@ enum InvocationMessages {
             "resourceType": "run",
             "status": "TRIGGERED",
             "trigger": [
-                "by": triggeredBy(run.request.createdBy, orgID: orgID),
+                "by": triggeredBy(run.request.createdBy, orgID: orgID, record: run.request.user),
                 "origin": .string(run.request.source.rawValue),
                 "at": PortTimestamp.format(run.createdAt),
             ],
@@ -71,7 +74,7 @@ enum InvocationMessages {
         [
             "inputs": .object(run.request.properties),
             "trigger": [
-                "by": triggeredBy(run.request.createdBy, orgID: orgID),
+                "by": triggeredBy(run.request.createdBy, orgID: orgID, record: run.request.user),
                 "origin": .string(run.request.source.rawValue),
                 "at": PortTimestamp.format(run.createdAt),
                 "operation": .string(action.operation.rawValue),

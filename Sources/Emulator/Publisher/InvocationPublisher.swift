@@ -228,7 +228,11 @@ package final class InvocationPublisher: Sendable {
         event: JSONValue,
         entity: Entity?
     ) throws(PayloadTemplateError) -> JSONValue {
-        let by = InvocationMessages.triggeredBy(run.request.createdBy, orgID: settings.orgID)
+        let by = InvocationMessages.triggeredBy(
+            run.request.createdBy,
+            orgID: settings.orgID,
+            record: run.request.user
+        )
         guard let template = action.invocation.payloadTemplate else {
             var message = InvocationMessages.legacy(run: run, action: action, entity: entity, orgID: settings.orgID)
             message["event"] = event

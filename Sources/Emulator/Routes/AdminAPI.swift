@@ -172,6 +172,8 @@ extension PortAPI {
             catalog.reset()
             organization.reset()
             integrations.reset()
+            directory.reset()
+            audit.reset()
             recorder.reset()
             return ok([:])
         }

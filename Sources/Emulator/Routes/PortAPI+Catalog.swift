@@ -51,6 +51,7 @@ extension PortAPI {
                 return try catalog.add(action, by: client).json
             }
         )
+        registerDefinitionChangeRoutes(on: &router)
         addRoute(
             &router,
             .post,
@@ -70,17 +71,20 @@ extension PortAPI {
                 if let entity = body["entity"], entity.stringValue == nil {
                     throw .invalidRequest("body.entity must be a string (an entity identifier), not \(entity.typeName)")
                 }
-                let run = runs.create(
-                    try catalog.newRun(
-                        of: action,
-                        properties: properties,
-                        entity: body["entity"]?.stringValue,
-                        source: .api,
-                        user: request.query("run_as") ?? client,
-                        entities: runs,
-                        clientSecret: clientSecret
-                    )
+                var newRun = try catalog.newRun(
+                    of: action,
+                    properties: properties,
+                    entity: body["entity"]?.stringValue,
+                    source: .api,
+                    user: request.query("run_as") ?? client,
+                    entities: runs,
+                    clientSecret: clientSecret
                 )
+                // run_as names a user of the organization, once it has users.
+                newRun.user = try request.query("run_as").flatMap { (email) throws(PortError) in
+                    try directory.triggeringUser(email)
+                }
+                let run = runs.create(newRun)
                 publisher.schedule(runID: run.id)
                 return ok(["run": run.json(.v2)], status: 202)
             }
@@ -99,6 +103,85 @@ extension PortAPI {
 }
 
 extension PortAPI {
+    /// `PUT`/`DELETE /v1/actions/{id}`, the permissions of actions and blueprints, and a
+    /// run's approvers.
+    fileprivate func registerDefinitionChangeRoutes(on router: inout PortRouter) {
+        addRoute(
+            &router,
+            .put,
+            "/v1/actions/:identifier",
+            route { (request, client) throws(PortError) in
+                let identifier = request.parameter("identifier")!
+                let body = try JSONBody(request).value
+                if let named = body["identifier"]?.stringValue, named != identifier {
+                    throw .invalidRequest(
+                        "body.identifier \"\(named)\" differs from the path's \"\(identifier)\"; an action's identifier cannot change"
+                    )
+                }
+                return ok(["action": try catalog.replace(try ActionDefinition(definition: body), by: client).json])
+            }
+        )
+        addRoute(
+            &router,
+            .delete,
+            "/v1/actions/:identifier",
+            route { (request, _) throws(PortError) in
+                try catalog.remove(action: request.parameter("identifier")!)
+                return ok([:])
+            }
+        )
+        for (kind, path) in [
+            ("action", "/v1/actions/:identifier/permissions"), ("blueprint", "/v1/blueprints/:identifier/permissions"),
+        ] {
+            addRoute(
+                &router,
+                .get,
+                path,
+                route { (request, _) throws(PortError) in
+                    ok(["permissions": try catalog.permissions(of: kind, request.parameter("identifier")!)])
+                }
+            )
+            addRoute(
+                &router,
+                .patch,
+                path,
+                route { (request, _) throws(PortError) in
+                    let body = try optionalObject(request)
+                    let allowed: Set<String> = kind == "action" ? ["execute", "approve"] : ["entities"]
+                    if let unknown = body.keys.first(where: { !allowed.contains($0) }) {
+                        throw .invalidRequest(
+                            "body.\(unknown) is not a permission of \(kind == "action" ? "an action" : "a blueprint")"
+                        )
+                    }
+                    return ok([
+                        "permissions": try catalog.patchPermissions(of: kind, request.parameter("identifier")!, body)
+                    ])
+                }
+            )
+        }
+        addRoute(
+            &router,
+            .get,
+            "/v1/actions/runs/:id/approvers",
+            route { (request, _) throws(PortError) in
+                let run = try runs.run(request.parameter("id")!)
+                var approvers: [JSONValue] = []
+                if let approval = run.approval {
+                    approvers.append([
+                        "userId": approval["by"] ?? .null, "state": approval["status"] ?? .null,
+                        "description": approval["description"] ?? .null,
+                    ])
+                } else if try booleanQuery(request, "include_pending_approvers"), run.status == .waitingForApproval {
+                    let users =
+                        (try? catalog.permissions(of: "action", run.request.action.identifier))?["approve"]?["users"]?
+                        .arrayValue ?? []
+                    approvers = users.map { ["userId": $0, "state": "PENDING", "description": .null] }
+                }
+                return ok(["approvers": .array(approvers)])
+            }
+        )
+    }
+
     /// `GET path` (`{ok, <key>s}`), `GET path/:id` (`{ok, <key>}`) and `POST path` (201).
     fileprivate func registerDefinitionRoutes(
         on router: inout PortRouter,

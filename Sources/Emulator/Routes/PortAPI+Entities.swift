@@ -122,6 +122,28 @@ extension PortAPI {
         return render(entity, options)
     }
 
+    /// How a write request applies: `mode`, and the query's `create_missing_related_entities`,
+    /// `run_id` and `validation_only`; the `User-Agent` is the entity's `$datasource`; the
+    /// organization's teams, when it has any, are the ones `team` may name.
+    func writeOptions(
+        _ request: HTTPRequest,
+        mode: EntityWriteMode,
+        by client: String
+    ) throws(PortError)
+        -> EntityWriteOptions
+    {
+        var options = EntityWriteOptions(
+            mode: mode,
+            createMissingRelated: try booleanQuery(request, "create_missing_related_entities"),
+            runID: runIDQuery(request),
+            validationOnly: try booleanQuery(request, "validation_only"),
+            client: client,
+            datasource: request.header("user-agent")
+        )
+        options.knownTeams = directory.teamNames
+        return options
+    }
+
     /// What follows every stored entity change: its change-log message and the automations.
     func entitiesChanged(_ changes: [EntityChange], by client: String) {
         let models = catalog.models
@@ -130,28 +152,15 @@ extension PortAPI {
                 continue
             }
             publisher.schedule(change, of: blueprint, by: client)
+            var entry = InvocationMessages.entityChange(change, orgID: organization.id, by: client, at: Date())
+            entry["additionalData"] = [:]
+            entry["message"] = .string(
+                "\(change.kind.rawValue) \(blueprint.identifier)/\((change.after ?? change.before)?.identifier ?? "")"
+            )
+            audit.record(entry)
             automations.entityChanged(change, by: client)
         }
     }
-}
-
-/// How a write request applies: `mode`, and the query's `create_missing_related_entities`,
-/// `run_id` and `validation_only`; the `User-Agent` is the entity's `$datasource`.
-func writeOptions(
-    _ request: HTTPRequest,
-    mode: EntityWriteMode,
-    by client: String
-) throws(PortError)
-    -> EntityWriteOptions
-{
-    EntityWriteOptions(
-        mode: mode,
-        createMissingRelated: try booleanQuery(request, "create_missing_related_entities"),
-        runID: runIDQuery(request),
-        validationOnly: try booleanQuery(request, "validation_only"),
-        client: client,
-        datasource: request.header("user-agent")
-    )
 }
 
 /// `run_id`: the run an entity write is made for. Empty (`run_id=`, as Port's Terraform

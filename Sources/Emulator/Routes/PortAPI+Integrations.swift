@@ -171,22 +171,62 @@ extension PortAPI {
                 return ok([:])
             }
         )
-        for (method, path) in [
-            (HTTPMethod.post, "/_emulator/integrations/:identifier/metrics/syncMetrics"),
-            (.put, "/_emulator/integrations/:identifier/metrics/syncMetrics/resync/:event/kind/:kind"),
-            (.post, "/_emulator/integrations/:identifier/metrics/heartbeat"),
+        for (method, path, key) in [
+            (HTTPMethod.post, "/_emulator/integrations/:identifier/metrics/syncMetrics", "syncKindsMetrics"),
+            (
+                .put, "/_emulator/integrations/:identifier/metrics/syncMetrics/resync/:event/kind/:kind",
+                "syncKindMetrics"
+            ),
+            (.post, "/_emulator/integrations/:identifier/metrics/heartbeat", ""),
         ] {
             addRoute(
                 &router,
                 method,
                 path,
                 route { (request, _) throws(PortError) in
-                    _ = try integrations.integration(request.parameter("identifier")!)
-                    _ = try JSONBody(request)
+                    let identifier = request.parameter("identifier")!
+                    let body = try JSONBody(request).value
+                    switch body[key] {
+                    case .array(let items)?: try integrations.recordMetrics(identifier, items)
+                    case let item? where item.objectValue != nil: try integrations.recordMetrics(identifier, [item])
+                    default: _ = try integrations.integration(identifier)
+                    }
                     return ok([:])
                 }
             )
         }
+        addRoute(
+            &router,
+            .get,
+            "/v1/integration/:identifier/syncMetrics",
+            route { (request, _) throws(PortError) in
+                let data = try integrations.metrics(
+                    request.parameter("identifier")!,
+                    resyncID: request.query("resyncId")
+                )
+                return ok(["count": .int(Int64(data.count)), "data": .array(data)])
+            }
+        )
+        addRoute(
+            &router,
+            .get,
+            "/v1/integration/:identifier/syncsMetadata",
+            route { (request, _) throws(PortError) in
+                var syncs: [String: JSONObject] = [:]
+                var order: [String] = []
+                for item in try integrations.metrics(request.parameter("identifier")!, resyncID: nil) {
+                    guard let event = item["eventId"]?.stringValue else { continue }
+                    if syncs[event] == nil { order.append(event) }
+                    syncs[event] = [
+                        "eventId": .string(event), "syncState": item["syncState"] ?? "unknown",
+                        "createdAt": syncs[event]?["createdAt"] ?? PortTimestamp.format(Date()),
+                        "updatedAt": PortTimestamp.format(Date()),
+                    ]
+                }
+                let data = order.suffix(50).reversed().compactMap { syncs[$0].map(JSONValue.object) }
+                return ok(["count": .int(Int64(data.count)), "data": .array(data)])
+            }
+        )
     }
 
     /// The base of the ingest URLs: the address the client reached the emulator at.

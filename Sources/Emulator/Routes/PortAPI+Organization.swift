@@ -15,7 +15,7 @@ final class OrganizationStore: Sendable {
         var updatedAt: Date
     }
 
-    private let id: String
+    let id: String
     private let createdAt = Date()
     private let state: Mutex<State>
 

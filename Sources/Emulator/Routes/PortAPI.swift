@@ -30,6 +30,10 @@ struct PortAPI: Sendable {
     let organization: OrganizationStore
     /// The organization's integrations (`/v1/integration`).
     let integrations: IntegrationStore
+    /// The organization's teams and users (`/v1/teams`, `/v1/users`).
+    let directory: Directory
+    /// What changed, for `GET /v1/audit-log`.
+    let audit: AuditLog
     /// Added to every answer of Port's API (`--api-latency`), to measure consumers as
     /// they would run against Port's real API over a network; zero answers at once.
     let latency: Duration
@@ -44,6 +48,11 @@ struct PortAPI: Sendable {
         registerEntityRoutes(on: &router)
         registerBulkRoutes(on: &router)
         registerIntegrationRoutes(on: &router)
+        registerDirectoryRoutes(on: &router)
+        registerScorecardRoutes(on: &router)
+        registerAuditRoutes(on: &router)
+        registerRenameRoutes(on: &router)
+        registerAggregateRoutes(on: &router)
         registerWorkflowRoutes(on: &router)
         registerPollingRoutes(on: &router)
         registerSecretRoutes(on: &router)

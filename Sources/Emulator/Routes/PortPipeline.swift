@@ -28,6 +28,8 @@ struct PortPipeline: Sendable {
     let tokens: TokenStore
     let recorder: CallRecorder
     let faults: FaultInjector
+    let audit: AuditLog
+    let orgID: String
 
     /// Every request: the trace id, the journal, violations. `didHandle` runs in reverse, so
     /// a call is in the journal before its violation is recorded.
@@ -38,9 +40,13 @@ struct PortPipeline: Sendable {
         ]
     }
 
-    /// Port's routes: faults first (a faulted request never reaches auth), then the token.
+    /// Port's routes: faults first (a faulted request never reaches auth), then the token;
+    /// the audit log sees the answers of those that got through.
     var port: [any HTTPMiddleware<PortRequestContext>] {
-        [FaultMiddleware(tokens: tokens, faults: faults), AuthMiddleware(tokens: tokens)]
+        [
+            FaultMiddleware(tokens: tokens, faults: faults), AuditMiddleware(audit: audit, orgID: orgID),
+            AuthMiddleware(tokens: tokens),
+        ]
     }
 
     /// Port's routes that take no token (`POST /v1/auth/access_token`).

@@ -42,6 +42,9 @@ public struct NewRun: Sendable, Equatable {
     public var source: RunSource
     /// The user who triggered it.
     public var createdBy: String
+    /// The triggering user's record (`email`, `firstName`, `lastName`, `id`) when the
+    /// organization has users: what `trigger.by.user` shows.
+    public var user: JSONObject?
     /// For an automation's run: the event object that fired it (contract §7).
     public var automationEvent: JSONValue?
     /// The automations whose runs led to this run, itself last when it is an automation's:

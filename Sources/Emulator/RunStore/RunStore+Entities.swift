@@ -151,6 +151,8 @@ package struct EntityWriteOptions: Sendable {
     var client: String
     /// The request's `User-Agent`: the entity's `$datasource`.
     var datasource: String?
+    /// The organization's teams, when it has any: an entity's `team` must name them.
+    var knownTeams: Set<String>?
 
     package init(
         mode: EntityWriteMode,
@@ -176,7 +178,7 @@ package struct EntityWriteOptions: Sendable {
                 "body.identifier \"\(bodyIdentifier)\" differs from the path's \"\(pathIdentifier)\"; an identifier cannot change"
             )
         }
-        return EntityWrite(
+        var write = EntityWrite(
             body,
             identifier: pathIdentifier ?? body.identifier ?? PortIdentifier.make(prefix: "e_"),
             mode: mode,
@@ -186,6 +188,8 @@ package struct EntityWriteOptions: Sendable {
             by: client,
             datasource: datasource
         )
+        write.knownTeams = knownTeams
+        return write
     }
 }
 
@@ -246,6 +250,92 @@ extension RunStore {
             state.entities = entities
             for change in changes { state.recordAffected(change, at: timestamp) }
             return changes
+        }
+    }
+}
+
+extension RunStore {
+    /// Starts the catalog with the fixtures' entities (and goes back to them on reset),
+    /// each checked as a write is. Entities may relate in any order; a relation to an entity
+    /// no fixture defines is an error naming both.
+    package func seed(_ entities: [JSONValue], models: BlueprintModels, teams: Set<String>?) throws(FixtureError) {
+        var store = EntityStore()
+        let time = now()
+        var defined: Set<EntityKey> = []
+        var placeholders: [EntityKey: EntityKey] = [:]
+        for value in entities {
+            let blueprint = value["blueprint"]?.stringValue ?? ""
+            let file = "entities/\(blueprint).json"
+            guard let model = models[blueprint] else {
+                throw FixtureError(file: file, reason: "blueprint \"\(blueprint)\" is not in the fixtures")
+            }
+            do throws(PortError) {
+                let body = try EntityBody(body: value)
+                guard let identifier = body.identifier else { throw PortError.invalidRequest("identifier is required") }
+                var write = EntityWrite(
+                    body,
+                    identifier: identifier,
+                    mode: .create(upsert: true, merge: false),
+                    createMissingRelated: true,
+                    at: time,
+                    by: Catalog.fixtureAuthor
+                )
+                write.knownTeams = teams
+                let key = EntityKey(blueprint: blueprint, identifier: identifier)
+                defined.insert(key)
+                for change in try store.write(write, model: model, models: models) where change.before == nil {
+                    if let created = change.after, created.identifier != identifier || created.blueprint != blueprint {
+                        placeholders[EntityKey(blueprint: created.blueprint, identifier: created.identifier)] = key
+                    }
+                }
+            } catch {
+                throw FixtureError(file: file, reason: "\(error.message)")
+            }
+        }
+        if let (missing, by) = placeholders.first(where: { !defined.contains($0.key) }) {
+            throw FixtureError(
+                file: "entities/\(by.blueprint).json",
+                reason:
+                    "\"\(by.identifier)\" relates to \(missing.blueprint)/\(missing.identifier), which no entity fixture defines"
+            )
+        }
+        withState { state in
+            state.seed = store
+            state.entities = store
+        }
+    }
+}
+
+extension RunStore {
+    /// What a blueprint rename moves in stored entities.
+    package enum RenamedMember: Sendable { case property, relation }
+
+    /// Moves each entity's value of `old` to `new` after its blueprint renamed a property or
+    /// a relation (links follow a relation's new name). No change is recorded: the entities
+    /// hold the same values.
+    package func rename(
+        _ member: RenamedMember,
+        _ old: String,
+        to new: String,
+        of blueprint: String,
+        from oldModel: BlueprintModel?,
+        to newModel: BlueprintModel?
+    ) {
+        withState { state in
+            for entity in Array(state.entities.entities(of: blueprint)) {
+                var moved = entity
+                switch member {
+                case .property:
+                    guard let value = moved.properties[old] else { continue }
+                    moved.properties[old] = nil
+                    moved.properties[new] = value
+                case .relation:
+                    guard let value = moved.relations[old] else { continue }
+                    moved.relations[old] = nil
+                    moved.relations[new] = value
+                }
+                state.entities.replace(moved, from: oldModel, to: newModel)
+            }
         }
     }
 }

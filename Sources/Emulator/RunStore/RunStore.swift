@@ -21,6 +21,8 @@ public final class RunStore: Sendable {
         var nextWatcher = 0
         /// Set when the emulator stops: waits end at once.
         var closing = false
+        /// The fixtures' entities, which a reset goes back to.
+        var seed = EntityStore()
         /// Waiters to resume once the lock is released (see `withState`).
         var woken: [CheckedContinuation<Void, Never>] = []
 
@@ -226,7 +228,10 @@ public final class RunStore: Sendable {
     package func reset() {
         withState { state in
             let watchers = state.watchers.values.flatMap(\.values)
+            let seed = state.seed
             state = State()
+            state.seed = seed
+            state.entities = seed
             state.woken = watchers
         }
     }
