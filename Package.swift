@@ -125,13 +125,18 @@ let package = Package(
             // The OpenAPI document's source of truth; OpenAPIDocument.swift is generated from it.
             exclude: ["Dashboard/openapi.json"]
         ),
-        // serve's options, each flag declared once (ArgumentParser), checked, and turned into
-        // the emulator's configuration: for the executable and the tests.
+        // The command line's parts, for the executable and the tests: serve's options, each flag
+        // declared once (ArgumentParser), checked, and turned into the emulator's configuration;
+        // import's options, its reading of Port's API (AsyncHTTPClient, as Consumer's and
+        // Conformance's clients) and its writing of a fixtures directory serve loads.
         .target(
             name: "EmulatorCLI",
             dependencies: [
                 "Emulator", "PortKafka", "PortContract",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // verify: scenarios, their judge, chaos profiles and reports, the consumer process it
@@ -269,7 +274,13 @@ let package = Package(
             ],
             exclude: ["Browser", "Secrets"]
         ),
-        .testTarget(name: "EmulatorCLITests", dependencies: ["EmulatorCLI", "Emulator"]),
+        .testTarget(
+            name: "EmulatorCLITests",
+            dependencies: [
+                "EmulatorCLI", "Emulator", "PortContract", "ChildProcesses", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "ConformanceTests",
             dependencies: [

@@ -21,10 +21,11 @@ struct PortEmulatorCommand: AsyncParsableCommand {
             reset). --kafka-bootstrap uses an existing Kafka instead of the embedded one. \
             `trigger` starts a run of an action and can wait for it. `verify` checks a consumer, \
             in any language, against Port's contract through scenarios, and writes JUnit and \
-            JSON reports.
+            JSON reports. `import` reads an organization's definitions from Port's API into a \
+            fixtures directory serve loads.
             """,
         version: HarnessVersion.current,
-        subcommands: [Serve.self, Trigger.self, Verify.self, CA.self],
+        subcommands: [Serve.self, Trigger.self, Verify.self, Import.self, CA.self],
         defaultSubcommand: Serve.self
     )
 }

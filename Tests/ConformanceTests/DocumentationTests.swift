@@ -51,9 +51,10 @@ struct DocumentationTests {
     }
 
     @Test(
-        "every option of serve, trigger, verify and port-consumer is in the reference",
+        "every option of serve, trigger, verify, import and port-consumer is in the reference",
         arguments: [
-            ["port-emulator", "serve"], ["port-emulator", "trigger"], ["port-emulator", "verify"], ["port-consumer"],
+            ["port-emulator", "serve"], ["port-emulator", "trigger"], ["port-emulator", "verify"],
+            ["port-emulator", "import"], ["port-consumer"],
         ]
     )
     func everyOptionIsListed(command: [String]) async throws {
