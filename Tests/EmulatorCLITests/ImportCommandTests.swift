@@ -113,6 +113,16 @@ struct ImportCommandTests {
                                                           "token":"{{ .secrets.SCALER_TOKEN }}"}}}
             """#
         )
+        try await post("/v1/users/invite", #"{"invitee":{"email":"ada@example.com","firstName":"Ada"}}"#)
+        try await post("/v1/users/invite", #"{"invitee":{"email":"bob@example.com","roles":["Admin"]}}"#)
+        try await post("/v1/teams", #"{"name":"platform","users":["ada@example.com"],"description":"Platform"}"#)
+        try await post(
+            "/v1/blueprints/\(segment(probe))/scorecards",
+            #"""
+            {"identifier":"tiers","title":"Tiers","rules":[{"identifier":"gold","title":"Gold tier","level":"Gold",
+             "query":{"combinator":"and","conditions":[{"property":"tier","operator":"=","value":"gold"}]}}]}
+            """#
+        )
         try await post(
             "/v1/actions",
             #"""
@@ -147,9 +157,8 @@ struct ImportCommandTests {
             #expect(progress.contains("blueprints: \(blueprintCount)"), "\(progress)")
             #expect(progress.contains("entities of \(Self.probe): 2"), "\(progress)")
             #expect(progress.contains("entities of service: 1"), "\(progress)")
-            for kind in ["teams", "users", "scorecards"] {
-                let skipped = progress.contains("\(kind): GET /v1/\(kind) is not served by this Port; skipped")
-                #expect(skipped || progress.contains { $0.hasPrefix("\(kind): ") }, "\(kind): \(progress)")
+            for (kind, count) in [("teams", 1), ("users", 2), ("scorecards", 1)] {
+                #expect(progress.contains("\(kind): \(count)"), "\(kind): \(progress)")
             }
             #expect(imported.output.hasPrefix("wrote \(output): \(blueprintCount) blueprints, "), "\(imported.output)")
             #expect(FileManager.default.fileExists(atPath: output + "/blueprints/team%3Aspace%2Fprobe.json"))
@@ -190,23 +199,18 @@ struct ImportCommandTests {
                     #expect(comparable(a.json[key]) == comparable(b.json[key]), "\(path) differs")
                 }
 
-                // ─── Entities, teams, users, scorecards ───
-                // serve loads entities/, teams/, users/ and scorecards/ once Fixtures has loaders for
-                // them (being added on main, with this layout). Until then these comparisons are
-                // skipped; from then on they run without a change here.
-                if Mirror(reflecting: loaded).children.contains(where: { $0.label == "entities" }) {
-                    for blueprint in [Self.probe, "service"] {
-                        let path = "/v1/blueprints/\(segment(blueprint))/entities"
-                        let a = try await clientA.call("GET", path, token: tokenA)
-                        let b = try await clientB.call("GET", path, token: tokenB)
-                        #expect(comparable(a.json["entities"]).count == (blueprint == "service" ? 1 : 2))
-                        #expect(comparable(a.json["entities"]) == comparable(b.json["entities"]), "\(path) differs")
-                    }
+                // Entities (with their scorecard levels and computed properties), teams, users, scorecards.
+                for blueprint in [Self.probe, "service"] {
+                    let path = "/v1/blueprints/\(segment(blueprint))/entities"
+                    let a = try await clientA.call("GET", path, token: tokenA)
+                    let b = try await clientB.call("GET", path, token: tokenB)
+                    #expect(comparable(a.json["entities"]).count == (blueprint == "service" ? 1 : 2))
+                    #expect(comparable(a.json["entities"]) == comparable(b.json["entities"]), "\(path) differs")
                 }
                 for kind in ["teams", "users", "scorecards"] {
                     let a = try await clientA.call("GET", "/v1/\(kind)", token: tokenA)
-                    guard a.status == 200 else { continue }  // not served by A yet
                     let b = try await clientB.call("GET", "/v1/\(kind)", token: tokenB)
+                    #expect(a.status == 200 && comparable(a.json[kind]).count > 0, "\(kind): \(a.json.compactText)")
                     #expect(comparable(a.json[kind]) == comparable(b.json[kind]), "/v1/\(kind) differs")
                 }
             }
