@@ -364,11 +364,13 @@ package struct PortImport: Sendable {
         return byIdentifier.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map(\.value)
     }
 
-    /// An entity as a fixture: without Port's stamps, computed properties (Port computes
-    /// them on read; serve does too) and relations its blueprint lost; with its blueprint.
+    /// An entity as a fixture: without Port's stamps, computed properties and scorecard
+    /// results (Port computes them on read; serve does too) and relations its blueprint
+    /// lost; with its blueprint.
     static func entity(_ object: JSONObject, of blueprint: ImportedBlueprint) -> JSONObject {
         var entity = object
         for key in managedFields { entity[key] = nil }
+        entity["scorecards"] = nil
         entity["blueprint"] = .string(blueprint.identifier)
         if var properties = entity["properties"]?.objectValue {
             for name in blueprint.computed { properties[name] = nil }

@@ -43,14 +43,52 @@ public final class Directory: Sendable {
     private let state: Mutex<State>
     private let initial: State
 
-    /// A directory holding the fixtures' teams and users (JSON objects as Port's API takes them).
+    /// A directory holding the fixtures' teams and users: as Port's API takes them (a team's
+    /// `users` as emails, a user's `roles` and `teams` as names) or as it answers them
+    /// (`port-emulator import` writes those: members and roles as objects, read-only fields
+    /// such as `status`, `providers` and `picture`, which are ignored but for `status`).
     public init(teams: [JSONValue] = [], users: [JSONValue] = []) throws(PortError) {
         var state = State()
         let now = Date()
-        for user in users { try Self.invite(user, at: now, into: &state) }
-        for team in teams { try Self.create(team, at: now, into: &state) }
+        var memberships: [(email: String, teams: [String])] = []
+        for user in users {
+            let (invitee, teams) = Self.fixtureUser(user)
+            try Self.invite(invitee, at: now, into: &state)
+            if let email = invitee["email"]?.stringValue {
+                if let status = user["status"]?.stringValue { state.users[email]?.status = status }
+                memberships.append((email, teams))
+            }
+        }
+        for team in teams { try Self.create(Self.fixtureTeam(team), at: now, into: &state) }
+        for (email, names) in memberships {
+            for name in names {
+                guard state.teams[name] != nil else { throw Self.teamNotFound(name) }
+                if state.teams[name]?.users.contains(email) == false { state.teams[name]?.users.append(email) }
+            }
+        }
         initial = state
         self.state = Mutex(state)
+    }
+
+    /// A user fixture as an invite, and the teams it names.
+    private static func fixtureUser(_ value: JSONValue) -> (JSONValue, [String]) {
+        guard let object = value.objectValue else { return (value, []) }
+        var invitee = JSONObject()
+        for key in ["email", "firstName", "lastName"] { invitee[key] = object[key] }
+        if let roles = object["roles"]?.arrayValue {
+            invitee["roles"] = .array(roles.map { $0["name"] ?? $0 })
+        }
+        let teams = (object["teams"]?.arrayValue ?? []).compactMap { $0.stringValue ?? $0["name"]?.stringValue }
+        return (.object(invitee), teams)
+    }
+
+    /// A team fixture as `POST /v1/teams` takes it.
+    private static func fixtureTeam(_ value: JSONValue) -> JSONValue {
+        guard let object = value.objectValue else { return value }
+        var team = JSONObject()
+        for key in ["name", "description"] { team[key] = object[key] }
+        if let users = object["users"]?.arrayValue { team["users"] = .array(users.map { $0["email"] ?? $0 }) }
+        return .object(team)
     }
 
     /// Back to the fixtures (`POST /_emulator/reset`).
