@@ -309,8 +309,8 @@ class ChangeMessage:
 class ChangeLog:
     """Reads ``ORG_ID.change.log`` with confluent_kafka from marked offsets (no commits)."""
 
-    def __init__(self, brokers: str, org_id: str, group: str) -> None:
-        self.topic = f"{org_id}.change.log"
+    def __init__(self, brokers: str, org_id: str, group: str, suffix: str = "change.log") -> None:
+        self.topic = f"{org_id}.{suffix}"
         # Port's ACLs allow consumer groups ORG_ID.* only.
         self.consumer = Consumer(
             {

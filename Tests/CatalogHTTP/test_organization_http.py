@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 import time
+import uuid
 
-from catalog_clients import DEPLOYMENT, SERVICE, JSON, PortHTTP, expect_error
+from catalog_clients import DEPLOYMENT, SERVICE, JSON, ChangeLog, PortHTTP, expect_error
+from port_kafka_harness import Emulator
 
 
 def invite(port: PortHTTP, email: str, **fields: object) -> None:
@@ -69,6 +71,28 @@ def test_an_entity_team_and_a_run_as_must_exist_once_the_organization_has_them(c
     )
     catalog.expect(202, "POST", "/actions/create_vm/runs", {"properties": {"name": "v", "cpu": 1}},
                    {"run_as": "ada@example.com"})
+
+
+def test_a_runs_trigger_by_user_on_kafka_is_the_users_record(port: PortHTTP, emulator: Emulator) -> None:
+    invite(port, "ada@example.com", firstName="Ada", lastName="Lovelace")
+    runs = ChangeLog(emulator.kafka_brokers, emulator.org_id, f"runs-{uuid.uuid4().hex[:8]}", suffix="runs")
+    try:
+        since = runs.mark()
+        run = port.expect(202, "POST", "/actions/create_vm/runs", {"properties": {"name": "v", "cpu": 1}},
+                          {"run_as": "ada@example.com"})["run"]
+
+        def mine(message: object) -> bool:
+            value = getattr(message, "value")
+            return isinstance(value, dict) and value.get("context", {}).get("runId") == run["id"]
+
+        messages = runs.read(since, lambda read: any(mine(m) for m in read))
+        (message,) = [m for m in messages if mine(m)]
+        by = message.value["trigger"]["by"]
+        assert by["user"] == {"email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace",
+                              "id": "emulator|ada@example.com"}, by
+        assert by["userId"] == "emulator|ada@example.com"
+    finally:
+        runs.close()
 
 
 SCORECARD: JSON = {
