@@ -22,7 +22,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # two hundred starting at once on 2 cores starve each other (and a second copy of the suite).
 SWIFT_TEST_FLAGS ?= --experimental-maximum-parallelization-width 8
 
-.PHONY: help deps dist-deps bench-deps build run serve test test-python ocean-venv test-asan test-tsan dist dist-test fuzz docs bench bench-front bench-automations bench-reliability bench-dist bench-catalog bench-compare format lint clean
+.PHONY: bench-ocean help deps dist-deps bench-deps build run serve test test-python ocean-venv test-asan test-tsan dist dist-test fuzz docs bench bench-front bench-automations bench-reliability bench-dist bench-catalog bench-compare format lint clean
 
 help:
 	@echo "make run     install system packages, build, run the emulator and port-consumer through every fixture action"
@@ -41,6 +41,7 @@ help:
 	@echo "make bench-front   the embedded Kafka: every client's latency at default settings, restart-to-assigned, SASL_SSL throughput, parser fuzzing"
 	@echo "make bench-automations   entity writes per second with 10 automations, write-to-message latency"
 	@echo "make bench-catalog   Port's catalog: search over 100,000 entities (p50/p99), memory, upserts with computed properties"
+	@echo "make bench-ocean     Port Ocean (unmodified) resyncing 10,000 entities: new, existing, stale"
 	@echo "make bench-compare   this tree beside a baseline revision (BENCH_BASELINE, default 71afa92): spawn to ready, PATCH req/s, verify's time"
 	@echo "make bench-dist   spawn-to-ready of the wheel's emulator beside the source builds; fresh venv to a passing example"
 	@echo "make build | format | lint | clean"
@@ -179,6 +180,9 @@ bench-dist: dist
 
 bench-catalog: deps
 	bash bench/catalog.sh
+
+bench-ocean: deps ocean-venv
+	bash bench/ocean.sh
 
 bench-compare: bench-deps
 	bash bench/compare.sh

@@ -21,6 +21,7 @@
 #     spawn-to-ready of the wheel's emulator beside the source builds.
 # 13. Port's catalog: search over 100,000 entities, memory, upserts with computed properties
 #     (bench/catalog.sh).
+# 15. Port Ocean, unmodified, resyncing 10,000 entities (bench/ocean.sh; needs make ocean-venv).
 # 14. Before and after (bench/compare.sh): spawn to ready, PATCH req/s and verify's time of this
 #     tree beside a baseline revision's release build (BENCH_BASELINE), interleaved.
 # Section 2 runs each throughput through the front (plaintext and SASL_SSL) beside direct.
@@ -207,6 +208,8 @@ kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
     BENCH_OUT="$OUT" bash bench/dist.sh
     echo
     BIN="$BIN" BENCH_SKIP_BUILD=1 bash bench/catalog.sh
+    echo
+    BIN="$BIN" BENCH_SKIP_BUILD=1 bash bench/ocean.sh
     echo
     BIN="$BIN" BENCH_OUT="$OUT" BENCH_SKIP_BUILD=1 bash bench/compare.sh
 

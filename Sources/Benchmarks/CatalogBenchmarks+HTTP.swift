@@ -19,6 +19,12 @@ extension CatalogBenchmarks {
         package let upsertsPerSecond: Double
         /// The same on the blueprint without computed properties: the baseline.
         package let plainUpsertsPerSecond: Double
+        /// Entities per second through `POST …/entities/bulk?upsert=true`, 20 per request,
+        /// `concurrency` requests in flight, on the blueprint with a relation and three
+        /// computed properties.
+        package let bulkEntitiesPerSecond: Double
+        /// The same on the blueprint without computed properties.
+        package let plainBulkEntitiesPerSecond: Double
     }
 
     /// Loads `count` services into a running emulator (through its store, not HTTP), then
@@ -111,12 +117,39 @@ extension CatalogBenchmarks {
                 }
                 return Double(writes) / (ContinuousClock.now - started).seconds
             }
+            func bulkUpserts(_ blueprint: String) async throws -> Double {
+                let batches = max(writes / 20, 1)
+                let started = ContinuousClock.now
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for batch in 0..<batches {
+                        if batch >= concurrency { try await group.next() }
+                        let entities: [JSONValue] = (0..<20).map { offset in
+                            let index = batch * 20 + offset
+                            var body = service(index % count)
+                            body.properties?["version"] = .string("3.\(index).0")
+                            return [
+                                "identifier": .string(body.identifier!), "properties": .object(body.properties ?? [:]),
+                                "relations": .object(body.relations ?? [:]),
+                            ]
+                        }
+                        group.addTask {
+                            try await post("/blueprints/\(blueprint)/entities/bulk?upsert=true", ["entities": .array(entities)])
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                return Double(batches * 20) / (ContinuousClock.now - started).seconds
+            }
             let plain = try await upserts("plain_service")
             let computed = try await upserts("service")
+            let plainBulk = try await bulkUpserts("plain_service")
+            let computedBulk = try await bulkUpserts("service")
             return HTTPFigures(
                 twoRuleSearch: samples.sorted(),
                 upsertsPerSecond: computed,
-                plainUpsertsPerSecond: plain
+                plainUpsertsPerSecond: plain,
+                bulkEntitiesPerSecond: computedBulk,
+                plainBulkEntitiesPerSecond: plainBulk
             )
         }
     }

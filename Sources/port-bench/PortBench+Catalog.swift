@@ -68,6 +68,12 @@ extension PortBench {
                     + "upserts_per_s_no_computed=\(format(http.plainUpsertsPerSecond, 0)) "
                     + "ratio=\(format(http.upsertsPerSecond / http.plainUpsertsPerSecond, 2))"
             )
+            print(
+                "catalog http-bulk-upserts batch=20 concurrency=\(concurrency) "
+                    + "entities_per_s_3_computed=\(format(http.bulkEntitiesPerSecond, 0)) "
+                    + "entities_per_s_no_computed=\(format(http.plainBulkEntitiesPerSecond, 0)) "
+                    + "bulk_over_single_3_computed=\(format(http.bulkEntitiesPerSecond / http.upsertsPerSecond, 2))"
+            )
         }
     }
 }

@@ -75,10 +75,12 @@ final class IntegrationStore: Sendable {
         }
     }
 
-    /// Sets the resync state Ocean reports, stamped with `updatedAt`.
+    /// Merges the resync state Ocean reports into the last one (its `completed` report leaves
+    /// out `lastResyncStart`), stamped with `updatedAt`.
     func setResyncState(_ identifier: String, _ body: JSONObject, by client: String) throws(PortError) -> JSONObject {
         try update(identifier, by: client) { record, _ in
-            var resync = body
+            var resync = record["resyncState"]?.objectValue ?? [:]
+            for (key, value) in body { resync[key] = value }
             resync["updatedAt"] = PortTimestamp.format(Date())
             record["resyncState"] = .object(resync)
         }
