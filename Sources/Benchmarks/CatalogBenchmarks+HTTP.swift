@@ -133,7 +133,10 @@ extension CatalogBenchmarks {
                             ]
                         }
                         group.addTask {
-                            try await post("/blueprints/\(blueprint)/entities/bulk?upsert=true", ["entities": .array(entities)])
+                            try await post(
+                                "/blueprints/\(blueprint)/entities/bulk?upsert=true",
+                                ["entities": .array(entities)]
+                            )
                         }
                     }
                     try await group.waitForAll()
