@@ -49,7 +49,6 @@ Route = Dict[str, str]
 
 AI = "Port AI (an LLM): nothing a backend calls, nothing to emulate deterministically"
 PORTAL_UI = "portal UI layout: no backend reads it"
-ISSUE_25 = "not yet (issue #25)"
 WEBHOOKS = "not yet: Port's webhook ingestion (mapping incoming events to entities) is not emulated"
 APPS = (
     "not yet: the emulator has one client id and secret, set when it starts "
@@ -70,26 +69,11 @@ ORGANIZATION_PUT = (
 
 REASONS_BY_OPERATION: Dict[Tuple[str, str], str] = {
     ("PUT", "/v1/organization"): ORGANIZATION_PUT,
-    ("POST", "/v1/entities/aggregate"): ISSUE_25,
     ("POST", "/v1/entities/aggregate-over-time"): OVER_TIME,
     ("POST", "/v1/entities/properties-history"): HISTORY,
-    ("PUT", "/v1/actions/{action_identifier}"): ISSUE_25,
-    ("DELETE", "/v1/actions/{action_identifier}"): ISSUE_25,
-    ("GET", "/v1/actions/runs/{run_id}/approvers"): ISSUE_25,
 }
 
 REASONS_BY_PREFIX: Dict[str, str] = {
-    "/v1/teams": ISSUE_25,
-    "/v1/users": ISSUE_25,
-    "/v1/scorecards": ISSUE_25,
-    "/v1/blueprints/{blueprint_identifier}/scorecards": ISSUE_25,
-    "/v1/audit-log": ISSUE_25,
-    "/v1/blueprints/{blueprint_identifier}/permissions": ISSUE_25,
-    "/v1/blueprints/{blueprint_identifier}/properties": ISSUE_25,  # …/{property}/rename
-    "/v1/blueprints/{blueprint_identifier}/mirror": ISSUE_25,  # …/{property}/rename
-    "/v1/blueprints/{blueprint_identifier}/relations": ISSUE_25,  # …/{relation}/rename
-    "/v1/actions/{action_identifier}/permissions": ISSUE_25,
-    "/v1/integration": ISSUE_25,  # syncMetrics and syncsMetadata are left of #25's nine
     "/v1/blueprints/{blueprint_identifier}/actions": DEPRECATED_ACTIONS,
     "/v1/webhooks": WEBHOOKS,
     "/v1/apps": APPS,
@@ -308,8 +292,8 @@ def table(operations: List[Operation], routes: List[Route]) -> str:
         lines.append(f"| {cell(text)} | {count} |")
     lines += [
         "",
-        "\"not yet (issue #25)\" marks operations the emulator is expected to serve soon. The table is",
-        "generated from the live route list, so an operation reads as served once its route exists:",
+        "\"not yet\" marks operations a backend could call that the emulator does not serve yet. The",
+        "table is generated from the live route list, so an operation reads as served once its route exists:",
         "",
         "```sh",
         "scripts/port-operations.py --table --routes http://127.0.0.1:5100   # a running emulator",
