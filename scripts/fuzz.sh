@@ -27,12 +27,26 @@ RUN_ID=$(curl -sf -X POST "$BASE/v1/actions/create_vm/runs" -H "Authorization: B
     python3 -c 'import json, sys; print(json.load(sys.stdin)["run"]["id"])')
 curl -sf -X POST "$BASE/v1/blueprints/service/entities" -H "Authorization: Bearer $TOKEN" \
     -H 'Content-Type: application/json' -d '{"identifier":"fuzz-service","title":"Fuzz","properties":{}}' >/dev/null
+# What the destructive operations (bulk delete, delete all, renames, action PUT and DELETE) aim at.
+curl -sf -X POST "$BASE/v1/blueprints" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d '{"identifier":"fuzz_scratch","title":"Scratch","schema":{"properties":{}}}' >/dev/null
+curl -sf -X POST "$BASE/v1/actions" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d '{"identifier":"fuzz_scratch_action","title":"Scratch","trigger":{"type":"self-service","operation":"CREATE","userInputs":{"properties":{}}},"invocationMethod":{"type":"KAFKA"}}' >/dev/null
 cat >"$WORK/schemathesis.toml" <<TOML
 [parameters]
 action_identifier = "create_vm"
 blueprint_identifier = "service"
 entity_identifier = "fuzz-service"
 run_id = "$RUN_ID"
+identifier = "fuzz_scratch"
+
+[[operations]]
+include-path-regex = "/(all-entities|bulk/entities/delete|rename)$"
+parameters = { blueprint_identifier = "fuzz_scratch" }
+
+[[operations]]
+include-name-regex = '^(PUT|DELETE) /v1/actions/[{]action_identifier[}]$'
+parameters = { action_identifier = "fuzz_scratch_action" }
 TOML
 
 mkdir -p bench-results

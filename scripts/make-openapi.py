@@ -191,6 +191,14 @@ V1_RUN = {
 # messages in seeds/004 do too), and Port's schema says additionalProperties: false.
 ENTITY_FIELDS = {
     "blueprint": {"type": "string"},
+    # The entity's scorecard results (`{id: {rules: [...], level}}`), which Port's answers carry
+    # once its blueprint has scorecards and its document leaves out.
+    "scorecards": {"type": "object", "additionalProperties": {
+        "type": "object", "required": ["rules", "level"],
+        "properties": {"level": {"type": "string"}, "rules": {"type": "array", "items": {
+            "type": "object", "required": ["identifier", "status", "level"],
+            "properties": {"identifier": {"type": "string"}, "status": {"enum": ["SUCCESS", "FAILURE"]},
+                           "level": {"type": "string"}}}}}}},
     "createdAt": {"type": "string", "format": "date-time"}, "createdBy": {"type": "string"},
     "updatedAt": {"type": "string", "format": "date-time"}, "updatedBy": {"type": "string"},
 }

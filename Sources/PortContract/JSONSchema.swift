@@ -13,7 +13,8 @@ import Foundation
 /// regular expressions, which read Port's `\p{L}` and look-aheads), `minimum`, `maximum`,
 /// `allOf`, `anyOf`, `oneOf` and `$ref` to `#/…` inside the document given. A `oneOf` is
 /// treated like an `anyOf`, because Port's branches overlap and a body often matches more
-/// than one. `format` and every other keyword are ignored, and so is a pattern ICU cannot
+/// than one. Of `format`, only `uri` is checked (a scheme, then something: what Port's
+/// answers are judged by); every other keyword is ignored, and so is a pattern ICU cannot
 /// compile.
 public struct JSONSchema: Sendable, Hashable {
     /// The schema itself: an object, or `true` / `false`.
@@ -170,6 +171,20 @@ private struct Checker {
             expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil
         {
             found.append("\(path): \(describe(.string(text))) does not match the pattern \(pattern)")
+        }
+        if schema["format"]?.stringValue == "uri", !Self.isURI(text) {
+            found.append("\(path): \(describe(.string(text))) is not a URI (a scheme such as https:, then the rest)")
+        }
+    }
+
+    /// An absolute URI: `scheme:rest`, the scheme a letter then letters, digits, `+`, `-` or `.`.
+    private static func isURI(_ text: String) -> Bool {
+        guard let colon = text.firstIndex(of: ":"), colon != text.startIndex, text.index(after: colon) != text.endIndex
+        else { return false }
+        let scheme = text[..<colon].unicodeScalars
+        guard let first = scheme.first, first.isASCII, first.properties.isAlphabetic else { return false }
+        return scheme.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "+-.".unicodeScalars.contains($0))
         }
     }
 

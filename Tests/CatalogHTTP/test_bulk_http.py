@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from catalog_clients import DEPLOYMENT, ENVIRONMENT, ITEM, SERVICE, JSON, ChangeLog, PortHTTP, expect_error
+from catalog_clients import DEPLOYMENT, ENVIRONMENT, ITEM, RELEASE, SERVICE, JSON, ChangeLog, PortHTTP, expect_error
 
 OCEAN_AGENT = "port-ocean/demo/0.1.0/demo-integ/exporter"
 
@@ -166,6 +166,16 @@ def test_bulk_delete_all_entities_and_the_count(catalog: PortHTTP, change_log: C
     expect_error(catalog.call("DELETE", f"/blueprints/{ITEM}"), 403, "has_dependents", "all-entities")
     catalog.expect(200, "DELETE", f"/blueprints/{ITEM}/all-entities", params={"delete_blueprint": "true"})
     expect_error(catalog.call("GET", f"/blueprints/{ITEM}"), 404, "not_found")
+    # A blueprint with actions goes only with delete_actions=true, and takes them along.
+    action = {
+        "identifier": f"{prefix}-act", "trigger": {"type": "self-service", "operation": "DAY-2",
+                                                 "blueprintIdentifier": RELEASE, "userInputs": {"properties": {}}},
+        "invocationMethod": {"type": "KAFKA"},
+    }
+    catalog.expect(201, "POST", "/actions", action)
+    expect_error(catalog.call("DELETE", f"/blueprints/{RELEASE}"), 403, "has_dependents", f"{prefix}-act")
+    catalog.expect(200, "DELETE", f"/blueprints/{RELEASE}", params={"delete_actions": "true"})
+    expect_error(catalog.call("GET", f"/actions/{prefix}-act"), 404, "not_found")
 
 
 def test_datasource_entities_finds_what_one_integration_wrote(catalog: PortHTTP) -> None:

@@ -22,6 +22,17 @@ struct JSONSchemaTests {
         #expect(schema.violations(of: "has space").first?.contains("does not match the pattern") == true)
     }
 
+    @Test("format uri needs a scheme and a rest (a change-log webhook's url); other formats are not read")
+    func uriFormat() {
+        let schema = JSONSchema(["type": "string", "format": "uri"])
+        #expect(schema.violations(of: "https://example.com/hook") == [])
+        #expect(schema.violations(of: "urn:port:x") == [])
+        for text in ["", "example.com", ":x", "https:", "1http://x"] {
+            #expect(schema.violations(of: .string(text)).first?.contains("is not a URI") == true, "\(text)")
+        }
+        #expect(JSONSchema(["type": "string", "format": "email"]).violations(of: "not an email") == [])
+    }
+
     @Test("minimum, maximum, minItems, maxItems and propertyNames")
     func boundsAndNames() {
         let schema = JSONSchema([

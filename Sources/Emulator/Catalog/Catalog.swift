@@ -209,11 +209,12 @@ public final class Catalog: Sendable {
         ]
     }
 
-    /// Removes a blueprint and the actions (and automations) bound to it. Refused with 403
-    /// `has_dependents` while another blueprint's relation or aggregation names it; whether
-    /// it still has entities is the caller's to check. Returns the actions removed.
+    /// Removes a blueprint, and with `deleteActions` the actions (and automations) bound to
+    /// it; without, a blueprint that has some is 403 `has_dependents` naming them. Refused the
+    /// same way while another blueprint's relation or aggregation names it; whether it still
+    /// has entities is the caller's to check. Returns the actions removed.
     @discardableResult
-    public func remove(blueprint identifier: String) throws(PortError) -> [ActionDefinition] {
+    public func remove(blueprint identifier: String, deleteActions: Bool) throws(PortError) -> [ActionDefinition] {
         try state.withLock { (state) throws(PortError) -> [ActionDefinition] in
             guard state.models[identifier] != nil else { throw .blueprintNotFound(identifier) }
             let referring = state.models.values.filter { model in
@@ -228,10 +229,19 @@ public final class Catalog: Sendable {
                     rule: "blueprint-no-dependents"
                 )
             }
+            let removed = state.actions.values.filter { $0.blueprintIdentifier == identifier }
+            if !deleteActions, !removed.isEmpty {
+                throw PortError(
+                    status: 403,
+                    code: "has_dependents",
+                    message:
+                        "Blueprint \"\(identifier)\" has actions (\(removed.map(\.identifier).sorted().joined(separator: ", "))); delete them, or pass delete_actions=true",
+                    rule: "blueprint-no-dependents"
+                )
+            }
             state.models[identifier] = nil
             state.blueprintOrder.removeAll { $0 == identifier }
             state.permissions["blueprint:\(identifier)"] = nil
-            let removed = state.actions.values.filter { $0.blueprintIdentifier == identifier }
             for action in removed { state.actions[action.identifier] = nil }
             state.actionOrder.removeAll { state.actions[$0] == nil }
             return removed

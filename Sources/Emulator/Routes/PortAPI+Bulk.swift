@@ -54,7 +54,8 @@ extension PortAPI {
                 let models = catalog.models
                 let changes = try runs.deleteAllEntities(of: blueprint, models: models, runID: runIDQuery(request))
                 entitiesChanged(changes, by: client)
-                if deleteBlueprint { try catalog.remove(blueprint: blueprint) }
+                // Port's "delete all": the blueprint goes with its actions.
+                if deleteBlueprint { try catalog.remove(blueprint: blueprint, deleteActions: true) }
                 return ok([:])
             }
         )
@@ -86,6 +87,7 @@ extension PortAPI {
             "/v1/blueprints/:identifier",
             route { (request, _) throws(PortError) in
                 let blueprint = try catalog.blueprint(request.parameter("identifier")!).identifier
+                let deleteActions = try booleanQuery(request, "delete_actions")
                 let count = runs.readEntities { $0.entities(of: blueprint).count }
                 guard count == 0 else {
                     throw PortError(
@@ -96,7 +98,7 @@ extension PortAPI {
                         rule: "blueprint-no-entities"
                     )
                 }
-                try catalog.remove(blueprint: blueprint)
+                try catalog.remove(blueprint: blueprint, deleteActions: deleteActions)
                 return ok([:])
             }
         )
