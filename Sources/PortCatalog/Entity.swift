@@ -58,6 +58,9 @@ public struct Entity: Sendable, Equatable {
         self.datasources = datasources
     }
 
+    /// The team names `team` holds (a name or a list of them).
+    public var teamNames: [String] { team.arrayValue?.compactMap(\.stringValue) ?? team.stringValue.map { [$0] } ?? [] }
+
     /// The entity as Port's API returns it (no `icon` when it has none: the OpenAPI
     /// document types it as a string).
     public var json: JSONValue {

@@ -91,8 +91,7 @@ extension EntityStore {
             }
         guard problems.isEmpty else { throw .blueprintSchemaMismatch(problems, blueprint: blueprint) }
         if let teams = write.knownTeams {
-            let named = next.team.arrayValue?.compactMap(\.stringValue) ?? next.team.stringValue.map { [$0] } ?? []
-            if let unknown = named.first(where: { !teams.contains($0) }) {
+            if let unknown = next.teamNames.first(where: { !teams.contains($0) }) {
                 throw PortError(
                     status: 404,
                     code: "not_found",

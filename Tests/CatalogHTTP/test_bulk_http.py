@@ -156,13 +156,15 @@ def test_bulk_delete_all_entities_and_the_count(catalog: PortHTTP, change_log: C
     assert [m.blueprint for m in gone if m.entity == f"{prefix}-s2" and m.action == "DELETE"] == [SERVICE]
     assert catalog.expect(200, "GET", f"/blueprints/{SERVICE}/entities-count")["count"] == 0
     assert catalog.exists(ENVIRONMENT, f"{prefix}-e1")
-    # A blueprint other blueprints relate to stays; one nothing relates to goes.
+    # A blueprint other blueprints relate to stays, and so do its entities; one nothing relates to goes.
+    catalog.upsert(SERVICE, f"{prefix}-s3")
     expect_error(
         catalog.call("DELETE", f"/blueprints/{SERVICE}/all-entities", params={"delete_blueprint": "true"}),
         403,
         "has_dependents",
         DEPLOYMENT,
     )
+    assert catalog.exists(SERVICE, f"{prefix}-s3"), "a refused delete_blueprint deletes no entity"
     catalog.upsert(ITEM, "i1")
     expect_error(catalog.call("DELETE", f"/blueprints/{ITEM}"), 403, "has_dependents", "all-entities")
     catalog.expect(200, "DELETE", f"/blueprints/{ITEM}/all-entities", params={"delete_blueprint": "true"})

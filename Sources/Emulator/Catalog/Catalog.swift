@@ -216,29 +216,7 @@ public final class Catalog: Sendable {
     @discardableResult
     public func remove(blueprint identifier: String, deleteActions: Bool) throws(PortError) -> [ActionDefinition] {
         try state.withLock { (state) throws(PortError) -> [ActionDefinition] in
-            guard state.models[identifier] != nil else { throw .blueprintNotFound(identifier) }
-            let referring = state.models.values.filter { model in
-                model.identifier != identifier && !model.unknownTargets { $0 != identifier }.isEmpty
-            }
-            if let first = referring.map(\.identifier).sorted().first {
-                throw PortError(
-                    status: 403,
-                    code: "has_dependents",
-                    message:
-                        "Blueprint \"\(identifier)\" is the target of blueprint \"\(first)\"'s relations or aggregations; remove them first",
-                    rule: "blueprint-no-dependents"
-                )
-            }
-            let removed = state.actions.values.filter { $0.blueprintIdentifier == identifier }
-            if !deleteActions, !removed.isEmpty {
-                throw PortError(
-                    status: 403,
-                    code: "has_dependents",
-                    message:
-                        "Blueprint \"\(identifier)\" has actions (\(removed.map(\.identifier).sorted().joined(separator: ", "))); delete them, or pass delete_actions=true",
-                    rule: "blueprint-no-dependents"
-                )
-            }
+            let removed = try Self.checkRemovable(identifier, deleteActions: deleteActions, in: state)
             state.models[identifier] = nil
             state.blueprintOrder.removeAll { $0 == identifier }
             state.permissions["blueprint:\(identifier)"] = nil
@@ -246,6 +224,48 @@ public final class Catalog: Sendable {
             state.actionOrder.removeAll { state.actions[$0] == nil }
             return removed
         }
+    }
+
+    /// Throws what ``remove(blueprint:deleteActions:)`` would refuse, without removing
+    /// anything: to check before deleting the blueprint's entities.
+    public func checkRemovable(blueprint identifier: String, deleteActions: Bool) throws(PortError) {
+        try state.withLock { (state) throws(PortError) in
+            _ = try Self.checkRemovable(identifier, deleteActions: deleteActions, in: state)
+        }
+    }
+
+    /// The actions bound to the blueprint, once it is known that it may go.
+    private static func checkRemovable(
+        _ identifier: String,
+        deleteActions: Bool,
+        in state: State
+    ) throws(PortError)
+        -> [ActionDefinition]
+    {
+        guard state.models[identifier] != nil else { throw .blueprintNotFound(identifier) }
+        let referring = state.models.values.filter { model in
+            model.identifier != identifier && !model.unknownTargets { $0 != identifier }.isEmpty
+        }
+        if let first = referring.map(\.identifier).sorted().first {
+            throw PortError(
+                status: 403,
+                code: "has_dependents",
+                message:
+                    "Blueprint \"\(identifier)\" is the target of blueprint \"\(first)\"'s relations or aggregations; remove them first",
+                rule: "blueprint-no-dependents"
+            )
+        }
+        let bound = state.actions.values.filter { $0.blueprintIdentifier == identifier }
+        if !deleteActions, !bound.isEmpty {
+            throw PortError(
+                status: 403,
+                code: "has_dependents",
+                message:
+                    "Blueprint \"\(identifier)\" has actions (\(bound.map(\.identifier).sorted().joined(separator: ", "))); delete them, or pass delete_actions=true",
+                rule: "blueprint-no-dependents"
+            )
+        }
+        return bound
     }
 
     /// Runs `change` on a blueprint's model under the lock (404 for an unknown blueprint).

@@ -51,6 +51,8 @@ extension PortAPI {
             route { (request, client) throws(PortError) in
                 let blueprint = try catalog.blueprint(request.parameter("blueprint")!).identifier
                 let deleteBlueprint = try booleanQuery(request, "delete_blueprint")
+                // Checked first, so that a blueprint that cannot go keeps its entities (all or none).
+                if deleteBlueprint { try catalog.checkRemovable(blueprint: blueprint, deleteActions: true) }
                 let models = catalog.models
                 let changes = try runs.deleteAllEntities(of: blueprint, models: models, runID: runIDQuery(request))
                 entitiesChanged(changes, by: client)

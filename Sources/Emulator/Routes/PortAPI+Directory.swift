@@ -46,7 +46,7 @@ extension PortAPI {
                     return runs.readEntities { store in
                         blueprints.reduce(0) { total, blueprint in
                             total
-                                + store.entities(of: blueprint).filter { Self.names(of: $0.team).contains(name) }.count
+                                + store.entities(of: blueprint).filter { $0.teamNames.contains(name) }.count
                         }
                     }
                 }
@@ -94,10 +94,5 @@ extension PortAPI {
                 return ok([:])
             }
         )
-    }
-
-    /// The team names an entity's `team` holds (a name or a list of them).
-    static func names(of team: JSONValue) -> [String] {
-        team.arrayValue?.compactMap(\.stringValue) ?? team.stringValue.map { [$0] } ?? []
     }
 }
