@@ -84,9 +84,12 @@ run: deps
 serve: build
 	swift run port-emulator serve --env-file emulator.env
 
+# A test process that crashes can leave swift test waiting forever: $(TEST_TIMEOUT) ends it.
+TEST_TIMEOUT := timeout --kill-after=60 30m
+
 test: deps
 	swift build --build-tests
-	swift test --skip-build $(SWIFT_TEST_FLAGS)
+	$(TEST_TIMEOUT) swift test --skip-build $(SWIFT_TEST_FLAGS)
 	@$(MAKE) --no-print-directory test-python
 
 # The Python package (python/), the example consumer and the catalog's HTTP and Kafka tests
@@ -145,7 +148,7 @@ dist-test: dist
 # librdkafka's and the Swift runtime's process-lifetime allocations would drown real reports.
 test-asan: deps
 	swift build --build-tests --sanitize=address --build-path .build-asan
-	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 swift test --skip-build --sanitize=address --build-path .build-asan $(SWIFT_TEST_FLAGS)
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 $(TEST_TIMEOUT) swift test --skip-build --sanitize=address --build-path .build-asan $(SWIFT_TEST_FLAGS)
 
 # ThreadSanitizer on this toolchain (Swift 6.3.1, Debian's librdkafka 2.0.2) crashes in its own
 # runtime (SEGV, "nested bug in the same thread") as soon as librdkafka starts its threads, so
@@ -155,7 +158,7 @@ test-asan: deps
 TSAN_SUITES := HTTPServerTests|JQTests|PortContractTests|PortCatalogTests|ScenarioJudge|ServeOptions|ConsumerUnit
 test-tsan: deps
 	swift build --build-tests --sanitize=thread --build-path .build-tsan
-	TSAN_OPTIONS=halt_on_error=1 swift test --skip-build --sanitize=thread --build-path .build-tsan --filter "$(TSAN_SUITES)"
+	TSAN_OPTIONS=halt_on_error=1 $(TEST_TIMEOUT) swift test --skip-build --sanitize=thread --build-path .build-tsan --filter "$(TSAN_SUITES)"
 
 fuzz: deps
 	bash scripts/fuzz.sh

@@ -45,8 +45,15 @@ static inline size_t cmhd_unescape_keeping_separators(void *cls, struct MHD_Conn
 }
 
 /// MHD_start_daemon is variadic and cannot be called from Swift. This fixed-arity form
-/// starts an internally threaded daemon (a thread pool over epoll where available) that
-/// allows suspend/resume, so request handlers may finish on other threads.
+/// starts an internally threaded daemon (a thread pool over poll) that allows
+/// suspend/resume, so request handlers may finish on other threads.
+///
+/// Not epoll: with a thread pool over epoll, MHD_quiesce_daemon (0.9.75) removes the listen
+/// socket from each worker's epoll set while the worker, seeing `was_quiesced`, removes it
+/// too; whichever comes second gets ENOENT and MHD_PANIC aborts the process ("Failed to
+/// remove listen FD from epoll set", seen once in the ASAN suite). Over poll, quiescing only
+/// wakes the workers through their inter-thread channel (which suspend/resume already
+/// requires), and they drop the listen socket from their own poll sets.
 static inline struct MHD_Daemon *cmhd_start_daemon(uint16_t port, const struct sockaddr *bind_address,
                                                    unsigned int thread_pool_size,
                                                    unsigned int connection_limit,
@@ -54,9 +61,7 @@ static inline struct MHD_Daemon *cmhd_start_daemon(uint16_t port, const struct s
                                                    MHD_AccessHandlerCallback handler, void *handler_cls,
                                                    MHD_RequestCompletedCallback completed, void *completed_cls) {
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME;
-    if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES) {
-        flags |= MHD_USE_EPOLL;
-    } else if (MHD_is_feature_supported(MHD_FEATURE_POLL) == MHD_YES) {
+    if (MHD_is_feature_supported(MHD_FEATURE_POLL) == MHD_YES) {
         flags |= MHD_USE_POLL;
     }
     return MHD_start_daemon(flags, port, NULL, NULL, handler, handler_cls,

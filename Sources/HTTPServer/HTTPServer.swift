@@ -7,7 +7,7 @@ import Synchronization
 
 /// An HTTP/1.1 server over libmicrohttpd with a router and `async` handlers.
 ///
-/// libmicrohttpd's thread pool (over epoll) does the socket work. Once a request's body is
+/// libmicrohttpd's thread pool (over poll) does the socket work. Once a request's body is
 /// complete, an immediate route (`HTTPRouter.addImmediate`) is answered right there on the
 /// I/O thread; an async route (`HTTPRouter.add`) is handed to a Swift task and its
 /// connection suspended until the handler answers, so slow handlers hold no server thread.

@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 import Logging
 import ServiceLifecycle
+import Synchronization
 import TestSupport
 import Testing
 
@@ -386,6 +387,39 @@ struct HTTPServerTests {
         await server.stop(gracePeriod: .milliseconds(100))
         let response = try await request.value
         #expect(response.status == 503)
+    }
+}
+
+/// How many answers the clients of one round got.
+final class AnswerCount: Sendable {
+    let count = Mutex(0)
+}
+
+@Suite("HTTP server stopping", .timeLimit(.minutes(10)))
+struct HTTPServerStopTests {
+    /// Quiescing a thread pool over epoll raced each worker removing the listen socket from
+    /// its own epoll set, and libmicrohttpd aborted the process on the loser's ENOENT.
+    @Test("stopping a pooled server while clients keep connecting never aborts the process")
+    func stopsUnderLoad() async throws {
+        for _ in 0..<100 {
+            let server = try startServer()
+            let port = server.port
+            let answered = AnswerCount()
+            await withTaskGroup(of: Void.self) { clients in
+                for _ in 0..<4 {
+                    clients.addTask {
+                        // Until the server refuses: every answer before that is a 404.
+                        while let response = try? await RawHTTPClient.send(port: port, method: "GET", path: "/unknown")
+                        {
+                            #expect(response.status == 404)
+                            answered.count.withLock { $0 += 1 }
+                        }
+                    }
+                }
+                try? await waitUntil("a first answer", within: .seconds(30)) { answered.count.withLock { $0 > 0 } }
+                await server.stop(gracePeriod: .zero)
+            }
+        }
     }
 }
 
