@@ -117,7 +117,7 @@ let package = Package(
             name: "Emulator",
             dependencies: [
                 "PortKafka", "KafkaFront", "KafkaBroker", "KafkaProtocol", "HTTPServer", "JQ", "PortContract",
-                "PortCatalog",
+                "PortCatalog", "ChildProcesses",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

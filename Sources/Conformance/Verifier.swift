@@ -47,6 +47,10 @@ public final class Verifier: Sendable {
         /// the organization's streamer is set to `POLLING` before the first scenario, and the
         /// consumer gets `STREAMER_NAME=POLLING`, as port-agent reads it.
         public var polling = false
+        /// The consumer is a Lambda function: `consumerCommand` is its runtime client, run
+        /// by the emulator's execution environment and invoked by its event source mapping
+        /// with these settings (their command, environment and log are set from the options).
+        public var lambda: LambdaSettings?
 
         /// Options for these scenarios.
         public init(scenarios: [Scenario]) { self.scenarios = scenarios }
@@ -66,6 +70,8 @@ public final class Verifier: Sendable {
         var readiness = ""
         /// Crashes already blamed on a scenario.
         var crashesReported = 0
+        /// The function's invocations (`--lambda`).
+        var lambdaLog: LambdaInvocationLog?
     }
 
     let options: Options
@@ -111,8 +117,16 @@ public final class Verifier: Sendable {
         configuration.port = 0
         configuration.orgID = options.orgID
         configuration.fixtures = options.fixtures
+        if var lambda = options.lambda {
+            lambda.command = options.consumerCommand
+            lambda.logPath = options.consumerLogPath
+            lambda.environment = options.environment.merging(lambda.environment) { $1 }
+            configuration.lambda = lambda
+            try? FileManager.default.removeItem(atPath: options.consumerLogPath)
+        }
         return try await PortEmulator.withRunning(configuration: configuration, logger: logger) { emulator in
-            try await self.verify(against: emulator.info, report: initial)
+            if self.options.lambda != nil { return try await self.verifyLambda(emulator, report: initial) }
+            return try await self.verify(against: emulator.info, report: initial)
         }
     }
 
@@ -220,7 +234,8 @@ public final class Verifier: Sendable {
                 results.append(notRun(scenario, because: abandon))
                 continue
             }
-            let result = await run(scenario, session: session, consumer: consumer, group: group, info: info)
+            var result = await run(scenario, session: session, consumer: consumer, group: group, info: info)
+            result.invocations = lambdaInvocations(for: result.runIDs)
             results.append(result)
             progress(
                 "\(result.passed ? "PASS" : "FAIL")  \(result.name)  (\(result.got), \(VerifyReport.seconds(result.duration)))"

@@ -22,6 +22,9 @@ public struct ScenarioResult: Sendable {
     public var runIDs: [String] = []
     /// Counts over its runs.
     public var statistics = RunStatistics()
+    /// With `--lambda`: the invocations that carried its runs, one line each (batch,
+    /// outcome, attempt, duration, what the mapping did next).
+    public var invocations: [String] = []
     /// Whether it passed.
     public var passed: Bool { failures.isEmpty }
 
@@ -132,6 +135,16 @@ public struct VerifyReport: Sendable {
             lines.append("FAIL \(result.name): \(result.description)")
             lines += result.failures.map { "  - \($0)" }
         }
+        let invoked = results.filter { !$0.invocations.isEmpty }
+        if !invoked.isEmpty {
+            lines.append("")
+            lines.append("Lambda invocations per scenario:")
+            for result in invoked {
+                lines.append("  \(result.name):")
+                lines += result.invocations.prefix(10).map { "    \($0)" }
+                if result.invocations.count > 10 { lines.append("    … \(result.invocations.count - 10) more") }
+            }
+        }
         if let consumerLog, !passed { lines.append("\nThe consumer's output is in \(consumerLog)") }
         return lines.joined(separator: "\n")
     }
@@ -164,8 +177,10 @@ public struct VerifyReport: Sendable {
                 )
                 xml += "</failure>\n"
             }
+            let invocations =
+                result.invocations.isEmpty ? "" : "\ninvocations:\n" + result.invocations.joined(separator: "\n")
             xml +=
-                "      <system-out>\(Self.escape(result.description + "\nruns: " + result.runIDs.prefix(20).joined(separator: " ")))</system-out>\n"
+                "      <system-out>\(Self.escape(result.description + "\nruns: " + result.runIDs.prefix(20).joined(separator: " ") + invocations))</system-out>\n"
             xml += "    </testcase>\n"
         }
         xml += "    <system-out>\(Self.escape(([readiness] + events).joined(separator: "\n")))</system-out>\n"
@@ -193,6 +208,7 @@ public struct VerifyReport: Sendable {
                         "failures": .array(result.failures.map(JSONValue.string)),
                         "runs": .array(result.runIDs.map(JSONValue.string)),
                         "statistics": result.statistics.json,
+                        "invocations": .array(result.invocations.map(JSONValue.string)),
                     ]
                 }
             ),

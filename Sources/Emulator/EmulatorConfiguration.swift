@@ -31,6 +31,8 @@ public struct EmulatorConfiguration: Sendable {
     public var secrets: [String: String] = [:]
     /// The embedded Kafka's front: its users, TLS and ACLs (ignored with `externalKafka`).
     public var kafkaFront = EmbeddedKafkaFrontSettings()
+    /// A Lambda function triggered by the organization's topics (`--lambda`), if any.
+    public var lambda: LambdaSettings?
 
     /// Creates the default configuration.
     public init() {}
@@ -87,6 +89,14 @@ public struct EmulatorConfiguration: Sendable {
             if externalKafka.bootstrapServers.isEmpty { problems.append("no Kafka bootstrap server given") }
         }
         problems += kafkaFront.problems()
+        if let lambda {
+            problems += lambda.problems()
+            if externalKafka != nil {
+                problems.append(
+                    "--lambda reads through the embedded Kafka's SASL_SSL front: it cannot be used with an external Kafka"
+                )
+            }
+        }
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
         if orgID.isEmpty || orgID.count > 200 || !orgID.allSatisfy(allowed.contains) {
             problems.append(

@@ -78,6 +78,8 @@ public final class PortEmulator: Service, Sendable {
     /// The faults injected: their restore timers touch the Kafka cluster, so a shutdown ends
     /// them before it stops the cluster.
     package let faults: FaultInjector
+    /// The Lambda function (`--lambda`), if any.
+    package let lambda: LambdaHost?
     private let kafka: EmulatorKafka
     private let server: HTTPServer
     /// The emulator's parts as services; a graceful shutdown stops them in reverse order:
@@ -106,8 +108,11 @@ public final class PortEmulator: Service, Sendable {
         faults: FaultInjector,
         kafka: EmulatorKafka,
         server: HTTPServer,
+        lambda: LambdaHost?,
+        lambdaWork: [@Sendable () async -> Void],
         logger: Logger
     ) {
+        self.lambda = lambda
         self.info = info
         self.runs = runs
         self.recorder = recorder
@@ -139,7 +144,12 @@ public final class PortEmulator: Service, Sendable {
                 }
             },
         ]
-        self.parts = ServiceGroup(services: parts, logger: logger)
+        // The Lambda function's parts stop first (a shutdown goes in reverse): the mapping
+        // stops invoking while Port's API still answers the function.
+        let lambdaParts: [any Service] = lambdaWork.map { work in
+            ClosureService { await cancelWhenGracefulShutdown { await work() } }
+        }
+        self.parts = ServiceGroup(services: parts + lambdaParts, logger: logger)
     }
 
     /// Starts an emulator, runs `body` with it, and stops it whichever way `body` ends: the
@@ -275,6 +285,8 @@ public final class PortEmulator: Service, Sendable {
             automations.runChanged(before: before, after: after)
         }
         var router = PortRouter()
+        let lambda = configuration.lambda.map { LambdaHost(settings: $0, logger: logger) }
+        lambda?.register(on: &router)
         let workflows = WorkflowRuns()
         let faults = FaultInjector(tokens: tokens, recorder: recorder, kafka: kafka.front)
         let pipeline = PortPipeline(
@@ -352,6 +364,14 @@ public final class PortEmulator: Service, Sendable {
             info.kafkaACLs = configuration.kafkaFront.acls
         }
         infoBox.set(info)
+        let lambdaWork: [@Sendable () async -> Void]
+        do {
+            lambdaWork = try lambda?.start(info: info) ?? []
+        } catch {
+            await server.stop(gracePeriod: .zero)
+            await kafka.shutdownNow()
+            throw error
+        }
         return PortEmulator(
             info: info,
             runs: runs,
@@ -363,6 +383,8 @@ public final class PortEmulator: Service, Sendable {
             faults: faults,
             kafka: kafka,
             server: server,
+            lambda: lambda,
+            lambdaWork: lambdaWork,
             logger: logger
         )
     }

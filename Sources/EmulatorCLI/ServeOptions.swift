@@ -193,6 +193,24 @@ package struct ServeOptions: ParsableArguments, Sendable {
     /// What no single flag can check: secrets, the idle timeout, the embedded Kafka's flags
     /// against `--kafka-bootstrap`, and the configuration's own rules. Each error names the
     /// flag and says what to write.
+    @Option(
+        name: .customLong("lambda"),
+        help: ArgumentHelp(
+            "Run a Lambda function triggered by ORG_ID.runs: its runtime client's command, in quotes.",
+            discussion:
+                "E.g. --lambda 'python -m awslambdaric app.handler'. The emulator serves the Lambda Runtime API "
+                + "on its port (AWS_LAMBDA_RUNTIME_API), runs the command with the consumer's settings and Lambda's "
+                + "variables in its environment, and invokes it with batches as Lambda's Kafka event source mapping "
+                + "does. An empty command serves the Runtime API for a runtime client you start yourself. "
+                + "See the --lambda-* options.",
+            valueName: "command"
+        )
+    )
+    package var lambdaCommand: String?
+
+    @OptionGroup(title: "Lambda")
+    package var lambda: LambdaOptions
+
     package func validate() throws {
         _ = try secretValues()
         guard kafkaIdleTimeout.duration > .zero else {
@@ -298,6 +316,11 @@ package struct ServeOptions: ParsableArguments, Sendable {
             configuration.kafkaFront.tlsCertificateFile = kafkaTLSCertificate
             configuration.kafkaFront.tlsKeyFile = kafkaTLSKey
             configuration.kafkaFront.caFile = kafkaCAFile
+        }
+        if let lambdaCommand {
+            configuration.lambda = try lambda.settings(command: try CommandLineWords.split(lambdaCommand))
+        } else if lambda.isChanged {
+            throw ValidationError("the --lambda-* options need --lambda")
         }
         configuration.kafkaFront.initialRebalanceDelay = kafkaInitialRebalanceDelay.duration
         configuration.kafkaFront.idleTimeout = kafkaIdleTimeout.duration

@@ -73,6 +73,14 @@ public struct KafkaDeliveryReport: Sendable, Hashable {
     public var offset: Int64
 }
 
+/// What a record's timestamp means (the topic's `message.timestamp.type`).
+public enum KafkaTimestampType: Sendable, Hashable {
+    /// Set by the producer.
+    case createTime
+    /// Set by the broker when it appended the record.
+    case logAppendTime
+}
+
 /// A message read by a `KafkaConsumer`; everything is copied out of librdkafka.
 public struct KafkaConsumerMessage: Sendable, Hashable {
     /// The topic it was read from.
@@ -89,6 +97,8 @@ public struct KafkaConsumerMessage: Sendable, Hashable {
     public var headers: [KafkaHeader]
     /// The record's timestamp in milliseconds since the epoch, when the broker gave one.
     public var timestampMilliseconds: Int64?
+    /// Whether that timestamp is the producer's (`CreateTime`) or the broker's (`LogAppendTime`).
+    public var timestampType: KafkaTimestampType
 
     /// Creates a message; consumers receive these from librdkafka, tests may build them.
     public init(
@@ -98,8 +108,10 @@ public struct KafkaConsumerMessage: Sendable, Hashable {
         key: [UInt8]? = nil,
         value: [UInt8]?,
         headers: [KafkaHeader] = [],
-        timestampMilliseconds: Int64? = nil
+        timestampMilliseconds: Int64? = nil,
+        timestampType: KafkaTimestampType = .createTime
     ) {
+        self.timestampType = timestampType
         self.topic = topic
         self.partition = partition
         self.offset = offset

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Conformance
 import Emulator
+import EmulatorCLI
 import Foundation
 import Logging
 import PortContract
@@ -34,7 +35,11 @@ extension PortEmulatorCommand {
                 cannot run (a bad scenario or chaos file, a consumer command that cannot start, an \
                 emulator it cannot reach), 64 for a usage error.
 
+                Lambda: with --lambda the command is a Lambda function's runtime client, run by the emulator and \
+                invoked as Lambda's Kafka event source mapping invokes it (see --lambda).
+
                 Example: port-emulator verify --junit report.xml -- node consumer.js
+                Example: port-emulator verify --lambda -- python -m awslambdaric lambda_function.lambda_handler
                 """
         )
 
@@ -102,6 +107,23 @@ extension PortEmulatorCommand {
         )
         var polling = false
 
+        @Flag(
+            name: .customLong("lambda"),
+            help: ArgumentHelp(
+                "The command after -- is a Lambda function's runtime client (python -m awslambdaric app.handler).",
+                discussion: "The emulator serves the Lambda Runtime API (AWS_LAMBDA_RUNTIME_API) and runs the command "
+                    + "as the function's execution environment, with the consumer's settings in its environment "
+                    + "(PORT_API_URL, PORT_CLIENT_ID, PORT_CLIENT_SECRET, ...) as a user sets them on a function; its "
+                    + "event source mapping reads ORG_ID.runs through the SASL_SSL front and invokes the function "
+                    + "with batches as Lambda does. The report lists each scenario's invocations: batch, outcome, "
+                    + "attempt, duration. See the --lambda-* options."
+            )
+        )
+        var lambda = false
+
+        @OptionGroup(title: "Lambda")
+        var lambdaOptions: LambdaOptions
+
         @Argument(parsing: .postTerminator, help: "The consumer's command line, after --.")
         var command: [String] = []
 
@@ -111,6 +133,21 @@ extension PortEmulatorCommand {
             }
             if against != nil && !command.isEmpty {
                 throw ValidationError("--against verifies a consumer already running: give no command with it")
+            }
+            if lambda {
+                if against != nil { throw ValidationError("--lambda runs the function itself: give no --against") }
+                if polling { throw ValidationError("--lambda and --polling do not go together") }
+                if kafkaSecurity != "plaintext" {
+                    throw ValidationError("--lambda always reads over SASL_SSL with SCRAM: drop --kafka-security")
+                }
+                if readyLog != nil {
+                    throw ValidationError(
+                        "--lambda: the function is ready when its runtime client asks for work; drop --ready-log"
+                    )
+                }
+                _ = try lambdaOptions.settings(command: command)
+            } else if lambdaOptions.isChanged {
+                throw ValidationError("the --lambda-* options need --lambda")
             }
             guard Verifier.KafkaSecurityMode(rawValue: kafkaSecurity) != nil else {
                 throw ValidationError("--kafka-security must be plaintext or sasl_ssl (got \(kafkaSecurity))")
@@ -175,6 +212,11 @@ extension PortEmulatorCommand {
             options.maxRestarts = maxRestarts
             options.kafkaSecurity = Verifier.KafkaSecurityMode(rawValue: kafkaSecurity) ?? .plaintext
             options.polling = polling
+            if lambda {
+                options.lambda = try lambdaOptions.settings(command: command)
+                // --lambda-log names the function's output as well as --consumer-log does.
+                if lambdaOptions.logPath != LambdaSettings().logPath { options.consumerLogPath = lambdaOptions.logPath }
+            }
             return options
         }
     }

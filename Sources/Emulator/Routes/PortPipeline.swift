@@ -54,9 +54,10 @@ struct PortPipeline: Sendable {
 }
 
 /// Whether a request is a call to Port's API as a consumer makes it: not the emulator's own
-/// admin API, not the dashboard. Only those are journaled and judged.
+/// admin API, not the dashboard, not the Lambda Runtime API. Only those are journaled and judged.
 private func isPortCall(_ request: HTTPRequest) -> Bool {
-    !request.path.hasPrefix("/_emulator/") && !DashboardPage.paths.contains(request.path)
+    !request.path.hasPrefix("/_emulator/") && !request.path.hasPrefix("/2018-06-01/")
+        && !DashboardPage.paths.contains(request.path)
 }
 
 /// Who a call is for: the client a step named, else the one its token names (if any).
