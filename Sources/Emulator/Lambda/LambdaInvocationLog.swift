@@ -19,6 +19,8 @@ package final class LambdaInvocationLog: Sendable {
         package var outcome: String
         /// Whether the function succeeded.
         package var succeeded: Bool
+        /// When it was handed to the runtime (milliseconds since the epoch).
+        package var startedAt: Int64 = 0
         /// How long the invocation took.
         package var duration: Duration
         /// What the mapping did next: `committed`, `retrying`, `split`, `discarded after N retries`, `abandoned`.
@@ -29,7 +31,7 @@ package final class LambdaInvocationLog: Sendable {
             [
                 "number": .int(Int64(number)), "attempt": .int(Int64(attempt)),
                 "records": .array(records.map(JSONValue.string)), "runIds": .array(runIDs.map(JSONValue.string)),
-                "outcome": .string(outcome), "succeeded": .bool(succeeded),
+                "outcome": .string(outcome), "succeeded": .bool(succeeded), "startedAt": .int(startedAt),
                 "durationMs": .double(
                     Double(duration.components.seconds * 1000) + Double(duration.components.attoseconds) / 1e15
                 ),

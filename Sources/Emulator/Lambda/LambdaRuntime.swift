@@ -182,6 +182,7 @@ package final class LambdaRuntime: Sendable {
     package func initFailed(type: String, message: String) {
         let pending = state.withLock { state in
             state.initErrors.append("\(type): \(message)")
+            if state.initErrors.count > 20 { state.initErrors.removeFirst() }  // the latest are kept
             return state.inFlight.take()
         }
         pending?.resume?.resume(returning: .functionError(type: type, message: message))

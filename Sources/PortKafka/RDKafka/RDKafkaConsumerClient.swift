@@ -7,6 +7,8 @@ final class RDKafkaConsumerClient: Sendable {
     private let handle: RDKafkaHandle
     /// Where the consumer's error events go.
     private let logger: Logger
+    /// Told of each non-fatal error event (they are only logged otherwise).
+    private let onError: (@Sendable (KafkaError) -> Void)?
     /// Running, closing or closed; guards every call into the handle.
     private let lifecycle = RDKafkaLifecycle()
     /// Where reads wait, and where closing leaves the group once they have returned.
@@ -15,8 +17,9 @@ final class RDKafkaConsumerClient: Sendable {
     private let commitQueue = RDKafkaBlockingQueue(label: "kafka.consumer.commit")
 
     /// Creates the consumer's handle and routes its events to the consumer queue.
-    init(properties: [String: String], logger: Logger) throws {
+    init(properties: [String: String], logger: Logger, onError: (@Sendable (KafkaError) -> Void)? = nil) throws {
         self.logger = logger
+        self.onError = onError
         handle = try RDKafkaHandle.make(
             type: RD_KAFKA_CONSUMER,
             properties: properties,
@@ -107,10 +110,9 @@ final class RDKafkaConsumerClient: Sendable {
             if fatal != RD_KAFKA_RESP_ERR_NO_ERROR {
                 throw RDKafkaError.kafkaError(fatal, context: String(errorBuffer: reason), fatal: true)
             }
-            logger.warning(
-                "consumer error event",
-                metadata: ["error": "\(RDKafkaError.kafkaError(error, context: consumerErrorText(pointer)))"]
-            )
+            let event = RDKafkaError.kafkaError(error, context: consumerErrorText(pointer))
+            onError?(event)
+            logger.warning("consumer error event", metadata: ["error": "\(event)"])
         }
     }
 
@@ -136,6 +138,12 @@ final class RDKafkaConsumerClient: Sendable {
             var offsets: [Int32: Int64] = [:]
             for index in 0..<Int(list!.pointee.cnt) {
                 let element = list!.pointee.elems[index]
+                // A refusal is not "no commit": the group (or topic) may not be read at all.
+                if element.err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED
+                    || element.err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED
+                {
+                    throw RDKafkaError.kafkaError(element.err, context: "reading the committed offsets of \(topic)")
+                }
                 if element.err == RD_KAFKA_RESP_ERR_NO_ERROR, element.offset >= 0 {
                     offsets[element.partition] = element.offset
                 }
@@ -146,17 +154,29 @@ final class RDKafkaConsumerClient: Sendable {
 
     /// Commits `nextOffset` for one partition and waits for the coordinator's answer.
     func commit(topic: String, partition: Int32, nextOffset: Int64) async throws {
+        try await commit([KafkaTopicPartition(topic: topic, partition: partition): nextOffset])
+    }
+
+    /// Commits the next offset of each partition in one request and waits for the answer.
+    func commit(_ offsets: [KafkaTopicPartition: Int64]) async throws {
         guard lifecycle.isRunning else { throw KafkaError.closed("the consumer") }
+        guard !offsets.isEmpty else { return }
         let handle = handle
+        let sorted = offsets.sorted { $0.key < $1.key }
         try await commitQueue.run {
-            let list = rd_kafka_topic_partition_list_new(1)
+            let list = rd_kafka_topic_partition_list_new(Int32(sorted.count))
             defer { rd_kafka_topic_partition_list_destroy(list) }
-            let element = rd_kafka_topic_partition_list_add(list, topic, partition)
-            element?.pointee.offset = nextOffset
-            let context = "committing offset \(nextOffset) of \(topic)[\(partition)] failed"
-            let error = rd_kafka_commit(handle.pointer, list, 0)
-            let partitionError = element?.pointee.err ?? RD_KAFKA_RESP_ERR_NO_ERROR
-            for failure in [error, partitionError] where failure != RD_KAFKA_RESP_ERR_NO_ERROR {
+            for (partition, nextOffset) in sorted {
+                rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition)?.pointee.offset =
+                    nextOffset
+            }
+            let context =
+                "committing "
+                + sorted.map { "offset \($0.value) of \($0.key.topic)[\($0.key.partition)]" }.joined(separator: ", ")
+                + " failed"
+            var failures = [rd_kafka_commit(handle.pointer, list, 0)]
+            for index in 0..<Int(list!.pointee.cnt) { failures.append(list!.pointee.elems[index].err) }
+            for failure in failures where failure != RD_KAFKA_RESP_ERR_NO_ERROR {
                 let detail = RDKafkaError.kafkaError(failure, context: context)
                 throw KafkaError(
                     code: .commitFailed,

@@ -23,7 +23,7 @@ import weakref
 from http.client import HTTPException
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from . import _binaries
 
@@ -69,6 +69,12 @@ class Emulator:
     returns once it is ready. ``settings`` holds what a consumer needs (``PORT_API_URL``,
     ``KAFKA_BROKERS``, ``PORT_CLIENT_ID``, ...) and ``env()`` merges them into an environment
     for a consumer process.
+
+    With ``lambda_command`` the emulator also runs an AWS Lambda function (``serve --lambda``):
+    the command is the function's runtime client, e.g. ``[sys.executable, "-m", "awslambdaric",
+    "lambda_function.lambda_handler"]``; the emulator serves the Lambda Runtime API and invokes
+    it with batches of ``ORG_ID.runs`` as Lambda's Kafka event source mapping does.
+    ``lambda_status()`` and ``lambda_invocations()`` show what the mapping did.
     """
 
     def __init__(
@@ -79,19 +85,36 @@ class Emulator:
         binary: str | os.PathLike[str] | None = None,
         args: Sequence[str] = (),
         startup_timeout: float = 60.0,
+        lambda_command: str | Sequence[str] | None = None,
+        lambda_directory: str | os.PathLike[str] | None = None,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
         """Describe the process; nothing starts before ``start()``.
 
         ``fixtures``: a directory of ``blueprints/``, ``actions/``, ... (default: the shipped
         fixtures). ``port``: the API's port (0 picks a free one). ``binary``: the executable
         (default: ``$PORT_EMULATOR_BIN``, the wheel's, then ``PATH``). ``args``: more
-        ``serve`` options, e.g. ``["--token-ttl", "5s"]``.
+        ``serve`` options, e.g. ``["--token-ttl", "5s"]`` or ``["--lambda-timeout", "2s"]``.
+
+        ``lambda_command``: a Lambda function's runtime client (a list of words, or one
+        shell-quoted string) for ``serve --lambda``. ``lambda_directory``: the function's code,
+        where the emulator (and so the function, as in ``LAMBDA_TASK_ROOT``) runs; default
+        the current directory. The function's output goes to ``lambda_log_path`` unless
+        ``args`` names a ``--lambda-log``. ``environment``: variables added to the emulator's
+        environment, which the function inherits.
         """
         self.binary = _binaries.find("port-emulator", binary)
         self.fixtures = _binaries.fixtures(fixtures)
         self.port = port
         self.args = list(args)
         self.startup_timeout = startup_timeout
+        if isinstance(lambda_command, str):
+            lambda_command = shlex.split(lambda_command)
+        self.lambda_command: list[str] | None = list(lambda_command) if lambda_command is not None else None
+        if self.lambda_command is not None and not self.lambda_command:
+            raise EmulatorError("lambda_command is empty: give the runtime client's command")
+        self.lambda_directory = Path(lambda_directory) if lambda_directory is not None else None
+        self.environment = dict(environment or {})
         self.settings: dict[str, str] = {}
         self._process: subprocess.Popen[bytes] | None = None
         self._directory: Path | None = None
@@ -111,15 +134,27 @@ class Emulator:
         self._remove_directory()
         self._directory = Path(tempfile.mkdtemp(prefix="port-emulator-py-"))
         env_file = self._directory / "emulator.env"
-        command = [str(self.binary), "serve", "--port", str(self.port), "--env-file", str(env_file)]
+        # Absolute paths: with lambda_directory the process runs elsewhere.
+        command = [os.path.abspath(self.binary), "serve", "--port", str(self.port), "--env-file", str(env_file)]
         if self.fixtures is not None:
-            command += ["--fixtures", str(self.fixtures)]
+            command += ["--fixtures", str(Path(self.fixtures).resolve())]
+        if self.lambda_command is not None:
+            command += ["--lambda", shlex.join(self.lambda_command)]
+            if not any(arg == "--lambda-log" or arg.startswith("--lambda-log=") for arg in self.args):
+                command += ["--lambda-log", str(self.lambda_log_path)]
         command += self.args
+        environment = {**os.environ, **self.environment} if self.environment else None
         with self.log_path.open("wb") as log:
             # A session of its own, so that a terminal's Ctrl-C reaches the test run first and
             # the emulator is stopped by it; the finalizer stops it if Python exits without that.
             process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=self.lambda_directory,
+                env=environment,
             )
         self._process = process
         self._finalizer = weakref.finalize(self, _stop_process, process, 5.0)
@@ -196,6 +231,20 @@ class Emulator:
         if self._directory is None:
             raise EmulatorError("the emulator has not been started")
         return self._directory / "emulator.log"
+
+    @property
+    def lambda_log_path(self) -> Path:
+        """Where the Lambda function's stdout and stderr go (``--lambda-log``)."""
+        if self._directory is None:
+            raise EmulatorError("the emulator has not been started")
+        return self._directory / "lambda.log"
+
+    def lambda_log(self) -> str:
+        """Everything the Lambda function has printed so far (every execution environment)."""
+        try:
+            return self.lambda_log_path.read_text(errors="replace")
+        except (OSError, EmulatorError):
+            return ""
 
     def log(self) -> str:
         """Everything the emulator has printed so far."""
@@ -356,6 +405,90 @@ class Emulator:
             f"    {v['method']} {v['path']} -> {v['status']} {v['error']}: {v['message']} ({v['rule']})"
             for v in violations
         ]
+        return "\n".join(lines)
+
+    # The Lambda function (serve --lambda)
+
+    def lambda_status(self) -> JSON:
+        """``GET /_emulator/lambda``: the function, its consumer group, how many execution
+        environments were started (``environments``) and how they ended, the runtime's
+        ``initErrors``, ``lastProcessingResult`` and every invocation (see
+        ``lambda_invocations``). Raises ``EmulatorError`` when the emulator runs no function."""
+        try:
+            return self._admin("GET", "/lambda")
+        except PortAPIError as error:
+            if error.status != 404:
+                raise
+            raise EmulatorError(
+                "this emulator runs no Lambda function: start it with lambda_command=… (serve --lambda)"
+            ) from None
+
+    def lambda_invocations(self) -> list[JSON]:
+        """Every invocation the event source mapping made, oldest first: ``number``,
+        ``attempt`` (2 for a batch's first retry), ``records`` (``"topic-partition@offset"``),
+        ``runIds``, ``outcome`` (``"success"``, ``"error Type: message"``, ``"timeout"``…),
+        ``succeeded``, ``durationMs`` and ``then`` (``"committed"``, ``"retrying"``…)."""
+        invocations: list[JSON] = self.lambda_status()["invocations"]
+        return invocations
+
+    def restart_lambda_mapping(self) -> None:
+        """Stop the event source mapping's consumer at once, without committing the batch in
+        flight, and start a new one in the same group: that batch is delivered again."""
+        self._admin("POST", "/lambda/mapping/restart", {})
+
+    def wait_lambda(self, condition: Callable[[JSON], Any], timeout: float = 30.0, what: str = "") -> JSON:
+        """Poll ``lambda_status()`` until ``condition(status)`` is true; returns that status.
+
+        Raises ``EmulatorError`` with the invocations and the function's last output when
+        ``timeout`` seconds pass first (``what`` says what was awaited)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.lambda_status()
+            if condition(status):
+                return status
+            if time.monotonic() >= deadline:
+                raise EmulatorError(
+                    f"the Lambda function did not reach {what or 'the condition'} within {timeout:g} s.\n"
+                    f"{self.describe_lambda(status)}"
+                )
+            time.sleep(0.05)
+
+    def wait_lambda_ready(self, timeout: float = 60.0) -> JSON:
+        """Wait until the function's runtime client has asked for work (its handler imported);
+        raises ``EmulatorError`` with its output at once when it reports an init error."""
+
+        def ready(status: JSON) -> bool:
+            if status["initErrors"]:
+                raise EmulatorError(
+                    f"the Lambda function failed to start: {status['initErrors'][-1]}\n{self.describe_lambda(status)}"
+                )
+            return int(status["runtimeRequests"]) > 0
+
+        return self.wait_lambda(ready, timeout, "its first request for work")
+
+    def describe_lambda(self, status: JSON | None = None) -> str:
+        """The function's state, its invocations and its last output, as text for a failure."""
+        try:
+            status = status if status is not None else self.lambda_status()
+        except EmulatorError as error:
+            return f"(cannot read the Lambda function's state: {error})"
+        lines = [
+            f"Lambda function {status.get('function')} (group {status.get('consumerGroup')}): "
+            f"{status.get('environments')} environment(s), {status.get('runtimeRequests')} request(s) for work, "
+            f"last processing result {status.get('lastProcessingResult')}"
+        ]
+        lines += [f"  environment ended: {why}" for why in status.get("environmentExits", [])]
+        lines += [f"  init error: {error}" for error in status.get("initErrors", [])]
+        invocations = status.get("invocations", [])
+        lines.append(f"  invocations ({len(invocations)}):" if invocations else "  invocations: none")
+        lines += [
+            f"    #{i['number']} attempt {i['attempt']} {', '.join(i['records'])}: {i['outcome']} "
+            f"({i['durationMs']:.0f} ms) -> {i['then']}"
+            for i in invocations[-20:]
+        ]
+        output = self.lambda_log().rstrip().splitlines()[-20:]
+        lines.append("  function output (last lines):" if output else "  function output: none")
+        lines += ["    " + line for line in output]
         return "\n".join(lines)
 
     # HTTP
