@@ -38,6 +38,9 @@ package struct ScenarioJudge: Sendable {
     package var approvedAt: [String: Date] = [:]
     /// Whether the consumer was ready (had called Port's API, or printed its ready line).
     package var consumerWasReady = true
+    /// With `verify --lambda`: each run's invocations, in a few words (`#1 success, then
+    /// committed`), so that an unfinished run says what the function was given.
+    package var invocations: [String: String]?
     /// The consumer's group, and the next offset it committed for each partition, when known.
     package var committed: (group: String, offsets: [Int32: Int64])?
 
@@ -148,7 +151,7 @@ package struct ScenarioJudge: Sendable {
                     "run \(id) is \(status) after \(VerifyReport.seconds(waited)) (allowed \(DurationText.format(expect.within))), "
                     + "expected \(expected.rawValue)"
                 if status == RunStatus.inProgress.rawValue {
-                    why += "; " + explainUnfinished(calls: calls)
+                    why += "; " + explainUnfinished(id, calls: calls)
                     if run["kafka"] == nil, run["action"]?["identifier"] != nil {
                         why += "; its invocation is not on Kafka yet (the emulator could not publish it in time)"
                     }
@@ -229,7 +232,15 @@ package struct ScenarioJudge: Sendable {
     }
 
     /// Why a run is still in progress, from what the consumer did for it.
-    private func explainUnfinished(calls: [JournalLine]) -> String {
+    private func explainUnfinished(_ id: String, calls: [JournalLine]) -> String {
+        if let invocations {
+            let given =
+                invocations[id].map { "the function was invoked with it (\($0))" }
+                ?? "the function was never invoked with it"
+            guard let last = calls.last else { return given + " but never called Port's API for it" }
+            return given + " and made \(calls.count) call(s) for it but never reported a terminal status "
+                + "(last: \(last.text))"
+        }
         guard let last = calls.last else {
             return consumerWasReady
                 ? "the consumer never called Port's API for it (it did not handle the invocation)"

@@ -80,6 +80,20 @@ extension Verifier {
         return log.entries.filter { !wanted.isDisjoint(with: $0.runIDs) }.map(Self.describe)
     }
 
+    /// With `--lambda`, each run's invocations in a few words (`#1 success, then committed`);
+    /// nil without a function.
+    func lambdaInvocationSummaries(for runIDs: [String]) -> [String: String]? {
+        guard let log = state.withLock({ $0.lambdaLog }) else { return nil }
+        let entries = log.entries
+        var summaries: [String: String] = [:]
+        for id in runIDs {
+            let carrying = entries.filter { $0.runIDs.contains(id) }
+            guard !carrying.isEmpty else { continue }
+            summaries[id] = carrying.map { "#\($0.number) \($0.outcome), then \($0.then)" }.joined(separator: "; ")
+        }
+        return summaries
+    }
+
     /// `#3 attempt 2: 1 record (org.runs-1@4): error Exception: boom, 12 ms, then retrying`.
     static func describe(_ entry: LambdaInvocationLog.Entry) -> String {
         let records = entry.records.count == 1 ? "1 record" : "\(entry.records.count) records"

@@ -62,6 +62,7 @@ extension Verifier {
                 )
                 judge.approvedAt = approvedAt
                 judge.consumerWasReady = isReady
+                judge.invocations = lambdaInvocationSummaries(for: trigger.runIDs)
                 if let group, let info, judge.needsCommittedOffsets(evidence),
                     let offsets = await Self.committedOffsets(group: group, info: info, logger: logger)
                 {

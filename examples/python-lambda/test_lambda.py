@@ -7,6 +7,7 @@ misbehaving handlers the retry tests need are in ``test_handlers/``; each wraps 
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import subprocess
@@ -82,12 +83,12 @@ def test_every_shipped_scenario_passes(tmp_path: Path) -> None:
 
 
 def test_a_function_that_reports_nothing_leaves_its_run_in_progress_and_verify_names_it(tmp_path: Path) -> None:
-    # 01_create_microservice with a shorter deadline (long enough for the mapping's first
-    # group join): the function is invoked, returns, and never tells Port.
+    # 01_create_microservice with a shorter deadline: the function is invoked, returns, and
+    # never tells Port.
     scenarios = tmp_path / "scenarios"
     scenarios.mkdir()
     scenario = json.loads((_scenarios() / "01_create_microservice.json").read_text())
-    scenario["expect"]["within"] = "10s"
+    scenario["expect"]["within"] = "4s"  # verify waits for the mapping's partitions first
     (scenarios / "01_create_microservice.json").write_text(json.dumps(scenario))
     result = _verify(tmp_path, "test_handlers.silent.lambda_handler", scenarios)
     assert result.returncode == 1, result.stdout + result.stderr
@@ -97,8 +98,48 @@ def test_a_function_that_reports_nothing_leaves_its_run_in_progress_and_verify_n
     assert f"run {run_id} is IN_PROGRESS after" in result.stdout
     assert "0 of 1 scenarios passed" in result.stdout
     # The function was invoked with the run, and the batch was committed: the run is lost.
+    assert "the function was invoked with it (#1 success, then committed) but never called Port's API" in result.stdout
     assert "then committed" in result.stdout
     assert "the run is lost" in result.stdout
+
+
+# A custom runtime: the Runtime API as AWS's custom-runtime tutorial drives it (sh and curl) ---
+
+BOOTSTRAP = r"""#!/bin/sh
+set -eu
+# The event loop of AWS's "custom runtime" tutorial: ask for the next invocation, answer it.
+while true; do
+    HEADERS="$(mktemp)"
+    EVENT_DATA=$(curl -sS -LD "$HEADERS" "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/next")
+    REQUEST_ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
+    printf '%s\n' "$EVENT_DATA" >> "$OUT/events"
+    cat "$HEADERS" >> "$OUT/headers"
+    curl -sS "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/$REQUEST_ID/response" -d '{"ok":true}'
+done
+"""
+
+
+def test_a_custom_runtime_in_sh_and_curl(port_lambda: LambdaFactory, tmp_path: Path) -> None:
+    bootstrap = tmp_path / "bootstrap"
+    bootstrap.write_text(BOOTSTRAP)
+    bootstrap.chmod(0o755)
+    emulator = port_lambda([str(bootstrap)], directory=tmp_path, environment={"OUT": str(tmp_path)})
+    run = emulator.trigger("create_vm", {"name": "custom", "cpu": 2})
+    status = emulator.wait_lambda(lambda s: _carrying(s, run["id"], succeeded=True), what="a successful invocation")
+    assert [(i["outcome"], i["then"]) for i in _carrying(status, run["id"])] == [("success", "committed")]
+    events = [json.loads(line) for line in (tmp_path / "events").read_text().splitlines()]
+    event = next(event for event in events if run["id"] in _runs_in(event))
+    assert event["eventSource"] == "SelfManagedKafka"
+    headers = (tmp_path / "headers").read_text().lower()
+    for name in ("lambda-runtime-aws-request-id", "lambda-runtime-deadline-ms", "lambda-runtime-invoked-function-arn",
+                 "lambda-runtime-trace-id"):
+        assert name + ":" in headers, headers
+
+
+def _runs_in(event: JSON) -> list[str]:
+    """The run ids an event's records carry (change-log records carry none)."""
+    values = [json.loads(base64.b64decode(r["value"])) for records in event["records"].values() for r in records]
+    return [value["context"]["runId"] for value in values if "runId" in value.get("context", {})]
 
 
 # Lambda's retries: an error, a timeout, a mapping stopped mid-batch ---------------------------

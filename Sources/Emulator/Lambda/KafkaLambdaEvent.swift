@@ -1,4 +1,5 @@
 import Foundation
+import PortContract
 package import PortKafka
 
 /// The event Lambda's Kafka event source mapping sends a function: records grouped by
@@ -57,20 +58,8 @@ package enum KafkaLambdaEvent {
         return out
     }
 
-    /// A JSON string literal.
+    /// A JSON string literal, as PortContract writes one.
     private static func string(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        String(decoding: JSONValue.string(text).compactBytes, as: UTF8.self)
     }
 }

@@ -454,7 +454,8 @@ class Emulator:
             time.sleep(0.05)
 
     def wait_lambda_ready(self, timeout: float = 60.0) -> JSON:
-        """Wait until the function's runtime client has asked for work (its handler imported);
+        """Wait until the function's runtime client has asked for work (its handler imported)
+        and the event source mapping holds its partitions (its group's first join waits 3 s);
         raises ``EmulatorError`` with its output at once when it reports an init error."""
 
         def ready(status: JSON) -> bool:
@@ -462,9 +463,9 @@ class Emulator:
                 raise EmulatorError(
                     f"the Lambda function failed to start: {status['initErrors'][-1]}\n{self.describe_lambda(status)}"
                 )
-            return int(status["runtimeRequests"]) > 0
+            return int(status["runtimeRequests"]) > 0 and bool(status.get("assignedPartitions"))
 
-        return self.wait_lambda(ready, timeout, "its first request for work")
+        return self.wait_lambda(ready, timeout, "its first request for work and the mapping's partitions")
 
     def describe_lambda(self, status: JSON | None = None) -> str:
         """The function's state, its invocations and its last output, as text for a failure."""
