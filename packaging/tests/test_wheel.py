@@ -12,9 +12,10 @@ from conftest import GLIBC, REPOSITORY, Artifacts, ldd, pip_install, venv
 
 @pytest.fixture(scope="module")
 def installed(artifacts: Artifacts, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv with the wheel and pytest; returns its python."""
+    """A fresh venv with the wheel, pytest and awslambdaric (which a Lambda user installs beside
+    the wheel, and the plugin's Lambda tests run handlers under); returns its python."""
     python = venv(tmp_path_factory.mktemp("wheel") / "venv")
-    pip_install(python, str(artifacts.wheel), "pytest")
+    pip_install(python, str(artifacts.wheel), "pytest", "awslambdaric")
     return python
 
 
