@@ -75,15 +75,13 @@ package final class LambdaFunctionProcess: Sendable {
 
     private func start() throws -> ChildProcess {
         let number = state.withLock { $0.starts + 1 }
+        let header = Data("--- port-emulator: Lambda execution environment #\(number) ---\n".utf8)
         if let log = FileHandle(forWritingAtPath: logPath) {
             log.seekToEndOfFile()
-            log.write(Data("--- port-emulator: Lambda execution environment #\(number) ---\n".utf8))
+            log.write(header)
             try? log.close()
         } else {
-            _ = FileManager.default.createFile(
-                atPath: logPath,
-                contents: Data("--- port-emulator: Lambda execution environment #1 ---\n".utf8)
-            )
+            _ = FileManager.default.createFile(atPath: logPath, contents: header)
         }
         let child = try ChildProcess.spawn(
             command,

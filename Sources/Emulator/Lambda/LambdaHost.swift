@@ -15,9 +15,7 @@ package final class LambdaHost: Sendable {
     /// Every invocation so far.
     package let log = LambdaInvocationLog()
     private let logger: Logger
-    private let parts = Mutex<(process: LambdaFunctionProcess?, mapping: EventSourceMapping?, group: String)>(
-        (nil, nil, "")
-    )
+    private let parts = Mutex<(mapping: EventSourceMapping?, group: String)>((nil, ""))
 
     /// A host for `settings`; nothing runs until ``start(info:)``'s work is run.
     package init(settings: LambdaSettings, logger: Logger) {
@@ -60,20 +58,18 @@ package final class LambdaHost: Sendable {
             { [runtime] in await runtime.run() },
             { await mapping.run() },
         ]
-        var process: LambdaFunctionProcess?
         if !settings.command.isEmpty {
-            let made = LambdaFunctionProcess(
+            let process = LambdaFunctionProcess(
                 command: settings.command,
                 environment: functionEnvironment(info),
                 logPath: settings.logPath,
                 runtime: runtime,
                 logger: logger
             )
-            box.process = made
-            process = made
-            work.append { await made.run() }
+            box.process = process
+            work.append { await process.run() }
         }
-        parts.withLock { $0 = (process, mapping, group) }
+        parts.withLock { $0 = (mapping, group) }
         return work
     }
 
@@ -101,7 +97,8 @@ package final class LambdaHost: Sendable {
 
     /// The state for `GET /_emulator/lambda`.
     package var status: JSONValue {
-        let (process, mapping, group) = parts.withLock { $0 }
+        let (mapping, group) = parts.withLock { $0 }
+        let process = box.process
         var object: JSONObject = [
             "function": .string(settings.functionName),
             "functionArn": .string(settings.functionARN),
@@ -134,7 +131,8 @@ package final class LambdaHost: Sendable {
     }
 }
 
-/// The environment, reachable from the runtime's timeout callback (made before it).
+/// The environment (when there is a command): made after the runtime, whose timeout callback
+/// reaches it through this box; the one place it is kept.
 private final class ProcessBox: Sendable {
     private let value = Mutex<LambdaFunctionProcess?>(nil)
     var process: LambdaFunctionProcess? {

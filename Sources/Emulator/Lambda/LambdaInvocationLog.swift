@@ -32,9 +32,7 @@ package final class LambdaInvocationLog: Sendable {
                 "number": .int(Int64(number)), "attempt": .int(Int64(attempt)),
                 "records": .array(records.map(JSONValue.string)), "runIds": .array(runIDs.map(JSONValue.string)),
                 "outcome": .string(outcome), "succeeded": .bool(succeeded), "startedAt": .int(startedAt),
-                "durationMs": .double(
-                    Double(duration.components.seconds * 1000) + Double(duration.components.attoseconds) / 1e15
-                ),
+                "durationMs": .double(duration.seconds * 1000),
                 "then": .string(then),
             ]
         }

@@ -1,4 +1,5 @@
 import Foundation
+import PortKafka
 import Synchronization
 
 /// The exchange behind the Lambda Runtime API: the event source mapping hands an event in
@@ -161,8 +162,7 @@ package final class LambdaRuntime: Sendable {
         let waiter = state.waiters.removeFirst()
         pending.deadline = .now + timeout
         pending.invocation.deadlineMilliseconds =
-            Int64(Date().timeIntervalSince1970 * 1000) + Int64(timeout.components.seconds * 1000)
-            + Int64(timeout.components.attoseconds / 1_000_000_000_000_000)
+            Int64(Date().timeIntervalSince1970 * 1000) + timeout.wholeMilliseconds
         state.inFlight = pending
         return (waiter.resume, pending.invocation)
     }
