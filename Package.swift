@@ -121,6 +121,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // The journal's and the run store's bounded lists.
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             // The OpenAPI document's source of truth; OpenAPIDocument.swift is generated from it.
             exclude: ["Dashboard/openapi.json"]

@@ -134,6 +134,8 @@ public struct EmulatorClient: Sendable {
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if clientID == EmulatorConfiguration.testerClientID {
             request.headers.add(name: FaultInjector.exemptionHeader, value: "true")
+            // verify's runs are held from their creation until it has judged them.
+            request.headers.add(name: RunStore.holdHeader, value: "true")
         }
         do {
             let response = try await Self.http.execute(

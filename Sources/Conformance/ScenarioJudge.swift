@@ -11,6 +11,8 @@ package struct ScenarioEvidence: Sendable {
     var journal: [JournalLine]
     /// The violations that count against the consumer.
     var violations: [ViolationLine]
+    /// How many entries the emulator's caps had evicted by then.
+    var evicted = EvictionCounts()
 
     /// Evidence from what the admin API answers: runs, journal entries and violations.
     package init(runs: [JSONValue], journal: [JSONValue], violations: [JSONValue]) {
@@ -133,7 +135,14 @@ package struct ScenarioJudge: Sendable {
         }
         for id in runIDs {
             guard let run = evidence.runs[id] else {
-                fail("missing", "run \(id) is gone from the emulator")
+                fail(
+                    "missing",
+                    "run \(id) is gone from the emulator"
+                        + (evidence.evicted.runs > 0
+                            ? " (it finished and was evicted, past the emulator's --max-finished-runs "
+                                + "\(evidence.evicted.runCapacity), before verify saw it finish: raise the cap)"
+                            : "")
+                )
                 continue
             }
             let calls = callsByRun[id] ?? []

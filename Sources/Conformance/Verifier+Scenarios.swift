@@ -44,7 +44,7 @@ extension Verifier {
                     approvedAt = times
                 }
                 let waitBegan = ContinuousClock.now
-                try await waitForRuns(
+                let finished = try await waitForRuns(
                     trigger.runIDs,
                     within: scenario.expect.within,
                     idle: scenario.expect.idle,
@@ -52,7 +52,8 @@ extension Verifier {
                     consumer: consumer
                 )
                 if options.settle > .zero { try? await Task.sleep(for: options.settle) }
-                let evidence = try await gather(session: session)
+                let evidence = try await gather(session: session, finished: finished)
+                result.evicted = evidence.evicted
                 checkFirstCall(evidence.journal)
                 var judge = ScenarioJudge(
                     scenario: scenario,
@@ -77,6 +78,15 @@ extension Verifier {
         } catch {
             result.failures.append("verify could not drive the scenario: \(error)")
             if result.got.isEmpty { result.got = "error" }
+        }
+        // The runs were held from their creation (X-Port-Emulator-Hold-Runs): judged, they
+        // may be evicted now.
+        if !result.runIDs.isEmpty {
+            _ = try? await session.client.call(
+                "POST",
+                "/_emulator/runs/release",
+                body: ["ids": .array(result.runIDs.map(JSONValue.string))]
+            )
         }
         if !scenario.faults.isEmpty {
             _ = try? await session.client.send("DELETE", "/_emulator/faults?tag=\(EmulatorClient.escape(tag))")
@@ -211,14 +221,17 @@ extension Verifier {
         return (failures, decidedAt)
     }
 
-    /// Waits for the runs to finish (or the deadline, or a crash of the consumer).
+    /// Waits for the runs to finish (or the deadline, or a crash of the consumer); returns
+    /// the runs that finished as the emulator showed them then (the oldest finished runs
+    /// are evicted past the emulator's `--max-finished-runs`).
     func waitForRuns(
         _ runIDs: [String],
         within: Duration,
         idle: Duration?,
         session: TesterSession,
         consumer: ConsumerProcess?
-    ) async throws {
+    ) async throws -> [String: JSONValue] {
+        var finished: [String: JSONValue] = [:]
         var pending = runIDs
         let begin = ContinuousClock.now
         var lastProgress = ContinuousClock.now
@@ -241,6 +254,9 @@ extension Verifier {
                 ],
                 requestTimeout: slice + .seconds(30)
             )
+            for run in answer["runs"]?.arrayValue ?? [] {
+                if let id = run["id"]?.stringValue { finished[id] = run }
+            }
             let stillPending = answer["pending"]?.arrayValue?.compactMap(\.stringValue) ?? []
             if stillPending.count < pending.count { lastFinished = .now }
             pending = stillPending
@@ -260,14 +276,30 @@ extension Verifier {
                 )
             }
         }
+        return finished
     }
 
-    func gather(session: TesterSession) async throws -> ScenarioEvidence {
-        ScenarioEvidence(
-            runs: try await session.client.send("GET", "/_emulator/runs")["runs"]?.arrayValue ?? [],
-            journal: try await session.client.send("GET", "/_emulator/journal")["journal"]?.arrayValue ?? [],
-            violations: try await session.client.send("GET", "/_emulator/violations")["violations"]?.arrayValue ?? []
+    /// The runs (those kept, and those evicted since `waitForRuns` saw them finish), the
+    /// journal and the violations, with how many of each the emulator's caps evicted.
+    func gather(session: TesterSession, finished: [String: JSONValue] = [:]) async throws -> ScenarioEvidence {
+        let runs = try await session.client.send("GET", "/_emulator/runs")
+        let journal = try await session.client.send("GET", "/_emulator/journal")
+        let violations = try await session.client.send("GET", "/_emulator/violations")
+        let kept = runs["runs"]?.arrayValue ?? []
+        let keptIDs = Set(kept.compactMap { $0["id"]?.stringValue })
+        var evidence = ScenarioEvidence(
+            runs: kept + finished.filter { !keptIDs.contains($0.key) }.map(\.value),
+            journal: journal["journal"]?.arrayValue ?? [],
+            violations: violations["violations"]?.arrayValue ?? []
         )
+        evidence.evicted = EvictionCounts(
+            journal: Int(journal["evicted"]?.intValue ?? 0),
+            journalCapacity: Int(journal["capacity"]?.intValue ?? 0),
+            violations: Int(violations["evicted"]?.intValue ?? 0),
+            runs: Int(runs["evicted"]?.intValue ?? 0),
+            runCapacity: Int(runs["capacity"]?.intValue ?? 0)
+        )
+        return evidence
     }
 
     static func committedOffsets(group: String, info: EmulatorInfo, logger: Logger) async -> [Int32: Int64]? {

@@ -51,6 +51,11 @@ public final class Verifier: Sendable {
         /// by the emulator's execution environment and invoked by its event source mapping
         /// with these settings (their command, environment and log are set from the options).
         public var lambda: LambdaSettings?
+        /// How many API calls and refused requests the emulator verify starts keeps
+        /// (`--max-journal-entries`).
+        public var journalCapacity = CallRecorder.defaultCapacity
+        /// How many finished runs the emulator verify starts keeps (`--max-finished-runs`).
+        public var finishedRunCapacity = RunStore.defaultFinishedRunCapacity
 
         /// Options for these scenarios.
         public init(scenarios: [Scenario]) { self.scenarios = scenarios }
@@ -117,6 +122,8 @@ public final class Verifier: Sendable {
         configuration.port = 0
         configuration.orgID = options.orgID
         configuration.fixtures = options.fixtures
+        configuration.journalCapacity = options.journalCapacity
+        configuration.finishedRunCapacity = options.finishedRunCapacity
         if var lambda = options.lambda {
             lambda.command = options.consumerCommand
             lambda.logPath = options.consumerLogPath

@@ -25,6 +25,9 @@ public struct ScenarioResult: Sendable {
     /// With `--lambda`: the invocations that carried its runs, one line each (batch,
     /// outcome, attempt, duration, what the mapping did next).
     public var invocations: [String] = []
+    /// How many entries the emulator's caps had evicted when the scenario was judged
+    /// (counted since the emulator started).
+    public var evicted = EvictionCounts()
     /// Whether it passed.
     public var passed: Bool { failures.isEmpty }
 
@@ -82,6 +85,54 @@ public struct RunStatistics: Sendable, Equatable {
     }
 }
 
+/// How many entries the emulator's caps had evicted (`--max-journal-entries`,
+/// `--max-finished-runs`): the report judges what was kept, so a call evicted is not a
+/// call never made.
+public struct EvictionCounts: Sendable, Equatable {
+    /// API calls evicted from the journal.
+    public var journal = 0
+    /// How many calls the journal keeps.
+    public var journalCapacity = 0
+    /// Refused requests evicted from the violations list.
+    public var violations = 0
+    /// Finished runs evicted.
+    public var runs = 0
+    /// How many finished runs are kept.
+    public var runCapacity = 0
+
+    /// No evictions.
+    public init() {}
+
+    /// The counts the admin API gave.
+    public init(journal: Int, journalCapacity: Int, violations: Int, runs: Int, runCapacity: Int) {
+        self.journal = journal
+        self.journalCapacity = journalCapacity
+        self.violations = violations
+        self.runs = runs
+        self.runCapacity = runCapacity
+    }
+
+    /// Whether anything was evicted.
+    public var any: Bool { journal > 0 || violations > 0 || runs > 0 }
+
+    /// One sentence for the report.
+    public var text: String {
+        var parts: [String] = []
+        if journal > 0 { parts.append("\(journal) journal entries (--max-journal-entries \(journalCapacity))") }
+        if violations > 0 { parts.append("\(violations) violations (--max-journal-entries \(journalCapacity))") }
+        if runs > 0 { parts.append("\(runs) finished runs (--max-finished-runs \(runCapacity))") }
+        return "The emulator's caps evicted its oldest " + parts.joined(separator: ", ")
+            + ": the report judges the calls kept and the runs as verify saw them finish."
+    }
+
+    var json: JSONValue {
+        [
+            "journal": .int(Int64(journal)), "violations": .int(Int64(violations)), "runs": .int(Int64(runs)),
+            "journalCapacity": .int(Int64(journalCapacity)), "runCapacity": .int(Int64(runCapacity)),
+        ]
+    }
+}
+
 /// Everything `verify` found: one result per scenario, and the consumer's life.
 public struct VerifyReport: Sendable {
     /// The results, in the order run.
@@ -104,6 +155,9 @@ public struct VerifyReport: Sendable {
 
     /// Whether every scenario passed.
     public var passed: Bool { !results.isEmpty && results.allSatisfy(\.passed) }
+
+    /// What the emulator's caps had evicted by the last scenario.
+    public var evicted: EvictionCounts { results.last?.evicted ?? EvictionCounts() }
 
     /// The summary table: scenario, expected, got, time, violations, verdict; each failure
     /// explained below it.
@@ -145,6 +199,7 @@ public struct VerifyReport: Sendable {
                 if result.invocations.count > 10 { lines.append("    … \(result.invocations.count - 10) more") }
             }
         }
+        if evicted.any { lines.append("\n" + evicted.text) }
         if let consumerLog, !passed { lines.append("\nThe consumer's output is in \(consumerLog)") }
         return lines.joined(separator: "\n")
     }
@@ -213,6 +268,7 @@ public struct VerifyReport: Sendable {
                 }
             ),
         ]
+        object["evicted"] = evicted.json
         object["chaos"] = chaos.map(JSONValue.string)
         object["consumerLog"] = consumerLog.map(JSONValue.string)
         return .object(object)

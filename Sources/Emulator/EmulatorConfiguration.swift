@@ -33,6 +33,12 @@ public struct EmulatorConfiguration: Sendable {
     public var kafkaFront = EmbeddedKafkaFrontSettings()
     /// A Lambda function triggered by the organization's topics (`--lambda`), if any.
     public var lambda: LambdaSettings?
+    /// How many API calls the journal keeps, and how many refused requests the violations
+    /// list keeps, before the oldest go (`--max-journal-entries`).
+    public var journalCapacity = CallRecorder.defaultCapacity
+    /// How many finished runs are kept before the oldest go (`--max-finished-runs`); runs in
+    /// progress, waiting for approval or waited on are never evicted.
+    public var finishedRunCapacity = RunStore.defaultFinishedRunCapacity
 
     /// Creates the default configuration.
     public init() {}

@@ -238,13 +238,13 @@ public final class PortEmulator: Service, Sendable {
         } catch {
             throw EmulatorError(message: "fixtures: \(error.message)")
         }
-        let runs = RunStore()
+        let runs = RunStore(finishedRunCapacity: configuration.finishedRunCapacity)
         do {
             try runs.seed(configuration.fixtures.entities, models: catalog.models, teams: directory.teamNames)
         } catch {
             throw EmulatorError(message: "fixtures: \(error)")
         }
-        let recorder = CallRecorder()
+        let recorder = CallRecorder(capacity: configuration.journalCapacity)
         let audit = AuditLog()
         let kafka = try await EmulatorKafka.start(configuration, recorder: recorder, logger: logger)
         let infoBox = InfoBox()

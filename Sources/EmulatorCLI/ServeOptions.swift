@@ -211,6 +211,9 @@ package struct ServeOptions: ParsableArguments, Sendable {
     @OptionGroup(title: "Lambda")
     package var lambda: LambdaOptions
 
+    @OptionGroup(title: "Memory")
+    package var caps: CapOptions
+
     package func validate() throws {
         _ = try secretValues()
         guard kafkaIdleTimeout.duration > .zero else {
@@ -322,6 +325,7 @@ package struct ServeOptions: ParsableArguments, Sendable {
         } else if lambda.isChanged {
             throw ValidationError("the --lambda-* options need --lambda")
         }
+        caps.apply(to: &configuration)
         configuration.kafkaFront.initialRebalanceDelay = kafkaInitialRebalanceDelay.duration
         configuration.kafkaFront.idleTimeout = kafkaIdleTimeout.duration
         return configuration

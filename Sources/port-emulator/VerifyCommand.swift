@@ -124,6 +124,9 @@ extension PortEmulatorCommand {
         @OptionGroup(title: "Lambda")
         var lambdaOptions: LambdaOptions
 
+        @OptionGroup(title: "Memory")
+        var caps: CapOptions
+
         @Argument(parsing: .postTerminator, help: "The consumer's command line, after --.")
         var command: [String] = []
 
@@ -133,6 +136,12 @@ extension PortEmulatorCommand {
             }
             if against != nil && !command.isEmpty {
                 throw ValidationError("--against verifies a consumer already running: give no command with it")
+            }
+            if against != nil, caps.isChanged {
+                throw ValidationError(
+                    "--max-journal-entries and --max-finished-runs cap the emulator verify starts; with --against, "
+                        + "set them on that emulator's serve"
+                )
             }
             if lambda {
                 if against != nil { throw ValidationError("--lambda runs the function itself: give no --against") }
@@ -212,6 +221,8 @@ extension PortEmulatorCommand {
             options.maxRestarts = maxRestarts
             options.kafkaSecurity = Verifier.KafkaSecurityMode(rawValue: kafkaSecurity) ?? .plaintext
             options.polling = polling
+            options.journalCapacity = caps.journalEntries
+            options.finishedRunCapacity = caps.finishedRuns
             if lambda {
                 options.lambda = try lambdaOptions.settings(command: command)
                 // --lambda-log names the function's output as well as --consumer-log does.

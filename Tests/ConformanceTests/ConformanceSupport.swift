@@ -45,7 +45,8 @@ func verify(
     readyPattern: String? = nil,
     startupTimeout: Duration = .seconds(30),
     environment: [String: String] = [:],
-    polling: Bool = false
+    polling: Bool = false,
+    configure: (inout Verifier.Options) -> Void = { _ in }
 ) async throws -> (report: VerifyReport, progress: [String]) {
     let directory = try Repository.temporaryDirectory()
     var options = Verifier.Options(scenarios: scenarios)
@@ -56,6 +57,7 @@ func verify(
     options.consumerLogPath = directory + "/consumer.log"
     options.environment = environment
     options.polling = polling
+    configure(&options)
     let progress = ProgressLines()
     let verifier = Verifier(options: options, logger: quietLogger) { progress.append($0) }
     let report = try await verifier.run()

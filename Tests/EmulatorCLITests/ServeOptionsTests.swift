@@ -29,6 +29,9 @@ struct ServeOptionsTests {
                 "are for the embedded Kafka; with --kafka-bootstrap the real broker's own security and ACLs apply"
             ),
             (["--partitions", "0"], "partitions"),
+            (["--max-journal-entries", "0"], "--max-journal-entries must be at least 1 (got 0)"),
+            (["--max-finished-runs=-3"], "--max-finished-runs must be at least 1 (got -3)"),
+            (["--max-finished-runs", "many"], "--max-finished-runs"),
         ]
     )
     func refused(arguments: [String], message: String) {
@@ -55,6 +58,10 @@ struct ServeOptionsTests {
         #expect(made.kafkaFront.initialRebalanceDelay == .seconds(3))
         #expect(made.kafkaFront.idleTimeout == .seconds(600))
         #expect(made.kafkaFront.acls)
+        #expect(made.journalCapacity == 100_000 && made.finishedRunCapacity == 10_000)
+        let capped = try ServeOptions.parse(["--max-journal-entries", "50", "--max-finished-runs", "7"])
+            .configuration(environment: [:])
+        #expect(capped.journalCapacity == 50 && capped.finishedRunCapacity == 7)
 
         let options = try ServeOptions.parse(["--secret", "TOKEN=a=b", "--api-latency", "30ms", "--kafka-acls", "off"])
         let configuration = try options.configuration(environment: ["KAFKA_PASSWORD": "from-the-environment"])

@@ -133,9 +133,9 @@ enum DashboardPage {
         }
 
         async function showRuns(main) {
-          const [{ runs }, { violations }] = await Promise.all([admin("/runs"), admin("/violations")]);
+          const [{ runs, evicted, capacity }, { violations }] = await Promise.all([admin("/runs"), admin("/violations")]);
           const kafka = violations.filter(v => v.method === "KAFKA");
-          if (unchanged("runs " + JSON.stringify(runs.map(run => [run.id, run.version, run.status])) + " " + kafka.length)) { tickDurations(runs); return; }
+          if (unchanged("runs " + JSON.stringify(runs.map(run => [run.id, run.version, run.status])) + " " + kafka.length + " " + evicted)) { tickDurations(runs); return; }
           const rows = runs.slice().reverse().map(run => el("tr", { class: "run", "data-run": run.id, onclick: () => { location.hash = "#/runs/" + run.id; } },
             el("td", {}, status(run.status)),
             el("td", {}, run.action.title || run.action.identifier, el("div", { class: "muted" }, run.id + (run.source === "AUTOMATION" ? " · automation" : ""))),
@@ -150,6 +150,7 @@ enum DashboardPage {
             el("table", { id: "runs" },
               el("thead", {}, el("tr", {}, ["Status", "Action", "Entity", "User", "Label", "Started", "Duration", "Logs", "Links"].map(h => el("th", {}, h)))),
               el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 9, class: "muted" }, "No runs yet: trigger an action.")))),
+            evicted ? el("p", { class: "muted", id: "runs-evicted" }, evicted + " older finished runs were evicted (--max-finished-runs " + capacity + ").") : "",
           ), ...(kafka.length ? [el("div", { class: "card", id: "kafka-refusals" },
             el("h3", { style: "margin-top:0" }, "Kafka requests refused by Port's ACLs"),
             el("table", {},
@@ -160,7 +161,7 @@ enum DashboardPage {
         }
 
         async function showRun(main, id) {
-          const [{ run, message }, { journal }, { violations }] = await Promise.all([
+          const [{ run, message }, { journal, evicted, capacity }, { violations }] = await Promise.all([
             admin("/runs/" + encodeURIComponent(id)), admin("/journal?run=" + encodeURIComponent(id)), admin("/violations?run=" + encodeURIComponent(id))]);
           if (!run) { main.replaceChildren(el("div", { class: "card error" }, message || "No such run")); return; }
           if (unchanged("run " + JSON.stringify([run.id, run.version, run.status, !!run.kafka, JSON.stringify(run.polling || null), journal.length, violations.length]))) return;
@@ -203,6 +204,7 @@ enum DashboardPage {
                   el("td", {}, change.after ? el("pre", {}, pretty(change.after.properties)) : "—")))))
                 : el("p", { class: "muted" }, "No entity was changed with this run's run_id.")),
             el("div", { class: "card" }, el("h3", { style: "margin-top:0" }, "API journal"),
+              evicted ? el("p", { class: "muted", id: "journal-evicted" }, evicted + " older calls (of every run) were evicted from the journal (--max-journal-entries " + capacity + "): this run's earliest calls may be missing.") : "",
               el("table", { id: "journal" },
                 el("thead", {}, el("tr", {}, ["Time", "Client", "Request", "Status", ""].map(h => el("th", {}, h)))),
                 el("tbody", {}, journal.map(entry => {

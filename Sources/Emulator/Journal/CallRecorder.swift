@@ -1,3 +1,4 @@
+import DequeModule
 public import Foundation
 import HTTPServer
 import PortContract
@@ -63,33 +64,63 @@ public struct Violation: Sendable, Equatable {
     public let message: String
 }
 
-/// The journal of every API call and the list of refused requests.
+/// The journal of API calls and the list of refused requests, each keeping its last
+/// ``capacity`` entries: the oldest go first, and how many went is counted, so that an
+/// evicted call is never mistaken for one never made.
 public final class CallRecorder: Sendable {
+    /// The default ``capacity``: a long CI suite's calls, a few tens of MiB.
+    public static let defaultCapacity = 100_000
+
+    /// A bounded list, oldest first, that counts what it dropped.
+    struct Bounded<Element> {
+        private(set) var entries = Deque<Element>()
+        /// How many entries were dropped to stay within the capacity.
+        private(set) var evicted = 0
+
+        mutating func append(_ entry: Element, capacity: Int) {
+            entries.append(entry)
+            while entries.count > capacity {
+                entries.removeFirst()
+                evicted += 1
+            }
+        }
+    }
+
     private struct State {
-        var journal: [JournalEntry] = []
-        var violations: [Violation] = []
+        var journal = Bounded<JournalEntry>()
+        var violations = Bounded<Violation>()
     }
 
     private let state = Mutex(State())
+    /// How many calls the journal keeps, and how many refusals the violations list keeps.
+    public let capacity: Int
 
-    /// Creates an empty recorder.
-    package init() {}
+    /// Creates an empty recorder keeping the last `capacity` entries of each list (at least 1).
+    package init(capacity: Int = CallRecorder.defaultCapacity) {
+        self.capacity = max(1, capacity)
+    }
 
     /// Records one call.
     package func record(_ entry: JournalEntry) {
-        state.withLock { $0.journal.append(entry) }
+        state.withLock { $0.journal.append(entry, capacity: capacity) }
     }
 
     /// Records one refusal.
     package func record(_ violation: Violation) {
-        state.withLock { $0.violations.append(violation) }
+        state.withLock { $0.violations.append(violation, capacity: capacity) }
     }
 
-    /// Every call so far, oldest first.
-    public var journal: [JournalEntry] { state.withLock { $0.journal } }
+    /// The calls kept, oldest first.
+    public var journal: [JournalEntry] { state.withLock { Array($0.journal.entries) } }
 
-    /// Every refusal so far, oldest first.
-    public var violations: [Violation] { state.withLock { $0.violations } }
+    /// The refusals kept, oldest first.
+    public var violations: [Violation] { state.withLock { Array($0.violations.entries) } }
+
+    /// How many calls were evicted from the journal, and how many refusals from the
+    /// violations list, since the start (or the last reset).
+    public var evicted: (journal: Int, violations: Int) {
+        state.withLock { ($0.journal.evicted, $0.violations.evicted) }
+    }
 
     /// Forgets everything.
     package func reset() {

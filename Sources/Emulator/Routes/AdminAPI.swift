@@ -11,7 +11,10 @@ extension PortAPI {
         router.addImmediate(.get, "/_emulator/health") { _ in ok([:]) }
         router.addImmediate(.get, "/_emulator/info") { _ in try .json(info.info) }
         router.addImmediate(.get, "/_emulator/runs") { _ in
-            ok(["runs": .array(runs.runs.map { detail($0, withMessage: false) })])
+            ok([
+                "runs": .array(runs.runs.map { detail($0, withMessage: false) }),
+                "evicted": .int(Int64(runs.evictedRuns)), "capacity": .int(Int64(runs.finishedRunCapacity)),
+            ])
         }
         router.addImmediate(.get, "/_emulator/runs/:id") { request in
             try PortError.typed { () throws(PortError) in ok(["run": detail(try runs.run(request.parameter("id")!))]) }
@@ -25,7 +28,7 @@ extension PortAPI {
                     return run.isLocked
                 }
                 return ok([
-                    "run": detail(result.run),
+                    "run": detail(result.run, logs: result.logs),
                     "reached": .bool(wait.status.map { result.run.status == $0 } ?? result.reached),
                     "timedOut": .bool(!result.reached),
                 ])
@@ -43,12 +46,41 @@ extension PortAPI {
                     } ?? .seconds(30)
                 let deadline = ContinuousClock.now + timeout
                 var pending: [JSONValue] = []
+                var finished: [JSONValue] = []
+                var missing: [JSONValue] = []
+                // Every run named is held from eviction while the request waits on each.
+                runs.hold(ids)
+                defer { runs.release(ids) }
                 for id in ids {
                     let remaining = max(deadline - ContinuousClock.now, .zero)
-                    let result = try await runs.wait(for: id, timeout: remaining) { $0.isLocked }
-                    if !result.reached { pending.append(.string(id)) }
+                    guard let result = try? await runs.wait(for: id, timeout: remaining, until: { $0.isLocked }) else {
+                        missing.append(.string(id))
+                        continue
+                    }
+                    if result.reached {
+                        finished.append(detail(result.run, logs: result.logs, withMessage: false))
+                    } else {
+                        pending.append(.string(id))
+                    }
                 }
-                return ok(["finished": .int(Int64(ids.count - pending.count)), "pending": .array(pending)])
+                // The finished runs as they ended: a caller keeps them, as the oldest finished
+                // runs are evicted past --max-finished-runs. A run not found (never created,
+                // reset, or evicted before this request) is `missing`.
+                return ok([
+                    "finished": .int(Int64(finished.count)), "pending": .array(pending), "runs": .array(finished),
+                    "missing": .array(missing), "evicted": .int(Int64(runs.evictedRuns)),
+                ])
+            }
+        }
+        // Ends the holds of runs created with X-Port-Emulator-Hold-Runs.
+        router.addImmediate(.post, "/_emulator/runs/release") { request in
+            try PortError.typed { () throws(PortError) in
+                let body = try JSONBody(request).value.object(allowing: ["ids"])
+                guard let ids = body["ids"]?.arrayValue?.compactMap(\.stringValue) else {
+                    throw .invalidRequest("body.ids must be an array of run ids")
+                }
+                runs.release(ids)
+                return ok(["released": .int(Int64(ids.count))])
             }
         }
         router.addImmediate(.post, "/_emulator/faults") { request in
@@ -126,6 +158,7 @@ extension PortAPI {
                 }
                 let runID = RawInvocation.runID(of: message) ?? ""
                 let run = try runs.create(RawInvocation.newRun(for: message), id: runID)
+                runs.holdIfAsked(run.id, by: request)
                 do {
                     let delivery = try await publisher.publishRaw(message, runID: runID)
                     return ok(
@@ -144,17 +177,24 @@ extension PortAPI {
         router.addImmediate(.post, "/_emulator/runs") { request in
             try PortError.typed { () throws(PortError) in
                 let run = runs.create(try newRun(from: JSONBody(request)))
+                runs.holdIfAsked(run.id, by: request)
                 publisher.schedule(runID: run.id)
                 return ok(["run": run.json(.v2)], status: 201)
             }
         }
         router.addImmediate(.get, "/_emulator/journal") { request in
             let run = request.query("run")
-            return ok(["journal": .array(recorder.journal.filter { run == nil || $0.runID == run }.map(\.json))])
+            return ok([
+                "journal": .array(recorder.journal.filter { run == nil || $0.runID == run }.map(\.json)),
+                "evicted": .int(Int64(recorder.evicted.journal)), "capacity": .int(Int64(recorder.capacity)),
+            ])
         }
         router.addImmediate(.get, "/_emulator/violations") { request in
             let run = request.query("run")
-            return ok(["violations": .array(recorder.violations.filter { run == nil || $0.runID == run }.map(\.json))])
+            return ok([
+                "violations": .array(recorder.violations.filter { run == nil || $0.runID == run }.map(\.json)),
+                "evicted": .int(Int64(recorder.evicted.violations)), "capacity": .int(Int64(recorder.capacity)),
+            ])
         }
         router.addImmediate(.post, "/_emulator/tokens/expire") { _ in
             try? faults.inject(.expireTokens)
@@ -180,10 +220,10 @@ extension PortAPI {
     }
 
     /// A run with its logs and the entities it touched, for people and tests.
-    private func detail(_ run: ActionRun, withMessage: Bool = true) -> JSONValue {
+    private func detail(_ run: ActionRun, logs: [RunLog]? = nil, withMessage: Bool = true) -> JSONValue {
         var object = run.json(.v2).objectValue ?? [:]
         object["version"] = .int(Int64(run.version))
-        object["logs"] = .array(((try? runs.logs(run.id)) ?? []).map(\.json))
+        object["logs"] = .array((logs ?? (try? runs.logs(run.id)) ?? []).map(\.json))
         object["affectedEntities"] = .array(run.affectedEntities.map(\.json))
         object["automationEvent"] = run.request.automationEvent
         object["polling"] = publisher.polling.item(run.id)?.json

@@ -85,6 +85,7 @@ extension PortAPI {
                     try directory.triggeringUser(email)
                 }
                 let run = runs.create(newRun)
+                runs.holdIfAsked(run.id, by: request)
                 publisher.schedule(runID: run.id)
                 return ok(["run": run.json(.v2)], status: 202)
             }

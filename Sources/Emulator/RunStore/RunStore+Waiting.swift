@@ -1,4 +1,5 @@
 import Foundation
+package import HTTPServer
 public import PortContract
 
 extension RunStore {
@@ -8,6 +9,9 @@ extension RunStore {
         public let run: ActionRun
         /// Whether `until` held (false: the timeout came first).
         public let reached: Bool
+        /// The run's logs when the wait ended, oldest first (read with the run: once the
+        /// wait ends, a finished run may be evicted).
+        public let logs: [RunLog]
     }
 
     /// Waits until `until` holds for the run, or `timeout` passes; answers at once when it
@@ -18,12 +22,15 @@ extension RunStore {
         until condition: @escaping @Sendable (ActionRun) -> Bool
     ) async throws(PortError) -> WaitResult {
         let deadline = ContinuousClock.now + timeout
+        // A waited run is not evicted; once the wait ends, it may be.
+        hold([id])
+        defer { release([id]) }
         while true {
-            let run = try self.run(id)
-            if condition(run) { return WaitResult(run: run, reached: true) }
-            let closing = withState { $0.closing }
+            let (found, logs, closing) = withState { ($0.runs[id], $0.logs[id] ?? [], $0.closing) }
+            guard let run = found else { throw .runNotFound(id) }
+            if condition(run) { return WaitResult(run: run, reached: true, logs: logs) }
             if ContinuousClock.now >= deadline || Task.isCancelled || closing {
-                return WaitResult(run: run, reached: false)
+                return WaitResult(run: run, reached: false, logs: logs)
             }
             await nextChange(of: id, after: run.version, before: deadline)
         }
@@ -65,6 +72,33 @@ extension RunStore {
 }
 
 extension RunStore {
+    /// Keeps these runs from eviction until as many ``release(_:)``s (a caller waiting on
+    /// several runs holds them all while it waits on each).
+    package func hold(_ ids: [String]) {
+        withState { state in for id in ids { state.waits[id, default: 0] += 1 } }
+    }
+
+    /// The header of a request that creates a run held from its creation, until
+    /// `POST /_emulator/runs/release` (verify's triggers: it judges each run as it ended,
+    /// whatever `--max-finished-runs` evicts meanwhile).
+    package static let holdHeader = "X-Port-Emulator-Hold-Runs"
+
+    /// Holds the run `request` created when it asks for it (``holdHeader``).
+    package func holdIfAsked(_ id: String, by request: HTTPRequest) {
+        if request.header(Self.holdHeader) != nil { hold([id]) }
+    }
+
+    /// Ends one ``hold(_:)`` of these runs; past the capacity, finished ones may go now.
+    package func release(_ ids: [String]) {
+        withState { state in
+            for id in ids {
+                state.waits[id, default: 1] -= 1
+                if state.waits[id] == 0 { state.waits[id] = nil }
+            }
+            state.evictFinished(keeping: finishedRunCapacity)
+        }
+    }
+
     /// Ends every wait now and every later one at once (the emulator is stopping).
     package func endWaits() {
         withState { state in

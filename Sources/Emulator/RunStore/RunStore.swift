@@ -1,3 +1,4 @@
+import DequeModule
 package import Foundation
 import PortCatalog
 public import PortContract
@@ -9,10 +10,26 @@ import Synchronization
 /// once finished a run is locked and every further write is refused with Port's error.
 /// All methods are synchronous and take one short lock, so HTTP handlers can call them
 /// from the I/O thread; concurrent requests on one run are applied one at a time.
+///
+/// Finished runs are kept up to ``finishedRunCapacity``: past it the oldest finished run
+/// goes, with its logs and message, and ``evictedRuns`` counts it. A run in progress or
+/// waiting for approval, or one a caller is waiting on, is never evicted.
 public final class RunStore: Sendable {
+    /// The default ``finishedRunCapacity``: a long CI suite's runs.
+    public static let defaultFinishedRunCapacity = 10_000
+
     struct State {
         var runs: [String: ActionRun] = [:]
+        /// Run ids, oldest first; an evicted run's id stays until the next compaction.
         var order: [String] = []
+        /// How many ids in `order` are of evicted runs.
+        var staleInOrder = 0
+        /// Finished runs, in the order they finished: the eviction order.
+        var finished = Deque<String>()
+        /// How many finished runs were evicted.
+        var evictedRuns = 0
+        /// Waits in progress, by run id: a waited run is not evicted.
+        var waits: [String: Int] = [:]
         var logs: [String: [RunLog]] = [:]
         /// Entities by blueprint, then by identifier.
         var entities = EntityStore()
@@ -34,6 +51,8 @@ public final class RunStore: Sendable {
     }
 
     private let state = Mutex(State())
+    /// How many finished runs are kept.
+    public let finishedRunCapacity: Int
 
     /// Runs `body` under the store's lock, then resumes the waiters it woke, after the lock
     /// is released. Never under it: a waiter's cancellation handler takes this lock while
@@ -76,10 +95,18 @@ public final class RunStore: Sendable {
         observer.withLock { $0 }?.body(before, after)
     }
 
-    /// Creates an empty store; `now` is the clock for timestamps.
-    package init(now: @escaping @Sendable () -> Date = { Date() }) {
+    /// Creates an empty store; `now` is the clock for timestamps; at most
+    /// `finishedRunCapacity` finished runs are kept (at least 1).
+    package init(
+        now: @escaping @Sendable () -> Date = { Date() },
+        finishedRunCapacity: Int = RunStore.defaultFinishedRunCapacity
+    ) {
         self.now = now
+        self.finishedRunCapacity = max(1, finishedRunCapacity)
     }
+
+    /// How many finished runs were evicted since the start (or the last reset).
+    public var evictedRuns: Int { withState { $0.evictedRuns } }
 
     /// Creates a run: `WAITING_FOR_APPROVAL` when the action requires approval, else `IN_PROGRESS`.
     @discardableResult
@@ -104,6 +131,8 @@ public final class RunStore: Sendable {
         )
         try withState { (state) throws(PortError) in
             guard state.runs[run.id] == nil else { throw .identifierTaken(run.id) }
+            // An evicted run's id given again: its stale place in the order goes first.
+            if state.staleInOrder > 0 { state.compactOrder() }
             state.runs[run.id] = run
             state.order.append(run.id)
             state.logs[run.id] = []
@@ -254,7 +283,12 @@ public final class RunStore: Sendable {
             state.runs[id] = run
             afterUpdate(&state)
             state.changed(id)
-            return (before, state.runs[id] ?? run)
+            let after = state.runs[id] ?? run
+            if !before.isLocked, after.isLocked {
+                state.finished.append(id)
+                state.evictFinished(keeping: finishedRunCapacity)
+            }
+            return (before, after)
         }
         notify(before: before, after: after)
         return after
@@ -263,5 +297,34 @@ public final class RunStore: Sendable {
     private func finish(_ run: inout ActionRun, as status: RunStatus) {
         run.status = status
         run.endedAt = run.updatedAt
+    }
+}
+
+extension RunStore.State {
+    /// Evicts the oldest finished runs past `capacity`, but none that is waited on.
+    mutating func evictFinished(keeping capacity: Int) {
+        var excess = finished.count - capacity
+        guard excess > 0 else { return }
+        var waited = Deque<String>()
+        while excess > 0, let id = finished.popFirst() {
+            if waits[id, default: 0] > 0 || watchers[id] != nil {
+                waited.append(id)
+                continue
+            }
+            if runs.removeValue(forKey: id) != nil {
+                logs[id] = nil
+                evictedRuns += 1
+                staleInOrder += 1
+            }
+            excess -= 1
+        }
+        finished.prepend(contentsOf: waited)
+        if staleInOrder > order.count / 2 { compactOrder() }
+    }
+
+    /// Drops evicted runs' ids from `order`.
+    mutating func compactOrder() {
+        order.removeAll { runs[$0] == nil }
+        staleInOrder = 0
     }
 }
