@@ -22,7 +22,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # two hundred starting at once on 2 cores starve each other (and a second copy of the suite).
 SWIFT_TEST_FLAGS ?= --experimental-maximum-parallelization-width 8
 
-.PHONY: bench-ocean bench-lambda help deps dist-deps bench-deps build run serve test test-python ocean-venv test-asan test-tsan dist dist-test fuzz docs bench bench-front bench-automations bench-reliability bench-dist bench-catalog bench-compare format lint clean
+.PHONY: bench-ocean bench-lambda bench-memory help deps dist-deps bench-deps build run serve test test-python ocean-venv test-asan test-tsan dist dist-test fuzz docs bench bench-front bench-automations bench-reliability bench-dist bench-catalog bench-compare format lint clean
 
 help:
 	@echo "make run     install system packages, build, run the emulator and port-consumer through every fixture action"
@@ -43,6 +43,7 @@ help:
 	@echo "make bench-catalog   Port's catalog: search over 100,000 entities (p50/p99), memory, upserts with computed properties"
 	@echo "make bench-ocean     Port Ocean (unmodified) resyncing 10,000 entities: new, existing, stale"
 	@echo "make bench-lambda    a Lambda function (awslambdaric) beside a plain consumer: latency, invocations/s"
+	@echo "make bench-memory    serve's RSS over 1,000,000 PATCHes and 100,000 runs under the default caps; PATCH req/s beside bare C"
 	@echo "make bench-compare   this tree beside a baseline revision (BENCH_BASELINE, default 71afa92): spawn to ready, PATCH req/s, verify's time"
 	@echo "make bench-dist   spawn-to-ready of the wheel's emulator beside the source builds; fresh venv to a passing example"
 	@echo "make build | format | lint | clean"
@@ -195,6 +196,9 @@ bench-ocean: deps ocean-venv
 
 bench-lambda: deps
 	bash bench/lambda.sh
+
+bench-memory: bench-deps
+	bash bench/memory.sh
 
 bench-compare: bench-deps
 	bash bench/compare.sh

@@ -24,6 +24,8 @@
 # 15. Port Ocean, unmodified, resyncing 10,000 entities (bench/ocean.sh; needs make ocean-venv).
 # 16. Lambda functions under awslambdaric beside a plain consumer: trigger to SUCCESS p50/p99,
 #     invocations per second with batch size 1 and 100 (bench/lambda.sh).
+# 17. Memory (bench/memory.sh): serve's RSS over 1,000,000 PATCH requests and 100,000 whole
+#     runs under the default caps, sampled as it goes; PATCH req/s beside bare C libmicrohttpd.
 # 14. Before and after (bench/compare.sh): spawn to ready, PATCH req/s and verify's time of this
 #     tree beside a baseline revision's release build (BENCH_BASELINE), interleaved.
 # Section 2 runs each throughput through the front (plaintext and SASL_SSL) beside direct.
@@ -214,6 +216,8 @@ kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
     BIN="$BIN" BENCH_SKIP_BUILD=1 bash bench/ocean.sh
     echo
     BIN="$BIN" BENCH_SKIP_BUILD=1 bash bench/lambda.sh
+    echo
+    BIN="$BIN" BENCH_OUT="$OUT" BENCH_SKIP_BUILD=1 bash bench/memory.sh
     echo
     BIN="$BIN" BENCH_OUT="$OUT" BENCH_SKIP_BUILD=1 bash bench/compare.sh
 

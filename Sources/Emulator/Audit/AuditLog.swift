@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import PortContract
 import Synchronization
@@ -16,7 +17,7 @@ final class AuditLog: Sendable {
     static let capacity = 100_000
 
     private struct State {
-        var entries: [JSONObject] = []
+        var entries = Deque<JSONObject>()
         var sequence = 0
     }
 
@@ -29,6 +30,7 @@ final class AuditLog: Sendable {
             var entry = entry
             entry["identifier"] = .string(String(format: "audit_%012d", state.sequence))
             state.entries.append(entry)
+            // A deque: at the cap, dropping the oldest is O(1), not a shift of every entry.
             if state.entries.count > Self.capacity { state.entries.removeFirst(state.entries.count - Self.capacity) }
         }
     }
