@@ -451,3 +451,10 @@ public struct EmulatorError: Error, Sendable, CustomStringConvertible {
     /// The message.
     public var description: String { message }
 }
+
+extension EmulatorService: CustomStringConvertible {
+    /// `EmulatorService`: the name swift-service-lifecycle logs. It describes each service
+    /// as the group is made, and a struct's default description reflects every stored
+    /// property, the fixtures' JSON included: a tenth of start-up.
+    public var description: String { "EmulatorService" }
+}

@@ -36,6 +36,10 @@ public final class JQProgram: Sendable {
         guard let pointer = jq_init() else {
             throw JQError(stage: .compile, message: "jq_init failed (out of memory)")
         }
+        // No module search path: libjq 1.6 asserts (aborting the process) when a program
+        // imports a module and the path was never set; with an empty one, an `import` or
+        // `include` is a compile error naming the module.
+        jq_set_attr(pointer, jv_string("JQ_LIBRARY_PATH"), jv_array())
         let messages = JQMessages()
         jq_set_error_cb(
             pointer,

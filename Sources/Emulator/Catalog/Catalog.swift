@@ -38,6 +38,8 @@ public final class Catalog: Sendable {
         for model in initial.models.values.sorted(by: { $0.identifier < $1.identifier }) {
             try Self.checkTargets(of: model, in: initial)
         }
+        // Every fixture condition in one jq compile (each action's check then finds them known).
+        _ = JQSyntax.errors(in: fixtures.actions.flatMap { $0.automation?.expressions ?? [] })
         for action in fixtures.actions {
             try Self.add(action.stamped(at: loaded, by: Self.fixtureAuthor), to: &initial)
         }
@@ -389,8 +391,8 @@ extension Catalog {
     /// `format: timer` property of its blueprint; else 422 naming the field.
     fileprivate static func check(_ trigger: AutomationTrigger, of blueprint: Blueprint?) throws(PortError) {
         for (index, expression) in trigger.expressions.enumerated() {
-            do {
-                _ = try JQProgram(expression)
+            do throws(JQError) {
+                try JQSyntax.check(expression)
             } catch {
                 throw .invalidRequest("body.trigger.condition.expressions[\(index)] is not valid jq: \(error)")
             }

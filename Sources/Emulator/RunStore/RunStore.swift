@@ -22,8 +22,8 @@ public final class RunStore: Sendable {
         var runs: [String: ActionRun] = [:]
         /// Run ids, oldest first; an evicted run's id stays until the next compaction.
         var order: [String] = []
-        /// How many ids in `order` are of evicted runs.
-        var staleInOrder = 0
+        /// The ids in `order` of evicted runs (until the next compaction).
+        var staleInOrder: Set<String> = []
         /// Finished runs, in the order they finished: the eviction order.
         var finished = Deque<String>()
         /// How many finished runs were evicted.
@@ -132,7 +132,7 @@ public final class RunStore: Sendable {
         try withState { (state) throws(PortError) in
             guard state.runs[run.id] == nil else { throw .identifierTaken(run.id) }
             // An evicted run's id given again: its stale place in the order goes first.
-            if state.staleInOrder > 0 { state.compactOrder() }
+            if state.staleInOrder.contains(run.id) { state.compactOrder() }
             state.runs[run.id] = run
             state.order.append(run.id)
             state.logs[run.id] = []
@@ -314,17 +314,17 @@ extension RunStore.State {
             if runs.removeValue(forKey: id) != nil {
                 logs[id] = nil
                 evictedRuns += 1
-                staleInOrder += 1
+                staleInOrder.insert(id)
             }
             excess -= 1
         }
         finished.prepend(contentsOf: waited)
-        if staleInOrder > order.count / 2 { compactOrder() }
+        if staleInOrder.count > order.count / 2 { compactOrder() }
     }
 
     /// Drops evicted runs' ids from `order`.
     mutating func compactOrder() {
         order.removeAll { runs[$0] == nil }
-        staleInOrder = 0
+        staleInOrder = []
     }
 }
