@@ -47,6 +47,8 @@ load() {
 }
 
 {
+    # This block is a subshell (it is piped to tee): its own trap stops what it started.
+    trap cleanup EXIT
     echo "## 17. Memory of port-emulator serve under load (release, default caps)"
     cc -O2 -o "$OUT/mhd_bare" bench/mhd_bare.c $(pkg-config --cflags --libs libmicrohttpd) -lpthread
     "$OUT/mhd_bare" 18096 2 > /dev/null & PIDS+=($!)
@@ -73,5 +75,7 @@ load() {
     load runs bench/wrk/run-lifecycle.lua "/" $((RUNS * 2))
     journal=$(curl -s "http://127.0.0.1:$PORT/_emulator/journal?run=none" | sed -n 's/.*"evicted":\([0-9]*\).*/\1/p')
     runs=$(curl -s "http://127.0.0.1:$PORT/_emulator/runs" | sed -n 's/.*"evicted":\([0-9]*\).*/\1/p')
-    echo "evicted: journal $journal, finished runs $runs; final RSS $(rss_mb "$SERVE") MB"
+    unfinished=$(curl -s "http://127.0.0.1:$PORT/_emulator/runs" | grep -o '"status":"IN_PROGRESS"' | wc -l)
+    echo "evicted: journal $journal, finished runs $runs; runs in progress (never evicted): $unfinished;" \
+        "final RSS $(rss_mb "$SERVE") MB"
 } | tee -a "$OUT/memory.txt"

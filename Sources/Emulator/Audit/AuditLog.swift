@@ -13,8 +13,10 @@ import Synchronization
 /// be up to 10,000; `from`/`to` compare `trigger.at`; a filter on a field an entry does not
 /// have excludes it; `includes` keeps only the named fields.
 final class AuditLog: Sendable {
-    /// How many entries are kept.
-    static let capacity = 100_000
+    /// How many entries are kept: as many as one request may read (`limit` ≤ 10,000). An
+    /// entry holds the run or entity before and after, a few KiB: 100,000 of them held
+    /// about 900 MB (make bench-memory).
+    static let capacity = 10_000
 
     private struct State {
         var entries = Deque<JSONObject>()
