@@ -131,6 +131,7 @@ public actor PortClient {
     ) async throws -> JSONValue {
         var attempt = 0
         var refreshedToken = false
+        var rateLimitWaited: Duration = .zero
         while true {
             attempt += 1
             var request = HTTPClientRequest(url: baseURL + path)
@@ -161,6 +162,11 @@ public actor PortClient {
             }
             switch retry.decision(status: status, headers: headers, attempt: attempt, now: now()) {
             case .retry(let delay):
+                // Port asked to wait: not an attempt, up to the policy's total 429 wait.
+                if !retry.countsAsAttempt(status: status, waited: rateLimitWaited) {
+                    attempt -= 1
+                    rateLimitWaited += delay
+                }
                 logger.debug(
                     "retrying Port API call",
                     metadata: [

@@ -2,10 +2,13 @@ public import Foundation
 
 /// When to retry a call to Port's API: 429 (after `Retry-After` or `x-ratelimit-reset`),
 /// 5xx and network errors, with exponential backoff and jitter, up to `maxAttempts`. Other
-/// statuses are final.
+/// statuses are final. A 429 is Port asking the client to wait, not a failure: it does not
+/// count as an attempt while the call has waited on 429s less than `maxRateLimitWait`.
 public struct RetryPolicy: Sendable, Equatable {
-    /// Attempts in all, the first included.
+    /// Attempts in all, the first included (429s within `maxRateLimitWait` not counted).
     public var maxAttempts = 6
+    /// How long one call may wait on 429s in all before they count as attempts.
+    public var maxRateLimitWait: Duration = .seconds(300)
     /// The delay before the first retry (before jitter).
     public var baseDelay: Duration = .milliseconds(100)
     /// The longest delay between two attempts.
@@ -38,6 +41,12 @@ public struct RetryPolicy: Sendable, Equatable {
         guard attempt < maxAttempts else { return .giveUp }
         if status == 429, let wait = Self.rateLimitWait(headers, now: now) { return .retry(after: min(wait, maxDelay)) }
         return .retry(after: backoff(attempt: attempt, jitter: jitter))
+    }
+
+    /// Whether the retry after `status` uses up an attempt: a 429 does not, while the call
+    /// has waited on 429s (`waited`) less than `maxRateLimitWait`.
+    public func countsAsAttempt(status: Int?, waited: Duration) -> Bool {
+        !(status == 429 && waited < maxRateLimitWait)
     }
 
     /// `baseDelay × 2^(attempt−1)`, capped at `maxDelay`, scaled by 0.5–1.0 with `jitter`.

@@ -210,6 +210,11 @@ struct RetryPolicyTests {
             policy.decision(status: 429, headers: ["Retry-After": "600"], attempt: 1, now: now)
                 == .retry(after: .seconds(10))
         )
+        // A 429 is not an attempt until the call has waited maxRateLimitWait on 429s.
+        #expect(!policy.countsAsAttempt(status: 429, waited: .seconds(299)))
+        #expect(policy.countsAsAttempt(status: 429, waited: .seconds(300)))
+        #expect(policy.countsAsAttempt(status: 503, waited: .zero))
+        #expect(policy.countsAsAttempt(status: nil, waited: .zero))
     }
 }
 
