@@ -52,7 +52,9 @@ extension Verifier {
                     consumer: consumer
                 )
                 if options.settle > .zero { try? await Task.sleep(for: options.settle) }
+                let since = state.withLock { $0.judgedUntil }
                 let evidence = try await gather(session: session, finished: finished)
+                state.withLock { $0.judgedUntil = Date() }
                 result.evicted = evidence.evicted
                 checkFirstCall(evidence.journal)
                 var judge = ScenarioJudge(
@@ -69,7 +71,7 @@ extension Verifier {
                 {
                     judge.committed = (group, offsets)
                 }
-                let verdict = judge.verdict(on: evidence, since: beginDate)
+                let verdict = judge.verdict(on: evidence, since: since)
                 result.failures += verdict.failures
                 result.statistics = verdict.statistics
                 result.got = verdict.got

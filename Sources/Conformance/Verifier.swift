@@ -77,6 +77,10 @@ public final class Verifier: Sendable {
         var crashesReported = 0
         /// The function's invocations (`--lambda`).
         var lambdaLog: LambdaInvocationLog?
+        /// When the last scenario's evidence was gathered: violations naming no run that
+        /// came after it belong to the next scenario (the first takes those since verify
+        /// started, the consumer's start-up included).
+        var judgedUntil = Date()
     }
 
     let options: Options
