@@ -1,4 +1,3 @@
-import DequeModule
 import Foundation
 import PortContract
 import Synchronization
@@ -19,7 +18,7 @@ final class AuditLog: Sendable {
     static let capacity = 10_000
 
     private struct State {
-        var entries = Deque<JSONObject>()
+        var entries = BoundedLog<JSONObject>()
         var sequence = 0
     }
 
@@ -31,15 +30,13 @@ final class AuditLog: Sendable {
             state.sequence += 1
             var entry = entry
             entry["identifier"] = .string(String(format: "audit_%012d", state.sequence))
-            state.entries.append(entry)
-            // A deque: at the cap, dropping the oldest is O(1), not a shift of every entry.
-            if state.entries.count > Self.capacity { state.entries.removeFirst(state.entries.count - Self.capacity) }
+            state.entries.append(entry, capacity: Self.capacity)
         }
     }
 
     /// The entries that pass `filter`, newest first, at most `limit`.
     func entries(limit: Int, where filter: (JSONObject) -> Bool) -> [JSONObject] {
-        state.withLock { state in Array(state.entries.reversed().lazy.filter(filter).prefix(limit)) }
+        state.withLock { state in Array(state.entries.entries.reversed().lazy.filter(filter).prefix(limit)) }
     }
 
     /// Forgets everything (`POST /_emulator/reset`).

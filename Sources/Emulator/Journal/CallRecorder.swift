@@ -1,4 +1,3 @@
-import DequeModule
 public import Foundation
 import HTTPServer
 import PortContract
@@ -71,24 +70,9 @@ public final class CallRecorder: Sendable {
     /// The default ``capacity``: a long CI suite's calls, a few tens of MiB.
     public static let defaultCapacity = 100_000
 
-    /// A bounded list, oldest first, that counts what it dropped.
-    struct Bounded<Element> {
-        private(set) var entries = Deque<Element>()
-        /// How many entries were dropped to stay within the capacity.
-        private(set) var evicted = 0
-
-        mutating func append(_ entry: Element, capacity: Int) {
-            entries.append(entry)
-            while entries.count > capacity {
-                entries.removeFirst()
-                evicted += 1
-            }
-        }
-    }
-
     private struct State {
-        var journal = Bounded<JournalEntry>()
-        var violations = Bounded<Violation>()
+        var journal = BoundedLog<JournalEntry>()
+        var violations = BoundedLog<Violation>()
     }
 
     private let state = Mutex(State())

@@ -307,7 +307,8 @@ extension RunStore.State {
         guard excess > 0 else { return }
         var waited = Deque<String>()
         while excess > 0, let id = finished.popFirst() {
-            if waits[id, default: 0] > 0 || watchers[id] != nil {
+            // A parked watcher is always inside a wait, which holds its run.
+            if waits[id, default: 0] > 0 {
                 waited.append(id)
                 continue
             }
