@@ -77,8 +77,13 @@ package final class KafkaFront: Sendable {
     /// Open connections by node, so that a node taken down drops them.
     let connections = Mutex<[Int32: [ObjectIdentifier: any Channel]]>([:])
     private let sslContext: NIOSSLContext?
+    /// Every connection accepted and still open, served or not.
+    let accepted: AcceptedConnections
     /// Whether `run()` was called: a front stopped without it must still drain its listeners.
     private let ran = Mutex(false)
+
+    /// How many connections are open (served or not yet handed out).
+    package var acceptedCount: Int { accepted.count }
 
     /// The broker behind the front.
     package var broker: KafkaBroker { configuration.broker }
@@ -88,9 +93,11 @@ package final class KafkaFront: Sendable {
         configuration: KafkaFrontConfiguration,
         group: any EventLoopGroup,
         sslContext: NIOSSLContext?,
+        accepted: AcceptedConnections,
         logger: Logger
     ) {
         self.listeners = listeners
+        self.accepted = accepted
         self.configuration = configuration
         self.group = group
         self.sslContext = sslContext
@@ -161,6 +168,7 @@ package final class KafkaFront: Sendable {
         var kinds: [FrontListenerKind] = [.plaintext]
         if sslContext != nil { kinds.append(.saslSSL) }
         var listeners: [Listener] = []
+        let accepted = AcceptedConnections()
         do {
             for nodeID in configuration.broker.nodeIDs {
                 for kind in kinds {
@@ -170,6 +178,7 @@ package final class KafkaFront: Sendable {
                         port: configuration.basePort == 0 ? 0 : configuration.basePort + listeners.count,
                         tls: tls,
                         configuration: configuration,
+                        accepted: accepted,
                         group: group
                     )
                     listeners.append(
@@ -189,6 +198,7 @@ package final class KafkaFront: Sendable {
                     port: 0,
                     tls: nil,
                     configuration: configuration,
+                    accepted: accepted,
                     group: group
                 )
                 listeners.append(
@@ -209,6 +219,7 @@ package final class KafkaFront: Sendable {
             configuration: configuration,
             group: group,
             sslContext: sslContext,
+            accepted: accepted,
             logger: logger
         )
         return front
@@ -219,6 +230,7 @@ package final class KafkaFront: Sendable {
         port: Int,
         tls: NIOSSLContext?,
         configuration: KafkaFrontConfiguration,
+        accepted: AcceptedConnections,
         group: any EventLoopGroup
     ) async throws -> NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never> {
         let maximumFrameSize = configuration.maximumFrameSize
@@ -243,7 +255,9 @@ package final class KafkaFront: Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         KafkaFrameWriter(sliceSize: tls == nil ? nil : 64 * 1024)
                     )
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    let connection = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    accepted.hold(connection)  // until it closes, even if no one is handed it
+                    return connection
                 }
             }
     }
@@ -252,16 +266,17 @@ package final class KafkaFront: Sendable {
     /// until `stop()` closes the listeners; then ends the connections and returns.
     ///
     /// Stopping never cancels the accept loops: a cancelled loop would drop connections
-    /// accepted but not yet handed out, and NIO traps on an `NIOAsyncChannel` dropped that
-    /// way ("Deinited NIOAsyncWriter without calling finish()", swift-nio #2813). A closed
-    /// listener instead hands out what it accepted, then ends; those connections start
-    /// cancelled and close at once.
+    /// accepted but not yet handed out. A closed listener instead hands out what it accepted,
+    /// then ends; those connections start cancelled and close at once. A connection whose
+    /// set-up completes after its listener's stream has ended is handed to no one: it is held
+    /// by `accepted` (see `AcceptedConnections`) and closed here once the listeners are done.
     package func run() async {
         ran.withLock { $0 = true }
         await withDiscardingTaskGroup { outer in
             // The broker's timers (group sessions and rebalances) for as long as the listeners run.
             outer.addTask(executorPreference: EventLoopTaskExecutor(self.group.next())) { await self.broker.run() }
             await serveListeners()
+            accepted.closeAll()
             outer.cancelAll()
         }
     }
