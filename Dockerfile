@@ -1,4 +1,4 @@
-# port-emulator and port-consumer, built once, run from a slim Debian image as a non-root user.
+# port-emulator and port-consumer (one binary, installed under both names), built once, run from a slim Debian image as a non-root user.
 #   docker build -t port-kafka-harness .
 #   docker run --rm -p 5100:5100 port-kafka-harness port-emulator serve --host 0.0.0.0
 FROM swift:6.1-bookworm AS build
@@ -13,9 +13,8 @@ RUN swift package resolve
 COPY Sources ./Sources
 COPY Tests ./Tests
 RUN swift build -c release --static-swift-stdlib --product port-emulator \
- && swift build -c release --static-swift-stdlib --product port-consumer \
  && mkdir -p /out \
- && cp "$(swift build -c release --show-bin-path)/port-emulator" "$(swift build -c release --show-bin-path)/port-consumer" /out/
+ && cp "$(swift build -c release --show-bin-path)/port-emulator" /out/
 
 FROM debian:bookworm-slim
 # The C libraries at run time; bash and ca-certificates for handler scripts and TLS.
@@ -24,7 +23,8 @@ RUN apt-get update \
       librdkafka1 libmicrohttpd12 libjq1 ca-certificates bash \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --uid 10001 port
-COPY --from=build /out/port-emulator /out/port-consumer /usr/local/bin/
+COPY --from=build /out/port-emulator /usr/local/bin/
+RUN ln -s port-emulator /usr/local/bin/port-consumer
 COPY --chown=port:port fixtures /app/fixtures
 WORKDIR /app
 USER port

@@ -127,18 +127,21 @@ let package = Package(
             // The OpenAPI document's source of truth; OpenAPIDocument.swift is generated from it.
             exclude: ["Dashboard/openapi.json"]
         ),
-        // The command line's parts, for the executable and the tests: serve's options, each flag
+        // port-emulator's command line, for the executable and the tests: its commands
+        // (Commands/), serve's options, each flag
         // declared once (ArgumentParser), checked, and turned into the emulator's configuration;
         // import's options, its reading of Port's API (AsyncHTTPClient, as Consumer's and
         // Conformance's clients) and its writing of a fixtures directory serve loads.
         .target(
             name: "EmulatorCLI",
             dependencies: [
-                "Emulator", "PortKafka", "PortContract",
+                "Emulator", "PortKafka", "PortContract", "Conformance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // verify: scenarios, their judge, chaos profiles and reports, the consumer process it
@@ -181,20 +184,9 @@ let package = Package(
             ]
         ),
 
-        // Thin executables.
-        .executableTarget(
-            name: "port-emulator",
-            dependencies: [
-                "Emulator", "EmulatorCLI", "Conformance",
-                "PortKafka",
-                "PortContract",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
-        ),
-        .executableTarget(
-            name: "port-consumer",
+        // port-consumer's command line: its settings, handlers, metrics endpoint and signals.
+        .target(
+            name: "ConsumerCLI",
             dependencies: [
                 "Consumer", "PortKafka", "HTTPServer", "PortContract",
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -203,6 +195,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+
+        // Thin executables. port-emulator is also port-consumer when called by that name: the
+        // release archives ship that one binary under both names.
+        .executableTarget(
+            name: "port-emulator",
+            dependencies: ["EmulatorCLI", "ConsumerCLI"]
+        ),
+        .executableTarget(
+            name: "port-consumer",
+            dependencies: ["ConsumerCLI"]
         ),
         .executableTarget(
             name: "port-bench",

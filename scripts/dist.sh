@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# make dist: port-emulator and port-consumer in release mode with the Swift runtime linked in
-# (--static-swift-stdlib), packed under dist/ as
+# make dist: port-emulator in release mode with the Swift runtime linked in (--static-swift-stdlib);
+# it is also port-consumer when called by that name, so the archives carry one binary under both
+# names (a link in the tarball and the .deb; the wheel's port-consumer script calls it so). Packed
+# under dist/ as
 #   port-kafka-harness-VERSION-linux-ARCH.tar.xz   bin/, share/port-kafka-harness/fixtures, README.md, LICENSE
 #   port-kafka-harness_VERSION_DEBARCH.deb         /usr/bin/*, /usr/share/port-kafka-harness/fixtures
 #   port_kafka_harness-VERSION-py3-none-manylinux_*.whl   the binaries with their C libraries (auditwheel)
@@ -34,10 +36,8 @@ flags=(-c release --static-swift-stdlib --build-path "$build"
     -Xswiftc "-L$PWD/$build/static-libstdcxx" -Xswiftc -Xclang-linker -Xswiftc -static-libgcc)
 
 progress "release build (--static-swift-stdlib) in $build: about 8 minutes when cold"
-for product in port-emulator port-consumer; do
-    # The toolchain's static Foundation warns about mktemp at every link: not ours, so not shown.
-    swift build "${flags[@]}" --product "$product" 2>&1 | { grep -v "the use of .mktemp. is dangerous" || true; }
-done
+# The toolchain's static Foundation warns about mktemp at every link: not ours, so not shown.
+swift build "${flags[@]}" --product port-emulator 2>&1 | { grep -v "the use of .mktemp. is dangerous" || true; }
 release=$(swift build "${flags[@]}" --show-bin-path)
 
 version=$("$release/port-emulator" --version)
@@ -51,13 +51,14 @@ mkdir -p "$stage" dist
 # The binaries stripped: a fifth smaller. Swift names stay readable in a backtrace through the
 # dynamic symbol table (the static runtime links with -export-dynamic).
 mkdir -p "$stage/bin"
-for product in port-emulator port-consumer; do
-    strip -o "$stage/bin/$product" "$release/$product"
-done
+strip -o "$stage/bin/port-emulator" "$release/port-emulator"
+ln -s port-emulator "$stage/bin/port-consumer"
+[ "$("$stage/bin/port-consumer" --help | head -1)" != "$("$stage/bin/port-emulator" --help | head -1)" ] \
+    || { echo "the binary does not answer as port-consumer when called by that name" >&2; exit 1; }
 
 # What the binaries link in, with its licences: the Swift packages (and BoringSSL in swift-crypto).
 {
-    echo "port-emulator and port-consumer link these Swift packages statically, with the Swift runtime"
+    echo "port-emulator (also port-consumer) links these Swift packages statically, with the Swift runtime"
     echo "(Apache License 2.0 with the Runtime Library Exception, https://swift.org/LICENSE.txt)."
     for checkout in "$build"/checkouts/*; do
         for file in "$checkout"/LICENSE* "$checkout"/NOTICE*; do
@@ -86,7 +87,7 @@ cp README.md "$deb/usr/share/doc/port-kafka-harness/"
 cat LICENSE "$stage/THIRD-PARTY-LICENSES" >"$deb/usr/share/doc/port-kafka-harness/copyright"
 # glibc (the newest symbol version the binaries use), zlib (swift-nio-extras links it; it comes
 # with librdkafka1 anyway) and the three C libraries: everything else is linked in.
-glibc=$(objdump -T "$stage"/bin/* | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -1)
+glibc=$(objdump -T "$stage/bin/port-emulator" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -1)
 depends="libc6 (>= $glibc), zlib1g, librdkafka1 (>= 2.0), libmicrohttpd12, libjq1"
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$debarch/" -e "s/@DEPENDS@/$depends/" \
     -e "s/@SIZE@/$(du -sk "$deb/usr" | cut -f1)/" packaging/deb/control.in >"$deb/DEBIAN/control"
@@ -99,7 +100,9 @@ rm -rf "$wheel/tests" "$wheel"/src/*.egg-info "$wheel/build" "$wheel/.mypy_cache
 find "$wheel" -name __pycache__ -prune -exec rm -rf {} +
 package=$wheel/src/port_kafka_harness
 mkdir -p "$package/bin"
-cp -a "$stage/bin/." "$package/bin/"
+# A wheel cannot hold a link: it carries port-emulator once, and its port-consumer script runs it
+# by that name.
+cp "$stage/bin/port-emulator" "$package/bin/"
 cp -a fixtures "$package/fixtures"
 cp LICENSE "$stage/THIRD-PARTY-LICENSES" "$wheel/"
 printf '"""The package'"'"'s version: the Swift package'"'"'s, written by make dist."""\n\n__version__ = "%s"\n' \

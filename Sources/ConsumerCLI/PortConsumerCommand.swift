@@ -1,4 +1,4 @@
-import ArgumentParser
+package import ArgumentParser
 import Consumer
 import Foundation
 import HTTPServer
@@ -9,9 +9,9 @@ import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
-@main
-struct PortConsumerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `port-consumer`: the production consumer, as the executable runs it.
+package struct PortConsumerCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "port-consumer",
         abstract: "Consume Port's self-service invocations from Kafka, run their handlers, report to Port's API.",
         discussion: """
@@ -43,7 +43,9 @@ struct PortConsumerCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
-    func run() async throws {
+    package init() {}
+
+    package func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

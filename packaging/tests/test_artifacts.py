@@ -11,6 +11,11 @@ import pytest
 from conftest import C_LIBRARIES, DIST, GLIBC, REPOSITORY, Artifacts, ldd
 
 BINARIES = ("port-emulator", "port-consumer")
+# What each name answers first to --help: one binary, two commands.
+OVERVIEWS = {
+    "port-emulator": "OVERVIEW: A local stand-in for Port",
+    "port-consumer": "OVERVIEW: Consume Port's self-service invocations",
+}
 
 
 def test_the_checksum_file_covers_the_three_artifacts(artifacts: Artifacts) -> None:
@@ -21,10 +26,17 @@ def test_the_checksum_file_covers_the_three_artifacts(artifacts: Artifacts) -> N
     subprocess.run(["sha256sum", "--check", "--strict", "--quiet", "SHA256SUMS"], cwd=DIST, check=True)
 
 
-def test_the_tarball_holds_both_binaries_the_fixtures_and_the_licences(artifacts: Artifacts, unpacked: Path) -> None:
+def test_the_tarball_holds_one_binary_under_both_names_the_fixtures_and_the_licences(
+    artifacts: Artifacts, unpacked: Path
+) -> None:
+    # port-consumer is a link to port-emulator, which runs the command it is called by.
+    assert os.readlink(unpacked / "bin" / "port-consumer") == "port-emulator"
+    assert sorted(path.name for path in (unpacked / "bin").iterdir()) == sorted(BINARIES)
     for name in BINARIES:
         version = subprocess.run([unpacked / "bin" / name, "--version"], capture_output=True, text=True, check=True)
         assert version.stdout.strip() == artifacts.version
+        usage = subprocess.run([unpacked / "bin" / name, "--help"], capture_output=True, text=True, check=True)
+        assert usage.stdout.startswith(OVERVIEWS[name]), usage.stdout[:200]
     assert "Apache License" in (unpacked / "LICENSE").read_text()
     assert "port-emulator" in (unpacked / "README.md").read_text()
     assert "===== swift-nio: LICENSE.txt =====" in (unpacked / "THIRD-PARTY-LICENSES").read_text()
@@ -39,9 +51,8 @@ def needed(binary: Path) -> set[str]:
     return {line.split("[")[1].rstrip("]") for line in dynamic.splitlines() if "(NEEDED)" in line}
 
 
-@pytest.mark.parametrize("name", BINARIES)
-def test_only_glibc_and_the_three_c_libraries_stay_dynamic(unpacked: Path, system_tree: set[str], name: str) -> None:
-    binary = unpacked / "bin" / name
+def test_only_glibc_and_the_three_c_libraries_stay_dynamic(unpacked: Path, system_tree: set[str]) -> None:
+    binary = unpacked / "bin" / "port-emulator"
     # The Swift runtime, Foundation, BoringSSL, libstdc++ and libgcc are linked in. zlib is
     # named directly (swift-nio-extras) but is also librdkafka's own dependency.
     assert needed(binary) <= GLIBC | set(C_LIBRARIES) | {"libz.so.1"}
@@ -62,16 +73,22 @@ def test_the_deb_depends_on_the_three_libraries_by_their_debian_names(artifacts:
     depends = {entry.split()[0] for entry in dpkg_field(artifacts.deb, "Depends").strip().split(", ")}
     assert depends == {"libc6", "zlib1g", "librdkafka1", "libmicrohttpd12", "libjq1"}
     listing = subprocess.run(["dpkg-deb", "--contents", str(artifacts.deb)], capture_output=True, text=True, check=True)
-    paths = {line.split()[-1] for line in listing.stdout.splitlines()}
-    assert {"./usr/bin/port-emulator", "./usr/bin/port-consumer", "./usr/share/doc/port-kafka-harness/copyright"} <= paths
+    # "... ./usr/bin/port-consumer -> port-emulator" for the link.
+    entries = [line.split(None, 5)[5] for line in listing.stdout.splitlines()]
+    paths = {entry.split(" -> ")[0] for entry in entries}
+    assert {"./usr/bin/port-emulator", "./usr/share/doc/port-kafka-harness/copyright"} <= paths
+    assert "./usr/bin/port-consumer -> port-emulator" in entries
     assert "./usr/share/port-kafka-harness/fixtures/actions/create_microservice.json" in paths
 
 
 def test_the_wheel_carries_the_binaries_their_libraries_the_scripts_and_the_plugin(artifacts: Artifacts) -> None:
     with zipfile.ZipFile(artifacts.wheel) as wheel:
-        for name in BINARIES:
-            mode = wheel.getinfo(f"port_kafka_harness/bin/{name}").external_attr >> 16
-            assert mode & 0o111, f"{name} is not executable in the wheel"
+        # One binary: the port-consumer script runs it by that name.
+        assert [name for name in wheel.namelist() if name.startswith("port_kafka_harness/bin/")] == [
+            "port_kafka_harness/bin/port-emulator"
+        ]
+        mode = wheel.getinfo("port_kafka_harness/bin/port-emulator").external_attr >> 16
+        assert mode & 0o111, "port-emulator is not executable in the wheel"
         grafted = [name for name in wheel.namelist() if name.startswith("port_kafka_harness.libs/")]
         for library in ("librdkafka", "libmicrohttpd", "libjq", "libssl", "libgnutls", "libonig"):
             assert any(Path(name).name.startswith(library + "-") for name in grafted), f"{library} is not in the wheel"

@@ -29,21 +29,25 @@ def package_directory(python: Path) -> Path:
     return Path(subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout.strip())
 
 
-def test_the_console_scripts_run_the_bundled_binaries(installed: Path, artifacts: Artifacts) -> None:
-    for name in ("port-emulator", "port-consumer"):
+def test_the_console_scripts_run_the_bundled_binary_by_their_names(installed: Path, artifacts: Artifacts) -> None:
+    overviews = {"port-emulator": "OVERVIEW: A local stand-in for Port",
+                 "port-consumer": "OVERVIEW: Consume Port's self-service invocations"}
+    for name, overview in overviews.items():
         result = subprocess.run([installed.parent / name, "--version"], capture_output=True, text=True,
                                 env=clean_environment(installed), check=True)
         assert result.stdout.strip() == artifacts.version
+        usage = subprocess.run([installed.parent / name, "--help"], capture_output=True, text=True,
+                               env=clean_environment(installed), check=True)
+        assert usage.stdout.startswith(overview), usage.stdout[:200]
     usage = subprocess.run([installed.parent / "port-emulator", "serve", "--help"], capture_output=True, text=True,
                            env=clean_environment(installed), check=True)
     assert "--env-file" in usage.stdout
 
 
-@pytest.mark.parametrize("name", ["port-emulator", "port-consumer"])
-def test_the_binaries_resolve_only_to_the_wheel_s_libraries_and_glibc(installed: Path, name: str) -> None:
+def test_the_binary_resolves_only_to_the_wheel_s_libraries_and_glibc(installed: Path) -> None:
     package = package_directory(installed)
     grafted = os.path.realpath(package.parent / "port_kafka_harness.libs") + "/"
-    libraries = ldd(package / "bin" / name, env=clean_environment(installed))
+    libraries = ldd(package / "bin" / "port-emulator", env=clean_environment(installed))
     resolved = {soname: os.path.realpath(path) for soname, path in libraries.items() if path.startswith("/")}
     outside = {soname: path for soname, path in resolved.items() if soname not in GLIBC and not path.startswith(grafted)}
     # zlib is the one library every manylinux platform must provide (auditwheel's policy, PEP 600),

@@ -1,5 +1,4 @@
 import ArgumentParser
-import EmulatorCLI
 import Foundation
 
 extension PortEmulatorCommand {

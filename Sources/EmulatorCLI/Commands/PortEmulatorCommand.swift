@@ -1,4 +1,4 @@
-import ArgumentParser
+package import ArgumentParser
 import Emulator
 import Foundation
 import Logging
@@ -6,9 +6,9 @@ import PortContract
 import PortKafka
 import ServiceLifecycle
 
-@main
-struct PortEmulatorCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `port-emulator`: serve, trigger, verify, import and ca, as the executable runs them.
+package struct PortEmulatorCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "port-emulator",
         abstract: "A local stand-in for Port (getport.io): its API and an embedded Kafka, for testing action backends.",
         discussion: """
@@ -28,6 +28,8 @@ struct PortEmulatorCommand: AsyncParsableCommand {
         subcommands: [Serve.self, Trigger.self, Verify.self, Import.self, CA.self],
         defaultSubcommand: Serve.self
     )
+
+    package init() {}
 }
 
 func bootstrapLogging(_ level: Logger.Level) {
@@ -41,4 +43,11 @@ func bootstrapLogging(_ level: Logger.Level) {
 /// Writes a line to stdout at once (scripts read it through a pipe).
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// The name a program was called by: the last component of its `argv[0]` (`port-consumer`
+/// for `/usr/bin/port-consumer`), or an empty string without one.
+package func calledName(_ argument0: String?) -> String {
+    guard let argument0 else { return "" }
+    return argument0.split(separator: "/").last.map(String.init) ?? argument0
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Emulator
-import EmulatorCLI
 import Foundation
 import Logging
 import PortContract

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Conformance
 import Emulator
-import EmulatorCLI
 import Foundation
 import Logging
 import PortContract

@@ -1,6 +1,7 @@
 """Where the port-emulator and port-consumer executables and the shipped fixtures are.
 
-The wheel carries both binaries in ``port_kafka_harness/bin`` and the fixtures in
+The wheel carries one binary, ``port_kafka_harness/bin/port-emulator``, which is also
+``port-consumer`` when called by that name (argv[0]), and the fixtures in
 ``port_kafka_harness/fixtures``. Outside the wheel (the source tree, or beside the ``.deb``)
 they are found through ``PORT_EMULATOR_BIN`` / ``PORT_CONSUMER_BIN`` and ``PATH``, and the
 fixtures through ``PORT_EMULATOR_FIXTURES`` or the ``.deb``'s
@@ -23,8 +24,15 @@ class BinaryNotFound(FileNotFoundError):
 
 
 def bundled(name: str) -> Path:
-    """The path the wheel installs ``name`` at (it may not exist outside the wheel)."""
-    return _PACKAGE / "bin" / name
+    """The path of the wheel's binary that runs ``name`` (it may not exist outside the wheel):
+    the one multi-call binary, whichever the name; run it with ``argv0(name, path)``."""
+    return _PACKAGE / "bin" / "port-emulator"
+
+
+def argv0(name: str, path: Path) -> str:
+    """The ``argv[0]`` to run ``path`` as ``name``: the multi-call binary picks its command by
+    the last component of ``argv[0]``, so a path ending in ``name`` beside the real one."""
+    return str(path) if path.name == name else str(path.parent / name)
 
 
 def find(name: str, explicit: str | os.PathLike[str] | None = None) -> Path:

@@ -15,7 +15,7 @@ def _exec(name: str) -> None:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(127) from None
     try:
-        os.execv(path, [str(path), *sys.argv[1:]])
+        os.execv(path, [_binaries.argv0(name, path), *sys.argv[1:]])
     except OSError as error:  # a noexec mount, a binary for another machine
         print(f"error: cannot run {path}: {error.strerror}", file=sys.stderr)
         raise SystemExit(126) from None
