@@ -39,6 +39,12 @@ public struct EmulatorConfiguration: Sendable {
     /// How many finished runs are kept before the oldest go (`--max-finished-runs`); runs in
     /// progress, waiting for approval or waited on are never evicted.
     public var finishedRunCapacity = RunStore.defaultFinishedRunCapacity
+    /// Each partition of the embedded Kafka keeps its newest this many bytes of messages
+    /// (Kafka's `retention.bytes`; `--kafka-retention-mib`); older ones go, as Port's brokers'
+    /// retention drops them.
+    public var kafkaRetentionBytes = EmulatorConfiguration.defaultKafkaRetentionBytes
+    /// 16 MiB per partition: about 10,000 run messages, as many as the finished runs kept.
+    public static let defaultKafkaRetentionBytes = 16 << 20
 
     /// Creates the default configuration.
     public init() {}

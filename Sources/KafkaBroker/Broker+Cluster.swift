@@ -9,7 +9,11 @@ extension KafkaBroker {
     package func createTopic(_ name: String, partitions: Int32) {
         state.withLock { state in
             if state.topics[name] == nil {
-                state.topics.createTopic(name, partitions: Int(partitions))
+                state.topics.createTopic(
+                    name,
+                    partitions: Int(partitions),
+                    retentionBytes: configuration.retentionBytes
+                )
             } else {
                 state.topics.addPartitions(name, totalCount: Int(partitions))
             }

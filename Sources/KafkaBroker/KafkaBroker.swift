@@ -11,6 +11,8 @@ package struct KafkaBrokerConfiguration: Sendable {
     package var groups = GroupSettings()
     /// The cluster id Metadata answers carry.
     package var clusterID = "port-emulator-kafka"
+    /// Each partition's byte budget (Kafka's `retention.bytes`): past it the oldest batches go.
+    package var retentionBytes = PartitionLog.defaultRetentionBytes
 
     /// A configuration with the defaults.
     package init() {}

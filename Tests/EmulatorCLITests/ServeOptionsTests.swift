@@ -32,6 +32,7 @@ struct ServeOptionsTests {
             (["--max-journal-entries", "0"], "--max-journal-entries must be at least 1 (got 0)"),
             (["--max-finished-runs=-3"], "--max-finished-runs must be at least 1 (got -3)"),
             (["--max-finished-runs", "many"], "--max-finished-runs"),
+            (["--kafka-retention-mib", "0"], "--kafka-retention-mib must be from 1 to 1048576 (got 0)"),
         ]
     )
     func refused(arguments: [String], message: String) {
@@ -59,9 +60,12 @@ struct ServeOptionsTests {
         #expect(made.kafkaFront.idleTimeout == .seconds(600))
         #expect(made.kafkaFront.acls)
         #expect(made.journalCapacity == 100_000 && made.finishedRunCapacity == 10_000)
-        let capped = try ServeOptions.parse(["--max-journal-entries", "50", "--max-finished-runs", "7"])
-            .configuration(environment: [:])
+        #expect(made.kafkaRetentionBytes == 16 << 20)
+        let capped = try ServeOptions.parse([
+            "--max-journal-entries", "50", "--max-finished-runs", "7", "--kafka-retention-mib", "3",
+        ]).configuration(environment: [:])
         #expect(capped.journalCapacity == 50 && capped.finishedRunCapacity == 7)
+        #expect(capped.kafkaRetentionBytes == 3 << 20)
 
         let options = try ServeOptions.parse(["--secret", "TOKEN=a=b", "--api-latency", "30ms", "--kafka-acls", "off"])
         let configuration = try options.configuration(environment: ["KAFKA_PASSWORD": "from-the-environment"])

@@ -49,4 +49,24 @@ import Testing
         let unchanged = try log.deleteRecords(before: 2)
         #expect(unchanged == 4)  // never backwards
     }
+
+    @Test("the broker's retention budget applies to the topics it creates, and to partitions added later")
+    func theBrokerBudgetReachesItsTopics() async throws {
+        let size = produced([0]).readableBytes
+        var configuration = KafkaBrokerConfiguration()
+        configuration.retentionBytes = size * 2
+        let harness = BrokerHarness(configuration: configuration, topics: ["org.runs": 1])
+        harness.broker.createTopic("org.runs", partitions: 2)  // grows it: the new partition too
+        for partition: Int32 in [0, 1] {
+            for index in 0..<5 {
+                let answer = try #require(
+                    try await harness.produce("org.runs", partition: partition, produced([Int64(index)]))
+                )
+                #expect(answer.error() == 0)
+            }
+            // Six batches produced, two kept: the log starts at offset 4.
+            let last = try #require(try await harness.produce("org.runs", partition: partition, produced([5])))
+            #expect(last.int("LogStartOffset") == 4, "partition \(partition)")
+        }
+    }
 }

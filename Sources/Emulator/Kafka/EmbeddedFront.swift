@@ -32,6 +32,7 @@ struct EmbeddedFront: Sendable {
         var brokerConfiguration = KafkaBrokerConfiguration()
         brokerConfiguration.nodeCount = configuration.brokers
         brokerConfiguration.groups.initialRebalanceDelay = configuration.kafkaFront.initialRebalanceDelay
+        brokerConfiguration.retentionBytes = configuration.kafkaRetentionBytes
         let broker = KafkaBroker(configuration: brokerConfiguration)
         for topic in [configuration.runsTopic, configuration.changeLogTopic] {
             broker.createTopic(topic, partitions: Int32(configuration.partitions))
