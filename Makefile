@@ -45,7 +45,7 @@ help:
 	@echo "make bench-lambda    a Lambda function (awslambdaric) beside a plain consumer: latency, invocations/s"
 	@echo "make bench-memory    serve's RSS over 1,000,000 PATCHes and 100,000 runs under the default caps; PATCH req/s beside bare C"
 	@echo "make bench-compare   this tree beside a baseline revision (BENCH_BASELINE, default 71afa92): spawn to ready, PATCH req/s, verify's time"
-	@echo "make bench-dist   spawn-to-ready of the wheel's emulator beside the source builds; fresh venv to a passing example"
+	@echo "make bench-dist   this tree's archives beside a baseline's (BENCH_DIST_BASELINE): sizes, fresh venv to a passing example, spawn to ready"
 	@echo "make build | format | lint | clean"
 
 # $(call apt-install-missing,PACKAGES): installs only the Debian packages that are missing;

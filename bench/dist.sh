@@ -1,49 +1,102 @@
 #!/usr/bin/env bash
-# make bench-dist (and section 12 of make bench): the figures of issue #16, in one run.
-#  - Spawn to ready of port-emulator serve (until its --env-file exists, which means ready),
-#    for the wheel's binary and its console script (installed in a fresh venv), beside the
-#    source builds (release and debug), interleaved, N rounds each.
-#  - A fresh venv to a passing example suite on this machine: pip install of the wheel,
-#    confluent-kafka and pytest, then pytest examples/python-consumer.
-#  - The sizes of the tarball, the .deb and the wheel.
+# make bench-dist (and section 12 of make bench): what a user downloads and how fast it starts,
+# this tree beside a baseline revision's release archives, in one run (issues #16 and #27):
+#  - sizes: the binaries (stripped, as shipped), the tarball, the .deb and the wheel;
+#  - a fresh venv to a passing example suite: pip install of the wheel, confluent-kafka and
+#    pytest, then pytest examples/python-consumer (the pip cache is warm for both);
+#  - spawn to ready of `port-emulator serve` (until its --env-file exists, which means ready):
+#    the wheel's bundled binary and the tarball's, before and after, ROUNDS each, interleaved.
+# The baseline is BENCH_DIST_BASELINE (a revision; default 1f45601, the tree before issue #27),
+# whose make dist runs once in a git worktree, .build/baseline-dist-REV, and is kept.
 # The same fresh-venv figure in a clean bookworm root is printed by make dist-test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROUNDS=${BENCH_SPAWN_ROUNDS:-10}
+ROUNDS=${BENCH_SPAWN_ROUNDS:-30}
+REV=${BENCH_DIST_BASELINE:-1f45601}
 OUT=${BENCH_OUT:-bench-results}
 mkdir -p "$OUT"
 [ -n "${BENCH_SKIP_BUILD:-}" ] || bash scripts/dist.sh >&2
-swift build -c release --product port-emulator >&2
-swift build --product port-emulator >&2
-wheel=$(ls dist/port_kafka_harness-*.whl)
+
+tree=.build/baseline-dist-$REV
+if ! ls "$tree"/dist/*.whl >/dev/null 2>&1; then
+    [ -d "$tree" ] || git worktree add --detach "$tree" "$REV" >&2
+    echo "== make dist of the baseline $REV (once; kept in $tree): about 12 minutes" >&2
+    (cd "$tree" && bash scripts/dist.sh >&2)
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+for side in before after; do
+    dist=$([ "$side" = before ] && echo "$tree/dist" || echo dist)
+    mkdir -p "$work/$side"
+    tar -C "$work/$side" -xJf "$dist"/*.tar.xz
+    ln -s "$(realpath "$dist"/*.whl)" "$work/$side/$(basename "$dist"/*.whl)"
+    ln -s "$(realpath "$dist"/*.deb)" "$work/$side/package.deb"
+    ln -s "$(realpath "$dist"/*.tar.xz)" "$work/$side/tarball.tar.xz"
+done
 
-echo "## 12. install without Swift (issue #16)"
-echo "sizes: $(cd dist && python3 -c 'import os, sys; print("; ".join(f"{f} {os.path.getsize(f) / 1e6:.1f} MB" for f in sys.argv[1:]))' *.tar.xz *.deb *.whl)"
+echo "## 12. what a user downloads, and how fast it starts: this tree ($(git rev-parse --short HEAD)) beside $REV"
+python3 - "$work" <<'PYTHON'
+import sys
+from pathlib import Path
 
-start=$(date +%s.%N)
-python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet "$wheel" confluent-kafka pytest
-installed=$(date +%s.%N)
-(cd examples/python-consumer && env -u PYTHONPATH -u PORT_EMULATOR_BIN "$work/venv/bin/python" -m pytest -q -p no:cacheprovider >&2)
-passed=$(date +%s.%N)
-python3 -c 'import sys; start, installed, passed = map(float, sys.argv[1:])
-print(f"fresh venv to a passing example suite, this machine (pip cache warm): venv + pip install "
-      f"{installed - start:.1f} s, pytest {passed - installed:.1f} s, total {passed - start:.1f} s")' "$start" "$installed" "$passed"
+work = Path(sys.argv[1])
 
-"$work/venv/bin/python" - "$ROUNDS" "$work/venv" "$PWD" <<'PYTHON'
+
+def sizes(side: Path) -> dict[str, int]:
+    binaries = [path for path in side.glob("port-kafka-harness-*/bin/*") if not path.is_symlink()]
+    return {
+        "binaries, stripped": sum(path.stat().st_size for path in binaries),
+        "tarball": (side / "tarball.tar.xz").stat().st_size,
+        ".deb": (side / "package.deb").stat().st_size,
+        "wheel": next(side.glob("*.whl")).stat().st_size,
+    }
+
+
+def names(side: Path) -> str:
+    return ", ".join(
+        path.name + (f" -> {path.readlink()}" if path.is_symlink() else "")
+        for path in sorted(side.glob("port-kafka-harness-*/bin/*"))
+    )
+
+
+before, after = sizes(work / "before"), sizes(work / "after")
+print(f"sizes (MB), before -> after (bin/ before: {names(work / 'before')}; after: {names(work / 'after')}):")
+for name in before:
+    print(f"  {name:20} {before[name] / 1e6:6.1f} -> {after[name] / 1e6:6.1f}  x{after[name] / before[name]:.2f}")
+PYTHON
+
+for side in before after; do
+    start=$(date +%s.%N)
+    python3 -m venv "$work/$side/venv"
+    "$work/$side/venv/bin/pip" install --quiet "$work/$side"/*.whl confluent-kafka pytest
+    installed=$(date +%s.%N)
+    (cd examples/python-consumer && env -u PYTHONPATH -u PORT_EMULATOR_BIN -u PORT_CONSUMER_BIN \
+        "$work/$side/venv/bin/python" -m pytest -q -p no:cacheprovider >&2)
+    passed=$(date +%s.%N)
+    python3 -c 'import sys; side, start, installed, passed = sys.argv[1], *map(float, sys.argv[2:])
+print(f"fresh venv to a passing example suite, {side:6} (pip cache warm): venv + pip install "
+      f"{installed - start:.1f} s, pytest {passed - installed:.1f} s, total {passed - start:.1f} s")' \
+        "$side" "$start" "$installed" "$passed"
+done
+
+python3 - "$ROUNDS" "$work" "$PWD" <<'PYTHON'
 import statistics, subprocess, sys, tempfile, time
 from pathlib import Path
-from port_kafka_harness._binaries import bundled
 
-rounds, venv, repository = int(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-variants = {
-    "wheel (bundled binary)": bundled("port-emulator"),
-    "wheel (console script)": venv / "bin" / "port-emulator",
-    "source build, release": repository / ".build/release/port-emulator",
-    "source build, debug": repository / ".build/debug/port-emulator",
-}
+rounds, work, repository = int(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+
+
+def bundled(side: str) -> Path:
+    code = "import pathlib, port_kafka_harness; print(pathlib.Path(port_kafka_harness.__file__).parent)"
+    python = work / side / "venv" / "bin" / "python"
+    package = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    return Path(package) / "bin" / "port-emulator"
+
+
+variants = {}
+for side in ("before", "after"):
+    variants[f"{side}: wheel (bundled binary)"] = bundled(side)
+    variants[f"{side}: tarball binary"] = next((work / side).glob("port-kafka-harness-*/bin/port-emulator"))
 fixtures = repository / "fixtures"
 
 
@@ -57,7 +110,7 @@ def spawn_to_ready(executable: Path) -> float:
         while not env_file.exists():
             if process.poll() is not None or time.monotonic() - started > 60:
                 raise SystemExit(f"bench: {executable} serve was not ready (status {process.poll()})")
-            time.sleep(0.002)
+            time.sleep(0.001)
         elapsed = time.monotonic() - started
         process.terminate()
         process.wait(30)
@@ -68,10 +121,12 @@ times = {name: [] for name in variants}
 for _ in range(rounds):
     for name, executable in variants.items():
         times[name].append(spawn_to_ready(executable))
-baseline = statistics.median(times["source build, release"])
-print(f"spawn to ready (port-emulator serve until its env file is written), {rounds} rounds interleaved, median [min-max]:")
+print(f"spawn to ready (serve, shipped fixtures, until its env file is written), {rounds} rounds interleaved,"
+      " median [min-max]:")
 for name, values in times.items():
     median = statistics.median(values)
-    print(f"  {name:24} {median * 1000:6.0f} ms [{min(values) * 1000:.0f}-{max(values) * 1000:.0f}]"
-          f"  x{median / baseline:.2f} of the release source build")
+    print(f"  {name:32} {median * 1000:6.1f} ms [{min(values) * 1000:.1f}-{max(values) * 1000:.1f}]")
+for kind in ("wheel (bundled binary)", "tarball binary"):
+    ratio = statistics.median(times[f"after: {kind}"]) / statistics.median(times[f"before: {kind}"])
+    print(f"  ratio after/before, {kind}: x{ratio:.2f}")
 PYTHON

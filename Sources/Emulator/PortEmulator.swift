@@ -281,7 +281,7 @@ public final class PortEmulator: Service, Sendable {
             orgID: configuration.orgID
         )
         runs.observeRuns { [orgID = configuration.orgID] before, after in
-            audit.record(AuditLog.run(before: before, after: after, orgID: orgID))
+            audit.recordRun(before: before, after: after, orgID: orgID)
             automations.runChanged(before: before, after: after)
         }
         var router = PortRouter()

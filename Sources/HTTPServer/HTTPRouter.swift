@@ -136,6 +136,9 @@ struct RouteTable: Sendable {
     private var segments: [[Segment]] = []
     /// The literal segments of each pattern: the more, the more specific.
     private var literals: [Int] = []
+    /// The patterns by their number of segments, in registration order: a path is matched
+    /// against those of its length only.
+    private var bySegmentCount: [Int: [Int]] = [:]
 
     /// Adds a pattern; returns the index it replaced when the same method and segments were
     /// there already, nil when it is appended.
@@ -149,6 +152,7 @@ struct RouteTable: Sendable {
         methods.append(method)
         segments.append(parsed)
         literals.append(parsed.filter { if case .literal = $0 { true } else { false } }.count)
+        bySegmentCount[parsed.count, default: []].append(methods.count - 1)
         return nil
     }
 
@@ -156,7 +160,7 @@ struct RouteTable: Sendable {
         let parts = Self.split(path)
         var best: (index: Int, parameters: [String: String])?
         var allowed: Set<String> = []
-        for index in methods.indices {
+        for index in bySegmentCount[parts.count] ?? [] {
             guard let parameters = Self.match(segments[index], parts) else { continue }
             guard methods[index] == method else {
                 allowed.insert(methods[index])
@@ -176,14 +180,13 @@ struct RouteTable: Sendable {
 
     private static func match(_ segments: [Segment], _ parts: [String]) -> [String: String]? {
         guard segments.count == parts.count else { return nil }
+        // The literals first: most patterns fail there, before any capture is decoded.
+        for (segment, part) in zip(segments, parts) {
+            if case .literal(let literal) = segment, literal != part { return nil }
+        }
         var parameters: [String: String] = [:]
         for (segment, part) in zip(segments, parts) {
-            switch segment {
-            case .literal(let literal):
-                guard literal == part else { return nil }
-            case .capture(let name):
-                parameters[name] = decodingKeptEscapes(part)
-            }
+            if case .capture(let name) = segment { parameters[name] = decodingKeptEscapes(part) }
         }
         return parameters
     }
