@@ -230,23 +230,32 @@ public final class PortEmulator: Service, Sendable {
         let problems = configuration.problems()
         guard problems.isEmpty else { throw EmulatorError(message: problems.joined(separator: "; ")) }
 
+        let recorder = CallRecorder(capacity: configuration.journalCapacity)
+        // Kafka starts (its certificate, listeners and topics) on another core while the
+        // catalog is built (its jq compile is the longest step of a start with fixtures).
+        async let startedKafka = EmulatorKafka.start(configuration, recorder: recorder, logger: logger)
         let catalog: Catalog
         let directory: Directory
-        do {
-            catalog = try Catalog(fixtures: configuration.fixtures)
-            directory = try Directory(teams: configuration.fixtures.teams, users: configuration.fixtures.users)
-        } catch {
-            throw EmulatorError(message: "fixtures: \(error.message)")
-        }
         let runs = RunStore(finishedRunCapacity: configuration.finishedRunCapacity)
         do {
-            try runs.seed(configuration.fixtures.entities, models: catalog.models, teams: directory.teamNames)
+            do {
+                catalog = try Catalog(fixtures: configuration.fixtures)
+                directory = try Directory(teams: configuration.fixtures.teams, users: configuration.fixtures.users)
+            } catch {
+                throw EmulatorError(message: "fixtures: \(error.message)")
+            }
+            do {
+                try runs.seed(configuration.fixtures.entities, models: catalog.models, teams: directory.teamNames)
+            } catch {
+                throw EmulatorError(message: "fixtures: \(error)")
+            }
         } catch {
-            throw EmulatorError(message: "fixtures: \(error)")
+            // The fixtures are refused: a Kafka already up is stopped before the error is told.
+            if let kafka = try? await startedKafka { await kafka.shutdownNow() }
+            throw error
         }
-        let recorder = CallRecorder(capacity: configuration.journalCapacity)
         let audit = AuditLog()
-        let kafka = try await EmulatorKafka.start(configuration, recorder: recorder, logger: logger)
+        let kafka = try await startedKafka
         let infoBox = InfoBox()
         let tokens = TokenStore(
             credentials: [

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import _CryptoExtras
 
 /// A SCRAM mechanism Kafka speaks (RFC 5802 with the hashes of RFC 7677 and Kafka's KIP-84).
@@ -40,24 +41,63 @@ package enum ScramMechanism: String, Sendable, CaseIterable, Hashable {
 }
 
 /// A user's stored SCRAM credential for one mechanism, as a broker keeps it: salt,
-/// iteration count, StoredKey and ServerKey (never the password).
+/// iteration count, StoredKey and ServerKey.
+///
+/// The keys are derived from the password when a client first authenticates, not when the
+/// credential is made: 4,096 rounds of PBKDF2 were a tenth of the emulator's start-up, for a
+/// credential most runs never use. Until then the password is kept (the emulator writes it
+/// in the env file anyway).
 package struct ScramCredential: Sendable {
     package let mechanism: ScramMechanism
     package let salt: [UInt8]
     package let iterations: Int
-    let storedKey: [UInt8]
-    let serverKey: [UInt8]
+    private let keys: DerivedKeys
 
-    /// Derives the credential from a password, with a random 16-byte salt unless `salt` is given.
+    var storedKey: [UInt8] { keys.value.stored }
+    var serverKey: [UInt8] { keys.value.server }
+
+    /// The credential of a password, with a random 16-byte salt unless `salt` is given.
     package init(mechanism: ScramMechanism, password: String, salt: [UInt8]? = nil, iterations: Int = 4096) {
         var generator = SystemRandomNumberGenerator()
         let salt = salt ?? (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         self.mechanism = mechanism
         self.salt = salt
         self.iterations = iterations
-        let salted = mechanism.saltedPassword(password, salt: salt, iterations: iterations)
-        storedKey = mechanism.hash(mechanism.hmac(key: salted, Array("Client Key".utf8)))
-        serverKey = mechanism.hmac(key: salted, Array("Server Key".utf8))
+        keys = DerivedKeys(mechanism: mechanism, password: password, salt: salt, iterations: iterations)
+    }
+}
+
+/// StoredKey and ServerKey, derived once, on first use.
+private final class DerivedKeys: Sendable {
+    private enum State {
+        case pending(password: String)
+        case derived(stored: [UInt8], server: [UInt8])
+    }
+    private let mechanism: ScramMechanism
+    private let salt: [UInt8]
+    private let iterations: Int
+    private let state: Mutex<State>
+
+    init(mechanism: ScramMechanism, password: String, salt: [UInt8], iterations: Int) {
+        self.mechanism = mechanism
+        self.salt = salt
+        self.iterations = iterations
+        state = Mutex(.pending(password: password))
+    }
+
+    var value: (stored: [UInt8], server: [UInt8]) {
+        state.withLock { state in
+            switch state {
+            case .derived(let stored, let server):
+                return (stored, server)
+            case .pending(let password):
+                let salted = mechanism.saltedPassword(password, salt: salt, iterations: iterations)
+                let stored = mechanism.hash(mechanism.hmac(key: salted, Array("Client Key".utf8)))
+                let server = mechanism.hmac(key: salted, Array("Server Key".utf8))
+                state = .derived(stored: stored, server: server)
+                return (stored, server)
+            }
+        }
     }
 }
 
