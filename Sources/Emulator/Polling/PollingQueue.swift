@@ -1,5 +1,6 @@
-import Foundation
-import PortContract
+import DequeModule
+package import Foundation
+package import PortContract
 import Synchronization
 
 /// Work handed out by HTTP polling (contract §9): action runs and workflow node runs
@@ -8,9 +9,16 @@ import Synchronization
 /// An item is pending until acked: an unacked claim expires after its visibility timeout
 /// and the item is handed out again; an acked item never is. Items whose run has finished
 /// (reported through the run routes) are not handed out either.
-final class PollingQueue: Sendable {
+///
+/// **Emulator choice** (`fixtures/README.md`): the last ``defaultAcknowledgedCapacity``
+/// acked items are kept (a second ack of one answers 409 as Port's does); older ones are
+/// forgotten, so that a polling consumer left running does not grow the emulator for ever.
+package final class PollingQueue: Sendable {
+    /// Acked items kept: as many as the finished runs kept.
+    package static let defaultAcknowledgedCapacity = 10_000
+
     /// What an item is.
-    enum Kind: String, Sendable {
+    package enum Kind: String, Sendable {
         /// An action run (`POST /v1/actions/runs/claim-pending`).
         case run
         /// A workflow node run (`POST /v1/workflows/runs/claim-pending`).
@@ -26,8 +34,8 @@ final class PollingQueue: Sendable {
     }
 
     /// One queued item.
-    struct Item: Sendable, Equatable {
-        let id: String
+    package struct Item: Sendable, Equatable {
+        package let id: String
         let kind: Kind
         /// The invocation method's type (`KAFKA`, `WEBHOOK`…), which `invocationMethod` filters on.
         let invocationType: String
@@ -37,9 +45,9 @@ final class PollingQueue: Sendable {
         var installation: String? = nil
         let queuedAt: Date
         var claims: [Claim] = []
-        var acked: (client: String, at: Date)?
+        package internal(set) var acked: (client: String, at: Date)?
 
-        static func == (lhs: Item, rhs: Item) -> Bool {
+        package static func == (lhs: Item, rhs: Item) -> Bool {
             lhs.id == rhs.id && lhs.claims == rhs.claims && (lhs.acked == nil) == (rhs.acked == nil)
         }
 
@@ -62,7 +70,7 @@ final class PollingQueue: Sendable {
     }
 
     /// The outcome of acking one id.
-    enum AckOutcome: Sendable, Equatable {
+    package enum AckOutcome: Sendable, Equatable {
         /// Acked now.
         case acked
         /// Acked before: Ocean's single-id ack answers 409.
@@ -73,14 +81,27 @@ final class PollingQueue: Sendable {
 
     private struct State {
         var items: [String: Item] = [:]
+        /// Ids in the order queued; forgotten ones are dropped when they are half of it.
         var order: [String] = []
+        /// Acked ids, oldest ack first.
+        var acknowledged = Deque<String>()
+        var forgottenInOrder = 0
     }
 
     private let state = Mutex(State())
+    private let acknowledgedCapacity: Int
+
+    /// An empty queue keeping the last `acknowledgedCapacity` acked items.
+    package init(acknowledgedCapacity: Int = PollingQueue.defaultAcknowledgedCapacity) {
+        self.acknowledgedCapacity = max(1, acknowledgedCapacity)
+    }
+
+    /// How many items are kept, pending or acked.
+    package var count: Int { state.withLock { $0.items.count } }
 
     /// Queues an item (again: a re-queued id keeps its claims and acks); with an
     /// `installation`, only claims naming it get the item.
-    func enqueue(
+    package func enqueue(
         _ id: String,
         kind: Kind,
         invocationType: String,
@@ -103,13 +124,13 @@ final class PollingQueue: Sendable {
     }
 
     /// The item with this id, if queued.
-    func item(_ id: String) -> Item? { state.withLock { $0.items[id] } }
+    package func item(_ id: String) -> Item? { state.withLock { $0.items[id] } }
 
     /// Claims up to `limit` pending items of `kind`, oldest first: not acked, not claimed
     /// or with an expired claim, not in `exclude`, of the `invocationType` when given, for
     /// this installation when the item names one, and
     /// still `isOpen` (their run not finished). Returns them with their new claim.
-    func claim(
+    package func claim(
         _ kind: Kind,
         limit: Int,
         installationID: String,
@@ -140,12 +161,21 @@ final class PollingQueue: Sendable {
     }
 
     /// Acks an item of `kind` so it is never handed out again.
-    func ack(_ id: String, kind: Kind, by client: String, at time: Date) -> AckOutcome {
+    package func ack(_ id: String, kind: Kind, by client: String, at time: Date) -> AckOutcome {
         state.withLock { state in
             guard var item = state.items[id], item.kind == kind else { return .unknown }
             guard item.acked == nil else { return .alreadyAcked }
             item.acked = (client, time)
             state.items[id] = item
+            state.acknowledged.append(id)
+            while state.acknowledged.count > acknowledgedCapacity, let oldest = state.acknowledged.popFirst() {
+                state.items[oldest] = nil
+                state.forgottenInOrder += 1
+            }
+            if state.forgottenInOrder > state.order.count / 2 {
+                state.order.removeAll { state.items[$0] == nil }
+                state.forgottenInOrder = 0
+            }
             return .acked
         }
     }
