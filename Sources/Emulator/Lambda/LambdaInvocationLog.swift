@@ -38,8 +38,12 @@ package final class LambdaInvocationLog: Sendable {
         }
     }
 
+    /// Invocations kept: the last 10,000 (the admin API and verify read the recent ones).
+    package static let capacity = 10_000
+
     private struct State {
-        var entries: [Entry] = []
+        var entries = BoundedLog<Entry>()
+        var recorded = 0
         var problem: String?
     }
 
@@ -53,14 +57,15 @@ package final class LambdaInvocationLog: Sendable {
     package func record(_ entry: Entry) -> Entry {
         state.withLock { state in
             var entry = entry
-            entry.number = state.entries.count + 1
-            state.entries.append(entry)
+            state.recorded += 1
+            entry.number = state.recorded
+            state.entries.append(entry, capacity: Self.capacity)
             return entry
         }
     }
 
-    /// The entries so far.
-    package var entries: [Entry] { state.withLock { $0.entries } }
+    /// The entries kept, oldest first (numbered from the first ever recorded).
+    package var entries: [Entry] { state.withLock { Array($0.entries.entries) } }
 
     /// Why the mapping cannot read (Lambda's `LastProcessingResult: PROBLEM: …`), if it cannot.
     package var problem: String? {
