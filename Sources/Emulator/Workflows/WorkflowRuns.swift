@@ -128,7 +128,14 @@ package struct NodeRunPatch: Sendable, Equatable {
 }
 
 /// Workflow runs and their node runs, with the rule that COMPLETED locks a node run.
+///
+/// The last ``defaultCapacity`` workflow runs are kept: past that, the oldest one whose node
+/// runs are all COMPLETED goes with them (404 after), as the finished action runs do. A run
+/// with a node still in progress is never dropped.
 package final class WorkflowRuns: Sendable {
+    /// Workflow runs kept: as many as the finished action runs.
+    package static let defaultCapacity = 10_000
+
     /// A workflow run: its nodes and, once every KAFKA node is completed, its result.
     package struct Run: Sendable {
         /// `wfr_` and 16 alphanumerics.
@@ -148,12 +155,31 @@ package final class WorkflowRuns: Sendable {
     private struct State {
         var runs: [String: Run] = [:]
         var nodeRuns: [String: WorkflowNodeRun] = [:]
+        /// Run ids, oldest first.
+        var order: [String] = []
+
+        /// Drops the oldest runs whose node runs are all completed, down to `capacity`.
+        mutating func evict(to capacity: Int) {
+            while runs.count > capacity,
+                let index = order.firstIndex(where: { id in
+                    runs[id]?.nodeRunIDs.allSatisfy { nodeRuns[$0]?.status != .inProgress } ?? true
+                })
+            {
+                let id = order.remove(at: index)
+                for nodeRunID in runs[id]?.nodeRunIDs ?? [] { nodeRuns[nodeRunID] = nil }
+                runs[id] = nil
+            }
+        }
     }
 
     private let state = Mutex(State())
+    private let capacity: Int
 
-    /// Creates an empty store.
-    package init() {}
+    /// Creates an empty store keeping the last `capacity` workflow runs.
+    package init(capacity: Int = WorkflowRuns.defaultCapacity) { self.capacity = max(1, capacity) }
+
+    /// How many workflow runs are kept.
+    package var count: Int { state.withLock { $0.runs.count } }
 
     /// Starts a run: the trigger node completed with the inputs as output, one
     /// `IN_PROGRESS` node run per KAFKA node.
@@ -191,7 +217,9 @@ package final class WorkflowRuns: Sendable {
         )
         state.withLock { state in
             state.runs[runID] = run
+            state.order.append(runID)
             for nodeRun in [trigger] + kafkaRuns { state.nodeRuns[nodeRun.id] = nodeRun }
+            state.evict(to: capacity)
         }
         return (run, kafkaRuns)
     }
