@@ -1,6 +1,11 @@
-import Foundation
 import PortContract
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Port's audit log (`GET /v1/audit-log`), built from what the emulator records: every
 /// entity change (the change-log message's fields), every run created or changed, and every
@@ -29,7 +34,7 @@ final class AuditLog: Sendable {
         state.withLock { state in
             state.sequence += 1
             var entry = entry
-            entry["identifier"] = .string(String(format: "audit_%012d", state.sequence))
+            entry["identifier"] = .string(cFormat("audit_%012d", state.sequence))
             state.entries.append(entry, capacity: Self.capacity)
         }
     }

@@ -1,6 +1,11 @@
-import Foundation
 import PortContract
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Work handed out by HTTP polling (contract §9): action runs and workflow node runs
 /// waiting for `claim-pending`, their claims (timed on the emulator's clock) and acks.
