@@ -1,10 +1,15 @@
 import ArgumentParser
 import Emulator
-import Foundation
 import Logging
 import PortContract
 import PortKafka
 import ServiceLifecycle
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 @main
 struct PortEmulatorCommand: AsyncParsableCommand {
@@ -40,5 +45,5 @@ func bootstrapLogging(_ level: Logger.Level) {
 
 /// Writes a line to stdout at once (scripts read it through a pipe).
 func say(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    writeToStandardOutput(line + "\n")
 }

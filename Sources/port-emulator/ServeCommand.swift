@@ -1,12 +1,17 @@
 import ArgumentParser
 import Emulator
 import EmulatorCLI
-import Foundation
 import Logging
 import PortContract
 import PortKafka
 import ServiceLifecycle
 import UnixSignals
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 extension PortEmulatorCommand {
     struct Serve: AsyncParsableCommand {
