@@ -40,7 +40,7 @@ def needed(binary: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("name", BINARIES)
-def test_only_glibc_and_the_three_c_libraries_stay_dynamic(unpacked: Path, system_tree: set[str], name: str) -> None:
+def test_only_glibc_and_the_four_c_libraries_stay_dynamic(unpacked: Path, system_tree: set[str], name: str) -> None:
     binary = unpacked / "bin" / name
     # The Swift runtime, Foundation, BoringSSL, libstdc++ and libgcc are linked in. zlib is
     # named directly (swift-nio-extras) but is also librdkafka's own dependency.
@@ -56,11 +56,11 @@ def dpkg_field(deb: Path, field: str) -> str:
     return subprocess.run(["dpkg-deb", "--field", str(deb), field], capture_output=True, text=True, check=True).stdout
 
 
-def test_the_deb_depends_on_the_three_libraries_by_their_debian_names(artifacts: Artifacts) -> None:
+def test_the_deb_depends_on_the_four_libraries_by_their_debian_names(artifacts: Artifacts) -> None:
     assert dpkg_field(artifacts.deb, "Package").strip() == "port-kafka-harness"
     assert dpkg_field(artifacts.deb, "Version").strip() == artifacts.version
     depends = {entry.split()[0] for entry in dpkg_field(artifacts.deb, "Depends").strip().split(", ")}
-    assert depends == {"libc6", "zlib1g", "librdkafka1", "libmicrohttpd12", "libjq1"}
+    assert depends == {"libc6", "zlib1g", "librdkafka1", "libmicrohttpd12", "libjq1", "libyaml-0-2"}
     listing = subprocess.run(["dpkg-deb", "--contents", str(artifacts.deb)], capture_output=True, text=True, check=True)
     paths = {line.split()[-1] for line in listing.stdout.splitlines()}
     assert {"./usr/bin/port-emulator", "./usr/bin/port-consumer", "./usr/share/doc/port-kafka-harness/copyright"} <= paths
@@ -73,7 +73,7 @@ def test_the_wheel_carries_the_binaries_their_libraries_the_scripts_and_the_plug
             mode = wheel.getinfo(f"port_kafka_harness/bin/{name}").external_attr >> 16
             assert mode & 0o111, f"{name} is not executable in the wheel"
         grafted = [name for name in wheel.namelist() if name.startswith("port_kafka_harness.libs/")]
-        for library in ("librdkafka", "libmicrohttpd", "libjq", "libssl", "libgnutls", "libonig"):
+        for library in ("librdkafka", "libmicrohttpd", "libjq", "libyaml", "libssl", "libgnutls", "libonig"):
             assert any(Path(name).name.startswith(library + "-") for name in grafted), f"{library} is not in the wheel"
         info = f"port_kafka_harness-{artifacts.version}.dist-info"
         assert f"Version: {artifacts.version}\n" in wheel.read(f"{info}/METADATA").decode()
