@@ -208,6 +208,7 @@ format:
 
 lint:
 	swift format lint --strict --recursive Package.swift Sources Tests
+	scripts/check-foundation-imports.sh
 
 clean:
 	rm -rf .build bench-results

@@ -6,7 +6,8 @@
 #   port_kafka_harness-VERSION-py3-none-manylinux_*.whl   the binaries with their C libraries (auditwheel)
 #   SHA256SUMS                                     of the three
 # Only glibc, zlib, librdkafka, libmicrohttpd, libjq, libyaml and their own dependencies stay
-# dynamic; the dist tests (make dist-test) check that with ldd.
+# dynamic; the dist tests (make dist-test) check that with ldd. Foundation is FoundationEssentials
+# only: no ICU (checked after the build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +40,15 @@ for product in port-emulator port-consumer; do
     swift build "${flags[@]}" --product "$product" 2>&1 | { grep -v "the use of .mktemp. is dangerous" || true; }
 done
 release=$(swift build "${flags[@]}" --show-bin-path)
+
+# Only FoundationEssentials may be linked: one Foundation-only API (String(format:),
+# trimmingCharacters, FileHandle...) pulls in full Foundation and ICU's 32 MiB data blob.
+for product in port-emulator port-consumer; do
+    if nm "$release/$product" | grep -qE ' icudt[0-9]+_dat$'; then
+        echo "$product links ICU (full Foundation): use FoundationEssentials APIs only" >&2
+        exit 1
+    fi
+done
 
 version=$("$release/port-emulator" --version)
 arch=$(uname -m)

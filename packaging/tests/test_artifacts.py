@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -42,7 +43,7 @@ def needed(binary: Path) -> set[str]:
 @pytest.mark.parametrize("name", BINARIES)
 def test_only_glibc_and_the_four_c_libraries_stay_dynamic(unpacked: Path, system_tree: set[str], name: str) -> None:
     binary = unpacked / "bin" / name
-    # The Swift runtime, Foundation, BoringSSL, libstdc++ and libgcc are linked in. zlib is
+    # The Swift runtime, FoundationEssentials, BoringSSL, libstdc++ and libgcc are linked in. zlib is
     # named directly (swift-nio-extras) but is also librdkafka's own dependency.
     assert needed(binary) <= GLIBC | set(C_LIBRARIES) | {"libz.so.1"}
     assert "libz.so.1" in system_tree
@@ -50,6 +51,9 @@ def test_only_glibc_and_the_four_c_libraries_stay_dynamic(unpacked: Path, system
     assert [soname for soname, path in libraries.items() if path == "not found"] == []
     assert set(libraries) - GLIBC - system_tree == set()
     assert not {"libstdc++.so.6", "libgcc_s.so.1", "libswiftCore.so", "libFoundation.so"} & set(libraries)
+    # No full Foundation linked in statically either: ICU's data leaves its name (icudt76l)
+    # in the binary, stripped or not.
+    assert re.search(rb"icudt\d+l", binary.read_bytes()) is None, f"{name} links ICU (full Foundation)"
 
 
 def dpkg_field(deb: Path, field: str) -> str:
