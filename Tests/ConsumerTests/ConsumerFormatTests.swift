@@ -51,7 +51,7 @@ struct ConsumerFormatTests {
             "flags": [true, false, true, false, false, "y"],
             "nothing": [nil, nil, "Null", "null", ""],
             "empty": "",
-            "block": "line one\nline two\n",
+            "block": "line one\nline two",
         ]
         #expect(document == expected)
         #expect(
