@@ -4,7 +4,7 @@
 FROM swift:6.1-bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      librdkafka-dev libmicrohttpd-dev libjq-dev pkg-config \
+      librdkafka-dev libmicrohttpd-dev libjq-dev libyaml-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Resolve the dependencies in their own layer, so a source change does not fetch them again.
@@ -20,7 +20,7 @@ FROM debian:bookworm-slim
 # The C libraries at run time; bash and ca-certificates for handler scripts and TLS.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      librdkafka1 libmicrohttpd12 libjq1 ca-certificates bash \
+      librdkafka1 libmicrohttpd12 libjq1 libyaml-0-2 ca-certificates bash \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --uid 10001 port
 COPY --from=build /out/port-emulator /usr/local/bin/

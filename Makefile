@@ -5,7 +5,7 @@
 # chromium-driver run the dashboard test (headless); docker-compose checks docker-compose.yml and
 # openssl plays a TLS broker for the SASL_SSL test; kcat is one of the independent Kafka clients
 # the front is tested with, and python3-venv holds kafka-python 3 beside 2.0.2.
-SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev zlib1g-dev pkg-config python3 python3-venv curl chromium chromium-driver docker-compose openssl kcat \
+SYSTEM_PACKAGES := librdkafka-dev libmicrohttpd-dev libjq-dev libyaml-dev zlib1g-dev pkg-config python3 python3-venv curl chromium chromium-driver docker-compose openssl kcat \
 	golang-go gcc golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev golang-github-xdg-go-scram-dev
 # The Go clients of the matrix (sarama, kafka-go), built from Debian's sources in GOPATH mode.
 GO_CLIENTS := .build/go-clients
@@ -208,6 +208,7 @@ format:
 
 lint:
 	swift format lint --strict --recursive Package.swift Sources Tests
+	scripts/check-foundation-imports.sh
 
 clean:
 	rm -rf .build bench-results

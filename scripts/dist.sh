@@ -7,8 +7,9 @@
 #   port-kafka-harness_VERSION_DEBARCH.deb         /usr/bin/*, /usr/share/port-kafka-harness/fixtures
 #   port_kafka_harness-VERSION-py3-none-manylinux_*.whl   the binaries with their C libraries (auditwheel)
 #   SHA256SUMS                                     of the three
-# Only glibc, zlib, librdkafka, libmicrohttpd, libjq and their own dependencies stay dynamic; the
-# dist tests (make dist-test) check that with ldd.
+# Only glibc, zlib, librdkafka, libmicrohttpd, libjq, libyaml and their own dependencies stay
+# dynamic; the dist tests (make dist-test) check that with ldd. Foundation is FoundationEssentials
+# only: no ICU (checked after the build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +40,13 @@ progress "release build (--static-swift-stdlib) in $build: about 8 minutes when 
 # The toolchain's static Foundation warns about mktemp at every link: not ours, so not shown.
 swift build "${flags[@]}" --product port-emulator 2>&1 | { grep -v "the use of .mktemp. is dangerous" || true; }
 release=$(swift build "${flags[@]}" --show-bin-path)
+
+# Only FoundationEssentials may be linked: one Foundation-only API (String(format:),
+# trimmingCharacters, FileHandle...) pulls in full Foundation and ICU's 32 MiB data blob.
+if nm "$release/port-emulator" | grep -qE ' icudt[0-9]+_dat$'; then
+    echo "port-emulator links ICU (full Foundation): use FoundationEssentials APIs only" >&2
+    exit 1
+fi
 
 version=$("$release/port-emulator" --version)
 arch=$(uname -m)
@@ -86,9 +94,9 @@ cp -a fixtures "$deb/usr/share/port-kafka-harness/fixtures"
 cp README.md "$deb/usr/share/doc/port-kafka-harness/"
 cat LICENSE "$stage/THIRD-PARTY-LICENSES" >"$deb/usr/share/doc/port-kafka-harness/copyright"
 # glibc (the newest symbol version the binaries use), zlib (swift-nio-extras links it; it comes
-# with librdkafka1 anyway) and the three C libraries: everything else is linked in.
+# with librdkafka1 anyway) and the four C libraries: everything else is linked in.
 glibc=$(objdump -T "$stage/bin/port-emulator" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -1)
-depends="libc6 (>= $glibc), zlib1g, librdkafka1 (>= 2.0), libmicrohttpd12, libjq1"
+depends="libc6 (>= $glibc), zlib1g, librdkafka1 (>= 2.0), libmicrohttpd12, libjq1, libyaml-0-2"
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$debarch/" -e "s/@DEPENDS@/$depends/" \
     -e "s/@SIZE@/$(du -sk "$deb/usr" | cut -f1)/" packaging/deb/control.in >"$deb/DEBIAN/control"
 dpkg-deb --root-owner-group -Zxz --build "$deb" "dist/port-kafka-harness_${version}_$debarch.deb" >/dev/null
@@ -108,7 +116,7 @@ cp LICENSE "$stage/THIRD-PARTY-LICENSES" "$wheel/"
 printf '"""The package'"'"'s version: the Swift package'"'"'s, written by make dist."""\n\n__version__ = "%s"\n' \
     "$version" >"$package/_version.py"
 python3 -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir "$stage/wheel-raw" "$wheel"
-# auditwheel copies librdkafka, libmicrohttpd, libjq and what they need into the wheel and
+# auditwheel copies librdkafka, libmicrohttpd, libjq, libyaml and what they need into the wheel and
 # points the binaries' RPATH at them; the policy is the oldest glibc the binaries allow.
 python3 -m auditwheel repair --strip --zip-compression-level 9 --wheel-dir dist "$stage"/wheel-raw/port_kafka_harness-*.whl
 

@@ -1,8 +1,15 @@
-package import Foundation
 import Synchronization
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 #if canImport(Glibc)
-import Glibc
+package import Glibc
+#elseif canImport(Darwin)
+package import Darwin
 #endif
 
 /// A child process started with `posix_spawn`, in its own process group, with every signal
@@ -38,7 +45,7 @@ package final class ChildProcess: Sendable {
         let ended = ended
         // waitpid blocks: it gets a thread of its own, off Swift's cooperative pool; it
         // records the end and resumes the waiters, then the thread ends.
-        Thread.detachNewThread { [ended] in
+        detachThread { [ended] in
             var status: Int32 = 0
             while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
             let signal = status & 0x7f
@@ -162,7 +169,7 @@ package final class ChildProcess: Sendable {
         environment: [String: String],
         input: [UInt8] = []
     ) async throws -> (termination: Termination, output: String, errors: String) {
-        let directory = NSTemporaryDirectory() + "child-process-" + UUID().uuidString
+        let directory = FileManager.default.temporaryDirectory.path + "/child-process-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (inputPath, outputPath, errorPath) = (directory + "/in", directory + "/out", directory + "/err")
@@ -269,6 +276,6 @@ package struct ChildProcessError: Error, Sendable, CustomStringConvertible {
 /// blocked reads stop every task of the process.
 package func onThreadOfItsOwn<Result: Sendable>(_ work: @escaping @Sendable () -> Result) async -> Result {
     await withCheckedContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(returning: work()) }
+        detachThread { continuation.resume(returning: work()) }
     }
 }

@@ -1,6 +1,11 @@
 import Emulator
-import Foundation
 public import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// A chaos profile for `verify --chaos`: faults injected on a schedule while the scenarios
 /// run, and SIGKILLs of the consumer (which `verify` then restarts).
@@ -40,7 +45,7 @@ public struct ChaosProfile: Sendable {
     public static func load(_ nameOrPath: String, directory: String?) throws(ScenarioError) -> ChaosProfile {
         var path = nameOrPath
         if !FileManager.default.fileExists(atPath: path), let directory {
-            path = (directory as NSString).appendingPathComponent("\(nameOrPath).json")
+            path = joinPath(directory, "\(nameOrPath).json")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             let known =
@@ -51,7 +56,7 @@ public struct ChaosProfile: Sendable {
                     + (known.isEmpty ? "" : "; known: \(known.joined(separator: ", "))")
             )
         }
-        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         do {
             return try ChaosProfile(name: name, json: try JSONValue.parse(Array(data)))
         } catch let error as ScenarioError {

@@ -1,8 +1,16 @@
 import ChildProcesses
 import Emulator
-package import Foundation
 import PortContract
 import Synchronization
+
+#if canImport(FoundationEssentials)
+package import FoundationEssentials
+#else
+package import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The consumer under test, run as a child process: its output goes to a log file, and
 /// `verify` can see it exit, kill it and start it again.
@@ -46,10 +54,8 @@ package final class ConsumerProcess: Sendable {
     /// Starts (or starts again) the command; a command that cannot be started is an error.
     package func start() throws(ScenarioError) {
         let startNumber = state.withLock { $0.starts + 1 }
-        if startNumber > 1, let log = FileHandle(forWritingAtPath: logPath) {
-            log.seekToEndOfFile()
-            log.write(Data("\n--- port-emulator verify: consumer start #\(startNumber) ---\n".utf8))
-            try? log.close()
+        if startNumber > 1 {
+            appendToFile(logPath, Array("\n--- port-emulator verify: consumer start #\(startNumber) ---\n".utf8))
         }
         let child: ChildProcess
         do {
@@ -92,7 +98,7 @@ package final class ConsumerProcess: Sendable {
 
     /// The log's size now: output after this offset came from a later start.
     package var logSize: Int {
-        ((try? FileManager.default.attributesOfItem(atPath: logPath))?[.size] as? NSNumber)?.intValue ?? 0
+        ((try? FileManager.default.attributesOfItem(atPath: logPath))?[.size] as? UInt).map { Int($0) } ?? 0
     }
 
     /// Sends `signal` to the consumer's process group, on purpose.

@@ -1,10 +1,15 @@
 import AsyncHTTPClient
 import Emulator
-import Foundation
 import NIOCore
 import NIOHTTP1
 public import PortContract
 import PortKafka
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// A client of a running emulator, as a user or a script drives it: triggers a run through
 /// Port's API and follows it through the admin API's long-poll.
@@ -18,7 +23,7 @@ public struct EmulatorClient: Sendable {
 
     /// A client of the emulator at `url`: its API URL with or without `/v1`.
     public init(url: String) throws(EmulatorClientError) {
-        var base = url.trimmingCharacters(in: .whitespaces)
+        var base = url.trimmingWhitespace()
         while base.hasSuffix("/") { base.removeLast() }
         if base.hasSuffix("/v1") { base.removeLast(3) }
         guard let parsed = URL(string: base), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
@@ -164,8 +169,7 @@ public struct EmulatorClient: Sendable {
 
     /// `text` escaped for one path segment or query value.
     public static func escape(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(["/", "?", "&", "=", "+"]))
-            ?? text
+        text.percentEncoded()
     }
 }
 

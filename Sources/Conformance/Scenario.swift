@@ -1,6 +1,11 @@
 import Emulator
-import Foundation
 public import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// One conformance scenario (`fixtures/scenarios/*.json`): what to trigger, the faults to
 /// inject while it runs, and what must happen.
@@ -134,12 +139,12 @@ extension Scenario {
                 .filter { $0.hasSuffix(".json") }.sorted()
         } catch {
             throw ScenarioError(
-                message: "cannot read the scenarios directory \(directory): \(error.localizedDescription)"
+                message: "cannot read the scenarios directory \(directory): \(describeError(error))"
             )
         }
         guard !names.isEmpty else { throw ScenarioError(message: "no *.json scenarios in \(directory)") }
         return try names.map { (name) throws(ScenarioError) in
-            let path = (directory as NSString).appendingPathComponent(name)
+            let path = joinPath(directory, name)
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ScenarioError(message: "\(path): cannot be read")
             }

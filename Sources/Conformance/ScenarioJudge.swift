@@ -1,6 +1,11 @@
 import Emulator
-package import Foundation
 package import PortContract
+
+#if canImport(FoundationEssentials)
+package import FoundationEssentials
+#else
+package import Foundation
+#endif
 
 /// What the emulator saw during a scenario: its runs, the journal of calls and the
 /// consumer's contract violations.

@@ -1,9 +1,17 @@
 import Emulator
-import Foundation
 import Logging
 import PortContract
 import PortKafka
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Verifier {
 

@@ -1,6 +1,11 @@
 import Emulator
-import Foundation
 import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 extension Verifier {
     /// Does what an automation scenario's cause says, then waits (up to `within`) for the

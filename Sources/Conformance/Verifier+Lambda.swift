@@ -1,7 +1,12 @@
 import Emulator
-import Foundation
 import PortContract
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// `verify --lambda`: the function runs in the emulator's execution environment (its
 /// runtime client started, restarted after a crash or a timeout, by the emulator), invoked

@@ -1,9 +1,14 @@
 import Emulator
-import Foundation
 import Logging
 import PortContract
 import PortKafka
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Readiness: when the consumer under test counts as ready, from its output or its first call.
 extension Verifier {
@@ -15,14 +20,14 @@ extension Verifier {
             state.withLock { $0.readiness = "ready at its first call to Port's API (no --ready-log given)" }
             return nil
         }
-        guard let expression = try? NSRegularExpression(pattern: pattern) else {
+        guard let expression = try? Regex(pattern).matchingSemantics(.unicodeScalar) else {
             return "--ready-log \(pattern) is not a valid regular expression"
         }
         let deadline = ContinuousClock.now + options.startupTimeout
         var lastNotice = ContinuousClock.now
         while ContinuousClock.now < deadline {
             let log = consumer.log(from: offset)
-            if expression.firstMatch(in: log, range: NSRange(log.startIndex..., in: log)) != nil {
+            if log.contains(expression) {
                 let after = ContinuousClock.now - started
                 state.withLock {
                     $0.readyAt = .now
@@ -53,8 +58,8 @@ extension Verifier {
         let after = first.time.timeIntervalSince(Date()) + (ContinuousClock.now - started).seconds
         state.withLock {
             $0.readyAt = .now
-            $0.readiness = String(format: "ready after %.2fs: its first call to Port's API", after)
+            $0.readiness = cFormat("ready after %.2fs: its first call to Port's API", after)
         }
-        note(String(format: "consumer ready: first call to Port's API after %.2fs", after))
+        note(cFormat("consumer ready: first call to Port's API after %.2fs", after))
     }
 }

@@ -1,9 +1,14 @@
 import Emulator
-import Foundation
 import Logging
 import PortContract
 import PortKafka
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// One scenario's steps: set up, trigger, approve, wait, gather the evidence and judge it.
 extension Verifier {

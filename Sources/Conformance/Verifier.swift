@@ -1,9 +1,14 @@
 public import Emulator
-import Foundation
 public import Logging
 import PortContract
 import PortKafka
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// `port-emulator verify`: runs scenarios against a consumer through an emulator and judges
 /// what the consumer did against Port's contract.

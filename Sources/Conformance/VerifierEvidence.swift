@@ -1,9 +1,14 @@
 import Emulator
-import Foundation
 import Logging
 package import PortContract
 import PortKafka
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The tester's authenticated calls, fetching a token again when one expires (chaos may
 /// expire every token).

@@ -1,6 +1,11 @@
 import Emulator
-public import Foundation
 public import PortContract
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// The outcome of one scenario.
 public struct ScenarioResult: Sendable {
@@ -173,8 +178,8 @@ public struct VerifyReport: Sendable {
             ([header] + rows).map { $0[column].count }.max() ?? 0
         }
         func line(_ cells: [String]) -> String {
-            zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            zip(cells, widths).map { $0 + String(repeating: " ", count: max(0, $1 - $0.count)) }
+                .joined(separator: "  ").trimmingWhitespace()
         }
         var lines = [line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
         lines += rows.map(line)
@@ -276,20 +281,16 @@ public struct VerifyReport: Sendable {
 
     /// The JSON report, indented for people.
     public var prettyJSON: Data {
-        let compact = Data(json.compactBytes)
-        guard let object = try? JSONSerialization.jsonObject(with: compact),
-            let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-        else { return compact }
-        return pretty
+        Data(json.prettyBytes(sortedKeys: true))
     }
 
     /// `1.23s`.
     static func seconds(_ duration: Duration) -> String {
-        String(format: "%.2fs", duration.seconds)
+        cFormat("%.2fs", duration.seconds)
     }
 
     private static func plainSeconds(_ duration: Duration) -> String {
-        String(format: "%.3f", duration.seconds)
+        cFormat("%.3f", duration.seconds)
     }
 
     private static func escape(_ text: String) -> String {

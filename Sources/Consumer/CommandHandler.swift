@@ -1,8 +1,16 @@
 import ChildProcesses
-import Foundation
 public import Logging
 public import PortContract
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One line a command printed: a directive that drives the run, or a log line.
 public enum CommandOutputLine: Sendable, Equatable {
@@ -27,7 +35,7 @@ public enum CommandOutputLine: Sendable, Equatable {
         }
         let rest = line.dropFirst(8)
         let name = rest.prefix { $0 != " " }
-        let argument = rest.dropFirst(name.count).trimmingCharacters(in: .whitespaces)
+        let argument = rest.dropFirst(name.count).trimmingWhitespace()
         switch name {
         case "link" where !argument.isEmpty: self = .link(argument)
         case "label" where !argument.isEmpty: self = .label(argument)
@@ -144,10 +152,8 @@ public struct CommandHandler: Sendable {
             throw CommandFailure(message: "cannot start \(command.joined(separator: " ")): \(error)")
         }
         // Each reader closes its end once it has read to the end.
-        let stdoutHandle = FileHandle(fileDescriptor: stdout.read, closeOnDealloc: false)
-        let stderrHandle = FileHandle(fileDescriptor: stderr.read, closeOnDealloc: false)
         writeInput(input, to: stdin.write)
-        let errorTail = StderrTail(stderrHandle)
+        let errorTail = StderrTail(stderr.read)
         let timedOut = TimeoutFlag()
         let termination = try await withTaskCancellationHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -162,14 +168,17 @@ public struct CommandHandler: Sendable {
                     child.signal(SIGKILL)
                 }
                 defer { group.cancelAll() }
-                try await follow(lines(of: stdoutHandle))
+                try await follow(lines(of: stdout.read))
                 return await child.wait()
             }
         } onCancel: {
             // The run is cut off (a shutdown past its grace period): stop the command's
             // process group as a timeout would, SIGKILL five seconds after SIGTERM.
             child.signal(SIGTERM)
-            DispatchQueue.global().asyncAfter(deadline: .now() + 5) { child.signal(SIGKILL) }
+            detachThread {
+                sleep(5)
+                child.signal(SIGKILL)
+            }
         }
         if Task.isCancelled { throw CancellationError() }
         let status = termination.bySignal ? 128 + termination.status : termination.status
@@ -190,7 +199,7 @@ public struct CommandHandler: Sendable {
     /// the write: a command that exits without reading gets its input dropped, and the
     /// consumer is not killed.
     private func writeInput(_ input: [UInt8], to descriptor: Int32) {
-        Thread.detachNewThread {
+        detachThread {
             var pipeSignal = sigset_t()
             sigemptyset(&pipeSignal)
             sigaddset(&pipeSignal, SIGPIPE)
@@ -259,21 +268,19 @@ public struct CommandHandler: Sendable {
     /// thread: on Linux Swift's tasks run on those same few threads (about one per core), so
     /// two commands' blocked readers were enough to stop every task of the consumer,
     /// the timers that kill a command past its timeout included.
-    private func lines(of handle: FileHandle) -> AsyncStream<String> {
+    private func lines(of descriptor: Int32) -> AsyncStream<String> {
         AsyncStream { continuation in
-            Thread.detachNewThread {
-                var pending = Data()
-                while true {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { break }
-                    pending.append(chunk)
+            detachThread {
+                var pending: [UInt8] = []
+                while let chunk = readChunk(descriptor) {
+                    pending.append(contentsOf: chunk)
                     while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                         continuation.yield(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
                         pending.removeSubrange(pending.startIndex...newline)
                     }
                 }
                 if !pending.isEmpty { continuation.yield(String(decoding: pending, as: UTF8.self)) }
-                try? handle.close()
+                close(descriptor)
                 continuation.finish()
             }
         }
@@ -304,11 +311,11 @@ private final class TimeoutFlag: Sendable {
 private final class StderrTail: Sendable {
     private let done: Task<[String], Never>
 
-    init(_ handle: FileHandle) {
+    init(_ descriptor: Int32) {
         done = Task {
             await onThreadOfItsOwn {
-                let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-                try? handle.close()
+                let text = String(decoding: readAll(descriptor), as: UTF8.self)
+                close(descriptor)
                 return text.split(whereSeparator: \.isNewline).suffix(5).map(String.init)
             }
         }

@@ -1,5 +1,11 @@
-import Foundation
+import PortContract
 public import PortKafka
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The consumer's settings, from the environment and an optional `.env` file (the
 /// environment wins). Port's production values are the defaults.
@@ -61,7 +67,7 @@ public struct ConsumerConfiguration: Sendable {
         var values = dotEnv.map(Self.parseDotEnv) ?? [:]
         for (key, value) in environment { values[key] = value }
         func required(_ key: String) throws(Problem) -> String {
-            guard let value = values[key]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else {
+            guard let value = values[key]?.trimmingWhitespace(), !value.isEmpty else {
                 throw Problem(description: "\(key) is not set")
             }
             return value
@@ -74,7 +80,7 @@ public struct ConsumerConfiguration: Sendable {
             throw Problem(description: "PORT_API_URL '\(apiURL)' is not an http(s) URL")
         }
         brokers = try required("KAFKA_BROKERS").split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespaces)
+            $0.trimmingWhitespace()
         }
         kafkaUsername = values["KAFKA_USERNAME"].flatMap { $0.isEmpty ? nil : $0 }
         groupID = values["KAFKA_CONSUMER_GROUP_ID"] ?? "\(orgID).port-consumer"
@@ -129,16 +135,16 @@ public struct ConsumerConfiguration: Sendable {
     static func parseDotEnv(_ text: String) -> [String: String] {
         var values: [String: String] = [:]
         for rawLine in text.split(whereSeparator: \.isNewline) {
-            var line = rawLine.trimmingCharacters(in: .whitespaces)
+            var line = rawLine.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("export ") { line.removeFirst(7) }
             guard let equals = line.firstIndex(of: "=") else { continue }
             var value = String(line[line.index(after: equals)...])
             if value.count >= 2, let first = value.first, first == value.last, first == "'" || first == "\"" {
                 value = String(value.dropFirst().dropLast())
-                if first == "'" { value = value.replacingOccurrences(of: "'\\''", with: "'") }
+                if first == "'" { value = value.replacing("'\\''", with: "'") }
             }
-            values[line[..<equals].trimmingCharacters(in: .whitespaces)] = value
+            values[line[..<equals].trimmingWhitespace()] = value
         }
         return values
     }

@@ -1,7 +1,11 @@
-import Foundation
 import Logging
 import PortContract
-import Yams
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The built-in handlers of a handler file (JSON, or YAML when it ends in `.yaml`/`.yml`):
 ///
@@ -68,26 +72,8 @@ public enum HandlerFile {
         return (try handlers("actions"), try handlers("workflowNodes"), changes)
     }
 
-    /// A YAML document as JSON, or `nil` when it is not YAML.
+    /// A YAML document as JSON, or `nil` when it is not YAML (libyaml, through `YAMLDocument`).
     static func yamlDocument(_ text: String) -> JSONValue? {
-        guard let node = try? Yams.compose(yaml: text) else { return nil }
-        return json(node)
-    }
-
-    private static func json(_ node: Yams.Node) -> JSONValue {
-        switch node {
-        case .mapping(let mapping):
-            var object = JSONObject()
-            for (key, value) in mapping { object[key.string ?? ""] = json(value) }
-            return .object(object)
-        case .sequence(let sequence): return .array(sequence.map(json))
-        case .scalar(let scalar):
-            if scalar.style == .plain {
-                if let integer = Int64(scalar.string) { return .int(integer) }
-                if let bool = Bool.construct(from: scalar) { return .bool(bool) }
-                if scalar.string == "null" || scalar.string == "~" { return .null }
-            }
-            return .string(scalar.string)
-        }
+        YAMLDocument.parse(text)
     }
 }

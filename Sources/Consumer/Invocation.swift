@@ -1,5 +1,10 @@
-import Foundation
 public import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// A self-service run to handle, read from any message shape Port (or its docs) uses.
 public struct RunInvocation: Sendable, Equatable {
@@ -175,7 +180,7 @@ package enum InvocationParser {
     }
 
     private static func base64JSON(_ text: String) -> JSONValue? {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmingWhitespaceAndNewlines()
         guard !trimmed.isEmpty, let data = Data(base64Encoded: trimmed) else { return nil }
         return try? JSONValue.parse(Array(data))
     }

@@ -1,9 +1,14 @@
 import AsyncHTTPClient
-public import Foundation
 public import Logging
 import NIOCore
 import NIOHTTP1
 public import PortContract
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// Port's REST API as the consumer uses it: a cached token, retries, pooled connections.
 ///

@@ -1,9 +1,14 @@
-import Foundation
 package import Logging
 import PortContract
 package import PortKafka
 public import ServiceLifecycle
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The consumer: reads `ORG_ID.runs`, runs up to `concurrency` invocations at a time, and
 /// commits each partition's offsets in order once their runs are reported (at-least-once).

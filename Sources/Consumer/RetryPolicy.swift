@@ -1,4 +1,10 @@
+import PortContract
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 
 /// When to retry a call to Port's API: 429 (after `Retry-After` or `x-ratelimit-reset`),
 /// 5xx and network errors, with exponential backoff and jitter, up to `maxAttempts`. Other
@@ -59,13 +65,9 @@ public struct RetryPolicy: Sendable, Equatable {
     /// `x-ratelimit-reset` (epoch seconds).
     static func rateLimitWait(_ headers: [String: String], now: Date) -> Duration? {
         let lowercased = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }) { first, _ in first }
-        if let value = lowercased["retry-after"]?.trimmingCharacters(in: .whitespaces) {
+        if let value = lowercased["retry-after"]?.trimmingWhitespace() {
             if let seconds = Double(value), seconds >= 0 { return .milliseconds(Int64(seconds * 1000)) }
-            let format = DateFormatter()
-            format.locale = Locale(identifier: "en_US_POSIX")
-            format.timeZone = TimeZone(identifier: "GMT")
-            format.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-            if let date = format.date(from: value) {
+            if let date = httpDate(value) {
                 return .milliseconds(Int64(max(0, date.timeIntervalSince(now)) * 1000))
             }
         }

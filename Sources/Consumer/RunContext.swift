@@ -1,6 +1,11 @@
-import Foundation
 public import PortContract
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// What a handler gets for one run: who asked for what, and the calls that report progress.
 /// Every call goes to Port's API at once (with the run's id), retried on transient errors.

@@ -1,6 +1,11 @@
-import Foundation
 package import Logging
 import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// A handler of one action's runs. Return normally for SUCCESS; throw for FAILURE (the
 /// error's description becomes the final log).

@@ -1,8 +1,13 @@
 import AsyncHTTPClient
-import Foundation
 import NIOCore
 import NIOHTTP1
 import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Posts the invocation to a URL with Port's signature headers, as port-agent does; a 2xx
 /// answer means SUCCESS.

@@ -1,6 +1,5 @@
 package import ArgumentParser
 import Consumer
-import Foundation
 import HTTPServer
 import Logging
 import Metrics
@@ -8,6 +7,12 @@ import PortContract
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// `port-consumer`: the production consumer, as the executable runs it.
 package struct PortConsumerCommand: AsyncParsableCommand {
@@ -63,7 +68,7 @@ package struct PortConsumerCommand: AsyncParsableCommand {
             }
             configuration = try ConsumerConfiguration(environment: ProcessInfo.processInfo.environment, dotEnv: dotEnv)
         } catch {
-            FileHandle.standardError.write(Data("port-consumer: \(error)\n".utf8))
+            writeToStandardError("port-consumer: \(error)\n")
             throw ExitCode(2)
         }
         let handlerPath =
@@ -81,7 +86,7 @@ package struct PortConsumerCommand: AsyncParsableCommand {
                     signingSecret: configuration.clientSecret
                 )
             } catch {
-                FileHandle.standardError.write(Data("port-consumer: \(error)\n".utf8))
+                writeToStandardError("port-consumer: \(error)\n")
                 throw ExitCode(2)
             }
         }
@@ -119,9 +124,7 @@ package struct PortConsumerCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         guard let portText = environment["PORT_CONSUMER_METRICS_PORT"] else { return nil }
         guard let port = Int(portText), (0...65535).contains(port) else {
-            FileHandle.standardError.write(
-                Data("port-consumer: PORT_CONSUMER_METRICS_PORT '\(portText)' is not a port\n".utf8)
-            )
+            writeToStandardError("port-consumer: PORT_CONSUMER_METRICS_PORT '\(portText)' is not a port\n")
             throw ExitCode(2)
         }
         let registry = PrometheusCollectorRegistry()

@@ -1,4 +1,3 @@
-import Foundation
 import HTTPServer
 import KafkaBroker
 public import Logging
@@ -6,6 +5,12 @@ import PortContract
 import PortKafka
 public import ServiceLifecycle
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Where a running emulator can be reached; served at `GET /_emulator/info`.
 public struct EmulatorInfo: Codable, Sendable, Equatable {

@@ -1,6 +1,11 @@
 import Emulator
-import Foundation
 package import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// One file to write: its name's parts (an identifier, a team's name, a user's email, or a
 /// scorecard's blueprint and identifier) and its content.
@@ -28,14 +33,13 @@ struct FixtureWriter {
 
     /// Refuses an output that is a file, or a non-empty directory without `force`.
     static func checkOutput(_ output: String, force: Bool) throws(ImportError) {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory) else { return }
-        guard isDirectory.boolValue else { throw ImportError("--output \(output) is a file, not a directory") }
+        guard FileManager.default.fileExists(atPath: output) else { return }
+        guard isDirectory(output) else { throw ImportError("--output \(output) is a file, not a directory") }
         let entries: [String]
         do {
             entries = try FileManager.default.contentsOfDirectory(atPath: output)
         } catch {
-            throw ImportError("--output \(output) cannot be read: \(error.localizedDescription)")
+            throw ImportError("--output \(output) cannot be read: \(describeError(error))")
         }
         guard entries.isEmpty || force else {
             throw ImportError(
@@ -61,7 +65,7 @@ struct FixtureWriter {
         do {
             try fileManager.createDirectory(atPath: staging, withIntermediateDirectories: true)
         } catch {
-            throw ImportError("cannot create \(output): \(error.localizedDescription)")
+            throw ImportError("cannot create \(output): \(describeError(error))")
         }
         defer { try? fileManager.removeItem(atPath: staging) }
         do {
@@ -73,7 +77,7 @@ struct FixtureWriter {
                 }
             }
         } catch {
-            throw ImportError("cannot write into \(output): \(error.localizedDescription)")
+            throw ImportError("cannot write into \(output): \(describeError(error))")
         }
         try check(staging)
         do {
@@ -83,7 +87,7 @@ struct FixtureWriter {
                 if !files.isEmpty { try fileManager.moveItem(atPath: staging + "/" + kind.rawValue, toPath: target) }
             }
         } catch {
-            throw ImportError("cannot write into \(output): \(error.localizedDescription)")
+            throw ImportError("cannot write into \(output): \(describeError(error))")
         }
     }
 
@@ -108,7 +112,7 @@ struct FixtureWriter {
         do {
             _ = try Catalog(fixtures: try Fixtures.load(from: staging))
         } catch let error as FixtureError {
-            let file = error.file.replacingOccurrences(of: staging + "/", with: "")
+            let file = error.file.replacing(staging + "/", with: "")
             throw ImportError("serve would refuse what Port answered, so nothing was written: \(file): \(error.reason)")
         } catch let error as PortError {
             throw ImportError("serve would refuse what Port answered, so nothing was written: \(error.message)")

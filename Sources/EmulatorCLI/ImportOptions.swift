@@ -1,5 +1,10 @@
 package import ArgumentParser
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `port-emulator import`'s options, with the environment's defaults. Tests build them as
 /// the command line does: `try ImportOptions.parse(["--output", dir])`.

@@ -1,6 +1,10 @@
 package import ArgumentParser
 package import Emulator
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The Lambda function's settings on the command line (`serve --lambda`, `verify --lambda`),
 /// named after Lambda's own: the event source mapping's batch size, batching window, retry
 /// limits and consumer group, and the function's timeout.

@@ -1,8 +1,13 @@
 import AsyncHTTPClient
-import Foundation
 import NIOCore
 import NIOHTTP1
 package import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// One request `import` makes of Port's API: a method, a path under the API's base URL
 /// (`/v1/...`, query included), a JSON body and a bearer token.

@@ -1,5 +1,10 @@
-import Foundation
 import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// `port-emulator import`: reads an organization's definitions from Port's API (blueprints,
 /// actions and automations, teams, users, scorecards and, optionally, entities) and writes
@@ -57,7 +62,7 @@ package struct PortImport: Sendable {
 
     /// The API base URL of `text`: an http(s) URL, with or without a trailing `/` or `/v1`.
     package static func normalizedBaseURL(_ text: String) throws(ImportError) -> String {
-        var base = text.trimmingCharacters(in: .whitespaces)
+        var base = text.trimmingWhitespace()
         while base.hasSuffix("/") { base.removeLast() }
         if base.hasSuffix("/v1") { base.removeLast(3) }
         while base.hasSuffix("/") { base.removeLast() }
@@ -385,8 +390,7 @@ package struct PortImport: Sendable {
 
     /// `text` escaped for one path segment (a `/` in an identifier included).
     static func escape(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "-._~").union(.alphanumerics))
-            ?? text
+        text.percentEncoded()
     }
 
     /// ` (code: message)` from Port's error body, or nothing.
@@ -397,7 +401,7 @@ package struct PortImport: Sendable {
         var text = parts.joined(separator: ": ")
         if text.count > 300 { text = String(text.prefix(300)) + "…" }
         if settings.clientSecret.count >= FixtureWriter.minimumSecretLength {
-            text = text.replacingOccurrences(of: settings.clientSecret, with: "***")
+            text = text.replacing(settings.clientSecret, with: "***")
         }
         return " (\(text))"
     }

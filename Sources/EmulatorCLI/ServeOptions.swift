@@ -1,8 +1,13 @@
 package import ArgumentParser
 package import Emulator
-import Foundation
 import PortContract
 import PortKafka
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// `port-emulator serve`'s options, each declared once with its help: the command line
 /// (`@OptionGroup` in `serve`), `validate()` for what no single flag can check, and the
@@ -255,7 +260,7 @@ package struct ServeOptions: ParsableArguments, Sendable {
         do {
             return ExternalKafka(
                 bootstrapServers: kafkaBootstrap.split(separator: ",").map {
-                    $0.trimmingCharacters(in: .whitespaces)
+                    $0.trimmingWhitespace()
                 },
                 security: try settings.resolve()
             )
@@ -267,9 +272,7 @@ package struct ServeOptions: ParsableArguments, Sendable {
     /// `--fixtures`, or `./fixtures` when it exists.
     package var fixturesDirectory: String? {
         if let fixtures { return fixtures }
-        var isDirectory: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: "fixtures", isDirectory: &isDirectory)
-        return exists && isDirectory.boolValue ? "fixtures" : nil
+        return isDirectory("fixtures") ? "fixtures" : nil
     }
 
     /// `--secrets-file` then `--secret` (which wins), as NAME to value.

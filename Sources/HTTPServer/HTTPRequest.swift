@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// An HTTP method the router understands.
 public enum HTTPMethod: String, Sendable, Hashable, CaseIterable {
@@ -98,7 +102,7 @@ extension DecodingError {
         case .keyNotFound(let key, let context):
             return "\(path(context)).\(key.stringValue) is required"
         case .dataCorrupted(let context):
-            return context.underlyingError.map { "\($0.localizedDescription)" } ?? context.debugDescription
+            return context.underlyingError.map { "\($0)" } ?? context.debugDescription
         @unknown default:
             return "\(self)"
         }

@@ -1,9 +1,17 @@
 import CMicroHTTPD
 import Dispatch
-import Foundation
 public import Logging
 public import ServiceLifecycle
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An HTTP/1.1 server over libmicrohttpd with a router and `async` handlers.
 ///

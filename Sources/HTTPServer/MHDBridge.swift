@@ -1,6 +1,10 @@
 import CMicroHTTPD
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What libmicrohttpd keeps for one request between calls of the access handler.
 ///
 /// libmicrohttpd calls the access handler for a connection from one thread at a time, so the

@@ -1,7 +1,12 @@
 import Crypto
-import Foundation
 import SwiftASN1
 import X509
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The TLS identity of the front's SASL_SSL listeners, in PEM: a server certificate and its
 /// key, and the CA clients verify it with.

@@ -1,6 +1,10 @@
 import KafkaProtocol
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A bounded random-input harness for everything that reads what a client sends: random
 /// bytes and mutations of valid requests (every API and version served) go through the
 /// header parser and the codec, and every request that decodes must encode back and decode

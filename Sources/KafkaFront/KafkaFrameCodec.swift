@@ -1,5 +1,9 @@
 package import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Splits a byte stream into Kafka frames (int32 size, then that many bytes) and refuses
 /// a frame over `maximumFrameSize`, so a client announcing 2 GiB is disconnected at once.
 package struct KafkaFrameDecoder: ByteToMessageDecoder {

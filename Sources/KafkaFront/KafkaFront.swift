@@ -5,6 +5,10 @@ import NIOPosix
 import NIOSSL
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// How clients reach the front: `PLAINTEXT`, or `SASL_SSL` (TLS, then SCRAM); `INTERNAL`
 /// is the emulator's own plaintext door (its publisher's producer), under no ACLs and never
 /// advertised to clients.

@@ -1,7 +1,12 @@
 import Crypto
-import Foundation
 import Synchronization
 import _CryptoExtras
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// A SCRAM mechanism Kafka speaks (RFC 5802 with the hashes of RFC 7677 and Kafka's KIP-84).
 package enum ScramMechanism: String, Sendable, CaseIterable, Hashable {
@@ -183,7 +188,7 @@ package struct ScramServerExchange: Sendable {
         guard let rawUser = attributes["n"], let clientNonce = attributes["r"], !clientNonce.isEmpty else {
             return .failure(reason: "a client-first message without n= and r=")
         }
-        let user = rawUser.replacingOccurrences(of: "=2C", with: ",").replacingOccurrences(of: "=3D", with: "=")
+        let user = rawUser.replacing("=2C", with: ",").replacing("=3D", with: "=")
         guard let credential = lookup(user, mechanism) else {
             return .failure(reason: "unknown user '\(user)' for \(mechanism.rawValue)")
         }
@@ -209,7 +214,7 @@ package struct ScramServerExchange: Sendable {
         nonce: String,
         gs2Header: String
     ) -> Step {
-        guard let proofRange = message.range(of: ",p=") else {
+        guard let proofRange = message.firstRange(of: ",p=") else {
             return .failure(reason: "a client-final message without a proof")
         }
         let withoutProof = String(message[..<proofRange.lowerBound])

@@ -1,5 +1,9 @@
 public import PortContract
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension PortError {
     /// 404 `not_found`: a relation names an entity that does not exist (and
     /// `create_missing_related_entities` is not set).

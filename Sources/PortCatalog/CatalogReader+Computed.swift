@@ -1,6 +1,11 @@
-import Foundation
 import JQ
 public import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 extension CatalogReader {
     /// The mirror, aggregation and calculation properties of `entity`, in that order

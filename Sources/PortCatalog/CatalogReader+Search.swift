@@ -1,6 +1,11 @@
-import Foundation
 import OrderedCollections
 public import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// How an entity is shown: Port's read flags.
 public struct EntityReadOptions: Sendable, Equatable {
@@ -202,7 +207,7 @@ struct SearchCursor: Equatable {
 
     /// Reads a cursor's text (URL-safe base64 of compact JSON); `nil` when it is not one.
     init?(text: String) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        var base64 = text.replacing("-", with: "+").replacing("_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
         guard let data = Data(base64Encoded: base64), let value = try? JSONValue.parse(Array(data)),
             let blueprint = value["b"]?.stringValue, let sequence = value["s"]?.intValue, sequence >= 0
@@ -214,7 +219,7 @@ struct SearchCursor: Equatable {
     var text: String {
         let json: JSONValue = ["b": .string(blueprint), "s": .int(Int64(sequence))]
         return Data(json.compactBytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+            .replacing("+", with: "-").replacing("/", with: "_")
+            .replacing("=", with: "")
     }
 }

@@ -1,5 +1,10 @@
-public import Foundation
 public import PortContract
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// Reads the catalog as Port's API answers: values of properties, meta-properties and
 /// computed properties, queries, relation walks. Works on a copy of the store, so a search

@@ -1,5 +1,10 @@
-public import Foundation
 public import PortContract
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// An entity of a blueprint, as Port's API returns it.
 public struct Entity: Sendable, Equatable {

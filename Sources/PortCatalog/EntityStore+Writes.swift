@@ -1,5 +1,10 @@
-public import Foundation
 public import PortContract
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// The blueprints the catalog knows, by identifier, as the store reads them.
 public typealias BlueprintModels = [String: BlueprintModel]

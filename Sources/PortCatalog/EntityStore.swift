@@ -1,6 +1,11 @@
-import Foundation
 public import OrderedCollections
 public import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// An entity's place in the catalog: its blueprint and identifier.
 public struct EntityKey: Sendable, Hashable, Comparable {

@@ -1,5 +1,10 @@
-public import Foundation
 public import PortContract
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// A query made ready to run over one catalog copy: `relatedTo` walked once into a set,
 /// date presets turned into instants.

@@ -1,5 +1,9 @@
 public import PortContract
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension Query {
     /// The operators a rule may name, for errors.
     static let operatorNames: [String] =

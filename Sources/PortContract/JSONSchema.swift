@@ -1,4 +1,10 @@
+import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A JSON schema, as Port's OpenAPI document writes them, checked against JSON values.
 ///
@@ -14,8 +20,8 @@ import Foundation
 /// `allOf`, `anyOf`, `oneOf` and `$ref` to `#/…` inside the document given. A `oneOf` is
 /// treated like an `anyOf`, because Port's branches overlap and a body often matches more
 /// than one. Of `format`, only `uri` is checked (a scheme, then something: what Port's
-/// answers are judged by); every other keyword is ignored, and so is a pattern ICU cannot
-/// compile.
+/// answers are judged by); every other keyword is ignored, and so is a pattern Swift's `Regex`
+/// cannot compile.
 public struct JSONSchema: Sendable, Hashable {
     /// The schema itself: an object, or `true` / `false`.
     public let json: JSONValue
@@ -167,8 +173,8 @@ private struct Checker {
             found.append("\(path): expected at most \(Int(maximum)) character(s), got \(length)")
         }
         if let pattern = schema["pattern"]?.stringValue,
-            let expression = try? NSRegularExpression(pattern: pattern),
-            expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil
+            let expression = Self.compiled(pattern),
+            !text.contains(expression)
         {
             found.append("\(path): \(describe(.string(text))) does not match the pattern \(pattern)")
         }
@@ -176,6 +182,21 @@ private struct Checker {
             found.append("\(path): \(describe(.string(text))) is not a URI (a scheme such as https:, then the rest)")
         }
     }
+
+    /// `pattern` compiled once per process (matching by Unicode scalar, as ICU does), or nil
+    /// when Swift's regex syntax rejects it.
+    private static func compiled(_ pattern: String) -> Regex<AnyRegexOutput>? {
+        if let known = patterns.withLock({ $0[pattern] }) { return known.regex }
+        let compiled = CompiledPattern(regex: try? Regex(pattern).matchingSemantics(.unicodeScalar))
+        patterns.withLock { cache in
+            if cache.count >= 1024 { cache.removeAll() }
+            cache[pattern] = compiled
+        }
+        return compiled.regex
+    }
+
+    /// The patterns compiled so far.
+    private static let patterns = Mutex<[String: CompiledPattern]>([:])
 
     /// An absolute URI: `scheme:rest`, the scheme a letter then letters, digits, `+`, `-` or `.`.
     private static func isURI(_ text: String) -> Bool {
@@ -222,7 +243,7 @@ private struct Checker {
         guard let document, reference.hasPrefix("#") else { return nil }
         var node = document
         for token in reference.dropFirst().split(separator: "/") {
-            let key = token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            let key = String(token.replacing("~1", with: "/").replacing("~0", with: "~"))
             if let index = Int(key), let elements = node.arrayValue, elements.indices.contains(index) {
                 node = elements[index]
             } else if let member = node[key] {
@@ -281,10 +302,19 @@ private struct Checker {
             number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : String(number)
         case .string(let text):
             "\""
-                + String(text.prefix(60)).replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: "\"", with: "\\\"") + (text.count > 60 ? "…" : "") + "\""
+                + String(text.prefix(60)).replacing("\\", with: "\\\\")
+                .replacing("\"", with: "\\\"") + (text.count > 60 ? "…" : "") + "\""
         case .array(let elements): "an array of \(elements.count)"
         case .object(let members): "an object with \(members.count) members"
         }
     }
+}
+
+/// A compiled `pattern` keyword (nil when it does not compile), shared between threads.
+/// `Regex` is not declared `Sendable`, but it is an immutable value whose lazily lowered
+/// program is published atomically by the string-processing library, so matching one from
+/// several threads is safe.
+private final class CompiledPattern: @unchecked Sendable {
+    let regex: Regex<AnyRegexOutput>?
+    init(regex: Regex<AnyRegexOutput>?) { self.regex = regex }
 }

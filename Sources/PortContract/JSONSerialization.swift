@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 extension JSONValue {
     /// Compact JSON text, byte for byte what Python's
     /// `json.dumps(value, separators=(",", ":"), ensure_ascii=False)` writes for the same
@@ -11,6 +14,47 @@ extension JSONValue {
         output.reserveCapacity(256)
         write(to: &output)
         return output
+    }
+
+    /// Indented JSON text as UTF-8 bytes, laid out as Foundation's `JSONSerialization`
+    /// `.prettyPrinted` writes it: two spaces per level, `"key" : value`, empty arrays and
+    /// objects as `[]` and `{}`; members in key order, or sorted by key when `sortedKeys`.
+    package func prettyBytes(sortedKeys: Bool = false) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(1024)
+        writePretty(to: &output, indent: 0, sortedKeys: sortedKeys)
+        return output
+    }
+
+    private func writePretty(to output: inout [UInt8], indent: Int, sortedKeys: Bool) {
+        func newline(_ level: Int) {
+            output.append(UInt8(ascii: "\n"))
+            output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: level * 2))
+        }
+        switch self {
+        case .array(let elements) where !elements.isEmpty:
+            output.append(UInt8(ascii: "["))
+            for (position, element) in elements.enumerated() {
+                if position > 0 { output.append(UInt8(ascii: ",")) }
+                newline(indent + 1)
+                element.writePretty(to: &output, indent: indent + 1, sortedKeys: sortedKeys)
+            }
+            newline(indent)
+            output.append(UInt8(ascii: "]"))
+        case .object(let object) where !object.isEmpty:
+            output.append(UInt8(ascii: "{"))
+            let keys = sortedKeys ? object.keys.sorted() : object.keys
+            for (position, key) in keys.enumerated() {
+                if position > 0 { output.append(UInt8(ascii: ",")) }
+                newline(indent + 1)
+                Self.writeString(key, to: &output)
+                output.append(contentsOf: " : ".utf8)
+                object[key]?.writePretty(to: &output, indent: indent + 1, sortedKeys: sortedKeys)
+            }
+            newline(indent)
+            output.append(UInt8(ascii: "}"))
+        default: write(to: &output)
+        }
     }
 
     private func write(to output: inout [UInt8]) {

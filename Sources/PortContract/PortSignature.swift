@@ -1,5 +1,10 @@
 import Crypto
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 
 /// The signature Port puts on messages for its execution agent (`WEBHOOK` actions with
 /// `agent: true`), exactly as port-agent verifies it.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+package import FoundationEssentials
+#else
 package import Foundation
+#endif
 
 /// Port's timestamps: ISO 8601 in UTC with milliseconds.
 package enum PortTimestamp {

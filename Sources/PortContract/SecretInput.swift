@@ -1,5 +1,10 @@
 public import Crypto
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Port's encryption of secret inputs (`"encryption": "aes256-gcm"`, contract §8), exactly
 /// as port-agent decrypts them (`app/utils.py`): standard base64 of a 16-byte IV, the

@@ -1,5 +1,9 @@
 public import Logging
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A Kafka protocol request type, for targeting injected faults.
 public struct KafkaAPIKey: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
     /// The protocol's numeric API key.

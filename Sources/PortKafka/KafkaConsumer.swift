@@ -1,5 +1,9 @@
 public import Logging
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A topic and partition, as assigned to a consumer.
 public struct KafkaTopicPartition: Sendable, Hashable, Comparable {
     /// The topic's name.

@@ -1,5 +1,9 @@
 public import Logging
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Produces messages and reports each delivery as the result of an `async` call.
 ///
 /// librdkafka serves delivery reports from a dedicated polling thread, so `send` never blocks

@@ -18,10 +18,10 @@ import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DIST = REPOSITORY / "dist"
-#: The dynamic libraries of glibc: the only ones besides the three C libraries' trees.
+#: The dynamic libraries of glibc: the only ones besides the four C libraries' trees.
 GLIBC = {"linux-vdso.so.1", "ld-linux-x86-64.so.2", "libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2",
          "librt.so.1", "libresolv.so.2", "libmvec.so.1"}
-C_LIBRARIES = ("librdkafka.so.1", "libmicrohttpd.so.12", "libjq.so.1")
+C_LIBRARIES = ("librdkafka.so.1", "libmicrohttpd.so.12", "libjq.so.1", "libyaml-0.so.2")
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def report(line: str) -> None:
 
 @pytest.fixture(scope="session")
 def system_tree() -> set[str]:
-    """Every library the three C libraries load on this machine (their own dependencies)."""
+    """Every library the four C libraries load on this machine (their own dependencies)."""
     tree: set[str] = set(C_LIBRARIES)
     for library in C_LIBRARIES:
         tree |= set(ldd(Path("/usr/lib/x86_64-linux-gnu") / library))

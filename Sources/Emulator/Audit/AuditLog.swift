@@ -1,6 +1,12 @@
 import PortContract
 import Synchronization
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Port's audit log (`GET /v1/audit-log`), built from what the emulator records: every
 /// entity change (the change-log message's fields), every run created or changed, and every
 /// successful write of Port's API to blueprints, actions, scorecards and integrations.

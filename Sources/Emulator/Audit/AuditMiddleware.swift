@@ -1,6 +1,11 @@
-import Foundation
 import HTTPServer
 import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Records each successful write of Port's API to a blueprint, an action or automation, a
 /// scorecard or an integration in the audit log, with the object the answer returned.

@@ -1,5 +1,10 @@
-import Foundation
 import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The secrets of `--secrets-file`: a JSON object of strings, or `NAME=VALUE` lines with
 /// `#` comments and blank lines (a dotenv file).
@@ -10,7 +15,7 @@ package enum SecretsFile {
             throw EmulatorError(message: "\(path) cannot be read")
         }
         let text = String(decoding: data, as: UTF8.self)
-        if text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{") {
+        if text.trimmingWhitespaceAndNewlines().hasPrefix("{") {
             guard let object = (try? JSONValue.parse(text))?.objectValue else {
                 throw EmulatorError(message: "\(path) starts like JSON but is not a JSON object")
             }
@@ -25,7 +30,7 @@ package enum SecretsFile {
         }
         var secrets: [String: String] = [:]
         for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let equals = line.firstIndex(of: "="), equals != line.startIndex else {
                 throw EmulatorError(message: "\(path):\(number + 1): expected NAME=VALUE")
@@ -34,7 +39,7 @@ package enum SecretsFile {
             if value.count >= 2, let first = value.first, first == value.last, first == "\"" || first == "'" {
                 value = String(value.dropFirst().dropLast())
             }
-            secrets[String(line[..<equals]).trimmingCharacters(in: .whitespaces)] = value
+            secrets[String(line[..<equals]).trimmingWhitespace()] = value
         }
         return secrets
     }

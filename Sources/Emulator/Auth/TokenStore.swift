@@ -1,6 +1,11 @@
-package import Foundation
 package import PortContract
 import Synchronization
+
+#if canImport(FoundationEssentials)
+package import FoundationEssentials
+#else
+package import Foundation
+#endif
 
 /// Port's access tokens: one active token per credential pair, the same token until it expires.
 package final class TokenStore: Sendable {
@@ -131,9 +136,9 @@ package final class TokenStore: Sendable {
 
     private static func base64URL(_ bytes: [UInt8]) -> String {
         Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+            .replacing("+", with: "-")
+            .replacing("/", with: "_")
+            .replacing("=", with: "")
     }
 }
 

@@ -1,8 +1,13 @@
-import Foundation
 import JQ
 import PortCatalog
 import PortContract
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Runs the organization's automations (contract §7): every entity change, run change
 /// and expired timer is turned into Port's event object, checked against each automation

@@ -1,6 +1,11 @@
-import Foundation
 import PortCatalog
 import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The event objects automations' conditions and templates see (contract §7).
 ///

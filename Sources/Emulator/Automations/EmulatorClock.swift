@@ -1,5 +1,10 @@
-package import Foundation
 import Synchronization
+
+#if canImport(FoundationEssentials)
+package import FoundationEssentials
+#else
+package import Foundation
+#endif
 
 /// The emulator's own clock, which tests drive with `POST /_emulator/clock`: real time plus
 /// an offset. Timer properties and polling's visibility timeouts read it, and nothing else

@@ -1,6 +1,11 @@
-import Foundation
 import PortCatalog
 public import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Scorecards, kept on their blueprint's model so that every entity read evaluates them.
 extension Catalog {

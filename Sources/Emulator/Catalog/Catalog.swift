@@ -1,8 +1,13 @@
-import Foundation
 import JQ
 public import PortCatalog
 public import PortContract
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The organization's blueprints and actions: loaded from fixtures, added through the API.
 ///

@@ -1,5 +1,10 @@
-import Foundation
 public import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Definitions read from a fixtures directory: `DIR/blueprints/*.json`,
 /// `DIR/actions/*.json`, `DIR/workflows/*.json`, `DIR/teams/*.json`, `DIR/users/*.json` and
@@ -32,8 +37,7 @@ public struct Fixtures: Sendable {
     /// Reads `directory`; a missing directory, a file that is not JSON or a definition Port
     /// would refuse is an error naming the file and what is wrong.
     public static func load(from directory: String) throws(FixtureError) -> Fixtures {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard isDirectory(directory) else {
             throw FixtureError(file: directory, reason: "no such directory")
         }
         var fixtures = Fixtures()

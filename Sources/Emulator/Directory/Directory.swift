@@ -1,6 +1,11 @@
-import Foundation
 public import PortContract
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The organization's teams and users (`/v1/teams`, `/v1/users`), from the fixtures
 /// (`fixtures/teams`, `fixtures/users`) and the API.

@@ -1,6 +1,11 @@
-import Foundation
 package import PortContract
 import PortKafka
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 extension FaultInjector {
     /// Reads a fault from the admin API's JSON (any kind may carry a `tag`):

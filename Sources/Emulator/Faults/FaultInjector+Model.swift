@@ -1,7 +1,12 @@
-package import Foundation
 import HTTPServer
 import PortContract
 package import PortKafka
+
+#if canImport(FoundationEssentials)
+package import FoundationEssentials
+#else
+package import Foundation
+#endif
 
 /// The faults: what can be injected, and what an HTTP fault does.
 extension FaultInjector {

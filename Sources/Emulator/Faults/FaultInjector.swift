@@ -1,4 +1,3 @@
-import Foundation
 import HTTPServer
 import KafkaBroker
 import KafkaFront
@@ -7,6 +6,12 @@ package import PortContract
 import PortKafka
 import ServiceLifecycle
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Faults injected at runtime, so a consumer's resilience can be tested: HTTP answers of
 /// Port's API (an error status, added latency, a dropped connection), expiring every token,

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A path pattern for faults: `*` matches within one path segment, `**` matches anything,
 /// and a pattern without `*` matches every path that starts with it.

@@ -1,6 +1,11 @@
-import Foundation
 import PortContract
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The organization's integrations (Ocean's installations), as `/v1/integration` shows them:
 /// what Ocean created and patched, its resync state and resync requests, and what it sent

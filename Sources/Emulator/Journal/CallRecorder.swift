@@ -1,7 +1,12 @@
-public import Foundation
 import HTTPServer
 import PortContract
 import Synchronization
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// One API call, as the journal keeps it.
 public struct JournalEntry: Sendable, Equatable {

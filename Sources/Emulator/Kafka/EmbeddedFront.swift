@@ -1,8 +1,14 @@
-import Foundation
 import KafkaBroker
 import KafkaFront
 import Logging
+import PortContract
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The embedded Kafka as the emulator runs it: our broker with the org's topics behind a
 /// plaintext and a SASL_SSL listener per node (and an internal one for the emulator's own
@@ -48,7 +54,7 @@ struct EmbeddedFront: Sendable {
             do {
                 try Data(identity.caPEM.utf8).write(to: URL(fileURLWithPath: caFile), options: .atomic)
             } catch {
-                throw EmulatorError(message: "cannot write the Kafka CA to \(caFile): \(error.localizedDescription)")
+                throw EmulatorError(message: "cannot write the Kafka CA to \(caFile): \(describeError(error))")
             }
             ownedCAFile = caFile
         }
@@ -113,9 +119,9 @@ struct EmbeddedFront: Sendable {
         await front.stop()
         guard let ownedCAFile else { return }
         try? FileManager.default.removeItem(atPath: ownedCAFile)
-        let directory = (ownedCAFile as NSString).deletingLastPathComponent
-        if (directory as NSString).lastPathComponent.hasPrefix("port-emulator-") {
-            try? FileManager.default.removeItem(atPath: directory)
+        let directory = URL(fileURLWithPath: ownedCAFile).deletingLastPathComponent()
+        if directory.lastPathComponent.hasPrefix("port-emulator-") {
+            try? FileManager.default.removeItem(at: directory)
         }
     }
 
@@ -147,7 +153,7 @@ struct EmbeddedFront: Sendable {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
             throw EmulatorError(
-                message: "cannot create \(directory.path) for the Kafka CA: \(error.localizedDescription)"
+                message: "cannot create \(directory.path) for the Kafka CA: \(describeError(error))"
             )
         }
         return directory.appendingPathComponent("kafka-ca.pem").path

@@ -1,8 +1,13 @@
-import Foundation
 import KafkaFront
 import Logging
 public import PortKafka
 import ServiceLifecycle
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// An existing Kafka cluster the emulator publishes to instead of its embedded one.
 public struct ExternalKafka: Sendable {

@@ -1,5 +1,16 @@
-import Foundation
+import ChildProcesses
 package import KafkaFront
+import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The emulator's own certificate authority, kept between runs so that it can be trusted once,
 /// system-wide, by consumers that cannot be given a CA file (port-agent in production mode,
@@ -23,7 +34,7 @@ package struct LocalCA: Sendable {
         } else {
             let data =
                 environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-                ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share"
+                ?? (environment["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path) + "/.local/share"
             self.directory = data + "/port-emulator"
         }
         self.store = store ?? Self.systemStore
@@ -45,7 +56,7 @@ package struct LocalCA: Sendable {
             )
         } catch {
             throw EmulatorError(
-                message: "cannot read the emulator's CA in \(directory) (\(error.localizedDescription)); "
+                message: "cannot read the emulator's CA in \(directory) (\(describeError(error))); "
                     + "`port-emulator ca remove` deletes it, `ca install` makes a new one"
             )
         }
@@ -111,11 +122,10 @@ package struct LocalCA: Sendable {
 
     /// The system's words for a file error ("Not a directory"), not Foundation's error number.
     static func reason(_ error: any Error) -> String {
-        if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error {
-            let posix = underlying as NSError
-            if posix.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(posix.code))) }
+        if let posix = (error as? CocoaError)?.underlying as? POSIXError {
+            return String(cString: strerror(posix.code.rawValue))
         }
-        return error.localizedDescription
+        return describeError(error)
     }
 
     private func write(_ ca: FrontCA) throws {
@@ -125,28 +135,37 @@ package struct LocalCA: Sendable {
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyPath)
             try Data(ca.certificatePEM.utf8).write(to: URL(fileURLWithPath: certificatePath), options: .atomic)
         } catch {
-            throw EmulatorError(message: "cannot write the CA to \(directory) (\(error.localizedDescription))")
+            throw EmulatorError(message: "cannot write the CA to \(directory) (\(describeError(error)))")
         }
     }
 
+    /// Runs `update-ca-certificates` (through `env`, on this process's `PATH`) to its end,
+    /// its stdout and stderr together in a temporary file. Blocks the calling thread: only the
+    /// synchronous `ca` commands call it.
     private func runUpdate(fresh: Bool = false) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["update-ca-certificates"] + (fresh ? ["--fresh"] : [])
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
+        let outputPath = FileManager.default.temporaryDirectory.path + "/ca-update-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let child: ChildProcess
         do {
-            try process.run()
+            child = try ChildProcess.spawn(
+                ["/usr/bin/env", "update-ca-certificates"] + (fresh ? ["--fresh"] : []),
+                environment: ProcessInfo.processInfo.environment,
+                outputPath: outputPath
+            )
         } catch {
-            throw EmulatorError(message: "cannot run update-ca-certificates (\(error.localizedDescription))")
+            throw EmulatorError(message: "cannot run update-ca-certificates (\(describeError(error)))")
         }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        var termination = child.termination
+        while termination == nil {
+            usleep(10_000)
+            termination = child.termination
+        }
+        let text = String(decoding: FileManager.default.contents(atPath: outputPath) ?? Data(), as: UTF8.self)
+        let status = termination?.status ?? 0  // the signal number when one ended it, as Process gave
+        guard status == 0 else {
             throw EmulatorError(
-                message: "update-ca-certificates failed (exit \(process.terminationStatus)): "
-                    + text.trimmingCharacters(in: .whitespacesAndNewlines)
+                message: "update-ca-certificates failed (exit \(status)): "
+                    + text.trimmingWhitespaceAndNewlines()
                     + " (Debian and Ubuntu: apt-get install ca-certificates; run as root)"
             )
         }

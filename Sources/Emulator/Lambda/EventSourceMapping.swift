@@ -1,7 +1,12 @@
-import Foundation
 package import Logging
 package import PortKafka
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Lambda's Kafka event source mapping: a consumer in the group the user named, reading the
 /// organization's topics through the Kafka front with the SCRAM credentials (so Port's ACLs

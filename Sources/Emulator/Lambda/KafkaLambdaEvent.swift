@@ -1,6 +1,11 @@
-import Foundation
 import PortContract
 package import PortKafka
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The event Lambda's Kafka event source mapping sends a function: records grouped by
 /// `topic-partition`, keys and values base64, header values as arrays of byte values.

@@ -1,7 +1,15 @@
 import ChildProcesses
-import Foundation
 package import Logging
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The function's execution environment: the runtime client's command, run as a child
 /// process with the Lambda environment, started again whenever it ends (a crash, or a
@@ -55,7 +63,7 @@ package final class LambdaFunctionProcess: Sendable {
                 await child.wait()
             } onCancel: {
                 child.signal(SIGTERM)
-                Thread.detachNewThread {
+                detachThread {
                     usleep(2_000_000)
                     child.signal(SIGKILL)
                 }
@@ -75,13 +83,9 @@ package final class LambdaFunctionProcess: Sendable {
 
     private func start() throws -> ChildProcess {
         let number = state.withLock { $0.starts + 1 }
-        let header = Data("--- port-emulator: Lambda execution environment #\(number) ---\n".utf8)
-        if let log = FileHandle(forWritingAtPath: logPath) {
-            log.seekToEndOfFile()
-            log.write(header)
-            try? log.close()
-        } else {
-            _ = FileManager.default.createFile(atPath: logPath, contents: header)
+        let header = Array("--- port-emulator: Lambda execution environment #\(number) ---\n".utf8)
+        if !appendToFile(logPath, header) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: Data(header))
         }
         let child = try ChildProcess.spawn(
             command,

@@ -1,9 +1,14 @@
-import Foundation
 import HTTPServer
 package import Logging
 package import PortContract
 import PortKafka
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The emulator's Lambda function: the Runtime API's exchange, the execution environment
 /// running the user's runtime client, the event source mapping, and their log.
@@ -78,7 +83,7 @@ package final class LambdaHost: Sendable {
     /// Lambda's own variables, `AWS_LAMBDA_RUNTIME_API` first.
     package func functionEnvironment(_ info: EmulatorInfo) -> [String: String] {
         var environment = Dictionary(info.environment, uniquingKeysWith: { $1 })
-        let runtimeAPI = info.apiBaseURL.replacingOccurrences(of: "http://", with: "")
+        let runtimeAPI = info.apiBaseURL.replacing("http://", with: "")
         let lambda: [String: String] = [
             "AWS_LAMBDA_RUNTIME_API": runtimeAPI,
             "AWS_LAMBDA_FUNCTION_NAME": settings.functionName,

@@ -1,6 +1,11 @@
-import Foundation
 package import PortContract
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Every invocation the event source mapping made, for `GET /_emulator/lambda` and
 /// `verify`'s report: the batch, the outcome, which attempt it was and how long it took.

@@ -1,6 +1,12 @@
-import Foundation
+import PortContract
 import PortKafka
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The exchange behind the Lambda Runtime API: the event source mapping hands an event in
 /// with `invoke`, the function's runtime client takes it with `next` and answers with
@@ -263,8 +269,8 @@ package final class LambdaRuntime: Sendable {
     /// An X-Ray trace header as Lambda sends it.
     private static func traceID() -> String {
         let seconds = String(Int(Date().timeIntervalSince1970), radix: 16)
-        let random = (0..<3).map { _ in String(format: "%08x", UInt32.random(in: 0...UInt32.max)) }.joined()
-        let parent = String(format: "%016llx", UInt64.random(in: 0...UInt64.max))
+        let random = (0..<3).map { _ in cFormat("%08x", UInt32.random(in: 0...UInt32.max)) }.joined()
+        let parent = cFormat("%016llx", UInt64.random(in: 0...UInt64.max))
         return "Root=1-\(seconds)-\(random);Parent=\(parent);Sampled=0"
     }
 }

@@ -1,6 +1,11 @@
-import Foundation
 import HTTPServer
 import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The Lambda Runtime API (version 2018-06-01) on the emulator's HTTP port, as AWS's runtime
 /// interface clients call it (`awslambdaric`, `aws-lambda-ric`, custom runtimes), and the

@@ -1,7 +1,12 @@
 import DequeModule
-package import Foundation
 package import PortContract
 import Synchronization
+
+#if canImport(FoundationEssentials)
+package import FoundationEssentials
+#else
+package import Foundation
+#endif
 
 /// Work handed out by HTTP polling (contract §9): action runs and workflow node runs
 /// waiting for `claim-pending`, their claims (timed on the emulator's clock) and acks.

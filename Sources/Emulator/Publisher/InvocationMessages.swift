@@ -1,6 +1,11 @@
-import Foundation
 import PortCatalog
 import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The messages Port publishes, built from a run and what it refers to (contract §5).
 enum InvocationMessages {

@@ -1,9 +1,14 @@
-import Foundation
 import Logging
 import PortCatalog
 package import PortContract
 package import PortKafka
 import ServiceLifecycle
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Publishes what Port publishes: run invocations to `ORG_ID.runs` (keyed by run id) and
 /// entity changes to `ORG_ID.change.log`.

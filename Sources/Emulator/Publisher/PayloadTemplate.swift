@@ -1,6 +1,11 @@
-import Foundation
 import JQ
 package import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Port's payload templates: JSON whose strings may hold `{{ jq }}` expressions, rendered
 /// by libjq against the run's context object.

@@ -1,6 +1,11 @@
-import Foundation
 import HTTPServer
 import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 extension PortAPI {
     /// `GET/POST /_emulator/clock` (the clock timers and visibility timeouts read) and

@@ -1,8 +1,13 @@
-import Foundation
 import HTTPServer
 import PortCatalog
 import PortContract
 import PortKafka
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 extension PortAPI {
     /// The emulator's own routes under `/_emulator/` (no Port token): what tests and people

@@ -1,7 +1,12 @@
-import Foundation
 import JQ
 import PortCatalog
 import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The `jqQuery` programs of entity inputs' datasets, compiled once each.
 private let datasetPrograms = JQProgramCache()

@@ -1,7 +1,12 @@
-import Foundation
 import HTTPServer
 import PortCatalog
 import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// `POST /v1/entities/aggregate`: one number (or counts per value) over the entities a query
 /// matches. Port's document gives the answer the search's shape, with no field for the

@@ -1,6 +1,11 @@
-import Foundation
 import HTTPServer
 import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// `GET /v1/audit-log` over ``AuditLog``, with Port's filters (a logical AND of all).
 extension PortAPI {

@@ -1,7 +1,12 @@
-import Foundation
 import HTTPServer
 import PortCatalog
 import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Port's writes and reads of many entities at once: bulk upsert (up to 20), bulk delete (up
 /// to 100), deleting a blueprint's entities (and the blueprint), counting them, and the

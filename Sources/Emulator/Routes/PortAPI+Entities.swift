@@ -1,7 +1,12 @@
-import Foundation
 import HTTPServer
 import PortCatalog
 import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 extension PortAPI {
     /// Entities under blueprints, with `upsert`, `merge`, `validation_only`, `run_id`,

@@ -1,6 +1,11 @@
-import Foundation
 import HTTPServer
 import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Port's integration routes, as Ocean calls them at start-up and around each resync
 /// (contract §11): the integration record, its config and resync state, resync requests,

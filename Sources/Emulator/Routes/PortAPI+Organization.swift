@@ -1,7 +1,12 @@
-import Foundation
 import HTTPServer
 import PortContract
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The organization as Port's API shows it (`GET /v1/organization`): its id, name,
 /// settings (which `PATCH /v1/organization` changes) and no feature flags. port-agent writes

@@ -1,6 +1,11 @@
-import Foundation
 import HTTPServer
 import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// HTTP polling (contract §9): port-agent's `STREAMER_NAME=POLLING` and Ocean claim work
 /// instead of reading Kafka, and ack what they took.

@@ -1,7 +1,12 @@
-import Foundation
 import HTTPServer
 import PortContract
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The organization's secrets (contract §8): `{{ .secrets.NAME }}` in payload templates.
 /// Created with `POST /v1/organization/secrets`, changed and deleted by name; their values

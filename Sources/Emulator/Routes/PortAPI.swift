@@ -1,6 +1,11 @@
-import Foundation
 import HTTPServer
 import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Port's REST API over the RunStore and the Catalog: auth, action runs, blueprints,
 /// actions, entities and workflow node runs, as the contract lists them; and the

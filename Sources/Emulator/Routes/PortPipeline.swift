@@ -1,6 +1,11 @@
-import Foundation
 import HTTPServer
 import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// What the emulator's middlewares learn about one request, for the later steps.
 struct PortRequestContext: HTTPRequestContext {

@@ -1,5 +1,10 @@
-import Foundation
 public import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The two shapes Port returns a run in: `?version=v2`, or the default (v1) of Port's docs.
 public enum RunShape: String, Sendable {

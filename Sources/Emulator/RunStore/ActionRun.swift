@@ -1,5 +1,10 @@
-public import Foundation
 public import PortContract
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// The action a run belongs to, as Port shows it on the run.
 public struct RunActionInfo: Sendable, Equatable {

@@ -1,6 +1,11 @@
-public import Foundation
 public import PortCatalog
 public import PortContract
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// An entity a run created, changed or deleted (`run_id` on the write).
 public struct AffectedEntity: Sendable, Equatable {

@@ -1,6 +1,11 @@
-import Foundation
 public import PortCatalog
 public import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 extension RunStore.State {
     /// `run_id` on an entity write: the run must exist (404) and not be finished (400).

@@ -1,6 +1,11 @@
-import Foundation
 package import HTTPServer
 public import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 extension RunStore {
     /// What a waiter learns: the run when the wait ended, and whether the condition held.

@@ -1,8 +1,13 @@
 import DequeModule
-package import Foundation
 import PortCatalog
 public import PortContract
 import Synchronization
+
+#if canImport(FoundationEssentials)
+package import FoundationEssentials
+#else
+package import Foundation
+#endif
 
 /// Runs and their logs, and the state machine Port enforces on them.
 ///

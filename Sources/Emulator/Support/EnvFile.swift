@@ -1,4 +1,10 @@
+import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension EmulatorInfo {
     /// The consumer's group id: Port requires the `ORG_ID.` prefix.
@@ -58,7 +64,7 @@ package enum EnvFile {
         do {
             try FileManager.default.removeItem(atPath: path)
         } catch {
-            throw EmulatorError(message: "cannot remove the old env file \(path): \(error.localizedDescription)")
+            throw EmulatorError(message: "cannot remove the old env file \(path): \(describeError(error))")
         }
     }
 
@@ -74,7 +80,7 @@ package enum EnvFile {
             try FileManager.default.moveItem(at: temporary, to: url)
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw EmulatorError(message: "cannot write the env file \(path): \(error.localizedDescription)")
+            throw EmulatorError(message: "cannot write the env file \(path): \(describeError(error))")
         }
     }
 
@@ -82,6 +88,6 @@ package enum EnvFile {
     static func shellQuoted(_ value: String) -> String {
         let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-:/,@+=")
         if !value.isEmpty, value.allSatisfy(safe.contains) { return value }
-        return "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        return "'" + value.replacing("'", with: "'\\''") + "'"
     }
 }

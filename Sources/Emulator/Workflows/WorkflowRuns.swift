@@ -1,6 +1,11 @@
-package import Foundation
 package import PortContract
 import Synchronization
+
+#if canImport(FoundationEssentials)
+package import FoundationEssentials
+#else
+package import Foundation
+#endif
 
 /// One node run of a workflow run (`wfnr_` + 16).
 package struct WorkflowNodeRun: Sendable, Equatable {

@@ -1,6 +1,12 @@
 import ArgumentParser
 import Emulator
+import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension PortEmulatorCommand {
     struct CA: ParsableCommand {
@@ -71,9 +77,7 @@ extension PortEmulatorCommand {
             func run() throws {
                 let ca = LocalCA()
                 guard FileManager.default.fileExists(atPath: ca.certificatePath) else {
-                    FileHandle.standardError.write(
-                        Data("no CA yet at \(ca.certificatePath): `port-emulator ca install` makes one\n".utf8)
-                    )
+                    writeToStandardError("no CA yet at \(ca.certificatePath): `port-emulator ca install` makes one\n")
                     throw ExitCode(1)
                 }
                 say(ca.certificatePath)
@@ -85,6 +89,6 @@ extension PortEmulatorCommand {
 /// A `ca` command that could not do its work: the reason on stderr, exit status 1 (not the
 /// usage text a bad flag gets).
 private func fail(_ error: EmulatorError) -> ExitCode {
-    FileHandle.standardError.write(Data("port-emulator ca: \(error.message)\n".utf8))
+    writeToStandardError("port-emulator ca: \(error.message)\n")
     return ExitCode(1)
 }

@@ -1,5 +1,11 @@
 import ArgumentParser
+import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension PortEmulatorCommand {
     struct Import: AsyncParsableCommand {
@@ -47,11 +53,11 @@ extension PortEmulatorCommand {
                 let summary = try await PortImport(
                     settings: settings,
                     transport: HTTPPortTransport(baseURL: settings.apiURL),
-                    progress: { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
+                    progress: { writeToStandardError("\($0)\n") }
                 ).run()
                 say(summary.line)
             } catch {
-                FileHandle.standardError.write(Data("port-emulator import: \(error.message)\n".utf8))
+                writeToStandardError("port-emulator import: \(error.message)\n")
                 throw ExitCode(1)
             }
         }

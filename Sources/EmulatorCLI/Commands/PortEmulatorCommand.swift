@@ -1,10 +1,15 @@
 package import ArgumentParser
 import Emulator
-import Foundation
 import Logging
 import PortContract
 import PortKafka
 import ServiceLifecycle
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// `port-emulator`: serve, trigger, verify, import and ca, as the executable runs them.
 package struct PortEmulatorCommand: AsyncParsableCommand {
@@ -42,7 +47,7 @@ func bootstrapLogging(_ level: Logger.Level) {
 
 /// Writes a line to stdout at once (scripts read it through a pipe).
 func say(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    writeToStandardOutput(line + "\n")
 }
 
 /// The name a program was called by: the last component of its `argv[0]` (`port-consumer`

@@ -1,11 +1,16 @@
 import ArgumentParser
 import Emulator
-import Foundation
 import Logging
 import PortContract
 import PortKafka
 import ServiceLifecycle
 import UnixSignals
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 extension PortEmulatorCommand {
     struct Serve: AsyncParsableCommand {

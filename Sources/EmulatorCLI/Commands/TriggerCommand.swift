@@ -1,11 +1,16 @@
 import ArgumentParser
 import Conformance
 import Emulator
-import Foundation
 import Logging
 import PortContract
 import PortKafka
 import ServiceLifecycle
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 extension PortEmulatorCommand {
     struct Trigger: AsyncParsableCommand {
@@ -103,14 +108,12 @@ extension PortEmulatorCommand {
                 switch final {
                 case "SUCCESS": return
                 case nil:
-                    FileHandle.standardError.write(
-                        Data("port-emulator trigger: \(runID) did not finish within \(timeout)\n".utf8)
-                    )
+                    writeToStandardError("port-emulator trigger: \(runID) did not finish within \(timeout)\n")
                     throw ExitCode(2)
                 default: throw ExitCode(1)
                 }
             } catch let error as EmulatorClientError {
-                FileHandle.standardError.write(Data("port-emulator trigger: \(error.message)\n".utf8))
+                writeToStandardError("port-emulator trigger: \(error.message)\n")
                 throw ExitCode(3)
             }
         }

@@ -1,9 +1,14 @@
 import ArgumentParser
 import Conformance
 import Emulator
-import Foundation
 import Logging
 import PortContract
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 extension PortEmulatorCommand {
     struct Verify: AsyncParsableCommand {
@@ -172,7 +177,7 @@ extension PortEmulatorCommand {
             do {
                 options = try makeOptions()
             } catch {
-                FileHandle.standardError.write(Data("port-emulator verify: \(error)\n".utf8))
+                writeToStandardError("port-emulator verify: \(error)\n")
                 throw ExitCode(2)
             }
             say("verifying \(options.scenarios.count) scenario(s)" + (chaos.map { " under chaos profile \($0)" } ?? ""))
@@ -181,7 +186,7 @@ extension PortEmulatorCommand {
             do {
                 report = try await verifier.run()
             } catch {
-                FileHandle.standardError.write(Data("port-emulator verify: \(error)\n".utf8))
+                writeToStandardError("port-emulator verify: \(error)\n")
                 throw ExitCode(2)
             }
             say("")
@@ -190,7 +195,7 @@ extension PortEmulatorCommand {
                 if let junit { try Data(report.junitXML.utf8).write(to: URL(fileURLWithPath: junit)) }
                 if let json { try report.prettyJSON.write(to: URL(fileURLWithPath: json)) }
             } catch {
-                FileHandle.standardError.write(Data("port-emulator verify: cannot write a report: \(error)\n".utf8))
+                writeToStandardError("port-emulator verify: cannot write a report: \(error)\n")
                 throw ExitCode(2)
             }
             if !report.passed { throw ExitCode(1) }

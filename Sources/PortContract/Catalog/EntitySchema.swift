@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The part of a blueprint's JSON schema Port checks entity properties against: each
 /// property's `type`, `enum` and array `items`, and the `required` list.
@@ -126,7 +130,7 @@ public struct EntitySchema: Sendable, Equatable {
                 // A secret input's value is never repeated in an error (errors are journaled).
                 let shown =
                     rule.encryption == nil
-                    ? problem : problem.replacingOccurrences(of: value.compactText, with: "a secret value")
+                    ? problem : problem.replacing(value.compactText, with: "a secret value")
                 problems.append("\(location).\(name) \(shown)")
                 continue
             }

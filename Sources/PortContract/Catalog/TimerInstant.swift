@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 
 /// The instants timer properties hold: ISO 8601, with or without fractional seconds.
 public enum TimerInstant {

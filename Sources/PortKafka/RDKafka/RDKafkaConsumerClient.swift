@@ -1,6 +1,10 @@
 import CRdKafka
 import Logging
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The librdkafka side of a consumer: the handle, its reading thread and its lifecycle.
 final class RDKafkaConsumerClient: Sendable {
     /// The consumer's handle.

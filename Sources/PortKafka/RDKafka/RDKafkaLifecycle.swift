@@ -1,6 +1,14 @@
 import Dispatch
-import Foundation
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The running → closing → closed lifecycle of a librdkafka client, shared by the producer
 /// and the consumer: exactly one caller gets to close it, and the handle is destroyed only

@@ -1,7 +1,15 @@
 import CRdKafka
 import Dispatch
-import Foundation
 import Logging
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The librdkafka side of a producer: the handle, its polling thread and its lifecycle.
 final class RDKafkaProducerClient: Sendable {
