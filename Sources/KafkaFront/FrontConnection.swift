@@ -19,11 +19,8 @@ struct FrontConnection {
     func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
         let remote = connection.channel.remoteAddress?.description ?? "unknown"
         let channel = connection.channel
-        var session = FrontSession(
-            front: front,
-            listener: listener,
-            clientHost: connection.channel.remoteAddress?.ipAddress ?? "unknown"
-        )
+        let clientHost = connection.channel.remoteAddress?.ipAddress ?? "unknown"
+        var session = FrontSession(front: front, listener: listener, clientHost: clientHost)
         front.opened(channel, node: listener.nodeID)
         defer { front.closed(channel, node: listener.nodeID) }
         do {
@@ -68,7 +65,13 @@ struct FrontConnection {
                 "DECRYPTION_FAILED_OR_BAD_RECORD_MAC": "handshake aborted after the certificate",
                 "EOF during handshake": "hung up after the certificate",
             ]
-            if listener.kind == .saslSSL, let alert = alerts.first(where: { text.contains($0.key) })?.value {
+            let hungUp = text.contains("EOF during handshake")
+            if hungUp, front.handshakes.completed(from: clientHost) {
+                // A host whose clients complete handshakes trusts the CA: a client closing a
+                // connection mid-handshake (librdkafka's others, as kcat exits) is not a sign.
+                front.handshakes.notReported()
+                logClosed(remote: remote, reason: "the client hung up during the TLS handshake")
+            } else if listener.kind == .saslSSL, let alert = alerts.first(where: { text.contains($0.key) })?.value {
                 front.configuration.onUntrustedCertificate(alert)
                 logClosed(
                     remote: remote,

@@ -83,11 +83,20 @@ package final class KafkaFront: Sendable {
     private let sslContext: NIOSSLContext?
     /// Every connection accepted and still open, served or not.
     let accepted: AcceptedConnections
+    /// The client hosts that completed a TLS handshake.
+    let handshakes: TLSHandshakes
     /// Whether `run()` was called: a front stopped without it must still drain its listeners.
     private let ran = Mutex(false)
 
     /// How many connections are open (served or not yet handed out).
     package var acceptedCount: Int { accepted.count }
+
+    /// Whether a client on `host` has completed a TLS handshake with a SASL_SSL listener.
+    package func handshakeCompleted(from host: String) -> Bool { handshakes.completed(from: host) }
+
+    /// How many mid-handshake hang-ups were not reported as an untrusted CA, because their
+    /// host had completed a handshake.
+    package var unreportedHangUps: Int { handshakes.unreportedHangUps }
 
     /// The broker behind the front.
     package var broker: KafkaBroker { configuration.broker }
@@ -98,10 +107,12 @@ package final class KafkaFront: Sendable {
         group: any EventLoopGroup,
         sslContext: NIOSSLContext?,
         accepted: AcceptedConnections,
+        handshakes: TLSHandshakes,
         logger: Logger
     ) {
         self.listeners = listeners
         self.accepted = accepted
+        self.handshakes = handshakes
         self.configuration = configuration
         self.group = group
         self.sslContext = sslContext
@@ -173,6 +184,7 @@ package final class KafkaFront: Sendable {
         if sslContext != nil { kinds.append(.saslSSL) }
         var listeners: [Listener] = []
         let accepted = AcceptedConnections()
+        let handshakes = TLSHandshakes()
         do {
             for nodeID in configuration.broker.nodeIDs {
                 for kind in kinds {
@@ -183,6 +195,7 @@ package final class KafkaFront: Sendable {
                         tls: tls,
                         configuration: configuration,
                         accepted: accepted,
+                        handshakes: handshakes,
                         group: group
                     )
                     listeners.append(
@@ -203,6 +216,7 @@ package final class KafkaFront: Sendable {
                     tls: nil,
                     configuration: configuration,
                     accepted: accepted,
+                    handshakes: handshakes,
                     group: group
                 )
                 listeners.append(
@@ -224,6 +238,7 @@ package final class KafkaFront: Sendable {
             group: group,
             sslContext: sslContext,
             accepted: accepted,
+            handshakes: handshakes,
             logger: logger
         )
         return front
@@ -235,6 +250,7 @@ package final class KafkaFront: Sendable {
         tls: NIOSSLContext?,
         configuration: KafkaFrontConfiguration,
         accepted: AcceptedConnections,
+        handshakes: TLSHandshakes,
         group: any EventLoopGroup
     ) async throws -> NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never> {
         let maximumFrameSize = configuration.maximumFrameSize
@@ -250,7 +266,10 @@ package final class KafkaFront: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle))
                     try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
-                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                        try channel.pipeline.syncOperations.addHandler(handshakes.watcher())
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(KafkaFrameDecoder(maximumFrameSize: maximumFrameSize))
                     )
