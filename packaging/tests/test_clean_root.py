@@ -12,7 +12,7 @@ from pathlib import Path
 from clean_root import Root
 from conftest import DIST, REPOSITORY, Artifacts, Stopwatch, report, wait_for
 
-C_LIBRARY_FILES = ("librdkafka", "libmicrohttpd", "libjq", "libyaml")
+C_LIBRARY_FILES = ("librdkafka", "libmicrohttpd", "libjq", "libyaml-0")
 
 
 def release_directory(root: Root, artifacts: Artifacts) -> str:
