@@ -14,7 +14,8 @@ private let repositoryFixtures = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("fixtures").path
 
-/// Runs the built `port-emulator` with `arguments` and exactly `environment` (plus `PATH`).
+/// Runs the built `port-emulator` with `arguments` and exactly `environment` (plus `PATH` and
+/// the sanitizers' options).
 private func portEmulator(
     _ arguments: [String],
     environment: [String: String] = [:]
@@ -26,7 +27,12 @@ private func portEmulator(
         try await ChildProcess.run(
             [path] + arguments,
             environment: environment.merging(
-                ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"],
+                // PATH, and the sanitizers' options of a make test-asan/test-tsan run (leak
+                // detection off there, as for the test process itself).
+                ProcessInfo.processInfo.environment.filter {
+                    ["ASAN_OPTIONS", "TSAN_OPTIONS", "LSAN_OPTIONS"].contains($0.key)
+                }
+                .merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]) { _, path in path },
                 uniquingKeysWith: { mine, _ in mine }
             )
         )
