@@ -143,7 +143,7 @@ let package = Package(
         .target(
             name: "EmulatorCLI",
             dependencies: [
-                "Emulator", "PortKafka", "PortContract", "Conformance",
+                "Emulator", "PortKafka", "PortContract", "Conformance", "ChildProcesses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -196,7 +196,7 @@ let package = Package(
         .target(
             name: "ConsumerCLI",
             dependencies: [
-                "Consumer", "PortKafka", "HTTPServer", "PortContract",
+                "Consumer", "PortKafka", "HTTPServer", "PortContract", "ChildProcesses",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -204,15 +204,7 @@ public struct CommandHandler: Sendable {
             sigemptyset(&pipeSignal)
             sigaddset(&pipeSignal, SIGPIPE)
             pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
-            input.withUnsafeBytes { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                    if written < 0 && errno == EINTR { continue }
-                    guard written > 0 else { break }
-                    offset += written
-                }
-            }
+            writeAll(descriptor, input)
             close(descriptor)
             var timeout = timespec(tv_sec: 0, tv_nsec: 0)
             _ = sigtimedwait(&pipeSignal, nil, &timeout)

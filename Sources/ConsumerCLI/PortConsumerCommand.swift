@@ -1,4 +1,5 @@
 package import ArgumentParser
+import ChildProcesses
 import Consumer
 import HTTPServer
 import Logging

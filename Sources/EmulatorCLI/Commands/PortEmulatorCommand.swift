@@ -1,4 +1,5 @@
 package import ArgumentParser
+import ChildProcesses
 import Emulator
 import Logging
 import PortContract

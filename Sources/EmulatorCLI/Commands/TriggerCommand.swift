@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChildProcesses
 import Conformance
 import Emulator
 import Logging
