@@ -68,7 +68,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .target(name: "JQ", dependencies: ["CJQ"]),
+        .target(name: "JQ", dependencies: ["CJQ", .product(name: "Crypto", package: "swift-crypto")]),
 
         // The Kafka front: a Kafka-protocol gateway before the embedded cluster (TLS, SCRAM,
         // Port's ACLs, long-poll Fetch), in Swift on SwiftNIO.
@@ -143,7 +143,7 @@ let package = Package(
         .target(
             name: "EmulatorCLI",
             dependencies: [
-                "Emulator", "PortKafka", "PortContract", "Conformance", "ChildProcesses",
+                "Emulator", "PortKafka", "PortContract", "Conformance", "ChildProcesses", "JQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

@@ -5,7 +5,8 @@
 #  - a fresh venv to a passing example suite: pip install of the wheel, confluent-kafka and
 #    pytest, then pytest examples/python-consumer (the pip cache is warm for both);
 #  - spawn to ready of `port-emulator serve` (until its --env-file exists, which means ready):
-#    the wheel's bundled binary and the tarball's, before and after, ROUNDS each, interleaved.
+#    the wheel's bundled binary and the tarball's, before and after, ROUNDS each, interleaved;
+#    after, also a first start (an empty jq compile record, see JQCompileRecord).
 # The baseline is BENCH_DIST_BASELINE (a revision; default 1f45601, the tree before issue #27),
 # whose make dist runs once in a git worktree, .build/baseline-dist-REV, and is kept.
 # The same fresh-venv figure in a clean bookworm root is printed by make dist-test.
@@ -80,7 +81,7 @@ print(f"fresh venv to a passing example suite, {side:6} (pip cache warm): venv +
 done
 
 python3 - "$ROUNDS" "$work" "$PWD" <<'PYTHON'
-import statistics, subprocess, sys, tempfile, time
+import os, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
 rounds, work, repository = int(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
@@ -93,20 +94,27 @@ def bundled(side: str) -> Path:
     return Path(package) / "bin" / "port-emulator"
 
 
+# serve keeps the fixtures' jq conditions that compiled in the user's cache (#27): "after"
+# starts with that cache warm (its first start fills it), as every start but a user's first
+# does; "after, first start" with an empty cache each time.
 variants = {}
 for side in ("before", "after"):
-    variants[f"{side}: wheel (bundled binary)"] = bundled(side)
-    variants[f"{side}: tarball binary"] = next((work / side).glob("port-kafka-harness-*/bin/port-emulator"))
+    variants[f"{side}: wheel (bundled binary)"] = (bundled(side), False)
+    variants[f"{side}: tarball binary"] = (next((work / side).glob("port-kafka-harness-*/bin/port-emulator")), False)
+for kind in ("wheel (bundled binary)", "tarball binary"):
+    variants[f"after, first start: {kind}"] = (variants[f"after: {kind}"][0], True)
 fixtures = repository / "fixtures"
+warm_cache = work / "cache"
 
 
-def spawn_to_ready(executable: Path) -> float:
+def spawn_to_ready(executable: Path, cold: bool) -> float:
     """`serve` started as a user starts it, until its env file exists (it is ready then)."""
     with tempfile.TemporaryDirectory() as directory:
         env_file = Path(directory) / "emulator.env"
         command = [str(executable), "serve", "--port", "0", "--env-file", str(env_file), "--fixtures", str(fixtures)]
+        environment = {**os.environ, "XDG_CACHE_HOME": directory if cold else str(warm_cache)}
         started = time.monotonic()
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while not env_file.exists():
             if process.poll() is not None or time.monotonic() - started > 60:
                 raise SystemExit(f"bench: {executable} serve was not ready (status {process.poll()})")
@@ -117,16 +125,19 @@ def spawn_to_ready(executable: Path) -> float:
         return elapsed
 
 
+for executable, cold in variants.values():
+    spawn_to_ready(executable, cold)  # fills the warm cache; not counted
 times = {name: [] for name in variants}
 for _ in range(rounds):
-    for name, executable in variants.items():
-        times[name].append(spawn_to_ready(executable))
+    for name, (executable, cold) in variants.items():
+        times[name].append(spawn_to_ready(executable, cold))
 print(f"spawn to ready (serve, shipped fixtures, until its env file is written), {rounds} rounds interleaved,"
       " median [min-max]:")
 for name, values in times.items():
     median = statistics.median(values)
-    print(f"  {name:32} {median * 1000:6.1f} ms [{min(values) * 1000:.1f}-{max(values) * 1000:.1f}]")
+    print(f"  {name:44} {median * 1000:6.1f} ms [{min(values) * 1000:.1f}-{max(values) * 1000:.1f}]")
 for kind in ("wheel (bundled binary)", "tarball binary"):
-    ratio = statistics.median(times[f"after: {kind}"]) / statistics.median(times[f"before: {kind}"])
-    print(f"  ratio after/before, {kind}: x{ratio:.2f}")
+    for after in ("after", "after, first start"):
+        ratio = statistics.median(times[f"{after}: {kind}"]) / statistics.median(times[f"before: {kind}"])
+        print(f"  ratio {after}/before, {kind}: x{ratio:.2f}")
 PYTHON

@@ -30,6 +30,14 @@ struct JQSyntaxTests {
         #expect(throws: Never.self) { try JQSyntax.check(".a == 1") }
     }
 
+    @Test("an undefined function fails the batch too, with no syntax error beside it to make it fail")
+    func undefinedFunctionAlone() {
+        // libjq drops definitions nothing calls before it resolves names: the batch must call each.
+        let errors = JQSyntax.errors(in: [".a == 2", ".b | not_a_builtin_either", ".c"])
+        #expect(errors.keys.sorted() == [1])
+        #expect(errors[1]?.message.contains("not_a_builtin_either") == true, "\(errors)")
+    }
+
     @Test("a source valid alone but not as a definition body (an import) is still accepted")
     func fallbackKeepsVerdicts() {
         // `include`/`import` directives are not allowed inside a def: the batch fails and

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Emulator
+import JQ
 import Logging
 import PortContract
 import PortKafka
@@ -42,6 +43,8 @@ extension PortEmulatorCommand {
 
         func run() async throws {
             bootstrapLogging(Logger.Level(rawValue: logLevel) ?? .info)
+            // The fixtures' jq conditions that compiled before are not compiled again.
+            JQSyntax.remember(in: JQCompileRecord.perUser())
             let logger = Logger(label: "port-emulator")
             var configuration = try options.configuration()
             if let directory = options.fixturesDirectory {

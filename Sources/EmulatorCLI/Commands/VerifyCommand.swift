@@ -2,6 +2,7 @@ import ArgumentParser
 import ChildProcesses
 import Conformance
 import Emulator
+import JQ
 import Logging
 import PortContract
 
@@ -174,6 +175,7 @@ extension PortEmulatorCommand {
 
         func run() async throws {
             bootstrapLogging(Logger.Level(rawValue: logLevel) ?? .error)
+            JQSyntax.remember(in: JQCompileRecord.perUser())
             let options: Verifier.Options
             do {
                 options = try makeOptions()
