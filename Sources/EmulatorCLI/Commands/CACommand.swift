@@ -39,6 +39,7 @@ extension PortEmulatorCommand {
 
         struct Install: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "install",
                 abstract: "Create the emulator's CA if needed and add it to the system's trusted CAs (root)."
             )
 
@@ -56,6 +57,7 @@ extension PortEmulatorCommand {
 
         struct Remove: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "remove",
                 abstract: "Take the emulator's CA out of the system's trusted CAs and delete it (root)."
             )
 
@@ -72,6 +74,7 @@ extension PortEmulatorCommand {
 
         struct Path: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "path",
                 abstract: "Print the path of the emulator's CA certificate (exit 1 when none was installed)."
             )
 

@@ -16,6 +16,7 @@ import Foundation
 extension PortEmulatorCommand {
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "serve",
             abstract: "Start the embedded Kafka and the HTTP API, print one ready line, run until SIGINT or SIGTERM."
         )
 

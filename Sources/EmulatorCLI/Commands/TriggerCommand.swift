@@ -16,6 +16,7 @@ import Foundation
 extension PortEmulatorCommand {
     struct Trigger: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "trigger",
             abstract: "Trigger a run of an action on a running emulator and print its id; --wait follows it.",
             discussion: """
                 The emulator is found through --url, else PORT_API_URL or PORT_API_BASE_URL (source \

@@ -15,6 +15,7 @@ import Foundation
 extension PortEmulatorCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Check a consumer (any language) against Port's contract: run scenarios, report pass or fail.",
             discussion: """
                 verify starts an emulator with its embedded Kafka, then the consumer command given \
