@@ -26,7 +26,7 @@ def test_trigger_answers_as_port_and_wait_returns_the_finished_run(emulator: Emu
     assert run["id"].startswith("r_") and run["status"] == "IN_PROGRESS"
     assert run["action"]["identifier"] == "create_microservice"
     # The test plays the consumer: Port's API with the emulator's credentials.
-    emulator._port("PATCH", f"/actions/runs/{run['id']}", {"status": "SUCCESS"})
+    emulator.port_api("PATCH", f"/actions/runs/{run['id']}", {"status": "SUCCESS"})
     done = emulator.wait(run["id"], status="SUCCESS", timeout=10)
     assert done["status"] == "SUCCESS" and done["endedAt"]
     assert [call["method"] for call in emulator.journal(run["id"])] == ["PATCH"]
@@ -45,11 +45,11 @@ def test_a_refused_call_is_a_violation_and_wait_says_why_it_failed(emulator: Emu
     emulator.reset()
     run = emulator.trigger("create_microservice", {"name": "billing"})
     with pytest.raises(PortAPIError) as refused:
-        emulator._port("PATCH", f"/actions/runs/{run['id']}", {"status": "IN_PROGRESS"})
+        emulator.port_api("PATCH", f"/actions/runs/{run['id']}", {"status": "IN_PROGRESS"})
     assert refused.value.status == 422
     [violation] = emulator.violations(run["id"])
     assert violation["method"] == "PATCH" and violation["error"] == "invalid_request"
-    emulator._port("PATCH", f"/actions/runs/{run['id']}", {"status": "FAILURE"})
+    emulator.port_api("PATCH", f"/actions/runs/{run['id']}", {"status": "FAILURE"})
     with pytest.raises(RunAssertionError) as failed:
         emulator.wait(run["id"], status="SUCCESS", timeout=10)
     message = str(failed.value)

@@ -11,7 +11,7 @@ pytest_plugins = ["pytester"]
 CONSUMER_STANDIN = '''
 def finish(emulator, run_id, status):
     """Plays a consumer: Port's API with the emulator's credentials."""
-    emulator._port("PATCH", f"/actions/runs/{run_id}", {"status": status})
+    emulator.port_api("PATCH", f"/actions/runs/{run_id}", {"status": status})
 '''
 
 
@@ -44,7 +44,7 @@ def test_a_failed_run_assertion_shows_the_journal_and_refused_calls(pytester: py
 def test_deploy(port_emulator):
     run = port_emulator.trigger("create_microservice", {"name": "billing"})
     try:
-        port_emulator._port("PATCH", f"/actions/runs/{run['id']}", {"status": "DONE"})
+        port_emulator.port_api("PATCH", f"/actions/runs/{run['id']}", {"status": "DONE"})
     except Exception:
         pass
     finish(port_emulator, run["id"], "FAILURE")

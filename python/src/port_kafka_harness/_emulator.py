@@ -314,7 +314,7 @@ class Emulator:
         body: JSON = {"properties": dict(inputs or {})}
         if entity is not None:
             body["entity"] = entity
-        answer = self._port("POST", f"/actions/{_quote(action)}/runs", body)
+        answer = self.port_api("POST", f"/actions/{_quote(action)}/runs", body)
         run: JSON = answer["run"]
         return run
 
@@ -325,7 +325,7 @@ class Emulator:
         body: JSON = {"identifier": identifier, "properties": dict(properties or {})}
         if title is not None:
             body["title"] = title
-        answer = self._port("POST", f"/blueprints/{_quote(blueprint)}/entities?upsert=true", body)
+        answer = self.port_api("POST", f"/blueprints/{_quote(blueprint)}/entities?upsert=true", body)
         entity: JSON = answer["entity"]
         return entity
 
@@ -494,8 +494,11 @@ class Emulator:
 
     # HTTP
 
-    def _port(self, method: str, path: str, body: JSON | None = None) -> JSON:
-        """Port's API with a token; an expired token (401) is replaced once, as a client would."""
+    def port_api(self, method: str, path: str, body: JSON | None = None) -> JSON:
+        """Port's API as the consumer calls it, with the consumer's credentials: ``path`` under
+        ``PORT_API_URL`` (``"/actions/runs/r_1"``), ``body`` as JSON; returns the answer.
+        A token is taken once and replaced when it expires (401), as a client would. Port's
+        refusals raise ``PortAPIError`` with the status and Port's answer."""
         for attempt in (1, 2):
             if self._token is None:
                 answer = self._request(
