@@ -22,7 +22,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # two hundred starting at once on 2 cores starve each other (and a second copy of the suite).
 SWIFT_TEST_FLAGS ?= --experimental-maximum-parallelization-width 8
 
-.PHONY: bench-ocean bench-lambda bench-memory help deps dist-deps bench-deps build run serve test test-python ocean-venv test-asan test-tsan dist dist-test fuzz docs bench bench-front bench-automations bench-reliability bench-dist bench-catalog bench-compare format lint clean
+.PHONY: test-python-versions bench-ocean bench-lambda bench-memory help deps dist-deps bench-deps build run serve test test-python ocean-venv test-asan test-tsan dist dist-test fuzz docs bench bench-front bench-automations bench-reliability bench-dist bench-catalog bench-compare format lint clean
 
 help:
 	@echo "make run     install system packages, build, run the emulator and port-consumer through every fixture action"
@@ -45,6 +45,7 @@ help:
 	@echo "make bench-lambda    a Lambda function (awslambdaric) beside a plain consumer: latency, invocations/s"
 	@echo "make bench-memory    serve's RSS over 1,000,000 PATCHes and 100,000 runs under the default caps; PATCH req/s beside bare C"
 	@echo "make bench-compare   this tree beside a baseline revision (BENCH_BASELINE, default 71afa92): spawn to ready, PATCH req/s, verify's time"
+	@echo "make test-python-versions  the Python package's tests on Python $(PYTHON_VERSIONS) (part of make test)"
 	@echo "make bench-dist   this tree's archives beside a baseline's (BENCH_DIST_BASELINE): sizes, fresh venv to a passing example, spawn to ready"
 	@echo "make build | format | lint | clean"
 
@@ -119,6 +120,27 @@ test-python: deps ocean-venv
 	@# The Lambda example: its handlers run under awslambdaric, invoked by the emulator as Lambda does.
 	cd examples/python-lambda && $(PYTHON_SOURCE_ENV) python3 -m pytest -q -p no:cacheprovider \
 		$$(python3 -c 'import importlib.metadata as m; m.distribution("port-kafka-harness")' 2>/dev/null || echo -p port_kafka_harness.pytest_plugin)
+	@$(MAKE) --no-print-directory test-python-versions
+
+# The package's own tests (the API, the plugin's fixtures and modes through pytester) on every
+# Python it declares (requires-python >= 3.9), each in a venv of its own with pytest: the
+# interpreters are python3.X on PATH or pyenv's (scripts/find-python.sh). python3's own version
+# is the run above. The Lambda tests skip there (no awslambdaric): they run with python3.
+PYTHON_VERSIONS := 3.9 3.10 3.11 3.12 3.13
+test-python-versions:
+	@test -x .build/debug/port-emulator || swift build --product port-emulator
+	@current=$$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	for version in $(PYTHON_VERSIONS); do \
+		[ "$$version" != "$$current" ] || { echo "== python/tests on Python $$current: above, with python3"; continue; }; \
+		venv=$(CURDIR)/.build/python-venvs/$$version; \
+		if ! $$venv/bin/python -c 'import pytest' 2>/dev/null; then \
+			python=$$(sh scripts/find-python.sh $$version) \
+				|| { echo "test-python-versions: no Python $$version (python$$version on PATH, or pyenv install $$version)"; exit 1; }; \
+			$$python -m venv --clear $$venv && $$venv/bin/pip install -q pytest || exit 1; \
+		fi; \
+		echo "== python/tests on $$($$venv/bin/python --version)"; \
+		$(PYTHON_SOURCE_ENV) $$venv/bin/python -m pytest -q -p no:cacheprovider python/tests || exit 1; \
+	done
 
 # Port Ocean, unmodified, for Tests/Ocean: PyPI's port-ocean[cli] in a venv of its own. Its
 # current versions need Python 3.12 (a 3.11 pip silently gets 0.12.9), found as python3.12 on
