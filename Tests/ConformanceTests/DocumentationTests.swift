@@ -5,20 +5,13 @@ import PortContract
 import TestSupport
 import Testing
 
-/// The README's configuration reference must list what the executables accept: every option
-/// their `--help` prints and every variable they read or write.
-@Suite("The README's configuration reference", .heavy, .timeLimit(.minutes(10)))
+/// The configuration reference, docs/configuration.md, must list what the executables accept:
+/// every option their `--help` prints and every variable they read or write.
+@Suite("The configuration reference (docs/configuration.md)", .heavy, .timeLimit(.minutes(10)))
 struct DocumentationTests {
-    static func readme() throws -> String {
-        try String(contentsOf: Repository.root.appendingPathComponent("README.md"), encoding: .utf8)
-    }
-
-    /// The README's "Configuration reference" section.
-    static func reference() throws -> Substring {
-        let text = try readme()
-        let start = try #require(text.range(of: "## Configuration reference"))
-        let end = text.range(of: "\n## ", range: start.upperBound..<text.endIndex)?.lowerBound ?? text.endIndex
-        return text[start.lowerBound..<end]
+    /// docs/configuration.md, the whole file.
+    static func reference() throws -> String {
+        try String(contentsOf: Repository.root.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
     }
 
     /// What `command --help` prints.
@@ -62,10 +55,10 @@ struct DocumentationTests {
         let options = Self.options(in: try await Self.help(command))
         #expect(options.count >= 3, "\(command): no options read from --help")
         let missing = options.filter { !reference.contains("`\($0)") }.sorted()
-        #expect(missing.isEmpty, "\(command.joined(separator: " ")): not in the README's reference: \(missing)")
+        #expect(missing.isEmpty, "\(command.joined(separator: " ")): not in docs/configuration.md: \(missing)")
     }
 
-    @Test("every variable port-consumer reads, and every one the env file writes, is in the README")
+    @Test("every variable port-consumer reads, and every one the env file writes, is in the reference")
     func everyVariableIsListed() async throws {
         let reference = try Self.reference()
         let help = try await Self.help(["port-consumer"])
@@ -78,11 +71,13 @@ struct DocumentationTests {
         var configuration = EmulatorConfiguration()
         configuration.port = 0
         try await PortEmulator.withRunning(configuration: configuration, logger: quietLogger) { emulator in
-            let readme = try Self.readme()
             let written = emulator.info.environment.map(\.key)
             #expect(written.contains("USING_LOCAL_PORT_INSTANCE"))
-            let undocumented = written.filter { !readme.contains("`\($0)") }
-            #expect(undocumented.isEmpty, "the env file writes these, the README does not name them: \(undocumented)")
+            let undocumented = written.filter { !reference.contains("`\($0)") }
+            #expect(
+                undocumented.isEmpty,
+                "the env file writes these, docs/configuration.md does not name them: \(undocumented)"
+            )
         }
     }
 }
