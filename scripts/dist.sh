@@ -3,8 +3,8 @@
 # it is also port-consumer when called by that name, so the archives carry one binary under both
 # names (a link in the tarball and the .deb; the wheel's port-consumer script calls it so). Packed
 # under dist/ as
-#   port-kafka-harness-VERSION-linux-ARCH.tar.xz   bin/, share/port-kafka-harness/fixtures, README.md, LICENSE
-#   port-kafka-harness_VERSION_DEBARCH.deb         /usr/bin/*, /usr/share/port-kafka-harness/fixtures
+#   port-kafka-harness-VERSION-linux-ARCH.tar.xz   bin/, share/port-kafka-harness/fixtures, README.md, CHANGELOG.md, docs/, LICENSE
+#   port-kafka-harness_VERSION_DEBARCH.deb         /usr/bin/*, /usr/share/port-kafka-harness/fixtures, /usr/share/doc/port-kafka-harness
 #   port_kafka_harness-VERSION-py3-none-manylinux_*.whl   the binaries with their C libraries (auditwheel)
 #   SHA256SUMS                                     of the three
 # Only glibc, zlib, librdkafka, libmicrohttpd, libjq, libyaml and their own dependencies stay
@@ -83,7 +83,9 @@ root=$stage/$name
 mkdir -p "$root/bin" "$root/share/port-kafka-harness"
 cp -a "$stage/bin/." "$root/bin/"
 cp -a fixtures "$root/share/port-kafka-harness/fixtures"
-cp README.md LICENSE "$stage/THIRD-PARTY-LICENSES" "$root/"
+# The README links to CHANGELOG.md and docs/: they travel beside it.
+cp README.md CHANGELOG.md LICENSE "$stage/THIRD-PARTY-LICENSES" "$root/"
+cp -a docs "$root/docs"
 tar -C "$stage" --owner=0 --group=0 --numeric-owner -cJf "dist/$name.tar.xz" "$name"
 
 progress "Debian package"
@@ -91,7 +93,8 @@ deb=$stage/deb
 mkdir -p "$deb/DEBIAN" "$deb/usr/bin" "$deb/usr/share/port-kafka-harness" "$deb/usr/share/doc/port-kafka-harness"
 cp -a "$stage/bin/." "$deb/usr/bin/"
 cp -a fixtures "$deb/usr/share/port-kafka-harness/fixtures"
-cp README.md "$deb/usr/share/doc/port-kafka-harness/"
+cp README.md CHANGELOG.md "$deb/usr/share/doc/port-kafka-harness/"
+cp -a docs "$deb/usr/share/doc/port-kafka-harness/docs"
 cat LICENSE "$stage/THIRD-PARTY-LICENSES" >"$deb/usr/share/doc/port-kafka-harness/copyright"
 # glibc (the newest symbol version the binaries use), zlib (swift-nio-extras links it; it comes
 # with librdkafka1 anyway) and the four C libraries: everything else is linked in.

@@ -10,10 +10,11 @@ import TestSupport
 import Testing
 import UnixSignals
 
-// The README's Swift guide ("Write the backend in Swift"), verbatim: a test below checks
-// that every line of the README's snippet is here, in order, and then runs it.
+// The Swift guide (the DocC article "Write the backend in Swift",
+// Sources/Consumer/Consumer.docc/BackendInSwift.md), verbatim: a test below checks that every
+// line of the article's snippets is here, in order, and then runs it.
 
-// --- README: swift-guide ---
+// --- guide: swift-guide ---
 let handlers: [String: RunHandler] = [
     "create_vm": { run in
         let name = run.inputs["name"]?.stringValue ?? "vm"
@@ -43,7 +44,7 @@ func runBackend(environment: [String: String]) async throws {
     try await services.run()
 }
 
-// In the README this is `@main` (a test target has its own entry point).
+// In the guide this is `@main` (a test target has its own entry point).
 struct Backend {
     static func main() async throws {
         try await runBackend(environment: ProcessInfo.processInfo.environment)
@@ -51,40 +52,40 @@ struct Backend {
 }
 // --- end ---
 
-@Suite("The README's Swift guide", .heavy, .timeLimit(.minutes(10)))
+@Suite("The Swift guide (DocC article BackendInSwift)", .heavy, .timeLimit(.minutes(10)))
 struct LibraryGuideTests {
-    static let readme = URL(fileURLWithPath: #filePath)
+    static let guide = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("README.md")
+        .appendingPathComponent("Sources/Consumer/Consumer.docc/BackendInSwift.md")
 
-    @Test("the README's snippets are this file's code, line for line", arguments: ["swift-guide", "swift-guide-test"])
+    @Test("the guide's snippets are this file's code, line for line", arguments: ["swift-guide", "swift-guide-test"])
     func snippetMatchesTheCode(marker: String) throws {
-        let readme = try String(contentsOf: Self.readme, encoding: .utf8)
-        let start = try #require(readme.range(of: "<!-- \(marker) -->\n```swift\n"))
-        let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
-        let snippet = readme[start.upperBound..<end.lowerBound].split(separator: "\n").map {
+        let guide = try String(contentsOf: Self.guide, encoding: .utf8)
+        let start = try #require(guide.range(of: "<!-- \(marker) -->\n```swift\n"))
+        let end = try #require(guide.range(of: "```", range: start.upperBound..<guide.endIndex))
+        let snippet = guide[start.upperBound..<end.lowerBound].split(separator: "\n").map {
             $0.trimmingCharacters(in: .whitespaces)
         }
         let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
-        let tested = source.components(separatedBy: "// --- README: \(marker) ---\n")[1]
+        let tested = source.components(separatedBy: "// --- guide: \(marker) ---\n")[1]
             .components(separatedBy: "// --- end ---")[0]
             .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         let code = snippet.filter { !$0.hasPrefix("import ") && !$0.hasPrefix("@main") }
         #expect(code.count > 8)
-        // Every README line appears here, in the same order (the README adds @main and imports).
+        // Every line of the guide appears here, in the same order (the guide adds @main and imports).
         var remaining = tested[...]
         for line in code where !line.isEmpty {
             guard let index = remaining.firstIndex(of: line) else {
-                Issue.record("README line not in the tested code (or out of order): \(line)")
+                Issue.record("guide line not in the tested code (or out of order): \(line)")
                 return
             }
             remaining = remaining[(index + 1)...]
         }
     }
 
-    @Test("the guide's backend and test, as the README writes them, finish a run with its log, link and entity")
+    @Test("the guide's backend and test, as the guide writes them, finish a run with its log, link and entity")
     func guideBackendFinishesARun() async throws {
-        // --- README: swift-guide-test ---
+        // --- guide: swift-guide-test ---
         var configuration = EmulatorConfiguration()
         configuration.port = 0  // a free port
         configuration.fixtures = try Fixtures.load(from: "fixtures")
@@ -98,7 +99,7 @@ struct LibraryGuideTests {
                     $0.isLocked
                 }
                 #expect(finished.run.status == .success)
-                // (not in the README: what else the run left behind)
+                // (not in the guide: what else the run left behind)
                 let runID = try #require(run["id"]?.stringValue)
                 #expect(finished.reached, "the run is still \(finished.run.status)")
                 #expect(finished.run.summary == "vm-1 is up")

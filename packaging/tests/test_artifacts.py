@@ -40,6 +40,9 @@ def test_the_tarball_holds_one_binary_under_both_names_the_fixtures_and_the_lice
         assert usage.stdout.startswith(OVERVIEWS[name]), usage.stdout[:200]
     assert "Apache License" in (unpacked / "LICENSE").read_text()
     assert "port-emulator" in (unpacked / "README.md").read_text()
+    # The README's links into CHANGELOG.md and docs/ resolve in the tarball.
+    assert "## Unreleased" in (unpacked / "CHANGELOG.md").read_text()
+    assert (unpacked / "docs" / "configuration.md").is_file()
     assert "===== swift-nio: LICENSE.txt =====" in (unpacked / "THIRD-PARTY-LICENSES").read_text()
     fixtures = unpacked / "share" / "port-kafka-harness" / "fixtures"
     shipped = sorted(path.name for path in (REPOSITORY / "fixtures" / "actions").glob("*.json"))
@@ -80,7 +83,9 @@ def test_the_deb_depends_on_the_four_libraries_by_their_debian_names(artifacts: 
     # "... ./usr/bin/port-consumer -> port-emulator" for the link.
     entries = [line.split(None, 5)[5] for line in listing.stdout.splitlines()]
     paths = {entry.split(" -> ")[0] for entry in entries}
-    assert {"./usr/bin/port-emulator", "./usr/share/doc/port-kafka-harness/copyright"} <= paths
+    assert {"./usr/bin/port-emulator", "./usr/share/doc/port-kafka-harness/copyright",
+            "./usr/share/doc/port-kafka-harness/CHANGELOG.md",
+            "./usr/share/doc/port-kafka-harness/docs/configuration.md"} <= paths
     assert "./usr/bin/port-consumer -> port-emulator" in entries
     assert "./usr/share/port-kafka-harness/fixtures/actions/create_microservice.json" in paths
 
