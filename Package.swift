@@ -121,6 +121,8 @@ let package = Package(
         ),
         // posix_spawn in a process group of its own: the command handler's and verify's children.
         .target(name: "ChildProcesses"),
+        // serve --state-dir: the durable, checksummed log of the emulator's state changes.
+        .target(name: "StateLog", dependencies: ["PortContract", "KafkaRecords", "ChildProcesses"]),
         .target(
             name: "Emulator",
             dependencies: [
@@ -245,6 +247,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "JQTests", dependencies: ["JQ"]),
+        .testTarget(name: "StateLogTests", dependencies: ["StateLog", "PortContract"]),
         .testTarget(
             name: "KafkaRecordsTests",
             dependencies: ["KafkaRecords", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]

@@ -1,0 +1,269 @@
+import ChildProcesses
+import PortContract
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The durable record of the emulator's state in a directory (`serve --state-dir`): an
+/// append-only log of change records, in segments `log-000001`, `log-000002`, …, framed and
+/// checksummed (``StateFrames``), under a manifest (``StateManifest``) that says which format
+/// and version wrote them.
+///
+/// Opening it reads what a previous process left: a record cut by a crash at the end of the
+/// last segment (the write in progress) is dropped and the file cut back to the last whole
+/// record; a damaged record stops the load there. What was cut is set aside in `*.torn-N` or
+/// `*.corrupt-N` files, never deleted. Stores then ``append(_:)`` records under their own
+/// locks (a buffer in memory, no I/O); ``flush()`` writes the buffer with write(2) before an
+/// answer leaves (enough to survive `kill -9`), and ``sync()`` also calls fdatasync (enough to
+/// survive a power loss). One process at a time: the directory's `LOCK` is held with flock.
+package final class StateLog: Sendable {
+    /// The state's directory.
+    package let directory: String
+    /// The segment being appended to.
+    package let segment: Int
+    private let state: Mutex<Pending>
+    private let file: Mutex<Output>
+
+    private struct Pending {
+        var nextLSN: UInt64
+        var buffer: [UInt8] = []
+    }
+
+    private struct Output {
+        var descriptor: Int32
+        var lock: Int32
+        var dirty = false
+        var failure: StateError?
+    }
+
+    private init(directory: String, segment: Int, nextLSN: UInt64, descriptor: Int32, lock: Int32) {
+        self.directory = directory
+        self.segment = segment
+        self.state = Mutex(Pending(nextLSN: nextLSN))
+        self.file = Mutex(Output(descriptor: descriptor, lock: lock))
+    }
+
+    deinit {
+        file.withLock { output in
+            if output.descriptor >= 0 { close(output.descriptor) }
+            if output.lock >= 0 { close(output.lock) }
+        }
+    }
+
+    /// The path of segment `number` in `directory`.
+    package static func segmentPath(_ directory: String, _ number: Int) -> String {
+        let digits = String(number)
+        return directory + "/log-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+    }
+
+    /// Opens the state in `directory` (created when missing) for `orgID`: refuses a state this
+    /// build must not read, or a directory another process uses, before anything is written;
+    /// returns the log, open for appending, and every good record, in order.
+    package static func open(_ directory: String, orgID: String) throws(StateError) -> (StateLog, StateLoad) {
+        try StateFiles.makeDirectories(directory)
+        let manifestPath = directory + "/state.json"
+        let manifest: StateManifest
+        if StateFiles.exists(manifestPath) {
+            manifest = try StateManifest(json: try StateFiles.read(manifestPath), path: manifestPath)
+            try manifest.check(directory: directory, orgID: orgID)
+        } else {
+            let others = try StateFiles.names(in: directory).filter { $0 != "LOCK" && !$0.hasSuffix(".tmp") }
+            guard others.isEmpty else {
+                throw .notAState(
+                    "\(directory) holds files (\(others.prefix(3).joined(separator: ", "))) but no port-emulator "
+                        + "state (no state.json): give an empty or a new directory"
+                )
+            }
+            manifest = StateManifest(orgID: orgID)
+        }
+        let lock = try Self.lock(directory)
+        do throws(StateError) {
+            if !StateFiles.exists(manifestPath) { try StateFiles.replace(manifestPath, with: manifest.json) }
+            var load = try Self.readSegments(directory, from: manifest.firstSegment)
+            let segment = load.lastSegment ?? manifest.firstSegment
+            let path = segmentPath(directory, segment)
+            let descriptor = StateFiles.openFile(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC)
+            guard descriptor >= 0 else { throw StateFiles.failure("open", path) }
+            if load.lastSegment == nil || load.lastSegmentEmpty {
+                // A new segment, or one cut inside its magic: it starts with the magic.
+                try StateFiles.truncate(path, to: 0)
+                guard writeAll(descriptor, StateFrames.magic), fsync(descriptor) == 0 else {
+                    close(descriptor)
+                    throw StateFiles.failure("write", path)
+                }
+                try StateFiles.syncDirectory(of: path)
+            }
+            load.lastSegment = segment
+            let log = StateLog(
+                directory: directory,
+                segment: segment,
+                nextLSN: (load.records.last?.lsn ?? 0) + 1,
+                descriptor: descriptor,
+                lock: lock
+            )
+            return (log, load)
+        } catch {
+            close(lock)
+            throw error
+        }
+    }
+
+    /// Takes `DIR/LOCK` with flock, or says which process holds it.
+    private static func lock(_ directory: String) throws(StateError) -> Int32 {
+        let path = directory + "/LOCK"
+        let descriptor = StateFiles.openFile(path, O_RDWR | O_CREAT | O_CLOEXEC)
+        guard descriptor >= 0 else { throw StateFiles.failure("open", path) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = String(decoding: readAll(descriptor), as: UTF8.self).trimmingWhitespaceAndNewlines()
+            close(descriptor)
+            throw .locked(
+                "\(directory) is in use by another port-emulator\(holder.isEmpty ? "" : " (pid \(holder))"): "
+                    + "stop it, or give another --state-dir"
+            )
+        }
+        _ = ftruncate(descriptor, 0)
+        _ = writeAll(descriptor, Array("\(getpid())\n".utf8))
+        return descriptor
+    }
+
+    /// Reads the segments from `first` on; cuts a torn tail off the last one and sets aside
+    /// everything from a damaged record on.
+    private static func readSegments(_ directory: String, from first: Int) throws(StateError) -> StateLoad {
+        let numbers = try StateFiles.names(in: directory).compactMap { name -> Int? in
+            guard name.hasPrefix("log-"), name.count == 10, let number = Int(name.dropFirst(4)) else { return nil }
+            return number >= first ? number : nil
+        }.sorted()
+        var load = StateLoad()
+        var stopped = false
+        for (index, number) in numbers.enumerated() {
+            let path = segmentPath(directory, number)
+            if stopped {
+                let aside = Self.freeName(path + ".corrupt")
+                try StateFiles.move(path, to: aside)
+                load.setAside.append(aside)
+                continue
+            }
+            let bytes = try StateFiles.read(path)
+            let contents = StateFrames.read(bytes)
+            // Sequence numbers grow by one: a record that does not is damage, whatever its checksum.
+            var kept = 0
+            for record in contents.records {
+                if let previous = load.records.last?.lsn, record.lsn != previous + 1 { break }
+                load.records.append(record)
+                kept += 1
+            }
+            load.lastSegment = number
+            let isLast = index == numbers.count - 1
+            let end =
+                kept == contents.records.count
+                ? contents.validEnd : kept == 0 ? StateFrames.magic.count : contents.ends[kept - 1]
+            if case .clean = contents.ending, kept == contents.records.count {
+                load.lastSegmentEmpty = end < StateFrames.magic.count
+                continue
+            }
+            // Past the last good record: the bytes are set aside, never deleted. A frame cut
+            // short at the end of the last segment is the write in progress when the process
+            // stopped; anything else is damage, and the load stops there.
+            var torn = false
+            if case .torn = contents.ending, kept == contents.records.count, isLast { torn = true }
+            let aside = Self.freeName(path + (torn ? ".torn" : ".corrupt"))
+            try StateFiles.replace(aside, with: Array(bytes[end...]))
+            try StateFiles.truncate(path, to: end)
+            load.setAside.append(aside)
+            if torn {
+                load.notes.append(
+                    "dropped an incomplete record (\(bytes.count - end) bytes) at byte \(end) of \(path): the "
+                        + "write in progress when port-emulator stopped (its bytes are in \(aside))"
+                )
+            } else {
+                let reason = kept < contents.records.count ? "a record out of sequence" : describe(contents.ending)
+                load.notes.append(
+                    "\(path): \(reason) at byte \(end); loaded the records before it, and set aside the "
+                        + "\(bytes.count - end) bytes from there in \(aside)"
+                )
+                stopped = true
+            }
+            load.lastSegmentEmpty = end < StateFrames.magic.count
+        }
+        return load
+    }
+
+    /// `base-1`, or the first of `base-2`, `base-3`, … that does not exist yet.
+    private static func freeName(_ base: String) -> String {
+        var number = 1
+        while StateFiles.exists("\(base)-\(number)") { number += 1 }
+        return "\(base)-\(number)"
+    }
+
+    private static func describe(_ ending: StateFileContents.Ending) -> String {
+        switch ending {
+        case .clean: "a clean end"
+        case .torn(let bytes): "an incomplete record (\(bytes) bytes) before the segment's end"
+        case .corrupt(_, let reason): "a damaged record (\(reason))"
+        }
+    }
+
+    /// Appends a record with `payload` to the buffer (no I/O) and returns its sequence number.
+    /// Stores call it under their own lock, so that records keep their changes' order.
+    @discardableResult
+    package func append(_ payload: [UInt8]) -> UInt64 {
+        state.withLock { pending in
+            let lsn = pending.nextLSN
+            pending.nextLSN += 1
+            pending.buffer.append(contentsOf: StateFrames.frame(lsn: lsn, payload: payload))
+            return lsn
+        }
+    }
+
+    /// The sequence number of the last record appended.
+    package var lastLSN: UInt64 { state.withLock { $0.nextLSN - 1 } }
+
+    /// Writes the buffered records (write(2)): once it returns, they survive the process's
+    /// death. After a failed write the log stays failed: what is on disk is a valid prefix.
+    package func flush() throws(StateError) {
+        try file.withLock { (output: inout Output) throws(StateError) in
+            if let failure = output.failure { throw failure }
+            let bytes = state.withLock { pending in
+                defer { pending.buffer = [] }
+                return pending.buffer
+            }
+            guard !bytes.isEmpty else { return }
+            guard writeAll(output.descriptor, bytes) else {
+                let failure = StateFiles.failure("write", Self.segmentPath(directory, segment))
+                output.failure = failure
+                throw failure
+            }
+            output.dirty = true
+        }
+    }
+
+    /// ``flush()``, then fdatasync: once it returns, the records survive a power loss too.
+    package func sync() throws(StateError) {
+        try flush()
+        try file.withLock { (output: inout Output) throws(StateError) in
+            guard output.dirty else { return }
+            guard fdatasync(output.descriptor) == 0 else {
+                throw StateFiles.failure("sync", Self.segmentPath(directory, segment))
+            }
+            output.dirty = false
+        }
+    }
+}
+
+/// What ``StateLog/open(_:orgID:)`` found.
+package struct StateLoad: Sendable {
+    /// The good records, in order.
+    package var records: [StateRecord] = []
+    /// Files set aside (damaged records and what followed them).
+    package var setAside: [String] = []
+    /// What the load did beyond reading, for the log: each a sentence.
+    package var notes: [String] = []
+    /// The last segment read (nil when there was none).
+    package var lastSegment: Int?
+    /// Whether that segment held not even its whole magic.
+    package var lastSegmentEmpty = false
+}
