@@ -23,8 +23,6 @@ import Darwin
 package final class StateLog: Sendable {
     /// The state's directory.
     package let directory: String
-    /// The segment being appended to.
-    package let segment: Int
     private let state: Mutex<Pending>
     private let file: Mutex<Output>
 
@@ -36,16 +34,27 @@ package final class StateLog: Sendable {
     private struct Output {
         var descriptor: Int32
         var lock: Int32
+        var segment: Int
+        var manifest: StateManifest
         var dirty = false
         var failure: StateError?
     }
 
-    private init(directory: String, segment: Int, nextLSN: UInt64, descriptor: Int32, lock: Int32) {
+    private init(
+        directory: String,
+        manifest: StateManifest,
+        segment: Int,
+        nextLSN: UInt64,
+        descriptor: Int32,
+        lock: Int32
+    ) {
         self.directory = directory
-        self.segment = segment
         self.state = Mutex(Pending(nextLSN: nextLSN))
-        self.file = Mutex(Output(descriptor: descriptor, lock: lock))
+        self.file = Mutex(Output(descriptor: descriptor, lock: lock, segment: segment, manifest: manifest))
     }
+
+    /// The segment being appended to.
+    package var segment: Int { file.withLock { $0.segment } }
 
     deinit {
         file.withLock { output in
@@ -56,8 +65,7 @@ package final class StateLog: Sendable {
 
     /// The path of segment `number` in `directory`.
     package static func segmentPath(_ directory: String, _ number: Int) -> String {
-        let digits = String(number)
-        return directory + "/log-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+        directory + "/log-" + sixDigits(number)
     }
 
     /// Opens the state in `directory` (created when missing) for `orgID`: refuses a state this
@@ -83,7 +91,12 @@ package final class StateLog: Sendable {
         let lock = try Self.lock(directory)
         do throws(StateError) {
             if !StateFiles.exists(manifestPath) { try StateFiles.replace(manifestPath, with: manifest.json) }
+            try Self.removeLeftovers(directory, manifest)
+            var snapshot: StateSnapshot?
+            if let name = manifest.snapshot { snapshot = try Self.readSnapshot(directory + "/" + name) }
             var load = try Self.readSegments(directory, from: manifest.firstSegment)
+            load.snapshot = snapshot?.records ?? []
+            load.snapshotLSN = snapshot?.lsn ?? 0
             let segment = load.lastSegment ?? manifest.firstSegment
             let path = segmentPath(directory, segment)
             let descriptor = StateFiles.openFile(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC)
@@ -100,8 +113,9 @@ package final class StateLog: Sendable {
             load.lastSegment = segment
             let log = StateLog(
                 directory: directory,
+                manifest: manifest,
                 segment: segment,
-                nextLSN: (load.records.last?.lsn ?? 0) + 1,
+                nextLSN: max(load.records.last?.lsn ?? 0, load.snapshotLSN) + 1,
                 descriptor: descriptor,
                 lock: lock
             )
@@ -109,6 +123,17 @@ package final class StateLog: Sendable {
         } catch {
             close(lock)
             throw error
+        }
+    }
+
+    /// Deletes what an interrupted compaction left and the manifest does not name: segments
+    /// before its first one, other snapshots, temporary files.
+    private static func removeLeftovers(_ directory: String, _ manifest: StateManifest) throws(StateError) {
+        for name in try StateFiles.names(in: directory) {
+            let oldSegment =
+                name.hasPrefix("log-") && name.count == 10 && (Int(name.dropFirst(4)) ?? .max) < manifest.firstSegment
+            let otherSnapshot = name.hasPrefix("snapshot-") && name != manifest.snapshot
+            if oldSegment || otherSnapshot || name.hasSuffix(".tmp") { _ = unlink(directory + "/" + name) }
         }
     }
 
@@ -225,20 +250,133 @@ package final class StateLog: Sendable {
     /// Writes the buffered records (write(2)): once it returns, they survive the process's
     /// death. After a failed write the log stays failed: what is on disk is a valid prefix.
     package func flush() throws(StateError) {
-        try file.withLock { (output: inout Output) throws(StateError) in
-            if let failure = output.failure { throw failure }
-            let bytes = state.withLock { pending in
-                defer { pending.buffer = [] }
-                return pending.buffer
-            }
-            guard !bytes.isEmpty else { return }
-            guard writeAll(output.descriptor, bytes) else {
-                let failure = StateFiles.failure("write", Self.segmentPath(directory, segment))
-                output.failure = failure
-                throw failure
-            }
-            output.dirty = true
+        try file.withLock { (output: inout Output) throws(StateError) in try write(&output) }
+    }
+
+    /// Writes the buffer to the open segment; called with the file's lock held.
+    private func write(_ output: inout Output) throws(StateError) {
+        if let failure = output.failure { throw failure }
+        let bytes = state.withLock { pending in
+            defer { pending.buffer = [] }
+            return pending.buffer
         }
+        guard !bytes.isEmpty else { return }
+        guard writeAll(output.descriptor, bytes) else {
+            let failure = StateFiles.failure("write", Self.segmentPath(directory, output.segment))
+            output.failure = failure
+            throw failure
+        }
+        output.dirty = true
+    }
+
+    /// Closes the open segment (its buffered records written and synced) and opens the next
+    /// one; returns the new segment's number. A compaction starts with it: every record in
+    /// the older segments is then in the stores' state that the snapshot copies.
+    package func rotate() throws(StateError) -> Int {
+        try file.withLock { (output: inout Output) throws(StateError) in
+            try write(&output)
+            let old = Self.segmentPath(directory, output.segment)
+            guard fdatasync(output.descriptor) == 0 else { throw StateFiles.failure("sync", old) }
+            let next = output.segment + 1
+            let path = Self.segmentPath(directory, next)
+            let descriptor = StateFiles.openFile(path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC)
+            guard descriptor >= 0 else { throw StateFiles.failure("create", path) }
+            guard writeAll(descriptor, StateFrames.magic), fsync(descriptor) == 0 else {
+                close(descriptor)
+                throw StateFiles.failure("write", path)
+            }
+            try StateFiles.syncDirectory(of: path)
+            close(output.descriptor)
+            output.descriptor = descriptor
+            output.segment = next
+            output.dirty = false
+            return next
+        }
+    }
+
+    /// The steps of ``writeSnapshot(startingSegment:payloads:stop:)``, for tests that stop it
+    /// after each as a crash would.
+    package enum CompactionStep: Int, Sendable, CaseIterable {
+        /// The snapshot is written and synced under a temporary name.
+        case written
+        /// It has its name.
+        case named
+        /// The manifest names it.
+        case recorded
+        /// The segments and the snapshot it replaces are deleted.
+        case cleaned
+    }
+
+    /// Writes a snapshot of the whole state, `payloads` (a header and the stores' sections,
+    /// as the stores encode them), which replaces every segment before `startingSegment`
+    /// (the number ``rotate()`` returned before the stores were copied). It is written under
+    /// a temporary name, synced, renamed, then named by the manifest, and only then are the
+    /// old files deleted: a crash at any point leaves a manifest whose files all exist.
+    /// `stop` is called after each step (tests throw from it to stop there).
+    package func writeSnapshot(
+        startingSegment: Int,
+        payloads: [[UInt8]],
+        stop: (CompactionStep) throws(StateError) -> Void = { _ throws(StateError) in }
+    ) throws(StateError) {
+        let name = "snapshot-" + Self.sixDigits(startingSegment)
+        let path = directory + "/" + name
+        var bytes = StateFrames.magic
+        for (index, payload) in payloads.enumerated() {
+            bytes += StateFrames.frame(lsn: UInt64(index + 1), payload: payload)
+        }
+        let end: JSONValue = ["end": .int(Int64(payloads.count)), "lsn": .int(Int64(lastLSN))]
+        bytes += StateFrames.frame(lsn: UInt64(payloads.count + 1), payload: end.compactBytes)
+        let temporary = path + ".tmp"
+        let descriptor = StateFiles.openFile(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC)
+        guard descriptor >= 0 else { throw StateFiles.failure("create", temporary) }
+        guard writeAll(descriptor, bytes), fsync(descriptor) == 0 else {
+            close(descriptor)
+            throw StateFiles.failure("write", temporary)
+        }
+        close(descriptor)
+        try stop(.written)
+        try StateFiles.move(temporary, to: path)
+        try StateFiles.syncDirectory(of: path)
+        try stop(.named)
+        let previous = try file.withLock { (output: inout Output) throws(StateError) -> StateManifest in
+            let previous = output.manifest
+            var manifest = previous
+            manifest.snapshot = name
+            manifest.firstSegment = startingSegment
+            manifest.writer = HarnessVersion.current
+            try StateFiles.replace(directory + "/state.json", with: manifest.json)
+            output.manifest = manifest
+            return previous
+        }
+        try stop(.recorded)
+        for number in previous.firstSegment..<startingSegment {
+            _ = unlink(Self.segmentPath(directory, number))
+        }
+        if let old = previous.snapshot, old != name { _ = unlink(directory + "/" + old) }
+        try stop(.cleaned)
+    }
+
+    /// A snapshot's records (its end frame checked and removed); a damaged snapshot is
+    /// refused: it was complete before it was named, so damage there is not a crash's.
+    private static func readSnapshot(_ path: String) throws(StateError) -> StateSnapshot {
+        let contents = StateFrames.read(try StateFiles.read(path))
+        guard case .clean = contents.ending, let last = contents.records.last,
+            case .object(let end)? = try? JSONValue.parse(last.payload),
+            case .int(let count)? = end["end"], Int(count) == contents.records.count - 1,
+            case .int(let lsn)? = end["lsn"]
+        else {
+            throw .unreadable(
+                path,
+                "a damaged snapshot (it was complete when it was named, so this is not a crash's doing): "
+                    + "move the state directory aside and start again"
+            )
+        }
+        return StateSnapshot(records: Array(contents.records.dropLast()), lsn: UInt64(lsn))
+    }
+
+    private static func sixDigits(_ number: Int) -> String {
+        let digits = String(number)
+        return String(repeating: "0", count: max(0, 6 - digits.count)) + digits
     }
 
     /// ``flush()``, then fdatasync: once it returns, the records survive a power loss too.
@@ -247,16 +385,29 @@ package final class StateLog: Sendable {
         try file.withLock { (output: inout Output) throws(StateError) in
             guard output.dirty else { return }
             guard fdatasync(output.descriptor) == 0 else {
-                throw StateFiles.failure("sync", Self.segmentPath(directory, segment))
+                throw StateFiles.failure("sync", Self.segmentPath(directory, output.segment))
             }
             output.dirty = false
         }
     }
 }
 
+/// A snapshot's records and the last sequence number it covers.
+package struct StateSnapshot: Sendable {
+    /// The payloads as ``StateLog/writeSnapshot(startingSegment:payloads:stop:)`` got them, in
+    /// records numbered from 1.
+    package var records: [StateRecord]
+    /// The log's last sequence number when it was written.
+    package var lsn: UInt64
+}
+
 /// What ``StateLog/open(_:orgID:)`` found.
 package struct StateLoad: Sendable {
-    /// The good records, in order.
+    /// The snapshot the state starts from (none when empty).
+    package var snapshot: [StateRecord] = []
+    /// The log's last sequence number when the snapshot was written (0 without one).
+    package var snapshotLSN: UInt64 = 0
+    /// The good log records after the snapshot, in order.
     package var records: [StateRecord] = []
     /// Files set aside (damaged records and what followed them).
     package var setAside: [String] = []

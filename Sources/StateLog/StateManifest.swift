@@ -17,6 +17,8 @@ package struct StateManifest: Sendable, Equatable {
     package var orgID: String
     /// The first log segment still holding records (the older ones were compacted away).
     package var firstSegment: Int
+    /// The snapshot file the state starts from (in the directory), if one was written.
+    package var snapshot: String?
 
     /// A manifest of the current format, written by this version.
     package init(orgID: String, firstSegment: Int = 1) {
@@ -40,6 +42,7 @@ package struct StateManifest: Sendable, Equatable {
         self.firstWriter = object["firstWriter"]?.stringValue ?? writer
         self.orgID = orgID
         self.firstSegment = Int(firstSegment)
+        self.snapshot = object["snapshot"]?.stringValue
     }
 
     /// The manifest as JSON.
@@ -47,6 +50,7 @@ package struct StateManifest: Sendable, Equatable {
         let object: JSONValue = [
             "format": .int(Int64(format)), "writer": .string(writer), "firstWriter": .string(firstWriter),
             "orgID": .string(orgID), "firstSegment": .int(Int64(firstSegment)),
+            "snapshot": snapshot.map(JSONValue.string) ?? .null,
         ]
         return object.compactBytes
     }

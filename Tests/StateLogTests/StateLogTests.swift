@@ -218,3 +218,83 @@ struct StateLogTests {
         for bad in ["1.0", "1.0.0.0", "a.b.c", "-1.0.0", ""] { #expect(HarnessVersion.Parsed(bad) == nil, "\(bad)") }
     }
 }
+
+@Suite("StateLog: snapshots replace the segments before them, and a crash at any step of one loses nothing")
+struct StateSnapshotTests {
+    static let sections = [Array("{\"section\":\"a\"}".utf8), Array("{\"section\":\"b\"}".utf8)]
+
+    /// Five records in segment 1, a rotation, two more in segment 2: the moment a compaction
+    /// has copied the stores.
+    static func rotated() throws -> (String, StateLog) {
+        let directory = try StateLogTests.written(5)
+        let (log, _) = try StateLog.open(directory, orgID: "org_a")
+        #expect(try log.rotate() == 2)
+        for payload in payloads(6...7) { log.append(payload) }
+        try log.flush()
+        return (directory, log)
+    }
+
+    @Test("the snapshot's sections come back, with the records appended after the rotation; segment 1 is gone")
+    func compaction() throws {
+        let directory: String
+        do {
+            let (path, log) = try Self.rotated()
+            directory = path
+            try log.writeSnapshot(startingSegment: 2, payloads: Self.sections)
+            #expect(!FileManager.default.fileExists(atPath: StateLog.segmentPath(directory, 1)))
+        }
+        let (reopened, load) = try StateLog.open(directory, orgID: "org_a")
+        #expect(load.snapshot.map(\.payload) == Self.sections)
+        #expect(load.snapshotLSN == 7)
+        #expect(load.records.map(\.lsn) == [6, 7])
+        #expect(reopened.append([]) == 8 && reopened.segment == 2)
+    }
+
+    @Test(
+        "stopped after each step, as a crash would, the next open finds every record and no leftover",
+        arguments: StateLog.CompactionStep.allCases
+    )
+    func crashAt(step: StateLog.CompactionStep) throws {
+        var directory = ""
+        do {
+            let (path, log) = try Self.rotated()
+            directory = path
+            #expect(throws: StateError.self) {
+                try log.writeSnapshot(startingSegment: 2, payloads: Self.sections) { reached throws(StateError) in
+                    if reached == step { throw StateError.system("stopped after \(reached)") }
+                }
+            }
+        }
+        let (_, load) = try StateLog.open(directory, orgID: "org_a")
+        if step.rawValue < StateLog.CompactionStep.recorded.rawValue {
+            #expect(load.snapshot.isEmpty && load.records.map(\.lsn) == [1, 2, 3, 4, 5, 6, 7])
+        } else {
+            #expect(load.snapshot.map(\.payload) == Self.sections && load.records.map(\.lsn) == [6, 7])
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        let expected =
+            step.rawValue < StateLog.CompactionStep.recorded.rawValue
+            ? ["LOCK", "log-000001", "log-000002", "state.json"]
+            : ["LOCK", "log-000002", "snapshot-000002", "state.json"]
+        #expect(names == expected, "\(step)")
+    }
+
+    @Test("a damaged snapshot is refused: it was whole before it was named")
+    func damagedSnapshot() throws {
+        let directory: String
+        do {
+            let (path, log) = try Self.rotated()
+            directory = path
+            try log.writeSnapshot(startingSegment: 2, payloads: Self.sections)
+        }
+        let path = directory + "/snapshot-000002"
+        var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[bytes.count - 3] ^= 1
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let error = #expect(throws: StateError.self) { try StateLog.open(directory, orgID: "org_a") }
+        #expect(
+            error?.description.contains("snapshot-000002: a damaged snapshot") == true,
+            "\(error?.description ?? "")"
+        )
+    }
+}
