@@ -4,13 +4,14 @@ import Synchronization
 /// source) on every compile, which costs far more than the sources themselves, so a batch
 /// is compiled once as one program of definitions; only when that fails is each compiled
 /// alone, to name the one at fault. Sources known to compile are remembered.
-/// With a ``JQCompileRecord`` (``remember(in:)``), sources that compiled in an earlier
-/// process are known too.
+/// With a ``JQCompileRecord`` (``remember(in:)``), the fixtures' sources that compiled in an
+/// earlier process are known too (``errors(inFixtures:)``).
 public enum JQSyntax {
     private static let known = Mutex<Set<String>>([])
     private static let sharedRecord = Mutex<JQCompileRecord?>(nil)
 
-    /// Keeps the sources that compile in `record` too, and trusts what it holds; nil stops.
+    /// Keeps the fixtures' sources that compile in `record` too, and trusts what it holds;
+    /// nil stops.
     public static func remember(in record: JQCompileRecord?) {
         sharedRecord.withLock { $0 = record }
     }
@@ -18,6 +19,14 @@ public enum JQSyntax {
     /// jq's compile error for each source that does not compile, by its index; empty when
     /// all do.
     public static func errors(in sources: [String]) -> [Int: JQError] {
+        errors(in: sources, record: nil)
+    }
+
+    /// ``errors(in:)`` for the fixtures' sources, checked at every start: those recorded by
+    /// ``remember(in:)``'s record are not compiled again, and those that compile are
+    /// recorded. Sources created through the API are never recorded, so the record holds
+    /// only what the fixtures hold.
+    public static func errors(inFixtures sources: [String]) -> [Int: JQError] {
         errors(in: sources, record: sharedRecord.withLock { $0 })
     }
 

@@ -44,7 +44,7 @@ public final class Catalog: Sendable {
             try Self.checkTargets(of: model, in: initial)
         }
         // Every fixture condition in one jq compile (each action's check then finds them known).
-        _ = JQSyntax.errors(in: fixtures.actions.flatMap { $0.automation?.expressions ?? [] })
+        _ = JQSyntax.errors(inFixtures: fixtures.actions.flatMap { $0.automation?.expressions ?? [] })
         for action in fixtures.actions {
             try Self.add(action.stamped(at: loaded, by: Self.fixtureAuthor), to: &initial)
         }

@@ -44,7 +44,7 @@ extension PortEmulatorCommand {
 
         func run() async throws {
             bootstrapLogging(Logger.Level(rawValue: logLevel) ?? .info)
-            // The fixtures' jq conditions that compiled before are not compiled again.
+            // The fixtures' jq conditions that compiled at an earlier start are not compiled again.
             JQSyntax.remember(in: JQCompileRecord.perUser())
             let logger = Logger(label: "port-emulator")
             var configuration = try options.configuration()
