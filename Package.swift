@@ -68,7 +68,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .target(name: "JQ", dependencies: ["CJQ", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(
+            name: "JQ",
+            dependencies: ["CJQ", "ChildProcesses", .product(name: "Crypto", package: "swift-crypto")]
+        ),
 
         // The Kafka front: a Kafka-protocol gateway before the embedded cluster (TLS, SCRAM,
         // Port's ACLs, long-poll Fetch), in Swift on SwiftNIO.

@@ -89,3 +89,14 @@ package func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
         return true
     }
 }
+
+/// `mkdir -p`: makes `directory` and every missing parent (mode 0755); nil when it exists
+/// then, else the path that could not be made (errno says why).
+package func makeDirectories(_ directory: String) -> String? {
+    var prefix = directory.hasPrefix("/") ? "" : "."
+    for component in directory.split(separator: "/") {
+        prefix += "/" + component
+        if mkdir(prefix, 0o755) != 0 && errno != EEXIST { return prefix }
+    }
+    return nil
+}

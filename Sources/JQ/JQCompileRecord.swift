@@ -1,4 +1,5 @@
 import CJQ
+import ChildProcesses
 import Crypto
 
 #if canImport(Glibc)
@@ -67,11 +68,9 @@ public struct JQCompileRecord: Sendable {
         var hash = SHA256()
         hash.update(data: Array("port-emulator jq compile record 1\u{0}\(library)\u{0}".utf8))
         hash.update(data: Array(source.utf8))
-        let hex = hash.finalize().map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]])
-        }
-        return directory + "/" + hex.joined()
+        let digits = Array("0123456789abcdef")
+        let hex = hash.finalize().flatMap { byte in [digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]] }
+        return directory + "/" + String(hex)
     }
 
     private static func environment(_ name: String) -> String? {
@@ -82,11 +81,7 @@ public struct JQCompileRecord: Sendable {
 
     /// `mkdir -p`: true when `directory` exists (or was made) and is a writable directory.
     private static func makeDirectories(_ directory: String) -> Bool {
-        var prefix = ""
-        for component in directory.split(separator: "/") {
-            prefix += "/" + component
-            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { return false }
-        }
+        guard ChildProcesses.makeDirectories(directory) == nil else { return false }
         var status = stat()
         return stat(directory, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR && access(directory, W_OK) == 0
     }

@@ -10,11 +10,7 @@ import Darwin
 package enum StateFiles {
     /// `mkdir -p`.
     package static func makeDirectories(_ directory: String) throws(StateError) {
-        var prefix = directory.hasPrefix("/") ? "" : "."
-        for component in directory.split(separator: "/") {
-            prefix += "/" + component
-            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw failure("create the directory", prefix) }
-        }
+        if let failed = ChildProcesses.makeDirectories(directory) { throw failure("create the directory", failed) }
     }
 
     /// The names in `directory`, without `.` and `..`.
@@ -51,16 +47,22 @@ package enum StateFiles {
     /// temporary file beside it, fsync, rename over `path`, fsync of the directory.
     package static func replace(_ path: String, with bytes: [UInt8]) throws(StateError) {
         let temporary = path + ".tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw failure("create", temporary) }
+        close(try create(temporary, with: bytes))
+        try move(temporary, to: path)
+        try syncDirectory(of: path)
+    }
+
+    /// Creates (or empties) the file at `path` with `bytes`, synced, and returns it open for
+    /// appending.
+    package static func create(_ path: String, with bytes: [UInt8]) throws(StateError) -> Int32 {
+        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw failure("create", path) }
         guard writeAll(descriptor, bytes), fsync(descriptor) == 0 else {
-            let error = failure("write", temporary)
+            let error = failure("write", path)
             close(descriptor)
             throw error
         }
-        close(descriptor)
-        guard rename(temporary, path) == 0 else { throw failure("rename \(temporary) to", path) }
-        try syncDirectory(of: path)
+        return descriptor
     }
 
     /// fsync of the directory holding `path`, so that a rename or a new file survives a crash.

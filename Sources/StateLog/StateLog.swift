@@ -63,6 +63,24 @@ package final class StateLog: Sendable {
         }
     }
 
+    /// The number of the segment named `name`, or nil when it names no segment.
+    private static func segmentNumber(_ name: String) -> Int? {
+        name.hasPrefix("log-") && name.count == 10 ? Int(name.dropFirst(4)) : nil
+    }
+
+    /// A new segment at `path`, holding its magic (synced, and its name too), open for
+    /// appending.
+    private static func createSegment(_ path: String) throws(StateError) -> Int32 {
+        let descriptor = try StateFiles.create(path, with: StateFrames.magic)
+        do throws(StateError) {
+            try StateFiles.syncDirectory(of: path)
+        } catch {
+            close(descriptor)
+            throw error
+        }
+        return descriptor
+    }
+
     /// The path of segment `number` in `directory`.
     package static func segmentPath(_ directory: String, _ number: Int) -> String {
         directory + "/log-" + sixDigits(number)
@@ -99,16 +117,13 @@ package final class StateLog: Sendable {
             load.snapshotLSN = snapshot?.lsn ?? 0
             let segment = load.lastSegment ?? manifest.firstSegment
             let path = segmentPath(directory, segment)
-            let descriptor = StateFiles.openFile(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC)
-            guard descriptor >= 0 else { throw StateFiles.failure("open", path) }
+            let descriptor: Int32
             if load.lastSegment == nil || load.lastSegmentEmpty {
-                // A new segment, or one cut inside its magic: it starts with the magic.
-                try StateFiles.truncate(path, to: 0)
-                guard writeAll(descriptor, StateFrames.magic), fsync(descriptor) == 0 else {
-                    close(descriptor)
-                    throw StateFiles.failure("write", path)
-                }
-                try StateFiles.syncDirectory(of: path)
+                // A new segment, or one cut inside its magic.
+                descriptor = try Self.createSegment(path)
+            } else {
+                descriptor = StateFiles.openFile(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+                guard descriptor >= 0 else { throw StateFiles.failure("open", path) }
             }
             load.lastSegment = segment
             let log = StateLog(
@@ -130,8 +145,7 @@ package final class StateLog: Sendable {
     /// before its first one, other snapshots, temporary files.
     private static func removeLeftovers(_ directory: String, _ manifest: StateManifest) throws(StateError) {
         for name in try StateFiles.names(in: directory) {
-            let oldSegment =
-                name.hasPrefix("log-") && name.count == 10 && (Int(name.dropFirst(4)) ?? .max) < manifest.firstSegment
+            let oldSegment = (segmentNumber(name) ?? .max) < manifest.firstSegment
             let otherSnapshot = name.hasPrefix("snapshot-") && name != manifest.snapshot
             if oldSegment || otherSnapshot || name.hasSuffix(".tmp") { _ = unlink(directory + "/" + name) }
         }
@@ -158,10 +172,7 @@ package final class StateLog: Sendable {
     /// Reads the segments from `first` on; cuts a torn tail off the last one and sets aside
     /// everything from a damaged record on.
     private static func readSegments(_ directory: String, from first: Int) throws(StateError) -> StateLoad {
-        let numbers = try StateFiles.names(in: directory).compactMap { name -> Int? in
-            guard name.hasPrefix("log-"), name.count == 10, let number = Int(name.dropFirst(4)) else { return nil }
-            return number >= first ? number : nil
-        }.sorted()
+        let numbers = try StateFiles.names(in: directory).compactMap(segmentNumber).filter { $0 >= first }.sorted()
         var load = StateLoad()
         var stopped = false
         for (index, number) in numbers.enumerated() {
@@ -278,14 +289,7 @@ package final class StateLog: Sendable {
             let old = Self.segmentPath(directory, output.segment)
             guard fdatasync(output.descriptor) == 0 else { throw StateFiles.failure("sync", old) }
             let next = output.segment + 1
-            let path = Self.segmentPath(directory, next)
-            let descriptor = StateFiles.openFile(path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC)
-            guard descriptor >= 0 else { throw StateFiles.failure("create", path) }
-            guard writeAll(descriptor, StateFrames.magic), fsync(descriptor) == 0 else {
-                close(descriptor)
-                throw StateFiles.failure("write", path)
-            }
-            try StateFiles.syncDirectory(of: path)
+            let descriptor = try Self.createSegment(Self.segmentPath(directory, next))
             close(output.descriptor)
             output.descriptor = descriptor
             output.segment = next
@@ -327,13 +331,7 @@ package final class StateLog: Sendable {
         let end: JSONValue = ["end": .int(Int64(payloads.count)), "lsn": .int(Int64(lastLSN))]
         bytes += StateFrames.frame(lsn: UInt64(payloads.count + 1), payload: end.compactBytes)
         let temporary = path + ".tmp"
-        let descriptor = StateFiles.openFile(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC)
-        guard descriptor >= 0 else { throw StateFiles.failure("create", temporary) }
-        guard writeAll(descriptor, bytes), fsync(descriptor) == 0 else {
-            close(descriptor)
-            throw StateFiles.failure("write", temporary)
-        }
-        close(descriptor)
+        close(try StateFiles.create(temporary, with: bytes))
         try stop(.written)
         try StateFiles.move(temporary, to: path)
         try StateFiles.syncDirectory(of: path)
@@ -381,8 +379,8 @@ package final class StateLog: Sendable {
 
     /// ``flush()``, then fdatasync: once it returns, the records survive a power loss too.
     package func sync() throws(StateError) {
-        try flush()
         try file.withLock { (output: inout Output) throws(StateError) in
+            try write(&output)
             guard output.dirty else { return }
             guard fdatasync(output.descriptor) == 0 else {
                 throw StateFiles.failure("sync", Self.segmentPath(directory, output.segment))
