@@ -12,7 +12,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -21,7 +20,7 @@ import weakref
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from ._emulator import Emulator, EmulatorError
+from ._emulator import Emulator, EmulatorError, _stop_process, _tail
 
 
 class ConsumerStartError(EmulatorError):
@@ -166,19 +165,9 @@ class ConsumerProcess:
         """SIGTERM to its process group (a shell's or npm's children too), then SIGKILL after
         ``timeout`` s; its exit status (None if never started). The output stays readable
         until the object is garbage."""
-        process = self._process
-        if process is None:
+        if self._process is None:
             return None
-        if process.poll() is None:
-            _signal_group(process, signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                _signal_group(process, signal.SIGKILL)
-                process.wait()
-        else:
-            _signal_group(process, signal.SIGKILL)  # what it left running
-        return process.returncode
+        return _stop_process(self._process, timeout, group=True)
 
     def __enter__(self) -> ConsumerProcess:
         return self.start()
@@ -188,13 +177,4 @@ class ConsumerProcess:
 
     def tail(self, lines: int = 20, start: int = 0) -> str:
         """Its last ``lines`` lines of output (from byte ``start``), indented, for messages."""
-        text = self.output(start).rstrip().splitlines()[-lines:]
-        return "last output:\n" + "\n".join("  " + line for line in text) if text else "(no output)"
-
-
-def _signal_group(process: subprocess.Popen[bytes], number: int) -> None:
-    """Signals the process group the consumer leads (``start_new_session``)."""
-    try:
-        os.killpg(process.pid, number)
-    except (ProcessLookupError, PermissionError):
-        pass
+        return _tail(self.output(start), lines)

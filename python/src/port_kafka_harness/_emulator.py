@@ -564,8 +564,7 @@ class Emulator:
         return self.settings[key]
 
     def _tail(self, lines: int = 20) -> str:
-        text = self.log().rstrip().splitlines()[-lines:]
-        return "last output:\n" + "\n".join("  " + line for line in text) if text else "(no output)"
+        return _tail(self.log(), lines)
 
 
 
@@ -573,17 +572,37 @@ def _nothing() -> None:
     """The finalizer of an emulator that never started."""
 
 
-def _stop_process(process: subprocess.Popen[bytes], timeout: float) -> int:
+def _stop_process(process: subprocess.Popen[bytes], timeout: float, group: bool = False) -> int:
     """SIGTERM, then SIGKILL after ``timeout`` s; the exit status. ``stop()`` uses it, and so
-    does the finalizer of an emulator nobody stopped when Python exits."""
+    does the finalizer of an emulator nobody stopped when Python exits. With ``group``, the
+    signals go to the process group it leads (``start_new_session``): its children too, and
+    a SIGKILL to what it left running after it ended."""
+
+    def send(number: int) -> None:
+        try:
+            if group:
+                os.killpg(process.pid, number)
+            else:
+                process.send_signal(number)
+        except (ProcessLookupError, PermissionError):
+            pass
+
     if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+        send(signal.SIGTERM)
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
-            process.kill()
+            send(signal.SIGKILL)
             process.wait()
+    elif group:
+        send(signal.SIGKILL)
     return process.returncode
+
+
+def _tail(output: str, lines: int) -> str:
+    """The last ``lines`` lines of a process's ``output``, indented, for an error message."""
+    text = output.rstrip().splitlines()[-lines:]
+    return "last output:\n" + "\n".join("  " + line for line in text) if text else "(no output)"
 
 
 def _read_env_file(path: Path) -> dict[str, str]:
