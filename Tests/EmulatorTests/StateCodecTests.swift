@@ -58,6 +58,21 @@ struct StateCodecTests {
         #expect(run.delivery?.offset == 41 && run.delivery?.message == .null)
         #expect(try throughBytes(run) == run)
         #expect(run.createdAt.timeIntervalSinceReferenceDate == 786_000_000.123456789)
+
+        // No response and no automation event: `nil`, never a null (JSONValue is nil-literal
+        // convertible, so `!= nil` alone would compare with `.null`).
+        guard case .object(var fields) = Self.run, case .object(var request)? = fields["request"] else {
+            Issue.record("the run's state is not an object")
+            return
+        }
+        fields["hasResponse"] = false
+        request["hasAutomationEvent"] = false
+        fields["request"] = .object(request)
+        let none = try ActionRun(state: .object(fields))
+        #expect(none.response.map { _ in "some" } == .none && none.request.automationEvent.map { _ in "some" } == .none)
+        #expect(none.stateJSON == .object(fields))
+        let back = try throughBytes(none)
+        #expect(back.response.map { _ in "some" } == .none && back.request.automationEvent.map { _ in "some" } == .none)
     }
 
     @Test("a journal entry, a violation and a log line")
