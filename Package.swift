@@ -130,12 +130,13 @@ let package = Package(
             name: "Emulator",
             dependencies: [
                 "PortKafka", "KafkaFront", "KafkaBroker", "KafkaProtocol", "HTTPServer", "JQ", "PortContract",
-                "PortCatalog", "ChildProcesses",
+                "PortCatalog", "ChildProcesses", "StateLog",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 // The journal's and the run store's bounded lists.
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             // The OpenAPI document's source of truth; OpenAPIDocument.swift is generated from it.
             exclude: ["Dashboard/openapi.json"]
@@ -191,7 +192,7 @@ let package = Package(
             dependencies: [
                 "PortKafka", "KafkaFront", "KafkaBroker", "HTTPServer", "Emulator", "Consumer", "PortContract",
                 "PortCatalog",
-                "ChildProcesses",
+                "ChildProcesses", "StateLog",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

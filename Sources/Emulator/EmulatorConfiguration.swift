@@ -43,6 +43,14 @@ public struct EmulatorConfiguration: Sendable {
     /// (Kafka's `retention.bytes`; `--kafka-retention-mib`); older ones go, as Port's brokers'
     /// retention drops them.
     public var kafkaRetentionBytes = EmulatorConfiguration.defaultKafkaRetentionBytes
+    /// Where the state is kept between starts (`--state-dir`): the catalog, runs with their
+    /// logs, the journal, the organization, teams and users, secrets' names (never their
+    /// values) and the clock. `nil` keeps nothing, and nothing is written.
+    public var stateDirectory: String?
+    /// When the state's records reach the disk (`--state-sync`).
+    public var stateSync: StateSyncPolicy = .batch
+    /// A snapshot replaces the state's log once it holds this many bytes (`--state-compact-mib`).
+    public var stateCompactionBytes = 64 << 20
     /// 16 MiB per partition: about 10,000 run messages, as many as the finished runs kept.
     public static let defaultKafkaRetentionBytes = 16 << 20
 
@@ -93,6 +101,7 @@ public struct EmulatorConfiguration: Sendable {
                     + "give a --client-secret of at least \(SecretInput.keyLength) bytes, as Port's are"
             )
         }
+        if stateCompactionBytes < 1 { problems.append("the state's compaction threshold must be positive") }
         if publishTimeout < .milliseconds(100) { problems.append("publish timeout must be at least 100ms") }
         if let externalKafka {
             for server in externalKafka.bootstrapServers where !Self.isHostPort(server) {

@@ -4,6 +4,7 @@ public import Logging
 import PortContract
 import PortKafka
 public import ServiceLifecycle
+import StateLog
 import Synchronization
 
 #if canImport(FoundationEssentials)
@@ -85,6 +86,8 @@ public final class PortEmulator: Service, Sendable {
     package let faults: FaultInjector
     /// The Lambda function (`--lambda`), if any.
     package let lambda: LambdaHost?
+    /// `--state-dir`'s keeper, when the state is kept.
+    package let state: StateKeeper?
     private let kafka: EmulatorKafka
     private let server: HTTPServer
     /// The emulator's parts as services; a graceful shutdown stops them in reverse order:
@@ -115,9 +118,11 @@ public final class PortEmulator: Service, Sendable {
         server: HTTPServer,
         lambda: LambdaHost?,
         lambdaWork: [@Sendable () async -> Void],
+        state: (keeper: StateKeeper, compactFirst: Bool)?,
         logger: Logger
     ) {
         self.lambda = lambda
+        self.state = state?.keeper
         self.info = info
         self.runs = runs
         self.recorder = recorder
@@ -128,27 +133,34 @@ public final class PortEmulator: Service, Sendable {
         self.faults = faults
         self.kafka = kafka
         self.server = server
-        let parts: [any Service] = [
-            ClosureService { await kafka.run() },
-            ClosureService { await publisher.run() },
-            ClosureService { await faults.run() },
-            ClosureService {
-                // Timer properties are checked once a second of real time (the clock's moves check at once).
-                try? await cancelWhenGracefulShutdown {
-                    while true {
-                        automations.checkTimers()
-                        try await Task.sleep(for: .seconds(1))
+        // The state's keeper is first, so that it stops last: after the last answer, it
+        // writes and syncs what is left.
+        let stateParts: [any Service] =
+            state.map { state in
+                [ClosureService { await state.keeper.run(compactFirst: state.compactFirst) }]
+            } ?? []
+        let parts: [any Service] =
+            stateParts + [
+                ClosureService { await kafka.run() },
+                ClosureService { await publisher.run() },
+                ClosureService { await faults.run() },
+                ClosureService {
+                    // Timer properties are checked once a second of real time (the clock's moves check at once).
+                    try? await cancelWhenGracefulShutdown {
+                        while true {
+                            automations.checkTimers()
+                            try await Task.sleep(for: .seconds(1))
+                        }
                     }
-                }
-            },
-            ClosureService { [runs] in
-                try await withGracefulShutdownHandler {
-                    try await server.run()
-                } onGracefulShutdown: {
-                    runs.endWaits()  // long polls answer now, not at their deadline
-                }
-            },
-        ]
+                },
+                ClosureService { [runs] in
+                    try await withGracefulShutdownHandler {
+                        try await server.run()
+                    } onGracefulShutdown: {
+                        runs.endWaits()  // long polls answer now, not at their deadline
+                    }
+                },
+            ]
         // The Lambda function's parts stop first (a shutdown goes in reverse): the mapping
         // stops invoking while Port's API still answers the function.
         let lambdaParts: [any Service] = lambdaWork.map { work in
@@ -235,17 +247,51 @@ public final class PortEmulator: Service, Sendable {
         let problems = configuration.problems()
         guard problems.isEmpty else { throw EmulatorError(message: problems.joined(separator: "; ")) }
 
-        let recorder = CallRecorder(capacity: configuration.journalCapacity)
+        // The state is opened first: a state this build must not read is refused before
+        // anything starts.
+        var opened: (StateKeeper, StateLoad)?
+        if let directory = configuration.stateDirectory {
+            do throws(StateError) {
+                opened = try StateKeeper.open(
+                    directory,
+                    orgID: configuration.orgID,
+                    sync: configuration.stateSync,
+                    compactionBytes: configuration.stateCompactionBytes,
+                    logger: logger
+                )
+            } catch {
+                throw EmulatorError(message: "--state-dir: \(error)")
+            }
+        }
+        let keeper = opened?.0
+        let stateLog = keeper?.log
+        let recorder = CallRecorder(capacity: configuration.journalCapacity, stateLog: stateLog)
         // Kafka starts (its certificate, listeners and topics) on another core while the
         // catalog is built (its jq compile is the longest step of a start with fixtures).
         async let startedKafka = EmulatorKafka.start(configuration, recorder: recorder, logger: logger)
         let catalog: Catalog
         let directory: Directory
-        let runs = RunStore(finishedRunCapacity: configuration.finishedRunCapacity)
+        let runs = RunStore(finishedRunCapacity: configuration.finishedRunCapacity, stateLog: stateLog)
+        let organization = OrganizationStore(orgID: configuration.orgID, stateLog: stateLog)
+        let secrets = SecretStore(configuration.secrets, stateLog: stateLog)
+        let clock = EmulatorClock(stateLog: stateLog)
+        let tokens = TokenStore(
+            credentials: [
+                configuration.clientID: configuration.clientSecret,
+                EmulatorConfiguration.testerClientID: EmulatorConfiguration.testerClientSecret,
+            ],
+            ttl: configuration.tokenTTL,
+            orgID: configuration.orgID,
+            stateLog: stateLog
+        )
         do {
             do {
-                catalog = try Catalog(fixtures: configuration.fixtures)
-                directory = try Directory(teams: configuration.fixtures.teams, users: configuration.fixtures.users)
+                catalog = try Catalog(fixtures: configuration.fixtures, stateLog: stateLog)
+                directory = try Directory(
+                    teams: configuration.fixtures.teams,
+                    users: configuration.fixtures.users,
+                    stateLog: stateLog
+                )
             } catch {
                 throw EmulatorError(message: "fixtures: \(error.message)")
             }
@@ -253,6 +299,23 @@ public final class PortEmulator: Service, Sendable {
                 try runs.seed(configuration.fixtures.entities, models: catalog.models, teams: directory.teamNames)
             } catch {
                 throw EmulatorError(message: "fixtures: \(error)")
+            }
+            if let keeper, let load = opened?.1 {
+                let stores = StateKeeper.Stores(
+                    runs: runs,
+                    catalog: catalog,
+                    recorder: recorder,
+                    organization: organization,
+                    secrets: secrets,
+                    clock: clock,
+                    directory: directory,
+                    tokens: tokens
+                )
+                do throws(StateError) {
+                    try keeper.restore(load, into: stores)
+                } catch {
+                    throw EmulatorError(message: "--state-dir: \(error)")
+                }
             }
         } catch {
             // The fixtures are refused: a Kafka already up is stopped before the error is told.
@@ -262,16 +325,6 @@ public final class PortEmulator: Service, Sendable {
         let audit = AuditLog()
         let kafka = try await startedKafka
         let infoBox = InfoBox()
-        let tokens = TokenStore(
-            credentials: [
-                configuration.clientID: configuration.clientSecret,
-                EmulatorConfiguration.testerClientID: EmulatorConfiguration.testerClientSecret,
-            ],
-            ttl: configuration.tokenTTL,
-            orgID: configuration.orgID
-        )
-        let organization = OrganizationStore(orgID: configuration.orgID)
-        let secrets = SecretStore(configuration.secrets)
         let publisher = InvocationPublisher(
             producer: kafka.producer,
             runs: runs,
@@ -281,7 +334,8 @@ public final class PortEmulator: Service, Sendable {
                 runsTopic: configuration.runsTopic,
                 changeLogTopic: configuration.changeLogTopic,
                 clientSecret: configuration.clientSecret,
-                secrets: secrets
+                secrets: secrets,
+                stateLog: stateLog
             ),
             deliversByPolling: { organization.setting("portAgentStreamerName") == "POLLING" },
             logger: logger
@@ -291,9 +345,19 @@ public final class PortEmulator: Service, Sendable {
             runs: runs,
             publisher: publisher,
             recorder: recorder,
-            clock: EmulatorClock(),
-            orgID: configuration.orgID
+            clock: clock,
+            orgID: configuration.orgID,
+            stateLog: stateLog
         )
+        keeper?.attach(automations)
+        if keeper != nil {
+            // Runs whose creation was answered but whose invocation never went out are
+            // invoked now (at least once). Runs delivered before the restart are not: the
+            // embedded Kafka starts empty (docs/configuration.md, "State").
+            for run in runs.runs where run.status == .inProgress && run.delivery == nil {
+                publisher.schedule(runID: run.id)
+            }
+        }
         runs.observeRuns { [orgID = configuration.orgID] before, after in
             audit.recordRun(before: before, after: after, orgID: orgID)
             automations.runChanged(before: before, after: after)
@@ -308,7 +372,8 @@ public final class PortEmulator: Service, Sendable {
             recorder: recorder,
             faults: faults,
             audit: audit,
-            orgID: configuration.orgID
+            orgID: configuration.orgID,
+            state: keeper
         )
         let api = PortAPI(
             runs: runs,
@@ -399,6 +464,7 @@ public final class PortEmulator: Service, Sendable {
             server: server,
             lambda: lambda,
             lambdaWork: lambdaWork,
+            state: keeper.map { ($0, !(opened?.1.records.isEmpty ?? true)) },
             logger: logger
         )
     }

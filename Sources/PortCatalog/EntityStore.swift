@@ -72,6 +72,17 @@ public struct EntityStore: Sendable {
     /// How many entities there are in all.
     public var count: Int { byBlueprint.values.reduce(0) { $0 + $1.count } }
 
+    /// Every entity, in the order they were created (what `put` in that order rebuilds).
+    public var inCreationOrder: [Entity] {
+        var ordered: [(Int, Entity)] = []
+        ordered.reserveCapacity(count)
+        for (blueprint, entities) in byBlueprint {
+            let numbers = sequence[blueprint] ?? [:]
+            for entity in entities.values { ordered.append((numbers[entity.identifier] ?? 0, entity)) }
+        }
+        return ordered.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
     /// The entities pointing at `key`, and through which relations.
     public func links(to key: EntityKey) -> Set<EntityLink> { incoming[key] ?? [] }
 

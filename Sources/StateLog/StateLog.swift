@@ -8,6 +8,9 @@ import Glibc
 import Darwin
 #endif
 
+/// close(2), under a name the log's own `close()` does not hide.
+private func closeFile(_ descriptor: Int32) { _ = close(descriptor) }
+
 /// The durable record of the emulator's state in a directory (`serve --state-dir`): an
 /// append-only log of change records, in segments `log-000001`, `log-000002`, …, framed and
 /// checksummed (``StateFrames``), under a manifest (``StateManifest``) that says which format
@@ -38,6 +41,8 @@ package final class StateLog: Sendable {
         var manifest: StateManifest
         var dirty = false
         var failure: StateError?
+        /// Bytes written to the segments since the last rotation (or in the segments read).
+        var written = 0
     }
 
     private init(
@@ -46,20 +51,27 @@ package final class StateLog: Sendable {
         segment: Int,
         nextLSN: UInt64,
         descriptor: Int32,
-        lock: Int32
+        lock: Int32,
+        written: Int
     ) {
         self.directory = directory
         self.state = Mutex(Pending(nextLSN: nextLSN))
-        self.file = Mutex(Output(descriptor: descriptor, lock: lock, segment: segment, manifest: manifest))
+        self.file = Mutex(
+            Output(descriptor: descriptor, lock: lock, segment: segment, manifest: manifest, written: written)
+        )
     }
 
     /// The segment being appended to.
     package var segment: Int { file.withLock { $0.segment } }
 
+    /// The bytes of records in the segments since the last ``rotate()`` (at open: in the
+    /// segments read): how much a load would replay past the snapshot.
+    package var bytesSinceRotation: Int { file.withLock { $0.written } }
+
     deinit {
         file.withLock { output in
-            if output.descriptor >= 0 { close(output.descriptor) }
-            if output.lock >= 0 { close(output.lock) }
+            if output.descriptor >= 0 { closeFile(output.descriptor) }
+            if output.lock >= 0 { closeFile(output.lock) }
         }
     }
 
@@ -75,7 +87,7 @@ package final class StateLog: Sendable {
         do throws(StateError) {
             try StateFiles.syncDirectory(of: path)
         } catch {
-            close(descriptor)
+            closeFile(descriptor)
             throw error
         }
         return descriptor
@@ -132,11 +144,12 @@ package final class StateLog: Sendable {
                 segment: segment,
                 nextLSN: max(load.records.last?.lsn ?? 0, load.snapshotLSN) + 1,
                 descriptor: descriptor,
-                lock: lock
+                lock: lock,
+                written: load.records.reduce(0) { $0 + $1.payload.count + StateFrames.headerSize + 8 }
             )
             return (log, load)
         } catch {
-            close(lock)
+            closeFile(lock)
             throw error
         }
     }
@@ -158,7 +171,7 @@ package final class StateLog: Sendable {
         guard descriptor >= 0 else { throw StateFiles.failure("open", path) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let holder = String(decoding: readAll(descriptor), as: UTF8.self).trimmingWhitespaceAndNewlines()
-            close(descriptor)
+            closeFile(descriptor)
             throw .locked(
                 "\(directory) is in use by another port-emulator\(holder.isEmpty ? "" : " (pid \(holder))"): "
                     + "stop it, or give another --state-dir"
@@ -278,6 +291,7 @@ package final class StateLog: Sendable {
             throw failure
         }
         output.dirty = true
+        output.written += bytes.count
     }
 
     /// Closes the open segment (its buffered records written and synced) and opens the next
@@ -290,10 +304,11 @@ package final class StateLog: Sendable {
             guard fdatasync(output.descriptor) == 0 else { throw StateFiles.failure("sync", old) }
             let next = output.segment + 1
             let descriptor = try Self.createSegment(Self.segmentPath(directory, next))
-            close(output.descriptor)
+            closeFile(output.descriptor)
             output.descriptor = descriptor
             output.segment = next
             output.dirty = false
+            output.written = 0
             return next
         }
     }
@@ -331,7 +346,7 @@ package final class StateLog: Sendable {
         let end: JSONValue = ["end": .int(Int64(payloads.count)), "lsn": .int(Int64(lastLSN))]
         bytes += StateFrames.frame(lsn: UInt64(payloads.count + 1), payload: end.compactBytes)
         let temporary = path + ".tmp"
-        close(try StateFiles.create(temporary, with: bytes))
+        closeFile(try StateFiles.create(temporary, with: bytes))
         try stop(.written)
         try StateFiles.move(temporary, to: path)
         try StateFiles.syncDirectory(of: path)
@@ -375,6 +390,26 @@ package final class StateLog: Sendable {
     private static func sixDigits(_ number: Int) -> String {
         let digits = String(number)
         return String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+    }
+
+    /// Writes and syncs what is buffered, then closes the segment and releases the
+    /// directory's lock, so that another process (or another emulator in this one) may open
+    /// it. Later records are refused as a failed write would be.
+    package func close() throws(StateError) {
+        try file.withLock { (output: inout Output) throws(StateError) in
+            guard output.descriptor >= 0 else { return }
+            defer {
+                closeFile(output.descriptor)
+                closeFile(output.lock)
+                output.descriptor = -1
+                output.lock = -1
+                output.failure = output.failure ?? .system("\(directory): the state was closed")
+            }
+            try write(&output)
+            if output.dirty, fdatasync(output.descriptor) != 0 {
+                throw StateFiles.failure("sync", Self.segmentPath(directory, output.segment))
+            }
+        }
     }
 
     /// ``flush()``, then fdatasync: once it returns, the records survive a power loss too.

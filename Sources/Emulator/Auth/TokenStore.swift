@@ -1,4 +1,5 @@
 package import PortContract
+package import StateLog
 import Synchronization
 
 #if canImport(FoundationEssentials)
@@ -25,18 +26,24 @@ package final class TokenStore: Sendable {
     private let orgID: String
     private let now: @Sendable () -> Date
     private let state = Mutex(State())
+    /// Where issued tokens are recorded (`--state-dir`), so that a consumer's token still
+    /// works after a restart.
+    private let stateLog: StateLog?
 
-    /// Creates a store that accepts these client id → secret pairs and issues tokens living `ttl`.
+    /// Creates a store that accepts these client id → secret pairs and issues tokens living
+    /// `ttl`, recording each in `stateLog` when given.
     package init(
         credentials: [String: String],
         ttl: Duration,
         orgID: String,
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() },
+        stateLog: StateLog? = nil
     ) {
         self.credentials = credentials
         self.ttl = ttl
         self.orgID = orgID
         self.now = now
+        self.stateLog = stateLog
     }
 
     /// A token and its lifetime in whole seconds.
@@ -71,6 +78,7 @@ package final class TokenStore: Sendable {
             if let old = state.byClient[clientID] { state.byToken[old.token] = nil }
             state.byClient[clientID] = issued
             state.byToken[issued.token] = issued
+            stateLog.record(.tokens, "tok", Self.stateRecord(issued, active: true))
             return Grant(accessToken: issued.token, expiresIn: Int(ttl.seconds.rounded()))
         }
     }
@@ -113,7 +121,61 @@ package final class TokenStore: Sendable {
                 state.byToken[token] = Issued(token: token, clientID: issued.clientID, expiresAt: current)
             }
             state.byClient.removeAll()
+            stateLog.record(.tokens, "expire-all", ["at": current.stateJSON])
         }
+    }
+
+    private static func stateRecord(_ issued: Issued, active: Bool) -> JSONObject {
+        [
+            "token": .string(issued.token), "clientID": .string(issued.clientID),
+            "expiresAt": issued.expiresAt.stateJSON, "active": .bool(active),
+        ]
+    }
+
+    /// Applies one record of the tokens (`--state-dir`'s load). Records nothing.
+    package func restore(_ kind: String, _ fields: JSONObject) throws(StateCodecError) {
+        let record = try StateFields(.object(fields), "token")
+        switch kind {
+        case "tok":
+            let issued = Issued(
+                token: try record.string("token"),
+                clientID: try record.string("clientID"),
+                expiresAt: try record.date("expiresAt")
+            )
+            let active = try record.bool("active")
+            state.withLock { state in
+                state.byToken[issued.token] = issued
+                if active {
+                    if let old = state.byClient[issued.clientID] { state.byToken[old.token] = nil }
+                    state.byClient[issued.clientID] = issued
+                }
+            }
+        case "expire-all":
+            let time = try record.date("at")
+            state.withLock { state in
+                for (token, issued) in state.byToken where issued.expiresAt > time {
+                    state.byToken[token] = Issued(token: token, clientID: issued.clientID, expiresAt: time)
+                }
+                state.byClient.removeAll()
+            }
+        default: throw StateCodecError(field: "k", reason: "\"\(kind)\" is not a kind of the tokens' records")
+        }
+    }
+
+    /// The tokens as records (those that expired a day ago are dropped), and the last log
+    /// record they include.
+    package func stateSection() -> StateSection {
+        let (copy, fence) = state.withLock { ($0, stateLog.fence) }
+        let horizon = now().addingTimeInterval(-86_400)
+        let records = copy.byToken.values.filter { $0.expiresAt > horizon }.sorted { $0.token < $1.token }.map {
+            issued in
+            StateRecords.payload(
+                .tokens,
+                "tok",
+                Self.stateRecord(issued, active: copy.byClient[issued.clientID]?.token == issued.token)
+            )
+        }
+        return StateSection(store: .tokens, fence: fence, records: records)
     }
 
     private static func unauthorized(_ message: String, rule: String) -> PortError {

@@ -1,6 +1,7 @@
 import JQ
 import PortCatalog
 import PortContract
+import StateLog
 import Synchronization
 
 #if canImport(FoundationEssentials)
@@ -48,6 +49,8 @@ package final class AutomationEngine: Sendable {
     let clock: EmulatorClock
     private let state = Mutex(State())
     private let programs = JQProgramCache()
+    /// Where fired timers are recorded (`--state-dir`): a timer fires once, restarts or not.
+    private let stateLog: StateLog?
 
     /// How many firings the dashboard and `/_emulator/automations` keep.
     static let firingsKept = 1000
@@ -58,8 +61,10 @@ package final class AutomationEngine: Sendable {
         publisher: InvocationPublisher,
         recorder: CallRecorder,
         clock: EmulatorClock,
-        orgID: String
+        orgID: String,
+        stateLog: StateLog? = nil
     ) {
+        self.stateLog = stateLog
         self.catalog = catalog
         self.runs = runs
         self.publisher = publisher
@@ -72,7 +77,43 @@ package final class AutomationEngine: Sendable {
     var firings: [Firing] { state.withLock { $0.firings } }
 
     /// Forgets firings and fired timers (`POST /_emulator/reset`).
-    func reset() { state.withLock { $0 = State() } }
+    func reset() {
+        state.withLock { state in
+            state = State()
+            stateLog.record(.timers, StateRecords.reset, [:])
+        }
+    }
+
+    /// Applies one record of the fired timers to `fired` (`--state-dir`'s load: the engine
+    /// is made after the load, with what it rebuilt).
+    static func restore(
+        _ kind: String,
+        _ fields: JSONObject,
+        into fired: inout [String: String]
+    )
+        throws(StateCodecError)
+    {
+        let record = try StateFields(.object(fields), "timer")
+        switch kind {
+        case "fired": fired[try record.string("key")] = try record.string("value")
+        case StateRecords.reset: fired = [:]
+        default: throw StateCodecError(field: "k", reason: "\"\(kind)\" is not a kind of the timers' records")
+        }
+    }
+
+    /// Takes the fired timers a load rebuilt. Records nothing.
+    func restore(firedTimers: [String: String]) {
+        state.withLock { $0.firedTimers = firedTimers }
+    }
+
+    /// The fired timers as records, and the last log record they include.
+    func stateSection() -> StateSection {
+        let (fired, fence) = state.withLock { ($0.firedTimers, stateLog.fence) }
+        let records = fired.sorted { $0.key < $1.key }.map {
+            StateRecords.payload(.timers, "fired", ["key": .string($0.key), "value": .string($0.value)])
+        }
+        return StateSection(store: .timers, fence: fence, records: records)
+    }
 
     // MARK: Events
 
@@ -135,6 +176,7 @@ package final class AutomationEngine: Sendable {
                     let isNew = state.withLock { state in
                         guard state.firedTimers[key] != text else { return false }
                         state.firedTimers[key] = text
+                        stateLog.record(.timers, "fired", ["key": .string(key), "value": .string(text)])
                         return true
                     }
                     guard isNew else { continue }

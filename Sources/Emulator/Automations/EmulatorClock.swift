@@ -1,3 +1,5 @@
+package import PortContract
+package import StateLog
 import Synchronization
 
 #if canImport(FoundationEssentials)
@@ -11,9 +13,42 @@ package import Foundation
 /// (runs, logs and tokens keep real time), so a test of a one-hour TTL takes milliseconds.
 package final class EmulatorClock: Sendable {
     private let offset = Mutex<TimeInterval>(0)
+    /// Where its moves are recorded (`--state-dir`).
+    private let stateLog: StateLog?
 
-    /// A clock that reads real time until moved.
-    package init() {}
+    /// A clock that reads real time until moved; its moves are recorded in `stateLog`.
+    package init(stateLog: StateLog? = nil) {
+        self.stateLog = stateLog
+    }
+
+    /// Changes the offset under its lock, and records the new one.
+    private func move(_ change: (inout TimeInterval) -> Void) {
+        offset.withLock { offset in
+            change(&offset)
+            stateLog.record(.clock, "clock", ["offset": .double(offset)])
+        }
+    }
+
+    /// Applies one record of the clock (`--state-dir`'s load). Records nothing.
+    package func restore(_ kind: String, _ fields: JSONObject) throws(StateCodecError) {
+        let seconds: TimeInterval
+        switch fields["offset"] {
+        case .double(let value)? where kind == "clock": seconds = value
+        case .int(let value)? where kind == "clock": seconds = TimeInterval(value)
+        default: throw StateCodecError(field: "clock.offset", reason: "not a number of seconds")
+        }
+        offset.withLock { $0 = seconds }
+    }
+
+    /// The offset as one record, and the last log record it includes.
+    package func stateSection() -> StateSection {
+        let (seconds, fence) = offset.withLock { ($0, stateLog.fence) }
+        return StateSection(
+            store: .clock,
+            fence: fence,
+            records: [StateRecords.payload(.clock, "clock", ["offset": .double(seconds)])]
+        )
+    }
 
     /// The clock's time.
     package func now() -> Date { Date().addingTimeInterval(offset.withLock { $0 }) }
@@ -22,14 +57,14 @@ package final class EmulatorClock: Sendable {
     @discardableResult
     package func advance(by duration: Duration) -> Date {
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        offset.withLock { $0 += seconds }
+        move { $0 += seconds }
         return now()
     }
 
     /// Sets the clock to `time` (earlier than real time too); it goes on ticking from there.
     @discardableResult
     package func set(_ time: Date) -> Date {
-        offset.withLock { $0 = time.timeIntervalSinceNow }
+        move { $0 = time.timeIntervalSinceNow }
         return now()
     }
 
@@ -37,5 +72,5 @@ package final class EmulatorClock: Sendable {
     package var offsetSeconds: TimeInterval { offset.withLock { $0 } }
 
     /// Back to real time (`POST /_emulator/reset`).
-    package func reset() { offset.withLock { $0 = 0 } }
+    package func reset() { move { $0 = 0 } }
 }

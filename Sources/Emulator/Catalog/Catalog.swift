@@ -1,6 +1,7 @@
 import JQ
 public import PortCatalog
 public import PortContract
+package import StateLog
 import Synchronization
 
 #if canImport(FoundationEssentials)
@@ -25,6 +26,8 @@ public final class Catalog: Sendable {
 
     private let state: Mutex<State>
     private let initial: State
+    /// Where changes are recorded (`--state-dir`).
+    private let stateLog: StateLog?
     /// Raw invocation messages from the fixtures, by name.
     public let invocations: [String: JSONValue]
     /// Workflows from the fixtures, by identifier.
@@ -33,7 +36,13 @@ public final class Catalog: Sendable {
     /// Creates a catalog holding `fixtures`.
     ///
     /// Throws when an identifier repeats or an action names a blueprint that is not there.
-    public init(fixtures: Fixtures = Fixtures()) throws(PortError) {
+    public convenience init(fixtures: Fixtures = Fixtures()) throws(PortError) {
+        try self.init(fixtures: fixtures, stateLog: nil)
+    }
+
+    /// Creates a catalog holding `fixtures` that records every change in `stateLog`.
+    package init(fixtures: Fixtures, stateLog: StateLog?) throws(PortError) {
+        self.stateLog = stateLog
         var initial = State()
         let loaded = Date()
         for blueprint in fixtures.blueprints {
@@ -73,7 +82,7 @@ public final class Catalog: Sendable {
     @discardableResult
     public func add(_ blueprint: Blueprint, by author: String) throws(PortError) -> Blueprint {
         let stamped = blueprint.stamped(at: Date(), by: author)
-        try state.withLock { (state) throws(PortError) in try Self.add(stamped, to: &state) }
+        try mutate { (state) throws(PortError) in try Self.add(stamped, to: &state) }
         return stamped
     }
 
@@ -82,7 +91,7 @@ public final class Catalog: Sendable {
     @discardableResult
     public func add(_ action: ActionDefinition, by author: String) throws(PortError) -> ActionDefinition {
         let stamped = action.stamped(at: Date(), by: author)
-        try state.withLock { (state) throws(PortError) in try Self.add(stamped, to: &state) }
+        try mutate { (state) throws(PortError) in try Self.add(stamped, to: &state) }
         return stamped
     }
 
@@ -118,7 +127,7 @@ public final class Catalog: Sendable {
         updated.definition["updatedAt"] = PortTimestamp.format(Date())
         updated.definition["updatedBy"] = .string(author)
         var model = try BlueprintModel(updated)
-        try state.withLock { (state) throws(PortError) in
+        try mutate { (state) throws(PortError) in
             guard let current = state.models[identifier] else { throw .blueprintNotFound(identifier) }
             try Self.checkTargets(of: model, in: state)
             model.scorecards = current.scorecards
@@ -131,7 +140,7 @@ public final class Catalog: Sendable {
     /// checked as a new action is. 404 when there is none.
     @discardableResult
     public func replace(_ action: ActionDefinition, by author: String) throws(PortError) -> ActionDefinition {
-        try state.withLock { (state) throws(PortError) -> ActionDefinition in
+        try mutate { (state) throws(PortError) -> ActionDefinition in
             guard let current = state.actions[action.identifier] else { throw .actionNotFound(action.identifier) }
             if let blueprint = action.blueprintIdentifier, state.models[blueprint] == nil {
                 throw .blueprintNotFound(blueprint)
@@ -153,7 +162,7 @@ public final class Catalog: Sendable {
 
     /// Deletes an action or automation (404 when there is none); its runs stay.
     public func remove(action identifier: String) throws(PortError) {
-        try state.withLock { (state) throws(PortError) in
+        try mutate { (state) throws(PortError) in
             guard state.actions.removeValue(forKey: identifier) != nil else { throw .actionNotFound(identifier) }
             state.actionOrder.removeAll { $0 == identifier }
             state.permissions["action:\(identifier)"] = nil
@@ -178,7 +187,7 @@ public final class Catalog: Sendable {
     ) throws(PortError)
         -> JSONValue
     {
-        try state.withLock { (state) throws(PortError) -> JSONValue in
+        try mutate { (state) throws(PortError) -> JSONValue in
             try Self.checkExists(kind, identifier, in: state)
             let current = state.permissions["\(kind):\(identifier)"] ?? Self.defaultPermissions(kind)
             let merged = Self.deepMerge(.object(body), into: current)
@@ -222,7 +231,7 @@ public final class Catalog: Sendable {
     /// has entities is the caller's to check. Returns the actions removed.
     @discardableResult
     public func remove(blueprint identifier: String, deleteActions: Bool) throws(PortError) -> [ActionDefinition] {
-        try state.withLock { (state) throws(PortError) -> [ActionDefinition] in
+        try mutate { (state) throws(PortError) -> [ActionDefinition] in
             let removed = try Self.checkRemovable(identifier, deleteActions: deleteActions, in: state)
             state.models[identifier] = nil
             state.blueprintOrder.removeAll { $0 == identifier }
@@ -280,7 +289,7 @@ public final class Catalog: Sendable {
         _ blueprint: String,
         _ change: (inout BlueprintModel) throws(PortError) -> Result
     ) throws(PortError) -> Result {
-        try state.withLock { (state) throws(PortError) -> Result in
+        try mutate { (state) throws(PortError) -> Result in
             guard var model = state.models[blueprint] else { throw .blueprintNotFound(blueprint) }
             let result = try change(&model)
             state.models[blueprint] = model
@@ -353,7 +362,94 @@ public final class Catalog: Sendable {
 
     /// Forgets what the API added and goes back to the fixtures.
     public func reset() {
-        state.withLock { $0 = initial }
+        state.withLock { state in
+            state = initial
+            stateLog.record(.catalog, StateRecords.reset, [:])
+        }
+    }
+
+    /// Runs `change` under the lock, then records the whole catalog (`--state-dir`): its
+    /// changes are rare, and one record keeps blueprints, scorecards, actions and
+    /// permissions consistent with each other.
+    private func mutate<Result>(_ change: (inout State) throws(PortError) -> Result) throws(PortError) -> Result {
+        try state.withLock { (state) throws(PortError) -> Result in
+            let result = try change(&state)
+            stateLog.record(.catalog, "catalog", Self.stateRecord(of: state))
+            return result
+        }
+    }
+
+    /// The catalog as a state record: blueprints in order with their scorecards, actions in
+    /// order, the patched permissions.
+    private static func stateRecord(of state: State) -> JSONObject {
+        let blueprints = state.blueprintOrder.compactMap { state.models[$0] }.map { model -> JSONValue in
+            [
+                "definition": .object(model.blueprint.definition),
+                "scorecards": .array(model.scorecards.map { .object($0.definition) }),
+            ]
+        }
+        return [
+            "blueprints": .array(blueprints),
+            "actions": .array(state.actionOrder.compactMap { state.actions[$0] }.map { .object($0.definition) }),
+            "permissions": .object(JSONObject(state.permissions.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })),
+        ]
+    }
+
+    /// Applies one record of the catalog (`--state-dir`'s load): the whole catalog, or back
+    /// to the fixtures. Records nothing.
+    package func restore(_ kind: String, _ fields: JSONObject) throws(StateCodecError) {
+        switch kind {
+        case StateRecords.reset: state.withLock { $0 = initial }
+        case "catalog":
+            let restored = try Self.state(from: fields)
+            state.withLock { $0 = restored }
+        default: throw StateCodecError(field: "k", reason: "\"\(kind)\" is not a kind of the catalog's records")
+        }
+    }
+
+    private static func state(from fields: JSONObject) throws(StateCodecError) -> State {
+        var restored = State()
+        func failed(_ field: String, _ error: PortError) -> StateCodecError {
+            StateCodecError(field: field, reason: error.message)
+        }
+        for (index, item) in (fields["blueprints"]?.arrayValue ?? []).enumerated() {
+            let field = "catalog.blueprints[\(index)]"
+            do throws(PortError) {
+                var model = try BlueprintModel(Blueprint(definition: item["definition"] ?? .null))
+                for body in item["scorecards"]?.arrayValue ?? [] {
+                    var scorecard = try Scorecard(body: body, blueprint: model.identifier)
+                    scorecard.definition = body.objectValue ?? scorecard.definition
+                    model.scorecards.append(scorecard)
+                }
+                restored.models[model.identifier] = model
+                restored.blueprintOrder.append(model.identifier)
+            } catch {
+                throw failed(field, error)
+            }
+        }
+        for (index, item) in (fields["actions"]?.arrayValue ?? []).enumerated() {
+            do throws(PortError) {
+                let action = try ActionDefinition(definition: item)
+                restored.actions[action.identifier] = action
+                restored.actionOrder.append(action.identifier)
+            } catch {
+                throw failed("catalog.actions[\(index)]", error)
+            }
+        }
+        restored.permissions =
+            fields["permissions"]?.objectValue.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) }) }
+            ?? [:]
+        return restored
+    }
+
+    /// A copy of the catalog as one record, and the last log record it includes.
+    package func stateSection() -> StateSection {
+        let (copy, fence) = state.withLock { ($0, stateLog.fence) }
+        return StateSection(
+            store: .catalog,
+            fence: fence,
+            records: [StateRecords.payload(.catalog, "catalog", Self.stateRecord(of: copy))]
+        )
     }
 
     private static func add(_ blueprint: Blueprint, to state: inout State, checkTargets: Bool = true) throws(PortError)

@@ -1,4 +1,5 @@
 public import PortContract
+package import StateLog
 import Synchronization
 
 #if canImport(FoundationEssentials)
@@ -47,12 +48,20 @@ public final class Directory: Sendable {
 
     private let state: Mutex<State>
     private let initial: State
+    /// Where changes are recorded (`--state-dir`).
+    private let stateLog: StateLog?
 
     /// A directory holding the fixtures' teams and users: as Port's API takes them (a team's
     /// `users` as emails, a user's `roles` and `teams` as names) or as it answers them
     /// (`port-emulator import` writes those: members and roles as objects, read-only fields
     /// such as `status`, `providers` and `picture`, which are ignored but for `status`).
-    public init(teams: [JSONValue] = [], users: [JSONValue] = []) throws(PortError) {
+    public convenience init(teams: [JSONValue] = [], users: [JSONValue] = []) throws(PortError) {
+        try self.init(teams: teams, users: users, stateLog: nil)
+    }
+
+    /// The fixtures' teams and users, every change recorded in `stateLog`.
+    package init(teams: [JSONValue], users: [JSONValue], stateLog: StateLog?) throws(PortError) {
+        self.stateLog = stateLog
         var state = State()
         let now = Date()
         var memberships: [(email: String, teams: [String])] = []
@@ -97,7 +106,21 @@ public final class Directory: Sendable {
     }
 
     /// Back to the fixtures (`POST /_emulator/reset`).
-    public func reset() { state.withLock { $0 = initial } }
+    public func reset() {
+        state.withLock { state in
+            state = initial
+            stateLog.record(.directory, StateRecords.reset, [:])
+        }
+    }
+
+    /// Runs `change` under the lock, then records every team and user (`--state-dir`).
+    private func mutate<Result>(_ change: (inout State) throws(PortError) -> Result) throws(PortError) -> Result {
+        try state.withLock { (state) throws(PortError) -> Result in
+            let result = try change(&state)
+            stateLog.record(.directory, "directory", Self.stateRecord(of: state))
+            return result
+        }
+    }
 
     /// Whether the organization has teams: then an entity's `team` must name one.
     public var teamNames: Set<String>? {
@@ -134,7 +157,7 @@ public final class Directory: Sendable {
 
     /// Creates a team (`POST /v1/teams`).
     public func createTeam(_ body: JSONValue) throws(PortError) -> JSONValue {
-        try state.withLock { (state) throws(PortError) -> JSONValue in
+        try mutate { (state) throws(PortError) -> JSONValue in
             let name = try Self.create(body, at: Date(), into: &state)
             return Self.json(state.teams[name]!, state)
         }
@@ -142,7 +165,7 @@ public final class Directory: Sendable {
 
     /// Replaces (`PUT`) or updates (`PATCH`) a team; a new name moves it.
     public func updateTeam(_ name: String, _ body: JSONValue, replace: Bool) throws(PortError) -> JSONValue {
-        try state.withLock { (state) throws(PortError) -> JSONValue in
+        try mutate { (state) throws(PortError) -> JSONValue in
             guard var team = state.teams[name] else { throw Self.teamNotFound(name) }
             let object = try Self.teamBody(body, nameRequired: replace)
             if let newName = object["name"]?.stringValue, newName != name {
@@ -161,7 +184,7 @@ public final class Directory: Sendable {
 
     /// Deletes a team; `owns` says whether entities still name it (then 403 `has_dependents`).
     public func deleteTeam(_ name: String, owns: (String) -> Int) throws(PortError) {
-        try state.withLock { (state) throws(PortError) in
+        try mutate { (state) throws(PortError) in
             guard state.teams[name] != nil else { throw Self.teamNotFound(name) }
             let owned = owns(name)
             guard owned == 0 else {
@@ -196,13 +219,13 @@ public final class Directory: Sendable {
     public func invite(_ body: JSONValue) throws(PortError) {
         let object = try body.object(allowing: ["invitee"])
         guard let invitee = object["invitee"] else { throw .invalidRequest("body.invitee is required") }
-        try state.withLock { (state) throws(PortError) in try Self.invite(invitee, at: Date(), into: &state) }
+        try mutate { (state) throws(PortError) in try Self.invite(invitee, at: Date(), into: &state) }
     }
 
     /// Sets a user's roles and teams (`PATCH /v1/users/{email}`).
     public func updateUser(_ email: String, _ body: JSONValue) throws(PortError) -> JSONValue {
         let object = try body.object(allowing: ["roles", "teams"])
-        return try state.withLock { (state) throws(PortError) -> JSONValue in
+        return try mutate { (state) throws(PortError) -> JSONValue in
             guard var user = state.users[email] else { throw Self.userNotFound(email) }
             if let roles = object["roles"] {
                 guard let list = roles.arrayValue, !list.isEmpty, list.allSatisfy({ $0.stringValue != nil }) else {
@@ -227,7 +250,7 @@ public final class Directory: Sendable {
 
     /// Deletes a user and their memberships.
     public func deleteUser(_ email: String) throws(PortError) {
-        try state.withLock { (state) throws(PortError) in
+        try mutate { (state) throws(PortError) in
             guard state.users.removeValue(forKey: email) != nil else { throw Self.userNotFound(email) }
             state.userOrder.removeAll { $0 == email }
             for (name, var team) in state.teams where team.users.contains(email) {
@@ -393,6 +416,77 @@ extension Directory {
             code: "identifier_taken",
             message: "A team named \"\(name)\" already exists",
             rule: "identifier-unique"
+        )
+    }
+}
+
+extension Directory {
+    fileprivate static func stateRecord(of state: State) -> JSONObject {
+        let teams = state.teamOrder.compactMap { state.teams[$0] }.map { team -> JSONValue in
+            [
+                "id": .string(team.id), "name": .string(team.name), "description": team.description.stateJSON,
+                "users": .array(team.users.map(JSONValue.string)), "createdAt": team.createdAt.stateJSON,
+                "updatedAt": team.updatedAt.stateJSON,
+            ]
+        }
+        let users = state.userOrder.compactMap { state.users[$0] }.map { user -> JSONValue in
+            [
+                "id": .string(user.id), "email": .string(user.email), "firstName": .string(user.firstName),
+                "lastName": .string(user.lastName), "status": .string(user.status),
+                "roles": .array(user.roles.map(JSONValue.string)), "createdAt": user.createdAt.stateJSON,
+                "updatedAt": user.updatedAt.stateJSON,
+            ]
+        }
+        return ["teams": .array(teams), "users": .array(users)]
+    }
+
+    /// Applies one record of the directory (`--state-dir`'s load). Records nothing.
+    package func restore(_ kind: String, _ fields: JSONObject) throws(StateCodecError) {
+        switch kind {
+        case StateRecords.reset: state.withLock { $0 = initial }
+        case "directory":
+            var restored = State()
+            let record = try StateFields(.object(fields), "directory")
+            for (index, item) in (record.value("teams").arrayValue ?? []).enumerated() {
+                let team = try StateFields(item, "directory.teams[\(index)]")
+                let name = try team.string("name")
+                restored.teams[name] = Team(
+                    id: try team.string("id"),
+                    name: name,
+                    description: try team.optionalString("description"),
+                    users: try team.strings("users"),
+                    createdAt: try team.date("createdAt"),
+                    updatedAt: try team.date("updatedAt")
+                )
+                restored.teamOrder.append(name)
+            }
+            for (index, item) in (record.value("users").arrayValue ?? []).enumerated() {
+                let user = try StateFields(item, "directory.users[\(index)]")
+                let email = try user.string("email")
+                restored.users[email] = User(
+                    id: try user.string("id"),
+                    email: email,
+                    firstName: try user.string("firstName"),
+                    lastName: try user.string("lastName"),
+                    status: try user.string("status"),
+                    roles: try user.strings("roles"),
+                    createdAt: try user.date("createdAt"),
+                    updatedAt: try user.date("updatedAt")
+                )
+                restored.userOrder.append(email)
+            }
+            state.withLock { $0 = restored }
+        default: throw StateCodecError(field: "k", reason: "\"\(kind)\" is not a kind of the directory's records")
+        }
+    }
+
+    /// Every team and user as one record, and the last log record it includes.
+    package func stateSection() -> StateSection {
+        let (copy, fence) = state.withLock { ($0, stateLog.fence) }
+        return StateSection(
+            store: .directory,
+            fence: fence,
+            records: [StateRecords.payload(.directory, "directory", Self.stateRecord(of: copy))]
         )
     }
 }

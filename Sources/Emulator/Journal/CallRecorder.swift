@@ -1,5 +1,6 @@
 import HTTPServer
-import PortContract
+package import PortContract
+package import StateLog
 import Synchronization
 
 #if canImport(FoundationEssentials)
@@ -83,20 +84,30 @@ public final class CallRecorder: Sendable {
     private let state = Mutex(State())
     /// How many calls the journal keeps, and how many refusals the violations list keeps.
     public let capacity: Int
+    /// Where calls and refusals are recorded (`--state-dir`).
+    private let stateLog: StateLog?
 
-    /// Creates an empty recorder keeping the last `capacity` entries of each list (at least 1).
-    package init(capacity: Int = CallRecorder.defaultCapacity) {
+    /// Creates an empty recorder keeping the last `capacity` entries of each list (at least
+    /// 1), recording each in `stateLog` when given.
+    package init(capacity: Int = CallRecorder.defaultCapacity, stateLog: StateLog? = nil) {
         self.capacity = max(1, capacity)
+        self.stateLog = stateLog
     }
 
     /// Records one call.
     package func record(_ entry: JournalEntry) {
-        state.withLock { $0.journal.append(entry, capacity: capacity) }
+        state.withLock { state in
+            state.journal.append(entry, capacity: capacity)
+            stateLog.record(.journal, "j", ["entry": entry.stateJSON])
+        }
     }
 
     /// Records one refusal.
     package func record(_ violation: Violation) {
-        state.withLock { $0.violations.append(violation, capacity: capacity) }
+        state.withLock { state in
+            state.violations.append(violation, capacity: capacity)
+            stateLog.record(.journal, "v", ["violation": violation.stateJSON])
+        }
     }
 
     /// The calls kept, oldest first.
@@ -113,7 +124,47 @@ public final class CallRecorder: Sendable {
 
     /// Forgets everything.
     package func reset() {
-        state.withLock { $0 = State() }
+        state.withLock { state in
+            state = State()
+            stateLog.record(.journal, StateRecords.reset, [:])
+        }
+    }
+
+    /// Applies one record of the journal (`--state-dir`'s load). Records nothing.
+    package func restore(_ kind: String, _ fields: JSONObject) throws(StateCodecError) {
+        let record = try StateFields(.object(fields), "")
+        switch kind {
+        case "j":
+            let entry = try record.nested("entry", JournalEntry.self)
+            state.withLock { $0.journal.append(entry, capacity: capacity) }
+        case "v":
+            let violation = try record.nested("violation", Violation.self)
+            state.withLock { $0.violations.append(violation, capacity: capacity) }
+        case "evicted":
+            let counts = (journal: try record.int("journal"), violations: try record.int("violations"))
+            state.withLock { state in
+                state.journal.evicted = counts.journal
+                state.violations.evicted = counts.violations
+            }
+        case StateRecords.reset: state.withLock { $0 = State() }
+        default: throw StateCodecError(field: "k", reason: "\"\(kind)\" is not a kind of the journal's records")
+        }
+    }
+
+    /// A copy of the journal and the refusals as records, and the last log record it includes.
+    package func stateSection() -> StateSection {
+        let (copy, fence) = state.withLock { ($0, stateLog.fence) }
+        var records = copy.journal.entries.map { StateRecords.payload(.journal, "j", ["entry": $0.stateJSON]) }
+        records += copy.violations.entries.map { StateRecords.payload(.journal, "v", ["violation": $0.stateJSON]) }
+        // After the entries: replaying them counts evictions of their own, which this replaces.
+        records.append(
+            StateRecords.payload(
+                .journal,
+                "evicted",
+                ["journal": .int(Int64(copy.journal.evicted)), "violations": .int(Int64(copy.violations.evicted))]
+            )
+        )
+        return StateSection(store: .journal, fence: fence, records: records)
     }
 
     /// The run a request touches: the `r_…` (or workflow node run `wfnr_…`) id in its path,

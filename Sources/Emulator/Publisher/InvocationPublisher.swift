@@ -3,6 +3,7 @@ import PortCatalog
 package import PortContract
 package import PortKafka
 import ServiceLifecycle
+import StateLog
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -42,6 +43,9 @@ package final class InvocationPublisher: Sendable {
         let clientSecret: String
         /// `.secrets` of the template context, read at each render.
         let secrets: SecretStore
+        /// `--state-dir`'s log: written before a message goes out, so that no consumer acts
+        /// on a run whose creation a crash could still lose.
+        var stateLog: StateLog? = nil
     }
 
     private struct ChangeJob: Sendable {
@@ -347,6 +351,7 @@ package final class InvocationPublisher: Sendable {
     /// Publishes `message` as it is to the runs topic, keyed by `runID`, and notes the
     /// delivery on the run (its partition, offset and the message itself).
     package func publishRaw(_ message: JSONValue, runID: String) async throws -> KafkaDeliveryReport {
+        try settings.stateLog?.flush()
         let report = try await producer.send(
             KafkaProducerMessage(topic: settings.runsTopic, key: Array(runID.utf8), value: message.compactBytes)
         )

@@ -15,6 +15,18 @@ extension PortAPI {
     func registerAdminRoutes(on router: inout PortRouter) {
         router.addImmediate(.get, "/_emulator/health") { _ in ok([:]) }
         router.addImmediate(.get, "/_emulator/info") { _ in try .json(info.info) }
+        router.addImmediate(.get, "/_emulator/state") { _ in
+            guard let state = pipeline.state else {
+                return PortError(
+                    status: 404,
+                    code: "not_found",
+                    message: "this emulator keeps no state: start it with --state-dir DIR",
+                    rule: "state-dir-given"
+                )
+                .response
+            }
+            return ok(["state": state.json])
+        }
         router.addImmediate(.get, "/_emulator/runs") { _ in
             ok([
                 "runs": .array(runs.runs.map { detail($0, withMessage: false) }),

@@ -1,5 +1,6 @@
 import HTTPServer
 import PortContract
+import StateLog
 import Synchronization
 
 #if canImport(FoundationEssentials)
@@ -18,15 +19,19 @@ final class OrganizationStore: Sendable {
         /// Other members a PATCH set (`announcement`, `isOnboarded`…), shown as sent.
         var others = JSONObject()
         var updatedAt: Date
+        var createdAt: Date
     }
 
     let id: String
-    private let createdAt = Date()
     private let state: Mutex<State>
+    /// Where changes are recorded (`--state-dir`).
+    private let stateLog: StateLog?
 
-    init(orgID: String) {
+    init(orgID: String, stateLog: StateLog? = nil) {
         id = orgID
-        state = Mutex(State(name: orgID, updatedAt: createdAt))
+        let now = Date()
+        state = Mutex(State(name: orgID, updatedAt: now, createdAt: now))
+        self.stateLog = stateLog
     }
 
     /// The organization object of `GET /v1/organization`.
@@ -34,7 +39,7 @@ final class OrganizationStore: Sendable {
         state.withLock { state in
             var organization: JSONObject = [
                 "id": .string(id), "name": .string(state.name), "settings": .object(state.settings),
-                "createdAt": PortTimestamp.format(createdAt), "updatedAt": PortTimestamp.format(state.updatedAt),
+                "createdAt": PortTimestamp.format(state.createdAt), "updatedAt": PortTimestamp.format(state.updatedAt),
                 // None of Port's feature flags: Ocean reads the list, and two of them
                 // (LAKEHOUSE_ELIGIBLE, DATA_SOURCE_PROCESSOR_ENABLED) would make it skip upserts.
                 "featureFlags": [],
@@ -60,12 +65,49 @@ final class OrganizationStore: Sendable {
                 }
             }
             state.updatedAt = Date()
+            stateLog.record(.organization, "org", Self.stateRecord(of: state))
         }
     }
 
     /// Back to the name and no settings (`POST /_emulator/reset`).
     func reset() {
-        state.withLock { $0 = State(name: id, updatedAt: Date()) }
+        state.withLock { state in
+            state = State(name: id, updatedAt: Date(), createdAt: state.createdAt)
+            stateLog.record(.organization, "org", Self.stateRecord(of: state))
+        }
+    }
+
+    private static func stateRecord(of state: State) -> JSONObject {
+        [
+            "name": .string(state.name), "settings": .object(state.settings), "others": .object(state.others),
+            "createdAt": state.createdAt.stateJSON, "updatedAt": state.updatedAt.stateJSON,
+        ]
+    }
+
+    /// Applies one record of the organization (`--state-dir`'s load). Records nothing.
+    func restore(_ kind: String, _ fields: JSONObject) throws(StateCodecError) {
+        guard kind == "org" else {
+            throw StateCodecError(field: "k", reason: "\"\(kind)\" is not a kind of the organization's records")
+        }
+        let record = try StateFields(.object(fields), "org")
+        let restored = State(
+            name: try record.string("name"),
+            settings: try record.objectValue("settings"),
+            others: try record.objectValue("others"),
+            updatedAt: try record.date("updatedAt"),
+            createdAt: try record.date("createdAt")
+        )
+        state.withLock { $0 = restored }
+    }
+
+    /// The organization as one record, and the last log record it includes.
+    func stateSection() -> StateSection {
+        let (copy, fence) = state.withLock { ($0, stateLog.fence) }
+        return StateSection(
+            store: .organization,
+            fence: fence,
+            records: [StateRecords.payload(.organization, "org", Self.stateRecord(of: copy))]
+        )
     }
 }
 

@@ -1,5 +1,6 @@
 import HTTPServer
 import PortContract
+import StateLog
 import Synchronization
 
 #if canImport(FoundationEssentials)
@@ -11,9 +12,14 @@ import Foundation
 /// The organization's secrets (contract §8): `{{ .secrets.NAME }}` in payload templates.
 /// Created with `POST /v1/organization/secrets`, changed and deleted by name; their values
 /// are never answered. `--secret NAME=VALUE` ones are there from the start.
+///
+/// With `--state-dir` only their names, descriptions and dates are kept, never their values:
+/// after a restart a secret created through the API is listed without a value until it is
+/// given again (`PATCH`, or `--secret`): until then a template reads it as `null`.
 final class SecretStore: Sendable {
     private struct Secret {
-        var value: String
+        /// `nil` for a secret restored from `--state-dir` and not given again.
+        var value: String?
         var description: String?
         let createdAt: Date
         var updatedAt: Date
@@ -25,8 +31,11 @@ final class SecretStore: Sendable {
 
     private let initial: State
     private let state: Mutex<State>
+    /// Where changes are recorded (`--state-dir`): metadata only.
+    private let stateLog: StateLog?
 
-    init(_ secrets: [String: String]) {
+    init(_ secrets: [String: String], stateLog: StateLog? = nil) {
+        self.stateLog = stateLog
         var initial = State()
         let now = Date()
         for (name, value) in secrets {
@@ -39,7 +48,11 @@ final class SecretStore: Sendable {
     /// `.secrets` of a template's context: every name with its value.
     var values: JSONObject {
         state.withLock { state in
-            JSONObject(state.secrets.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value.value)) })
+            JSONObject(
+                state.secrets.sorted { $0.key < $1.key }.compactMap { name, secret in
+                    secret.value.map { (name, JSONValue.string($0)) }
+                }
+            )
         }
     }
 
@@ -74,6 +87,7 @@ final class SecretStore: Sendable {
             }
             let secret = Secret(value: value, description: description, createdAt: now, updatedAt: now)
             state.secrets[name] = secret
+            stateLog.record(.secrets, "sec", Self.stateRecord(name, secret))
             return Self.json(name, secret)
         }
     }
@@ -85,6 +99,7 @@ final class SecretStore: Sendable {
             if let description { secret.description = description }
             secret.updatedAt = Date()
             state.secrets[name] = secret
+            stateLog.record(.secrets, "sec", Self.stateRecord(name, secret))
             return Self.json(name, secret)
         }
     }
@@ -92,11 +107,60 @@ final class SecretStore: Sendable {
     func delete(_ name: String) throws(PortError) {
         try state.withLock { (state) throws(PortError) in
             guard state.secrets.removeValue(forKey: name) != nil else { throw Self.notFound(name) }
+            stateLog.record(.secrets, "sec-", ["name": .string(name)])
         }
     }
 
     /// Back to the secrets given at start-up (`POST /_emulator/reset`).
-    func reset() { state.withLock { $0 = initial } }
+    func reset() {
+        state.withLock { state in
+            state = initial
+            stateLog.record(.secrets, StateRecords.reset, [:])
+        }
+    }
+
+    /// A secret's record: never its value.
+    private static func stateRecord(_ name: String, _ secret: Secret) -> JSONObject {
+        [
+            "name": .string(name), "description": secret.description.stateJSON,
+            "createdAt": secret.createdAt.stateJSON, "updatedAt": secret.updatedAt.stateJSON,
+        ]
+    }
+
+    /// Applies one record of the secrets (`--state-dir`'s load). Records nothing. A secret
+    /// given at start (`--secret`) keeps that value; any other comes back without one.
+    func restore(_ kind: String, _ fields: JSONObject) throws(StateCodecError) {
+        let record = try StateFields(.object(fields), "secret")
+        switch kind {
+        case "sec":
+            let name = try record.string("name")
+            let secret = Secret(
+                value: initial.secrets[name]?.value,
+                description: try record.optionalString("description"),
+                createdAt: try record.date("createdAt"),
+                updatedAt: try record.date("updatedAt")
+            )
+            state.withLock { $0.secrets[name] = secret }
+        case "sec-":
+            let name = try record.string("name")
+            state.withLock { $0.secrets[name] = nil }
+        case StateRecords.reset: state.withLock { $0 = initial }
+        default: throw StateCodecError(field: "k", reason: "\"\(kind)\" is not a kind of the secrets' records")
+        }
+    }
+
+    /// The secrets' metadata as records, and the last log record it includes.
+    func stateSection() -> StateSection {
+        let (copy, fence) = state.withLock { ($0, stateLog.fence) }
+        // Secrets given at start that are gone stay gone.
+        var records = initial.secrets.keys.sorted().filter { copy.secrets[$0] == nil }.map {
+            StateRecords.payload(.secrets, "sec-", ["name": .string($0)])
+        }
+        records += copy.secrets.sorted { $0.key < $1.key }.map {
+            StateRecords.payload(.secrets, "sec", Self.stateRecord($0.key, $0.value))
+        }
+        return StateSection(store: .secrets, fence: fence, records: records)
+    }
 
     private static func notFound(_ name: String) -> PortError {
         PortError(status: 404, code: "not_found", message: "Secret \"\(name)\" was not found", rule: "secret-exists")

@@ -1,5 +1,6 @@
 import HTTPServer
 import PortContract
+import StateLog
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -35,14 +36,19 @@ struct PortPipeline: Sendable {
     let faults: FaultInjector
     let audit: AuditLog
     let orgID: String
+    /// `--state-dir`'s keeper, when the state is kept.
+    var state: StateKeeper?
 
-    /// Every request: the trace id, the journal, violations. `didHandle` runs in reverse, so
-    /// a call is in the journal before its violation is recorded.
+    /// Every request: the state written, the trace id, the journal, violations. `didHandle`
+    /// runs in reverse, so a call is in the journal before its violation is recorded, and
+    /// both (with every change the request made) are written before the answer leaves.
     var server: [any HTTPMiddleware<PortRequestContext>] {
-        [
+        let recording: [any HTTPMiddleware<PortRequestContext>] = [
             TraceIDMiddleware(), ViolationMiddleware(tokens: tokens, recorder: recorder),
             JournalMiddleware(tokens: tokens, recorder: recorder),
         ]
+        guard let state else { return recording }
+        return [StateFlushMiddleware(state: state)] + recording
     }
 
     /// Port's routes: faults first (a faulted request never reaches auth), then the token;
@@ -182,5 +188,32 @@ struct AuthMiddleware: HTTPMiddleware {
             try tokens.authenticate(authorization: request.header("Authorization"))
         }
         return nil
+    }
+}
+
+/// `--state-dir`: writes every record made so far before the answer leaves, so that what a
+/// client was told survives the process's death. When the directory cannot be written, the
+/// answer becomes 503 `state_unwritable`: the change is in memory only.
+struct StateFlushMiddleware: HTTPMiddleware {
+    let state: StateKeeper
+
+    func didHandle(
+        _ request: HTTPRequest,
+        context: inout PortRequestContext,
+        response: inout HTTPResponse,
+        error: (any Error)?
+    ) {
+        do throws(StateError) {
+            try state.flushBeforeAnswer()
+        } catch {
+            response =
+                PortError(
+                    status: 503,
+                    code: "state_unwritable",
+                    message: "port-emulator could not write its --state-dir (\(error)): the change is in memory only",
+                    rule: "state-dir-writable"
+                )
+                .response
+        }
     }
 }

@@ -22,26 +22,45 @@ extension RunStore.State {
         validationOnly: Bool
     ) throws(PortError) -> [EntityChange] {
         let changes = try entities.write(write, model: model, models: models, validationOnly: validationOnly)
-        if !validationOnly {
-            for change in changes { recordAffected(change, at: write.at) }
-        }
+        if !validationOnly { committed(changes, at: write.at) }
         return changes
+    }
+
+    /// Records changes made to the entities (for `--state-dir`), and ties each to its run.
+    mutating func committed(_ changes: [EntityChange], at time: Date) {
+        for change in changes {
+            recordEntity(change.after, before: change.before)
+            recordAffected(change, at: time)
+        }
+    }
+
+    /// Records an entity as it now is (`nil`: deleted) in the state log.
+    func recordEntity(_ entity: Entity?, before: Entity?) {
+        if let entity {
+            stateLog.record(.runs, "ent", ["entity": entity.stateJSON])
+        } else if let before {
+            stateLog.record(
+                .runs,
+                "ent-",
+                ["blueprint": .string(before.blueprint), "identifier": .string(before.identifier)]
+            )
+        }
     }
 
     /// Ties a change to its run, when it was made with `run_id`.
     mutating func recordAffected(_ change: EntityChange, at time: Date) {
         guard let runID = change.runID, let entity = change.after ?? change.before else { return }
-        runs[runID]?.affectedEntities.append(
-            AffectedEntity(
-                blueprint: entity.blueprint,
-                identifier: entity.identifier,
-                kind: change.kind,
-                at: time,
-                before: change.before,
-                after: change.after
-            )
+        let affected = AffectedEntity(
+            blueprint: entity.blueprint,
+            identifier: entity.identifier,
+            kind: change.kind,
+            at: time,
+            before: change.before,
+            after: change.after
         )
+        runs[runID]?.affectedEntities.append(affected)
         changed(runID)
+        stateLog.record(.runs, "aff", ["run": .string(runID), "affected": affected.stateJSON])
     }
 }
 
@@ -136,7 +155,7 @@ extension RunStore {
                 deleteDependents: deleteDependents,
                 runID: runID
             )
-            for change in changes { state.recordAffected(change, at: timestamp) }
+            state.committed(changes, at: timestamp)
             return changes
         }
     }
@@ -220,7 +239,7 @@ extension RunStore {
                 changes += try entities.delete(key, models: models, deleteDependents: deleteDependents, runID: runID)
             }
             state.entities = entities
-            for change in changes { state.recordAffected(change, at: timestamp) }
+            state.committed(changes, at: timestamp)
             return changes
         }
     }
@@ -253,7 +272,7 @@ extension RunStore {
                 )
             }
             state.entities = entities
-            for change in changes { state.recordAffected(change, at: timestamp) }
+            state.committed(changes, at: timestamp)
             return changes
         }
     }
@@ -340,6 +359,7 @@ extension RunStore {
                     moved.relations[new] = value
                 }
                 state.entities.replace(moved, from: oldModel, to: newModel)
+                state.recordEntity(moved, before: entity)
             }
         }
     }

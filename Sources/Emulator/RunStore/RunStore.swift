@@ -1,6 +1,7 @@
 import DequeModule
 import PortCatalog
 public import PortContract
+package import StateLog
 import Synchronization
 
 #if canImport(FoundationEssentials)
@@ -47,6 +48,8 @@ public final class RunStore: Sendable {
         var seed = EntityStore()
         /// Waiters to resume once the lock is released (see `withState`).
         var woken: [CheckedContinuation<Void, Never>] = []
+        /// Where changes are recorded (`--state-dir`), under this lock.
+        var stateLog: StateLog?
 
         /// Counts a change of the run and wakes whoever waits for one.
         mutating func changed(_ id: String) {
@@ -55,7 +58,7 @@ public final class RunStore: Sendable {
         }
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     /// How many finished runs are kept.
     public let finishedRunCapacity: Int
 
@@ -101,13 +104,18 @@ public final class RunStore: Sendable {
     }
 
     /// Creates an empty store; `now` is the clock for timestamps; at most
-    /// `finishedRunCapacity` finished runs are kept (at least 1).
+    /// `finishedRunCapacity` finished runs are kept (at least 1); every change is recorded
+    /// in `stateLog`, when given.
     package init(
         now: @escaping @Sendable () -> Date = { Date() },
-        finishedRunCapacity: Int = RunStore.defaultFinishedRunCapacity
+        finishedRunCapacity: Int = RunStore.defaultFinishedRunCapacity,
+        stateLog: StateLog? = nil
     ) {
         self.now = now
         self.finishedRunCapacity = max(1, finishedRunCapacity)
+        var initial = State()
+        initial.stateLog = stateLog
+        state = Mutex(initial)
     }
 
     /// How many finished runs were evicted since the start (or the last reset).
@@ -141,6 +149,7 @@ public final class RunStore: Sendable {
             state.runs[run.id] = run
             state.order.append(run.id)
             state.logs[run.id] = []
+            state.stateLog.record(.runs, "run", ["run": run.stateJSON])
         }
         notify(before: nil, after: run)
         return run
@@ -201,7 +210,10 @@ public final class RunStore: Sendable {
             if let statusLabel = request.statusLabel { run.statusLabel = statusLabel }
             if let status = request.terminationStatus { finish(&run, as: status.runStatus) }
         } afterUpdate: { state in
-            if let created { state.logs[id, default: []].append(created) }
+            if let created {
+                state.logs[id, default: []].append(created)
+                state.stateLog.record(.runs, "log", ["log": created.stateJSON])
+            }
         }
         return (created!, run)
     }
@@ -245,7 +257,11 @@ public final class RunStore: Sendable {
     /// Notes where the run's invocation landed on Kafka (not a change of the run: waiters
     /// are not woken).
     package func recordDelivery(_ id: String, _ delivery: RunDelivery) {
-        withState { $0.runs[id]?.delivery = delivery }
+        withState { state in
+            guard state.runs[id] != nil else { return }
+            state.runs[id]?.delivery = delivery
+            if let run = state.runs[id] { state.stateLog.record(.runs, "run", ["run": run.stateJSON]) }
+        }
     }
 
     /// Stores the response of a synchronized webhook run (port-agent's `PATCH …/response`).
@@ -263,10 +279,13 @@ public final class RunStore: Sendable {
         withState { state in
             let watchers = state.watchers.values.flatMap(\.values)
             let seed = state.seed
+            let stateLog = state.stateLog
             state = State()
             state.seed = seed
             state.entities = seed
             state.woken = watchers
+            state.stateLog = stateLog
+            stateLog.record(.runs, StateRecords.reset, [:])
         }
     }
 
@@ -289,6 +308,7 @@ public final class RunStore: Sendable {
             afterUpdate(&state)
             state.changed(id)
             let after = state.runs[id] ?? run
+            state.stateLog.record(.runs, "run", ["run": after.stateJSON])
             if !before.isLocked, after.isLocked {
                 state.finished.append(id)
                 state.evictFinished(keeping: finishedRunCapacity)
@@ -321,6 +341,7 @@ extension RunStore.State {
                 logs[id] = nil
                 evictedRuns += 1
                 staleInOrder.insert(id)
+                stateLog.record(.runs, "run-", ["id": .string(id)])
             }
             excess -= 1
         }

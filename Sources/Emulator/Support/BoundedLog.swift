@@ -5,7 +5,7 @@ import DequeModule
 struct BoundedLog<Element> {
     private(set) var entries = Deque<Element>()
     /// How many entries were dropped to stay within the capacity.
-    private(set) var evicted = 0
+    var evicted = 0
 
     /// Appends `entry`, dropping the oldest past `capacity`.
     mutating func append(_ entry: Element, capacity: Int) {

@@ -23,6 +23,9 @@ extension PortEmulatorCommand {
         @OptionGroup
         var options: ServeOptions
 
+        @OptionGroup(title: "State")
+        var state: StateOptions
+
         @Option(
             name: .customLong("env-file"),
             help: ArgumentHelp(
@@ -48,6 +51,7 @@ extension PortEmulatorCommand {
             JQSyntax.remember(in: JQCompileRecord.perUser())
             let logger = Logger(label: "port-emulator")
             var configuration = try options.configuration()
+            state.apply(to: &configuration)
             if let directory = options.fixturesDirectory {
                 do {
                     configuration.fixtures = try Fixtures.load(from: directory)
