@@ -22,7 +22,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # two hundred starting at once on 2 cores starve each other (and a second copy of the suite).
 SWIFT_TEST_FLAGS ?= --experimental-maximum-parallelization-width 8
 
-.PHONY: test-python-versions bench-ocean bench-lambda bench-memory help deps dist-deps bench-deps build run serve test test-python ocean-venv test-asan test-tsan dist dist-test fuzz docs bench bench-front bench-automations bench-reliability bench-dist bench-catalog bench-compare format lint clean
+.PHONY: test-python-versions bench-ocean bench-lambda bench-memory help deps dist-deps bench-deps build run serve test test-python ocean-venv test-asan test-tsan dist dist-test fuzz docs bench bench-front bench-automations bench-reliability bench-dist bench-catalog bench-state bench-compare format lint clean
 
 help:
 	@echo "make run     install system packages, build, run the emulator and port-consumer through every fixture action"
@@ -41,6 +41,7 @@ help:
 	@echo "make bench-front   the embedded Kafka: every client's latency at default settings, restart-to-assigned, SASL_SSL throughput, parser fuzzing"
 	@echo "make bench-automations   entity writes per second with 10 automations, write-to-message latency"
 	@echo "make bench-catalog   Port's catalog: search over 100,000 entities (p50/p99), memory, upserts with computed properties"
+	@echo "make bench-state     serve --state-dir: spawn to ready on 100,000 entities and 10,000 runs (snapshot, log, none)"
 	@echo "make bench-ocean     Port Ocean (unmodified) resyncing 10,000 entities: new, existing, stale"
 	@echo "make bench-lambda    a Lambda function (awslambdaric) beside a plain consumer: latency, invocations/s"
 	@echo "make bench-memory    serve's RSS over 1,000,000 PATCHes and 100,000 runs under the default caps; PATCH req/s beside bare C"
@@ -212,6 +213,9 @@ bench-dist: dist
 
 bench-catalog: deps
 	bash bench/catalog.sh
+
+bench-state: deps
+	bash bench/state.sh
 
 bench-ocean: deps ocean-venv
 	bash bench/ocean.sh

@@ -28,6 +28,8 @@
 #     runs under the default caps, sampled as it goes; PATCH req/s beside bare C libmicrohttpd.
 # 14. Before and after (bench/compare.sh): spawn to ready, PATCH req/s and verify's time of this
 #     tree beside a baseline revision's release build (BENCH_BASELINE), interleaved.
+# 18. serve --state-dir (bench/state.sh): spawn to ready on 100,000 entities and 10,000 runs,
+#     from a snapshot, from the log alone, and without --state-dir.
 # Section 2 runs each throughput through the front (plaintext and SASL_SSL) beside direct.
 # Results go to stdout and bench-results/summary.txt.
 set -euo pipefail
@@ -220,6 +222,8 @@ kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
     BIN="$BIN" BENCH_OUT="$OUT" BENCH_SKIP_BUILD=1 bash bench/memory.sh
     echo
     BIN="$BIN" BENCH_OUT="$OUT" BENCH_SKIP_BUILD=1 bash bench/compare.sh
+    echo
+    BIN="$BIN" BENCH_SKIP_BUILD=1 bash bench/state.sh
 
 } | tee -a "$OUT/summary.txt"
 

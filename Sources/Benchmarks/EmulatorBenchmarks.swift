@@ -26,10 +26,34 @@ package enum EmulatorBenchmarks {
     /// with SIGTERM; then times `PortEmulator.start` in this process too.
     package static func startup(executable: String, fixtures: String?, logger: Logger) async throws -> Startup {
         let clock = ContinuousClock()
+        let (ready, verified) = try await spawnToReady(
+            executable: executable,
+            arguments: fixtures.map { ["--fixtures", $0] } ?? [],
+            logger: logger
+        )
+
+        var configuration = EmulatorConfiguration()
+        configuration.port = 0
+        if let fixtures { configuration.fixtures = try Fixtures.load(from: fixtures) }
+        let inProcessStart = clock.now
+        let inProcess = try await PortEmulator.withRunning(configuration: configuration, logger: logger) { _ in
+            clock.now - inProcessStart
+        }
+        return Startup(spawnToReady: ready, spawnToVerified: verified, inProcess: inProcess)
+    }
+
+    /// Spawns `executable serve --port 0 arguments…`, times it to its ready line and to a
+    /// checked API and topics, then stops it with SIGTERM and waits for its end.
+    package static func spawnToReady(
+        executable: String,
+        arguments: [String],
+        logger: Logger
+    ) async throws -> (ready: Duration, verified: Duration) {
+        let clock = ContinuousClock()
         let pipe = try ChildProcess.makePipe()
         let started = clock.now
         let child = try ChildProcess.spawn(
-            [executable, "serve", "--port", "0", "--log-level", "error"] + (fixtures.map { ["--fixtures", $0] } ?? []),
+            [executable, "serve", "--port", "0", "--log-level", "error"] + arguments,
             environment: ProcessInfo.processInfo.environment,
             input: .null,
             output: .descriptor(pipe.write),
@@ -47,15 +71,7 @@ package enum EmulatorBenchmarks {
         }
         child.signal(SIGTERM)
         _ = await child.wait()
-
-        var configuration = EmulatorConfiguration()
-        configuration.port = 0
-        if let fixtures { configuration.fixtures = try Fixtures.load(from: fixtures) }
-        let inProcessStart = clock.now
-        let inProcess = try await PortEmulator.withRunning(configuration: configuration, logger: logger) { _ in
-            clock.now - inProcessStart
-        }
-        return Startup(spawnToReady: ready - started, spawnToVerified: verified - started, inProcess: inProcess)
+        return (ready - started, verified - started)
     }
 
     /// Reads the ready line from `output`, then checks that the API answers and the topics

@@ -15,7 +15,7 @@ struct PortBench: AsyncParsableCommand {
         subcommands: [
             KafkaStartup.self, KafkaThroughput.self, HTTPServe.self, EmulatorStartup.self, InvocationLatency.self,
             AutomationFanOut.self, InvocationRate.self, ConsumerComparison.self, ClientLatency.self, FuzzFront.self,
-            CatalogSearch.self, RestartToAssigned.self,
+            CatalogSearch.self, RestartToAssigned.self, StateRestart.self,
         ]
     )
 }
