@@ -27,18 +27,20 @@ package enum StateBenchmarks {
         package var logBytes = 0
     }
 
-    /// Builds the state in a temporary directory, then times `rounds` starts of each kind,
-    /// interleaved.
+    /// Builds the state in a temporary directory (in `keep` when given, and left there: its
+    /// `live` holds the snapshot, `log-only.pristine` the log), then times `rounds` starts
+    /// of each kind, interleaved.
     package static func restart(
         executable: String,
         fixtures: String,
         entities: Int,
         runs: Int,
         rounds: Int,
+        keep: String? = nil,
         logger: Logger
     ) async throws -> Result {
-        let root = NSTemporaryDirectory() + "state-bench-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        let root = keep ?? NSTemporaryDirectory() + "state-bench-\(UUID().uuidString)"
+        defer { if keep == nil { try? FileManager.default.removeItem(atPath: root) } }
         let live = root + "/live"
         let logOnly = root + "/log-only"
         var result = Result()

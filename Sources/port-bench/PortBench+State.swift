@@ -26,6 +26,9 @@ extension PortBench {
         @Option(help: "Starts of each kind.")
         var rounds = 5
 
+        @Option(help: "Build the state in this new directory and leave it there (to profile a start on it).")
+        var keep: String?
+
         func validate() throws {
             guard entities >= 0, runs >= 0, rounds >= 1 else {
                 throw ValidationError("--entities and --runs must be at least 0, --rounds at least 1")
@@ -39,6 +42,7 @@ extension PortBench {
                 entities: entities,
                 runs: runs,
                 rounds: rounds,
+                keep: keep,
                 logger: quietLogger
             )
             func summary(_ durations: [Duration]) -> String {

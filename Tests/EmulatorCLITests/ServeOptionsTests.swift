@@ -41,6 +41,39 @@ struct ServeOptionsTests {
         #expect(text.contains(message), "\(text)")
     }
 
+    @Test(
+        "the state's flags: a policy and a threshold need a directory; bad values name the flag",
+        arguments: [
+            (["--state-sync", "always"], "--state-sync and --state-compact-mib need --state-dir"),
+            (["--state-compact-mib", "8"], "--state-sync and --state-compact-mib need --state-dir"),
+            (
+                ["--state-dir", "s", "--state-sync", "sometimes"],
+                "--state-sync must be batch, always or never (got sometimes)"
+            ),
+            (
+                ["--state-dir", "s", "--state-compact-mib", "0"],
+                "--state-compact-mib must be from 1 to 1048576 (got 0)"
+            ),
+            (["--state-dir", ""], "--state-dir must not be empty"),
+        ]
+    )
+    func stateRefused(arguments: [String], message: String) {
+        let error = #expect(throws: (any Error).self) { try StateOptions.parse(arguments) }
+        let text = error.map { StateOptions.message(for: $0) } ?? ""
+        #expect(text.contains(message), "\(text)")
+    }
+
+    @Test("the state's flags set the configuration; without them nothing is kept")
+    func stateApplied() throws {
+        var configuration = EmulatorConfiguration()
+        try StateOptions.parse([]).apply(to: &configuration)
+        #expect(configuration.stateDirectory == nil)
+        try StateOptions.parse(["--state-dir", "/tmp/s", "--state-sync", "always", "--state-compact-mib", "8"])
+            .apply(to: &configuration)
+        #expect(configuration.stateDirectory == "/tmp/s" && configuration.stateSync == .always)
+        #expect(configuration.stateCompactionBytes == 8 << 20)
+    }
+
     @Test("a closed set's error lists what it accepts")
     func closedSet() {
         let error = #expect(throws: (any Error).self) { try ServeOptions.parse(["--kafka-acls", "maybe"]) }
