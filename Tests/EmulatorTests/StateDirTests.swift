@@ -257,6 +257,20 @@ struct StateDirTests {
         #expect(third.differences(from: first) == [])
     }
 
+    @Test("without a state directory nothing is kept: no log, and GET /_emulator/state says how to keep it")
+    func withoutStateDirectory() async throws {
+        var configuration = try Self.configuration("unused")
+        configuration.stateDirectory = nil
+        try await PortEmulator.withRunning(configuration: configuration, logger: quietLogger) { emulator in
+            #expect(emulator.state == nil)
+            let client = JSONTestClient(baseURL: emulator.info.apiBaseURL)
+            let state = try await client.call("GET", "/_emulator/state", token: nil)
+            #expect(state.status == 404)
+            #expect(state.json["message"]?.stringValue?.contains("--state-dir") == true, "\(state.json.compactText)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "unused"))
+    }
+
     @Test("a reset is kept: the next start begins from the fixtures")
     func resetKept() async throws {
         let directory = NSTemporaryDirectory() + "state-dir-\(UUID().uuidString)"
