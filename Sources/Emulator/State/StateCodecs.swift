@@ -193,7 +193,7 @@ extension NewRun: StateCodable {
             "user": user.map(JSONValue.object) ?? .null,
             "automationEvent": automationEvent ?? .null,
             "automationChain": .array(automationChain.map(JSONValue.string)),
-            "hasAutomationEvent": .bool(automationEvent.map { _ in true } ?? false),
+            "hasAutomationEvent": .bool(automationEvent != nil),
         ]
     }
 
@@ -213,6 +213,7 @@ extension NewRun: StateCodable {
         )
         user = try fields.optionalObject("user")
         // An event may itself be null: whether there was one is kept apart.
+        // `.some`: a bare `nil` beside a JSONValue would be JSONValue's nil literal, `.null`.
         automationEvent = try fields.bool("hasAutomationEvent") ? .some(fields.value("automationEvent")) : .none
         automationChain = try fields.strings("automationChain")
     }
@@ -268,7 +269,7 @@ extension ActionRun: StateCodable {
             "links": .array(links.map(JSONValue.string)), "summary": summary.stateJSON,
             "externalRunId": externalRunId.stateJSON, "message": message.map(JSONValue.object) ?? .null,
             "endedAt": endedAt?.stateJSON ?? .null, "approval": approval.map(JSONValue.object) ?? .null,
-            "response": response ?? .null, "hasResponse": .bool(response.map { _ in true } ?? false),
+            "response": response ?? .null, "hasResponse": .bool(response != nil),
             "delivery": delivery.map {
                 ["topic": .string($0.topic), "partition": .int(Int64($0.partition)), "offset": .int($0.offset)]
             }
@@ -299,6 +300,7 @@ extension ActionRun: StateCodable {
             message: try fields.optionalObject("message"),
             endedAt: try fields.optionalDate("endedAt"),
             approval: try fields.optionalObject("approval"),
+            // `.some`: a bare `nil` beside a JSONValue would be JSONValue's nil literal, `.null`.
             response: try fields.bool("hasResponse") ? .some(fields.value("response")) : .none,
             affectedEntities: [],
             delivery: delivery,
