@@ -19,6 +19,22 @@ package final class TokenStore: Sendable {
     private struct State {
         var byClient: [String: Issued] = [:]
         var byToken: [String: Issued] = [:]
+
+        /// Makes `issued` its client's active token, in place of the one before.
+        mutating func activate(_ issued: Issued) {
+            if let old = byClient[issued.clientID] { byToken[old.token] = nil }
+            byClient[issued.clientID] = issued
+            byToken[issued.token] = issued
+        }
+
+        /// Expires every token at `time`. They are kept, marked expired, so that their next
+        /// use is refused as expired rather than unknown.
+        mutating func expireAll(at time: Date) {
+            for (token, issued) in byToken where issued.expiresAt > time {
+                byToken[token] = Issued(token: token, clientID: issued.clientID, expiresAt: time)
+            }
+            byClient.removeAll()
+        }
     }
 
     private let credentials: [String: String]
@@ -75,9 +91,7 @@ package final class TokenStore: Sendable {
                 clientID: clientID,
                 expiresAt: expiresAt
             )
-            if let old = state.byClient[clientID] { state.byToken[old.token] = nil }
-            state.byClient[clientID] = issued
-            state.byToken[issued.token] = issued
+            state.activate(issued)
             stateLog.record(.tokens, "tok", Self.stateRecord(issued, active: true))
             return Grant(accessToken: issued.token, expiresIn: Int(ttl.seconds.rounded()))
         }
@@ -116,11 +130,7 @@ package final class TokenStore: Sendable {
     package func expireAll() {
         let current = now()
         state.withLock { state in
-            // Kept, marked expired, so their next use is refused as expired rather than unknown.
-            for (token, issued) in state.byToken where issued.expiresAt > current {
-                state.byToken[token] = Issued(token: token, clientID: issued.clientID, expiresAt: current)
-            }
-            state.byClient.removeAll()
+            state.expireAll(at: current)
             stateLog.record(.tokens, "expire-all", ["at": current.stateJSON])
         }
     }
@@ -144,20 +154,11 @@ package final class TokenStore: Sendable {
             )
             let active = try record.bool("active")
             state.withLock { state in
-                state.byToken[issued.token] = issued
-                if active {
-                    if let old = state.byClient[issued.clientID] { state.byToken[old.token] = nil }
-                    state.byClient[issued.clientID] = issued
-                }
+                if active { state.activate(issued) } else { state.byToken[issued.token] = issued }
             }
         case "expire-all":
             let time = try record.date("at")
-            state.withLock { state in
-                for (token, issued) in state.byToken where issued.expiresAt > time {
-                    state.byToken[token] = Issued(token: token, clientID: issued.clientID, expiresAt: time)
-                }
-                state.byClient.removeAll()
-            }
+            state.withLock { $0.expireAll(at: time) }
         default: throw StateCodecError(field: "k", reason: "\"\(kind)\" is not a kind of the tokens' records")
         }
     }
