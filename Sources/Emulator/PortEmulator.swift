@@ -118,11 +118,11 @@ public final class PortEmulator: Service, Sendable {
         server: HTTPServer,
         lambda: LambdaHost?,
         lambdaWork: [@Sendable () async -> Void],
-        state: (keeper: StateKeeper, compactFirst: Bool)?,
+        state: StateKeeper?,
         logger: Logger
     ) {
         self.lambda = lambda
-        self.state = state?.keeper
+        self.state = state
         self.info = info
         self.runs = runs
         self.recorder = recorder
@@ -136,9 +136,7 @@ public final class PortEmulator: Service, Sendable {
         // The state's keeper is first, so that it stops last: after the last answer, it
         // writes and syncs what is left.
         let stateParts: [any Service] =
-            state.map { state in
-                [ClosureService { await state.keeper.run(compactFirst: state.compactFirst) }]
-            } ?? []
+            state.map { state in [ClosureService { await state.run() }] } ?? []
         let parts: [any Service] =
             stateParts + [
                 ClosureService { await kafka.run() },
@@ -464,7 +462,7 @@ public final class PortEmulator: Service, Sendable {
             server: server,
             lambda: lambda,
             lambdaWork: lambdaWork,
-            state: keeper.map { ($0, !(opened?.1.records.isEmpty ?? true)) },
+            state: keeper,
             logger: logger
         )
     }

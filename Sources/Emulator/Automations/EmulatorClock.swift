@@ -31,10 +31,13 @@ package final class EmulatorClock: Sendable {
 
     /// Applies one record of the clock (`--state-dir`'s load). Records nothing.
     package func restore(_ kind: String, _ fields: JSONObject) throws(StateCodecError) {
+        guard kind == "clock" else {
+            throw StateCodecError(field: "k", reason: "\"\(kind)\" is not a kind of the clock's records")
+        }
         let seconds: TimeInterval
         switch fields["offset"] {
-        case .double(let value)? where kind == "clock": seconds = value
-        case .int(let value)? where kind == "clock": seconds = TimeInterval(value)
+        case .double(let value)?: seconds = value
+        case .int(let value)?: seconds = TimeInterval(value)
         default: throw StateCodecError(field: "clock.offset", reason: "not a number of seconds")
         }
         offset.withLock { $0 = seconds }

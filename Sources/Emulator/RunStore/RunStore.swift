@@ -258,9 +258,10 @@ public final class RunStore: Sendable {
     /// are not woken).
     package func recordDelivery(_ id: String, _ delivery: RunDelivery) {
         withState { state in
-            guard state.runs[id] != nil else { return }
-            state.runs[id]?.delivery = delivery
-            if let run = state.runs[id] { state.stateLog.record(.runs, "run", ["run": run.stateJSON]) }
+            guard var run = state.runs[id] else { return }
+            run.delivery = delivery
+            state.runs[id] = run
+            state.stateLog.record(.runs, "run", ["run": run.stateJSON])
         }
     }
 

@@ -222,11 +222,12 @@ package final class StateKeeper: Sendable {
         logger.debug("state: wrote a snapshot of \(payloads.count) records in \(seconds) s")
     }
 
-    /// Syncs every 100 ms (`--state-sync batch`) and compacts when the log has grown, until
-    /// a graceful shutdown; then writes and syncs what is left, and compacts a log of more
-    /// than 1 MiB so that the next start reads one file.
-    package func run(compactFirst: Bool) async {
-        if compactFirst { compactLogging() }
+    /// Compacts the log the start read, if it holds records; then syncs every 100 ms
+    /// (`--state-sync batch`) and compacts when the log has grown, until a graceful shutdown;
+    /// then writes and syncs what is left, and compacts a log of more than 1 MiB so that the
+    /// next start reads one file.
+    package func run() async {
+        if log.bytesSinceRotation > 0 { compactLogging() }
         try? await cancelWhenGracefulShutdown {
             while true {
                 try await Task.sleep(for: .milliseconds(100))
