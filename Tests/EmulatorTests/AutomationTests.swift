@@ -459,6 +459,67 @@ struct AutomationTests {
         }
     }
 
+    /// The runs left that name one of `prefix`'s entities.
+    static func runs(ofEntitiesPrefixed prefix: String, in harness: EmulatorHarness) async throws -> [String] {
+        let list = try await harness.call("GET", "/_emulator/runs")
+        return (list.json["runs"]?.arrayValue ?? []).compactMap { run in
+            guard let entity = run["entity"]?["identifier"]?.stringValue,
+                entity.hasPrefix(prefix)
+            else { return nil }
+            return entity
+        }
+    }
+
+    @Test("a reset in the middle of a timer check leaves no run behind for the entities it removed")
+    func resetDuringTimerCheck() async throws {
+        try await EmulatorHarness.run { harness in
+            // A second automation on the same timer, whose condition takes jq tens of
+            // milliseconds: a check over 40 entities takes long enough for a reset to land in it.
+            let slow = Self.automation(
+                "slow_expiry",
+                event:
+                    #"{"type":"TIMER_PROPERTY_EXPIRED","blueprintIdentifier":"environment","propertyIdentifier":"ttl"}"#,
+                condition: #"{"type":"JQ","expressions":["[range(0; 100000)] | length > 0"],"combinator":"and"}"#
+            )
+            for round in 0..<3 {
+                let token = try await harness.token()
+                // The reset takes the automation away with the rest of what the test added.
+                let defined = try await harness.call("POST", "/v1/actions", token: token, body: slow)
+                #expect(defined.status == 201, "\(defined.json.compactText)")
+                let clock = try await harness.call("GET", "/_emulator/clock")
+                let now = try #require(clock.json["clock"]?["now"]?.stringValue.flatMap(TimerInstant.parse))
+                let ttl = now.addingTimeInterval(3600).formatted(
+                    Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+                )
+                // 40 environments whose ttl passes at the same move of the clock.
+                for batch in 0..<2 {
+                    let entities = (0..<20).map { index in
+                        #"{"identifier":"race-\#(round)-\#(batch * 20 + index)","properties":{"ttl":"\#(ttl)"}}"#
+                    }
+                    let written = try await harness.call(
+                        "POST",
+                        "/v1/blueprints/environment/entities/bulk",
+                        token: token,
+                        body: #"{"entities":[\#(entities.joined(separator: ","))]}"#
+                    )
+                    #expect(written.status == 200, "\(written.json.compactText)")
+                }
+                try await withThrowingTaskGroup { group in
+                    group.addTask { _ = try await harness.call("POST", "/_emulator/clock", body: #"{"advance":"2h"}"#) }
+                    // The reset goes as soon as the check has fired its first run.
+                    try await waitUntil("the check's first run", within: .seconds(30)) {
+                        try await !Self.runs(ofEntitiesPrefixed: "race-\(round)-", in: harness).isEmpty
+                    }
+                    let reset = try await harness.call("POST", "/_emulator/reset", body: "{}")
+                    #expect(reset.status == 200)
+                    try await group.waitForAll()
+                }
+                let left = try await Self.runs(ofEntitiesPrefixed: "race-\(round)-", in: harness)
+                #expect(left.isEmpty, "round \(round): \(left.count) run(s) outlived the reset")
+            }
+        }
+    }
+
     /// Definitions Port refuses: an event, a condition, and the field the refusal names.
     static let badDefinitionCases: [(String, String?, String)] = [
         (

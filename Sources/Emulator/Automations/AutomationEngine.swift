@@ -48,6 +48,9 @@ package final class AutomationEngine: Sendable {
     /// The clock timers expire on.
     let clock: EmulatorClock
     private let state = Mutex(State())
+    /// Held through each timer check and through `withoutTimerChecks`: a reset cannot land in
+    /// the middle of a check, which read the entities before it and would fire on them after.
+    private let timerGate = Mutex(())
     private let programs = JQProgramCache()
     /// Where fired timers are recorded (`--state-dir`): a timer fires once, restarts or not.
     private let stateLog: StateLog?
@@ -163,6 +166,15 @@ package final class AutomationEngine: Sendable {
     /// emulator's clock and has not fired for its current value, and publishes its
     /// change-log message. Called when the clock moves, and once a second.
     func checkTimers() {
+        timerGate.withLock { _ in checkTimersNow() }
+    }
+
+    /// Runs `body` (`POST /_emulator/reset`) while no timer check runs.
+    func withoutTimerChecks(_ body: () -> Void) {
+        timerGate.withLock { _ in body() }
+    }
+
+    private func checkTimersNow() {
         let now = clock.now()
         for blueprint in catalog.blueprints {
             let timers = blueprint.schema.timerProperties
