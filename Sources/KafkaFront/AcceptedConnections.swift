@@ -32,3 +32,10 @@ final class AcceptedConnections: Sendable {
         for channel in channels { channel.close(promise: nil) }
     }
 }
+
+/// A connection as a listener hands it out, with its client's address read when it was
+/// accepted: once the client has closed, the channel no longer knows it.
+struct AcceptedConnection: Sendable {
+    let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    let remote: SocketAddress?
+}

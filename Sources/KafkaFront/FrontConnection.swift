@@ -16,10 +16,11 @@ struct FrontConnection {
     let front: KafkaFront
     let listener: KafkaFront.Listener
 
-    func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
-        let remote = connection.channel.remoteAddress?.description ?? "unknown"
+    func serve(_ accepted: AcceptedConnection) async {
+        let connection = accepted.channel
+        let remote = accepted.remote?.description ?? "unknown"
         let channel = connection.channel
-        let clientHost = connection.channel.remoteAddress?.ipAddress ?? "unknown"
+        let clientHost = accepted.remote?.ipAddress ?? "unknown"
         var session = FrontSession(front: front, listener: listener, clientHost: clientHost)
         front.opened(channel, node: listener.nodeID)
         defer { front.closed(channel, node: listener.nodeID) }

@@ -69,7 +69,7 @@ package final class KafkaFront: Sendable {
         package let nodeID: Int32
         package let kind: FrontListenerKind
         package let port: Int
-        let channel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+        let channel: NIOAsyncChannel<AcceptedConnection, Never>
     }
 
     package let listeners: [Listener]
@@ -252,7 +252,7 @@ package final class KafkaFront: Sendable {
         accepted: AcceptedConnections,
         handshakes: TLSHandshakes,
         group: any EventLoopGroup
-    ) async throws -> NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never> {
+    ) async throws -> NIOAsyncChannel<AcceptedConnection, Never> {
         let maximumFrameSize = configuration.maximumFrameSize
         let idle = TimeAmount.nanoseconds(
             configuration.idleTimeout.components.seconds * 1_000_000_000
@@ -266,9 +266,12 @@ package final class KafkaFront: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle))
                     try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
+                    // Read now: a client that has already hung up leaves a closed channel,
+                    // which no longer knows its address, to the task that serves it.
+                    let remote = channel.remoteAddress
                     if let tls {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
-                        try channel.pipeline.syncOperations.addHandler(handshakes.watcher())
+                        try channel.pipeline.syncOperations.addHandler(handshakes.watcher(host: remote?.ipAddress))
                     }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(KafkaFrameDecoder(maximumFrameSize: maximumFrameSize))
@@ -280,7 +283,7 @@ package final class KafkaFront: Sendable {
                     )
                     let connection = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     accepted.hold(connection)  // until it closes, even if no one is handed it
-                    return connection
+                    return AcceptedConnection(channel: connection, remote: remote)
                 }
             }
     }
@@ -315,7 +318,7 @@ package final class KafkaFront: Sendable {
                             try await withThrowingDiscardingTaskGroup { connectionGroup in
                                 for try await connection in connections {
                                     connectionGroup.addTask(
-                                        executorPreference: EventLoopTaskExecutor(connection.channel.eventLoop)
+                                        executorPreference: EventLoopTaskExecutor(connection.channel.channel.eventLoop)
                                     ) {
                                         await FrontConnection(front: self, listener: listener).serve(connection)
                                     }

@@ -23,16 +23,21 @@ final class TLSHandshakes: Sendable {
 
     fileprivate func record(_ host: String) { _ = hosts.withLock { $0.insert(host) } }
 
-    /// A handler, after the TLS handler, that records the host of each completed handshake.
-    func watcher() -> some ChannelInboundHandler { Watcher(handshakes: self) }
+    /// A handler, after the TLS handler, that records `host` (the client's, read when its
+    /// connection was accepted) when the handshake completes.
+    func watcher(host: String?) -> some ChannelInboundHandler { Watcher(handshakes: self, host: host) }
 
     private final class Watcher: ChannelInboundHandler, Sendable {
         typealias InboundIn = NIOAny
         let handshakes: TLSHandshakes
-        init(handshakes: TLSHandshakes) { self.handshakes = handshakes }
+        let host: String?
+        init(handshakes: TLSHandshakes, host: String?) {
+            self.handshakes = handshakes
+            self.host = host
+        }
 
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-            if case TLSUserEvent.handshakeCompleted = event, let host = context.channel.remoteAddress?.ipAddress {
+            if case TLSUserEvent.handshakeCompleted = event, let host {
                 handshakes.record(host)
             }
             context.fireUserInboundEventTriggered(event)
