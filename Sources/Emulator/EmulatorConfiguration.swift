@@ -50,9 +50,11 @@ public struct EmulatorConfiguration: Sendable {
     /// When the state's records reach the disk (`--state-sync`).
     public var stateSync: StateSyncPolicy = .batch
     /// A snapshot replaces the state's log once it holds this many bytes (`--state-compact-mib`).
-    public var stateCompactionBytes = 64 << 20
+    public var stateCompactionBytes = EmulatorConfiguration.defaultStateCompactionBytes
     /// 16 MiB per partition: about 10,000 run messages, as many as the finished runs kept.
     public static let defaultKafkaRetentionBytes = 16 << 20
+    /// 64 MiB of records since the last snapshot.
+    public static let defaultStateCompactionBytes = 64 << 20
 
     /// Creates the default configuration.
     public init() {}

@@ -11,14 +11,19 @@ package enum StateFrames {
     /// A frame longer than this is damage, not data: a garbage length never allocates more.
     package static let maximumLength = 64 << 20
 
+    /// The bytes of a frame holding `payloadCount` bytes of payload: header, lsn, payload.
+    package static func size(ofPayload payloadCount: Int) -> Int { headerSize + lsnSize + payloadCount }
+
+    private static let lsnSize = 8
+
     /// `payload` as one frame with sequence number `lsn`.
     package static func frame(lsn: UInt64, payload: [UInt8]) -> [UInt8] {
         var body: [UInt8] = []
-        body.reserveCapacity(8 + payload.count)
+        body.reserveCapacity(lsnSize + payload.count)
         appendLittleEndian(lsn, to: &body)
         body.append(contentsOf: payload)
         var frame: [UInt8] = []
-        frame.reserveCapacity(headerSize + body.count)
+        frame.reserveCapacity(size(ofPayload: payload.count))
         appendLittleEndian(UInt32(body.count), to: &frame)
         appendLittleEndian(CRC32C.checksum(body), to: &frame)
         frame.append(contentsOf: body)

@@ -145,7 +145,7 @@ package final class StateLog: Sendable {
                 nextLSN: max(load.records.last?.lsn ?? 0, load.snapshotLSN) + 1,
                 descriptor: descriptor,
                 lock: lock,
-                written: load.records.reduce(0) { $0 + $1.payload.count + StateFrames.headerSize + 8 }
+                written: load.records.reduce(0) { $0 + StateFrames.size(ofPayload: $1.payload.count) }
             )
             return (log, load)
         } catch {

@@ -76,16 +76,13 @@ package final class StateKeeper: Sendable {
         var firedTimers: [String: String] = [:]
     }
 
-    /// The default of ``compactionBytes``: 64 MiB of records since the last snapshot.
-    static let defaultCompactionBytes = 64 << 20
-
     /// Opens the state in `directory` for `orgID` (created when missing): refuses a state this
     /// build must not read, or one another process uses, before anything is written.
     package static func open(
         _ directory: String,
         orgID: String,
         sync: StateSyncPolicy,
-        compactionBytes: Int = defaultCompactionBytes,
+        compactionBytes: Int,
         logger: Logger
     ) throws(StateError) -> (StateKeeper, StateLoad) {
         let (log, load) = try StateLog.open(directory, orgID: orgID)
