@@ -73,29 +73,20 @@ package enum StateBenchmarks {
         result.snapshotBytes = try bytes(in: live, prefix: "snapshot-")
         let pristine = root + "/log-only.pristine"
         try FileManager.default.moveItem(atPath: logOnly, toPath: pristine)
+        func ready(_ arguments: [String]) async throws -> Duration {
+            try await EmulatorBenchmarks.spawnToReady(
+                executable: executable,
+                arguments: ["--fixtures", fixtures] + arguments,
+                logger: logger
+            ).ready
+        }
         for _ in 0..<rounds {
-            let arguments = ["--fixtures", fixtures]
-            result.fromSnapshot.append(
-                try await EmulatorBenchmarks.spawnToReady(
-                    executable: executable,
-                    arguments: arguments + ["--state-dir", live],
-                    logger: logger
-                ).ready
-            )
+            result.fromSnapshot.append(try await ready(["--state-dir", live]))
             // A start on the log compacts it afterwards: each round starts from a copy.
             try? FileManager.default.removeItem(atPath: logOnly)
             try FileManager.default.copyItem(atPath: pristine, toPath: logOnly)
-            result.fromLog.append(
-                try await EmulatorBenchmarks.spawnToReady(
-                    executable: executable,
-                    arguments: arguments + ["--state-dir", logOnly],
-                    logger: logger
-                ).ready
-            )
-            result.without.append(
-                try await EmulatorBenchmarks.spawnToReady(executable: executable, arguments: arguments, logger: logger)
-                    .ready
-            )
+            result.fromLog.append(try await ready(["--state-dir", logOnly]))
+            result.without.append(try await ready([]))
         }
         return result
     }

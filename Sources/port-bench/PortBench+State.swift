@@ -47,7 +47,8 @@ extension PortBench {
             )
             func summary(_ durations: [Duration]) -> String {
                 let sorted = durations.map(\.milliseconds).sorted()
-                return "\(format(sorted[sorted.count / 2]))[\(format(sorted.first ?? 0))-\(format(sorted.last ?? 0))]"
+                return
+                    "\(format(sorted.percentile(0.5)))[\(format(sorted.percentile(0)))-\(format(sorted.percentile(1)))]"
             }
             print(
                 "state-restart entities=\(entities) runs=\(runs) "

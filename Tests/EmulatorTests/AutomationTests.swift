@@ -392,15 +392,20 @@ struct AutomationTests {
         }
     }
 
+    /// The emulator clock's time, and an hour later as a ttl value.
+    static func inAnHour(_ harness: EmulatorHarness) async throws -> (now: Date, ttl: String) {
+        let clock = try await harness.call("GET", "/_emulator/clock")
+        let now = try #require(clock.json["clock"]?["now"]?.stringValue.flatMap(TimerInstant.parse))
+        return (now, now.addingTimeInterval(3600).formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+    }
+
     @Test("a one-hour TTL fires when the clock passes it, not before, and its change-log message is published")
     func timers() async throws {
         try await EmulatorHarness.run { harness in
             let reader = try harness.runsReader()
             let changes = try harness.changeLogReader()
             let token = try await harness.token()
-            let clock = try await harness.call("GET", "/_emulator/clock")
-            let now = try #require(clock.json["clock"]?["now"]?.stringValue.flatMap(TimerInstant.parse))
-            let ttl = now.addingTimeInterval(3600).formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+            let (now, ttl) = try await Self.inAnHour(harness)
             let created = try await harness.call(
                 "POST",
                 "/v1/blueprints/environment/entities",
@@ -486,11 +491,7 @@ struct AutomationTests {
                 // The reset takes the automation away with the rest of what the test added.
                 let defined = try await harness.call("POST", "/v1/actions", token: token, body: slow)
                 #expect(defined.status == 201, "\(defined.json.compactText)")
-                let clock = try await harness.call("GET", "/_emulator/clock")
-                let now = try #require(clock.json["clock"]?["now"]?.stringValue.flatMap(TimerInstant.parse))
-                let ttl = now.addingTimeInterval(3600).formatted(
-                    Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-                )
+                let ttl = try await Self.inAnHour(harness).ttl
                 // 40 environments whose ttl passes at the same move of the clock.
                 for batch in 0..<2 {
                     let entities = (0..<20).map { index in
