@@ -20,6 +20,7 @@ import hmac
 import http.server
 import json
 import os
+import sys
 import threading
 import urllib.error
 import urllib.request
@@ -28,6 +29,15 @@ from confluent_kafka import Consumer
 
 API = os.environ["PORT_API_BASE_URL"].rstrip("/") + "/v1"
 SECRET = os.environ["PORT_CLIENT_SECRET"]
+PRINTING = threading.Lock()
+
+
+def say(line):
+    """One whole line of output: the webhook's thread prints too, and print() writes its
+    parts one by one, so that two threads' lines could interleave mid-line."""
+    with PRINTING:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 def call(method, path, body=None):
@@ -55,7 +65,7 @@ class Webhook(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        print("webhook called", flush=True)
+        say("webhook called")
 
     def log_message(self, *args):
         pass
@@ -94,15 +104,14 @@ def invoke(message):
         report = {"status": "FAILURE", "summary": f"Failed to invoke the webhook with status code: {status}."}
     if report:
         call("PATCH", f"/actions/runs/{run_id}", report)
-    print("handled", run_id, flush=True)
+    say(f"handled {run_id}")
 
 
 def main():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Webhook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(f"webhook=http://127.0.0.1:{server.server_address[1]}/hook", flush=True)
-    print("streamer setting answered", call("PATCH", "/organization", {"settings": {"portAgentStreamerName": "KAFKA"}}),
-          flush=True)
+    say(f"webhook=http://127.0.0.1:{server.server_address[1]}/hook")
+    say(f"streamer setting answered {call('PATCH', '/organization', {'settings': {'portAgentStreamerName': 'KAFKA'}})}")
     consumer = Consumer({
         "bootstrap.servers": os.environ["KAFKA_CONSUMER_BOOTSTRAP_SERVERS"],
         "group.id": os.environ["KAFKA_CONSUMER_GROUP_ID"],
@@ -111,7 +120,7 @@ def main():
         "heartbeat.interval.ms": 500,
     })
     consumer.subscribe([os.environ["KAFKA_RUNS_TOPIC"]],
-                       on_assign=lambda c, partitions: print("assigned", len(partitions), "partitions", flush=True))
+                       on_assign=lambda c, partitions: say(f"assigned {len(partitions)} partitions"))
     while True:
         record = consumer.poll(0.1)
         if record is None or record.error():

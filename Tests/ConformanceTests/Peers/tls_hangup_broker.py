@@ -19,8 +19,15 @@ import sys
 import threading
 
 
+PRINTING = threading.Lock()
+
+
 def say(line):
-    print(line, flush=True)
+    """One whole line: connections are served on threads, and print() writes a line and its
+    newline apart, so that two threads' lines could run together."""
+    with PRINTING:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 def serve(connection, context):
